@@ -1,0 +1,262 @@
+"""One dataset type for every skeleton source: variable-length sequences plus metadata.
+
+A :class:`SkeletonDataset` holds a list of sequences of joint positions, each shaped
+``(T_i, V, C)`` (one body) or ``(T_i, M, V, C)`` (several bodies, e.g. NTU RGB+D), with labels,
+class names, subject ids, the train/test split and the skeleton's edges. Models take padded
+batches shaped ``(N, C, T, V, M)``; :meth:`SkeletonDataset.padded` builds them and returns each
+sequence's valid length so later analysis can crop the padding away again.
+
+Any other skeleton dataset plugs in through :meth:`SkeletonDataset.from_arrays`::
+
+    ds = SkeletonDataset.from_arrays(sequences, labels, class_names=["wave", "kick"],
+                                     subjects=actor_ids, split=["train", "test", ...],
+                                     edges=[(0, 1), (1, 2)], center=0)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Sequence
+
+import numpy as np
+
+SPLITS = ("train", "test")
+
+
+@dataclass(eq=False)
+class SkeletonDataset:
+    """Variable-length skeleton sequences with labels and skeleton graph.
+
+    Attributes
+    ----------
+    sequences : list of float32 arrays, each (T_i, V, C) or (T_i, M, V, C)
+    labels : (N,) int64, in ``0 .. len(class_names) - 1``
+    class_names : list of str
+    subjects : (N,) array of subject/actor ids (str or int)
+    split : (N,) array of ``'train'`` / ``'test'``
+    edges : (E, 2) int64, undirected bones as 0-based joint index pairs
+    center : int, the root/centre joint (used for normalisation and graph partitions)
+    files : list of str, each sequence's source (file name), or ``''``
+    joint_names : list of str (may be empty)
+    fps : frames per second of the stored sequences (``nan`` if unknown)
+    up_axis : index of the vertical coordinate axis (HDM05 and NTU: 1, i.e. y)
+    name : a short dataset name for captions and cache keys
+    units : unit of the coordinates (e.g. ``'m'``)
+    """
+
+    sequences: list[np.ndarray]
+    labels: np.ndarray
+    class_names: list[str]
+    subjects: np.ndarray
+    split: np.ndarray
+    edges: np.ndarray
+    center: int = 0
+    files: list[str] = field(default_factory=list)
+    joint_names: list[str] = field(default_factory=list)
+    fps: float = float("nan")
+    up_axis: int = 1
+    name: str = "custom"
+    units: str = ""
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_arrays(
+        cls,
+        sequences: Sequence[np.ndarray],
+        labels: Sequence[int],
+        class_names: Sequence[str] | None = None,
+        subjects: Sequence | None = None,
+        split: Sequence[str] | None = None,
+        edges: Iterable[tuple[int, int]] = (),
+        center: int = 0,
+        *,
+        files: Sequence[str] | None = None,
+        joint_names: Sequence[str] | None = None,
+        fps: float = float("nan"),
+        up_axis: int = 1,
+        name: str = "custom",
+        units: str = "",
+    ) -> "SkeletonDataset":
+        """Build and validate a dataset from plain arrays.
+
+        ``sequences``: N arrays shaped (T_i, V, C) or (T_i, M, V, C), all with the same V, C (and M).
+        ``labels``: N ints; ``class_names`` defaults to ``['class 0', ...]``.
+        ``subjects`` defaults to all 0; ``split`` to all ``'train'``.
+        """
+        seqs = [np.asarray(s, dtype=np.float32) for s in sequences]
+        n = len(seqs)
+        labels_arr = np.asarray(labels, dtype=np.int64).reshape(-1) if n else np.zeros(0, np.int64)
+        if class_names is None:
+            k = int(labels_arr.max()) + 1 if n else 0
+            class_names = [f"class {i}" for i in range(k)]
+        subjects_arr = np.asarray(subjects) if subjects is not None else np.zeros(n, dtype=np.int64)
+        split_arr = np.asarray(split, dtype=object) if split is not None else np.array(["train"] * n, dtype=object)
+        edges_arr = np.asarray(list(edges), dtype=np.int64).reshape(-1, 2)
+        ds = cls(
+            sequences=seqs, labels=labels_arr, class_names=list(class_names), subjects=subjects_arr,
+            split=split_arr.astype(str), edges=edges_arr, center=int(center),
+            files=list(files) if files is not None else [""] * n,
+            joint_names=list(joint_names) if joint_names is not None else [],
+            fps=float(fps), up_axis=int(up_axis), name=name, units=units,
+        )
+        ds.validate()
+        return ds
+
+    def validate(self) -> None:
+        """Check shapes, labels, metadata lengths and finiteness; raise ValueError naming the culprit."""
+        n = len(self.sequences)
+        if n == 0:
+            raise ValueError("a SkeletonDataset needs at least one sequence")
+        first = self.sequences[0]
+        if first.ndim not in (3, 4):
+            raise ValueError(f"sequence 0 ({self._where(0)}) has shape {first.shape}; expected (T, V, C) or (T, M, V, C)")
+        tail = first.shape[1:]
+        for i, s in enumerate(self.sequences):
+            if s.ndim != first.ndim or s.shape[1:] != tail:
+                raise ValueError(f"sequence {i} ({self._where(i)}) has shape {s.shape}; expected (T, {', '.join(map(str, tail))}) like sequence 0")
+            if s.shape[0] == 0:
+                raise ValueError(f"sequence {i} ({self._where(i)}) has zero frames")
+            if not np.isfinite(s).all():
+                t = int(np.argwhere(~np.isfinite(s))[0][0])
+                raise ValueError(f"sequence {i} ({self._where(i)}) has NaN or inf at frame {t}")
+        for attr in ("labels", "subjects", "split"):
+            if len(getattr(self, attr)) != n:
+                raise ValueError(f"{attr} has {len(getattr(self, attr))} entries for {n} sequences")
+        if len(self.files) != n:
+            raise ValueError(f"files has {len(self.files)} entries for {n} sequences")
+        k = len(self.class_names)
+        bad = np.flatnonzero((self.labels < 0) | (self.labels >= k))
+        if bad.size:
+            raise ValueError(f"label {self.labels[bad[0]]} of sequence {bad[0]} is outside 0..{k - 1} ({k} class names)")
+        odd = sorted(set(self.split.tolist()) - set(SPLITS))
+        if odd:
+            raise ValueError(f"split values must be 'train' or 'test', got {odd}")
+        v = self.num_joints
+        if self.edges.size and (self.edges.min() < 0 or self.edges.max() >= v):
+            raise ValueError(f"edges refer to joints outside 0..{v - 1}")
+        if not 0 <= self.center < v:
+            raise ValueError(f"center joint {self.center} is outside 0..{v - 1}")
+
+    def _where(self, i: int) -> str:
+        return self.files[i] if i < len(self.files) and self.files[i] else f"index {i}"
+
+    # ------------------------------------------------------------------ shape facts
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def __repr__(self) -> str:
+        counts = np.unique(self.split, return_counts=True)
+        split = ", ".join(f"{k}={v}" for k, v in zip(*counts))
+        return (f"SkeletonDataset({self.name!r}: {len(self)} sequences, {self.num_classes} classes, "
+                f"V={self.num_joints}, C={self.num_channels}, M={self.num_bodies}, "
+                f"T={self.lengths.min()}..{self.lengths.max()}, {split})")
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """(N,) int64 number of frames of each sequence."""
+        return np.array([s.shape[0] for s in self.sequences], dtype=np.int64)
+
+    @property
+    def num_joints(self) -> int:
+        return int(self.sequences[0].shape[-2])
+
+    @property
+    def num_channels(self) -> int:
+        return int(self.sequences[0].shape[-1])
+
+    @property
+    def num_bodies(self) -> int:
+        return int(self.sequences[0].shape[1]) if self.sequences[0].ndim == 4 else 1
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def class_counts(self) -> np.ndarray:
+        """(num_classes,) number of sequences per class."""
+        return np.bincount(self.labels, minlength=self.num_classes)
+
+    # ------------------------------------------------------------------ selection
+    def subset(self, index) -> "SkeletonDataset":
+        """A new dataset with the sequences selected by a boolean mask or an index array."""
+        idx = np.asarray(index)
+        if idx.dtype == bool:
+            if idx.shape != (len(self),):
+                raise ValueError(f"boolean mask has shape {idx.shape}; expected ({len(self)},)")
+            idx = np.flatnonzero(idx)
+        idx = idx.astype(np.int64).reshape(-1)
+        return replace(
+            self,
+            sequences=[self.sequences[i] for i in idx],
+            labels=self.labels[idx], subjects=self.subjects[idx], split=self.split[idx],
+            files=[self.files[i] for i in idx],
+        )
+
+    def train(self) -> "SkeletonDataset":
+        return self.subset(self.split == "train")
+
+    def test(self) -> "SkeletonDataset":
+        return self.subset(self.split == "test")
+
+    # ------------------------------------------------------------------ transforms
+    def map(self, fn) -> "SkeletonDataset":
+        """A new dataset with ``fn(sequence)`` applied to every sequence (metadata unchanged)."""
+        return replace(self, sequences=[np.ascontiguousarray(fn(s), dtype=np.float32) for s in self.sequences])
+
+    def normalized(self, center: str | None = "first", scale: float | str | None = None) -> "SkeletonDataset":
+        """Centre (and optionally scale) every sequence.
+
+        center: ``'first'`` subtracts the centre joint's position in the first frame (keeps the
+            global trajectory, as st-gcn style pipelines do); ``'frame'`` subtracts it in every
+            frame (removes translation); ``None`` leaves positions alone. For several bodies the
+            first body's centre joint is used.
+        scale: ``None``; a number to divide by; or ``'height'`` to divide each sequence by its
+            first frame's vertical extent (the actor's height when standing).
+        """
+        if center not in (None, "first", "frame"):
+            raise ValueError(f"center must be None, 'first' or 'frame', got {center!r}")
+        c = self.center
+        up = self.up_axis
+
+        def norm(s: np.ndarray) -> np.ndarray:
+            body0 = s if s.ndim == 3 else s[:, 0]           # (T, V, C)
+            if center == "first":
+                s = s - body0[0, c]
+            elif center == "frame":
+                ref = body0[:, c]                           # (T, C)
+                s = s - (ref[:, None, :] if s.ndim == 3 else ref[:, None, None, :])
+            if scale is None:
+                return s
+            if scale == "height":
+                h = float(np.ptp(body0[0, :, up]))
+                return s / max(h, 1e-6)
+            if isinstance(scale, str):
+                raise ValueError(f"scale must be None, a number or 'height', got {scale!r}")
+            return s / float(scale)
+
+        return self.map(norm)
+
+    # ------------------------------------------------------------------ batches
+    def padded(self, index=None, max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Zero-padded batch of the selected sequences.
+
+        Returns ``x`` shaped (N, C, T, V, M) float32 with ``T = max_len`` or the longest selected
+        length, and ``lengths`` (N,) int64, each sequence's valid (unpadded) frame count. Sequences
+        longer than ``max_len`` are cut to their first ``max_len`` frames (and ``lengths`` says so).
+        """
+        idx = np.arange(len(self)) if index is None else np.asarray(index).reshape(-1)
+        return pad_sequences([self.sequences[i] for i in idx], max_len=max_len)
+
+
+def pad_sequences(sequences: Sequence[np.ndarray], max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pad (T_i, V, C) or (T_i, M, V, C) sequences into (N, C, T, V, M) float32 plus (N,) lengths."""
+    if len(sequences) == 0:
+        raise ValueError("pad_sequences needs at least one sequence")
+    seqs = [s[:, None] if s.ndim == 3 else s for s in sequences]   # (T, M, V, C)
+    lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
+    t = int(max_len) if max_len is not None else int(lengths.max())
+    lengths = np.minimum(lengths, t)
+    _, m, v, c = seqs[0].shape
+    x = np.zeros((len(seqs), c, t, v, m), dtype=np.float32)
+    for i, s in enumerate(seqs):
+        x[i, :, : lengths[i]] = np.transpose(s[: lengths[i]], (3, 0, 2, 1))
+    return x, lengths
