@@ -1,0 +1,655 @@
+"""Neighbourhood graphs from a precomputed kernel or distance matrix: kNN and NNK.
+
+Both graphs look at the same ``k`` candidates per node (the ``k`` most similar
+*other* nodes) and differ only in which candidates become edges:
+
+* **kNN** keeps all ``k`` candidates, weighted by the kernel value ``K_ij``.
+* **NNK** (non-negative kernel regression, Shekkizhar & Ortega 2020) solves, for
+  each node ``i`` with candidate set ``S``, the non-negative quadratic programme::
+
+      theta_i = argmin_{x >= 0}  0.5 x' K_SS x - K_Si' x
+
+  i.e. the best non-negative reconstruction of ``phi_i`` (node ``i`` in the
+  kernel's feature space) from ``{phi_j : j in S}``. Candidates with a zero
+  coefficient are "shadowed" by a closer candidate in the same direction and are
+  dropped; the kept coefficients are the edge weights.
+
+Conventions (the same for both graphs, so that they differ only in the selection):
+
+Candidates
+    The ``k`` nodes ``j != i`` with the largest kernel value (kernel input) or the
+    smallest distance (distance input); ties are broken by the lower index. Self
+    is excluded by index, so a duplicate of node ``i`` is a valid candidate.
+Gaussian kernel from distances
+    ``K_ij = exp(-d_ij^2 / (2 sigma^2))``. Default ``sigma="mean_kth"``: sigma is
+    the mean, over nodes, of the distance to the k-th nearest neighbour (one
+    global bandwidth, so the kernel is a proper Gaussian kernel of the distance).
+    ``sigma="local"`` uses self-tuning local scaling (Zelnik-Manor & Perona 2004),
+    ``K_ij = exp(-d_ij^2 / (2 sigma_i sigma_j))`` with ``sigma_i`` the distance from
+    ``i`` to its k-th neighbour. A positive float is used as is. A bandwidth of 0
+    (every node has ``k`` exact duplicates) is replaced by 1, and zero local
+    ``sigma_i`` by the mean of the positive ones. Self-distances are taken as 0.
+Indefinite kernels
+    DTW is not a metric, so a Gaussian kernel of DTW distances need not be
+    positive semi-definite and a block ``K_SS`` may have negative eigenvalues,
+    which would make the QP unbounded. Each block is therefore replaced by its
+    eigenvalue-clipped version ``V max(Lambda, eig_floor * lambda_max) V'``. The
+    floor (default ``1e-10`` relative) also makes singular blocks (duplicate
+    candidates) strictly convex, so the solution is unique: duplicates share the
+    weight equally. For well-conditioned PSD blocks the change is at rounding level.
+Solver
+    An exact active-set (Lawson-Hanson) solver for the QP, in numba, iterated until
+    the KKT conditions hold to ``~1e-12`` relative. Coefficients ``theta_j <=
+    edge_tol * max(theta)`` (default ``edge_tol=1e-6``) are set to zero: they are
+    at the level of the solver's noise given the eigenvalue floor.
+Symmetrisation
+    ``symmetrize="max"`` (default): ``W = max(W_dir, W_dir')``. An edge is kept if
+    either endpoint selects it (as in the NNK papers); for kNN both directions
+    carry the same weight ``K_ij``, so kNN weights stay exactly the kernel values.
+    ``"mean"`` gives ``(W_dir + W_dir') / 2`` (same edges, one-sided edges halved).
+Output
+    ``scipy.sparse.csr_matrix``, float64, symmetric, non-negative, zero diagonal,
+    sorted indices, no stored zeros. Negative kernel values never become edges
+    (kNN weights are ``max(K_ij, 0)``).
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+from tqdm.auto import tqdm
+
+__all__ = [
+    "gaussian_kernel",
+    "kernel_bandwidth",
+    "neighbor_candidates",
+    "knn_graph",
+    "nnk_graph",
+    "knn_graph_from_distances",
+    "nnk_graph_from_distances",
+    "reconstruction_error",
+    "NNKGraph",
+    "KNNGraph",
+]
+
+SigmaRule = Literal["mean_kth", "local"]
+Symmetrize = Literal["max", "mean"]
+Metric = Literal["precomputed_distance", "precomputed_kernel"]
+
+# Nodes per numba call: small enough for a smooth progress bar, large enough that
+# the Python overhead per call is negligible.
+_CHUNK = 64
+
+
+# --------------------------------------------------------------------------- #
+# Input checks
+# --------------------------------------------------------------------------- #
+def _as_square(M, name: str) -> np.ndarray:
+    """Validate a dense, finite, symmetric (N, N) matrix and return it as C-contiguous float64."""
+    if sp.issparse(M):
+        M = M.toarray()
+    M = np.asarray(M)
+    if M.ndim != 2 or M.shape[0] != M.shape[1]:
+        raise ValueError(f"{name} must be a square (N, N) matrix, got shape {M.shape}")
+    if M.shape[0] < 2:
+        raise ValueError(f"{name} must have at least 2 nodes, got shape {M.shape}")
+    if not np.issubdtype(M.dtype, np.number) or np.iscomplexobj(M):
+        raise ValueError(f"{name} must hold real numbers, got dtype {M.dtype}")
+    M = np.ascontiguousarray(M, dtype=np.float64)
+    if not np.all(np.isfinite(M)):
+        bad = int(np.size(M) - np.count_nonzero(np.isfinite(M)))
+        raise ValueError(f"{name} must be finite, found {bad} NaN/inf entries")
+    scale = max(float(np.max(np.abs(M))), np.finfo(np.float64).tiny)
+    asym = float(np.max(np.abs(M - M.T)))
+    if asym > 1e-6 * scale:
+        raise ValueError(
+            f"{name} must be symmetric, max |M - M'| = {asym:.3g} (max |M| = {scale:.3g})"
+        )
+    # Remove rounding-level asymmetry (e.g. float32 DTW) so K_SS blocks are exactly symmetric.
+    return np.ascontiguousarray(0.5 * (M + M.T))
+
+
+def _check_distances(D) -> np.ndarray:
+    D = _as_square(D, "distances")
+    if np.any(D < 0):
+        raise ValueError(f"distances must be non-negative, found minimum {float(D.min()):.6g}")
+    # d(i, i) = 0 by definition; whatever is stored there is ignored.
+    np.fill_diagonal(D, 0.0)
+    return D
+
+
+def _check_kernel(K) -> np.ndarray:
+    K = _as_square(K, "kernel")
+    diag = np.diag(K)
+    if np.any(diag <= 0):
+        raise ValueError(
+            "kernel diagonal (self-similarity) must be positive, "
+            f"found minimum {float(diag.min()):.6g}"
+        )
+    return K
+
+
+def _check_k(k, n: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise ValueError(f"k must be an integer, got {k!r}")
+    k = int(k)
+    if not 1 <= k <= n - 1:
+        raise ValueError(f"k must satisfy 1 <= k <= N - 1 = {n - 1} (candidates are other nodes), got k={k}")
+    return k
+
+
+def _check_symmetrize(symmetrize: str) -> str:
+    if symmetrize not in ("max", "mean"):
+        raise ValueError(f"symmetrize must be 'max' or 'mean', got {symmetrize!r}")
+    return symmetrize
+
+
+def _check_positive_float(value, name: str) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}") from None
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------- #
+# Kernel, bandwidth, candidates
+# --------------------------------------------------------------------------- #
+def neighbor_candidates(matrix, k: int, *, kind: Literal["distance", "kernel"] = "distance") -> np.ndarray:
+    """Indices of the ``k`` candidate neighbours of every node.
+
+    ``matrix`` is an (N, N) distance (``kind="distance"``: smallest first) or
+    kernel (``kind="kernel"``: largest first). Self is excluded; ties go to the
+    lower index. Returns an (N, k) int64 array, closest candidate first.
+    """
+    if kind not in ("distance", "kernel"):
+        raise ValueError(f"kind must be 'distance' or 'kernel', got {kind!r}")
+    M = _check_distances(matrix) if kind == "distance" else _check_kernel(matrix)
+    k = _check_k(k, M.shape[0])
+    return _candidates(M, k, kind)
+
+
+def _candidates(M: np.ndarray, k: int, kind: str) -> np.ndarray:
+    key = M.copy() if kind == "distance" else -M
+    np.fill_diagonal(key, np.inf)
+    # A stable full sort makes the tie-break (lower index first) deterministic;
+    # for the N in this project (hundreds to a few thousand) it is cheap.
+    return np.ascontiguousarray(np.argsort(key, axis=1, kind="stable")[:, :k], dtype=np.int64)
+
+
+def kernel_bandwidth(distances, k: int, rule: SigmaRule = "mean_kth") -> float | np.ndarray:
+    """Gaussian bandwidth from the k-th nearest-neighbour distances.
+
+    ``rule="mean_kth"``: a float, the mean over nodes of the distance to the k-th
+    nearest other node (1.0 if that is 0). ``rule="local"``: an (N,) array of
+    those distances, zeros replaced by the mean of the positive ones (or 1.0).
+    """
+    D = _check_distances(distances)
+    k = _check_k(k, D.shape[0])
+    return _bandwidth(D, _candidates(D, k, "distance"), rule)
+
+
+def _bandwidth(D: np.ndarray, cand: np.ndarray, rule: str) -> float | np.ndarray:
+    kth = D[np.arange(D.shape[0]), cand[:, -1]]
+    if rule == "mean_kth":
+        s = float(kth.mean())
+        return s if s > 0 else 1.0
+    if rule == "local":
+        pos = kth[kth > 0]
+        fill = float(pos.mean()) if pos.size else 1.0
+        return np.where(kth > 0, kth, fill)
+    raise ValueError(f"sigma must be a positive number, 'mean_kth' or 'local', got {rule!r}")
+
+
+def gaussian_kernel(distances, sigma: float | np.ndarray) -> np.ndarray:
+    """Gaussian kernel of a distance matrix, an (N, N) float64 array.
+
+    ``sigma`` a float: ``exp(-d_ij^2 / (2 sigma^2))``. ``sigma`` an (N,) array
+    (local scaling): ``exp(-d_ij^2 / (2 sigma_i sigma_j))``. The diagonal is 1.
+    """
+    D = _check_distances(distances)
+    s = np.asarray(sigma, dtype=np.float64)
+    if s.ndim == 0:
+        _check_positive_float(s, "sigma")
+        denom = 2.0 * float(s) ** 2
+    else:
+        if s.shape != (D.shape[0],):
+            raise ValueError(f"an array sigma must have shape (N,) = ({D.shape[0]},), got {s.shape}")
+        if not np.all(np.isfinite(s)) or np.any(s <= 0):
+            raise ValueError("an array sigma must be positive and finite")
+        denom = 2.0 * np.outer(s, s)
+    return np.exp(-(D * D) / denom)
+
+
+def _resolve_sigma(D: np.ndarray, cand: np.ndarray, sigma) -> float | np.ndarray:
+    if isinstance(sigma, str):
+        return _bandwidth(D, cand, sigma)
+    return _check_positive_float(sigma, "sigma")
+
+
+# --------------------------------------------------------------------------- #
+# NNK solver (numba)
+# --------------------------------------------------------------------------- #
+@njit(cache=True)
+def _chol_solve(A, rhs, idx, p, L, z):
+    """Solve A[idx, idx] z = rhs[idx] for the first ``p`` entries of ``idx`` by Cholesky.
+
+    ``L`` is (k, k) scratch space. Returns False if the block is not positive definite.
+    """
+    for r in range(p):
+        for c in range(r + 1):
+            s = A[idx[r], idx[c]]
+            for m in range(c):
+                s -= L[r, m] * L[c, m]
+            if r == c:
+                if s <= 0.0:
+                    return False
+                L[r, r] = np.sqrt(s)
+            else:
+                L[r, c] = s / L[c, c]
+    # forward then backward substitution
+    for r in range(p):
+        s = rhs[idx[r]]
+        for m in range(r):
+            s -= L[r, m] * z[m]
+        z[r] = s / L[r, r]
+    for r in range(p - 1, -1, -1):
+        s = z[r]
+        for m in range(r + 1, p):
+            s -= L[m, r] * z[m]
+        z[r] = s / L[r, r]
+    return True
+
+
+@njit(cache=True)
+def _nnqp(Q, b, lam_max):
+    """Exact solution of min_{x >= 0} 0.5 x'Qx - b'x for positive definite Q (k, k).
+
+    Lawson-Hanson active set: grow the passive (positive) set by the coordinate
+    with the most negative gradient; when the unconstrained solution on the
+    passive set has non-positive entries, step back to the boundary and drop them.
+    """
+    k = b.shape[0]
+    x = np.zeros(k)
+    passive = np.zeros(k, dtype=np.bool_)
+    idx = np.empty(k, dtype=np.int64)
+    z = np.empty(k)
+    L = np.empty((k, k))
+    w = b.copy()  # negative gradient b - Qx
+    bmax = 0.0
+    for j in range(k):
+        bmax = max(bmax, abs(b[j]))
+    # KKT tolerance on the gradient: a few ulps of the problem's scale.
+    tol = 10.0 * k * 2.220446049250313e-16 * max(lam_max, bmax)
+    max_iter = 10 * k + 10
+    it = 0
+    while it < max_iter:
+        j_new = -1
+        best = tol
+        for j in range(k):
+            if not passive[j] and w[j] > best:
+                best = w[j]
+                j_new = j
+        if j_new < 0:
+            break  # KKT conditions hold: optimal
+        passive[j_new] = True
+        while it < max_iter:
+            it += 1
+            p = 0
+            for j in range(k):
+                if passive[j]:
+                    idx[p] = j
+                    p += 1
+            if p > 0 and not _chol_solve(Q, b, idx, p, L, z):
+                return x  # cannot happen for positive definite Q; keep the last feasible point
+            feasible = True
+            for r in range(p):
+                if z[r] <= 0.0:
+                    feasible = False
+                    break
+            if feasible:
+                for r in range(p):
+                    x[idx[r]] = z[r]
+                break
+            # Move from x towards z until the first passive coordinate hits zero.
+            alpha = np.inf
+            r_hit = -1
+            for r in range(p):
+                if z[r] <= 0.0:
+                    xr = x[idx[r]]
+                    denom = xr - z[r]
+                    # denom == 0 only when x_r = z_r = 0: that coordinate blocks any step.
+                    a = xr / denom if denom > 0.0 else 0.0
+                    if a < alpha:
+                        alpha = a
+                        r_hit = r
+            for r in range(p):
+                j = idx[r]
+                x[j] += alpha * (z[r] - x[j])
+            x[idx[r_hit]] = 0.0
+            for r in range(p):
+                j = idx[r]
+                if x[j] <= 0.0:
+                    x[j] = 0.0
+                    passive[j] = False
+        for j in range(k):
+            s = b[j]
+            for m in range(k):
+                s -= Q[j, m] * x[m]
+            w[j] = s
+    return x
+
+
+@njit(cache=True)
+def _nnk_rows(K, cand, rows, eig_floor, edge_tol, theta, err):
+    """NNK coefficients for the nodes in ``rows``.
+
+    K: (N, N) kernel; cand: (N, k) candidate indices; writes theta[i] (k,)
+    aligned with cand[i], and err[i] = K_ii - 2 theta'K_Si + theta'Q theta with Q
+    the eigenvalue-clipped block that the QP used.
+    """
+    k = cand.shape[1]
+    Kss = np.empty((k, k))
+    b = np.empty(k)
+    for t in range(rows.shape[0]):
+        i = rows[t]
+        S = cand[i]
+        for r in range(k):
+            b[r] = K[i, S[r]]
+            for c in range(k):
+                Kss[r, c] = K[S[r], S[c]]
+        # Eigenvalue clipping: PSD (indefinite kernels) and strictly convex (duplicates).
+        lam, V = np.linalg.eigh(Kss)
+        lam_max = lam[k - 1]
+        floor = eig_floor * lam_max
+        clip = False
+        for r in range(k):
+            if lam[r] < floor:
+                lam[r] = floor
+                clip = True
+        if clip:
+            Q = (V * lam) @ V.T
+            Q = 0.5 * (Q + Q.T)
+        else:
+            Q = Kss.copy()
+        x = _nnqp(Q, b, lam_max)
+        xmax = 0.0
+        for r in range(k):
+            xmax = max(xmax, x[r])
+        for r in range(k):
+            if x[r] <= edge_tol * xmax:
+                x[r] = 0.0
+        e = K[i, i]
+        for r in range(k):
+            if x[r] != 0.0:
+                e -= 2.0 * x[r] * b[r]
+                for c in range(k):
+                    e += x[r] * Q[r, c] * x[c]
+        theta[i, :] = x
+        err[i] = e
+
+
+def _solve_nnk(K: np.ndarray, cand: np.ndarray, eig_floor: float, edge_tol: float, progress: bool):
+    n, k = cand.shape
+    theta = np.zeros((n, k))
+    err = np.zeros(n)
+    with tqdm(total=n, desc="NNK", unit="node", disable=not progress, leave=False) as bar:
+        for start in range(0, n, _CHUNK):
+            rows = np.arange(start, min(start + _CHUNK, n), dtype=np.int64)
+            _nnk_rows(K, cand, rows, eig_floor, edge_tol, theta, err)
+            bar.update(rows.size)
+    return theta, err
+
+
+# --------------------------------------------------------------------------- #
+# Assembly
+# --------------------------------------------------------------------------- #
+def _directed(cand: np.ndarray, weights: np.ndarray) -> sp.csr_matrix:
+    n, k = cand.shape
+    # Copies: eliminate_zeros() below works in place and must not touch the caller's arrays.
+    data, indices = weights.ravel().copy(), cand.ravel().copy()
+    W = sp.csr_matrix((data, indices, np.arange(0, n * k + 1, k)), shape=(n, n), dtype=np.float64)
+    W.eliminate_zeros()
+    W.sort_indices()
+    return W
+
+
+def _symmetrized(W: sp.csr_matrix, how: str) -> sp.csr_matrix:
+    S = W.maximum(W.T) if how == "max" else (W + W.T) * 0.5
+    S = sp.csr_matrix(S, dtype=np.float64)
+    S.setdiag(0.0)  # never set, but make the zero diagonal a guarantee
+    S.eliminate_zeros()
+    S.sort_indices()
+    return S
+
+
+def _check_solver_params(eig_floor, edge_tol) -> tuple[float, float]:
+    eig_floor = float(eig_floor)
+    edge_tol = float(edge_tol)
+    if not (0 < eig_floor < 1):
+        raise ValueError(f"eig_floor must be in (0, 1), got {eig_floor!r}")
+    if not (0 <= edge_tol < 1):
+        raise ValueError(f"edge_tol must be in [0, 1), got {edge_tol!r}")
+    return eig_floor, edge_tol
+
+
+# --------------------------------------------------------------------------- #
+# Estimators
+# --------------------------------------------------------------------------- #
+class _NeighborhoodGraph:
+    """Shared parameters and input handling for :class:`NNKGraph` and :class:`KNNGraph`."""
+
+    def __init__(
+        self,
+        k: int = 10,
+        *,
+        metric: Metric = "precomputed_distance",
+        sigma: float | SigmaRule = "mean_kth",
+        symmetrize: Symmetrize = "max",
+    ):
+        self.k = k
+        self.metric = metric
+        self.sigma = sigma
+        self.symmetrize = symmetrize
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Constructor parameters, as in scikit-learn."""
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n != "self"]
+        return {n: getattr(self, n) for n in names}
+
+    def set_params(self, **params):
+        """Set constructor parameters, as in scikit-learn; returns self."""
+        for name, value in params.items():
+            if name not in self.get_params():
+                raise ValueError(f"unknown parameter {name!r} for {type(self).__name__}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _prepare(self, X):
+        """Kernel (N, N), candidates (N, k) and sigma_ for the input."""
+        _check_symmetrize(self.symmetrize)
+        if self.metric == "precomputed_distance":
+            D = _check_distances(X)
+            k = _check_k(self.k, D.shape[0])
+            cand = _candidates(D, k, "distance")
+            sigma = _resolve_sigma(D, cand, self.sigma)
+            K = gaussian_kernel(D, sigma)
+            return K, cand, sigma
+        if self.metric == "precomputed_kernel":
+            K = _check_kernel(X)
+            k = _check_k(self.k, K.shape[0])
+            return K, _candidates(K, k, "kernel"), None
+        raise ValueError(
+            f"metric must be 'precomputed_distance' or 'precomputed_kernel', got {self.metric!r}"
+        )
+
+
+class NNKGraph(_NeighborhoodGraph):
+    """NNK neighbourhood graph of a precomputed distance or kernel matrix.
+
+    Parameters
+    ----------
+    k : number of candidates per node (the k nearest other nodes).
+    metric : ``"precomputed_distance"`` (fit takes an (N, N) distance matrix and
+        builds a Gaussian kernel) or ``"precomputed_kernel"`` (an (N, N) similarity).
+    sigma : Gaussian bandwidth for distance input: ``"mean_kth"`` (default),
+        ``"local"`` or a positive float; see the module docstring. Ignored for kernel input.
+    symmetrize : ``"max"`` (default) or ``"mean"``.
+    edge_tol : coefficients ``<= edge_tol * max_j theta_ij`` count as zero.
+    eig_floor : eigenvalues of each ``K_SS`` are raised to ``eig_floor * lambda_max``.
+    progress : show a tqdm progress bar over nodes.
+
+    Attributes (after ``fit``)
+    --------------------------
+    adjacency_ : (N, N) csr_matrix, the symmetrised weighted graph.
+    directed_adjacency_ : (N, N) csr_matrix, row i holds node i's NNK coefficients theta_i.
+    candidates_ : (N, k) int array of candidate indices, closest first.
+    coefficients_ : (N, k) float array, theta aligned with ``candidates_``.
+    n_neighbors_ : (N,) int, non-zero coefficients per node (before symmetrisation).
+    reconstruction_error_ : (N,) float, ``||phi_i - Phi_S theta_i||^2 = K_ii -
+        2 theta'K_Si + theta'K_SS theta`` (with the clipped block; may be slightly
+        negative only when the kernel is indefinite around node i).
+    sigma_ : the bandwidth used (float, or (N,) array for ``"local"``); None for kernel input.
+    """
+
+    def __init__(
+        self,
+        k: int = 10,
+        *,
+        metric: Metric = "precomputed_distance",
+        sigma: float | SigmaRule = "mean_kth",
+        symmetrize: Symmetrize = "max",
+        edge_tol: float = 1e-6,
+        eig_floor: float = 1e-10,
+        progress: bool = False,
+    ):
+        super().__init__(k, metric=metric, sigma=sigma, symmetrize=symmetrize)
+        self.edge_tol = edge_tol
+        self.eig_floor = eig_floor
+        self.progress = progress
+
+    def fit(self, X, y=None) -> "NNKGraph":
+        """Build the graph from an (N, N) distance or kernel matrix ``X``; ``y`` is ignored."""
+        eig_floor, edge_tol = _check_solver_params(self.eig_floor, self.edge_tol)
+        K, cand, sigma = self._prepare(X)
+        theta, err = _solve_nnk(K, cand, eig_floor, edge_tol, bool(self.progress))
+        self.candidates_ = cand
+        self.coefficients_ = theta
+        self.n_neighbors_ = np.count_nonzero(theta, axis=1)
+        self.reconstruction_error_ = err
+        self.sigma_ = sigma
+        self.directed_adjacency_ = _directed(cand, theta)
+        self.adjacency_ = _symmetrized(self.directed_adjacency_, self.symmetrize)
+        return self
+
+    def fit_transform(self, X, y=None) -> sp.csr_matrix:
+        """``fit(X)`` and return ``adjacency_``."""
+        return self.fit(X).adjacency_
+
+
+class KNNGraph(_NeighborhoodGraph):
+    """kNN graph with Gaussian/kernel weights, the baseline for :class:`NNKGraph`.
+
+    Same parameters and candidate rule as :class:`NNKGraph` (without the solver
+    options); every candidate becomes an edge with weight ``max(K_ij, 0)``.
+
+    Attributes: ``adjacency_``, ``directed_adjacency_``, ``candidates_``,
+    ``n_neighbors_`` (edges with positive weight per node before symmetrisation,
+    normally k), ``sigma_``.
+    """
+
+    def fit(self, X, y=None) -> "KNNGraph":
+        """Build the graph from an (N, N) distance or kernel matrix ``X``; ``y`` is ignored."""
+        K, cand, sigma = self._prepare(X)
+        weights = np.maximum(np.take_along_axis(K, cand, axis=1), 0.0)
+        self.candidates_ = cand
+        self.n_neighbors_ = np.count_nonzero(weights, axis=1)
+        self.sigma_ = sigma
+        self.directed_adjacency_ = _directed(cand, weights)
+        self.adjacency_ = _symmetrized(self.directed_adjacency_, self.symmetrize)
+        return self
+
+    def fit_transform(self, X, y=None) -> sp.csr_matrix:
+        """``fit(X)`` and return ``adjacency_``."""
+        return self.fit(X).adjacency_
+
+
+# --------------------------------------------------------------------------- #
+# Plain functions
+# --------------------------------------------------------------------------- #
+def nnk_graph(
+    kernel,
+    k: int,
+    *,
+    symmetrize: Symmetrize = "max",
+    edge_tol: float = 1e-6,
+    eig_floor: float = 1e-10,
+    progress: bool = False,
+) -> sp.csr_matrix:
+    """NNK graph of an (N, N) kernel (similarity) matrix; (N, N) symmetric csr_matrix."""
+    return NNKGraph(
+        k, metric="precomputed_kernel", symmetrize=symmetrize,
+        edge_tol=edge_tol, eig_floor=eig_floor, progress=progress,
+    ).fit_transform(kernel)
+
+
+def knn_graph(kernel, k: int, *, symmetrize: Symmetrize = "max") -> sp.csr_matrix:
+    """kNN graph of an (N, N) kernel matrix, weights ``max(K_ij, 0)``; (N, N) symmetric csr_matrix."""
+    return KNNGraph(k, metric="precomputed_kernel", symmetrize=symmetrize).fit_transform(kernel)
+
+
+def nnk_graph_from_distances(
+    distances,
+    k: int,
+    *,
+    sigma: float | SigmaRule = "mean_kth",
+    symmetrize: Symmetrize = "max",
+    edge_tol: float = 1e-6,
+    eig_floor: float = 1e-10,
+    progress: bool = False,
+) -> sp.csr_matrix:
+    """NNK graph of an (N, N) distance matrix with a Gaussian kernel; (N, N) symmetric csr_matrix."""
+    return NNKGraph(
+        k, metric="precomputed_distance", sigma=sigma, symmetrize=symmetrize,
+        edge_tol=edge_tol, eig_floor=eig_floor, progress=progress,
+    ).fit_transform(distances)
+
+
+def knn_graph_from_distances(
+    distances,
+    k: int,
+    *,
+    sigma: float | SigmaRule = "mean_kth",
+    symmetrize: Symmetrize = "max",
+) -> sp.csr_matrix:
+    """kNN graph of an (N, N) distance matrix with Gaussian weights; (N, N) symmetric csr_matrix."""
+    return KNNGraph(
+        k, metric="precomputed_distance", sigma=sigma, symmetrize=symmetrize
+    ).fit_transform(distances)
+
+
+def reconstruction_error(kernel, weights) -> np.ndarray:
+    """Per-node kernel reconstruction error of arbitrary non-negative weights.
+
+    ``err_i = ||phi_i - sum_j w_ij phi_j||^2 = K_ii - 2 w_i'K_i + w_i'K w_i`` for
+    row ``i`` of ``weights`` (an (N, N) dense or sparse matrix of directed weights,
+    e.g. ``directed_adjacency_`` or equal kNN weights ``1/k``), using the kernel
+    as given (no eigenvalue clipping). Returns an (N,) float64 array.
+    """
+    K = _check_kernel(kernel)
+    W = sp.csr_matrix(weights, dtype=np.float64)
+    if W.shape != K.shape:
+        raise ValueError(f"weights must have the kernel's shape {K.shape}, got {W.shape}")
+    WK = np.asarray(W @ K)  # row i: sum_j w_ij K_j.
+    cross = np.asarray(W.multiply(K).sum(axis=1)).ravel()  # w_i'K_i
+    quad = np.asarray(W.multiply(WK).sum(axis=1)).ravel()  # w_i'K w_i
+    return np.diag(K) - 2.0 * cross + quad
