@@ -88,3 +88,12 @@ def test_atomic_path_replaces_only_on_success(tmp_path):
             raise ValueError("interrupted")
     np.testing.assert_array_equal(load_arrays(target)["v"], np.ones(3))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz"]
+
+
+def test_atomic_files_get_umask_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        save_arrays(tmp_path / "p.npz", {"v": np.ones(2)})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "p.npz").stat().st_mode) == 0o644

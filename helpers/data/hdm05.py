@@ -1,0 +1,322 @@
+"""Load the HDM05 subset used by the book as a :class:`~helpers.data.dataset.SkeletonDataset`.
+
+The data folder (see :func:`helpers.config.data_dir`) holds ``asf/HDM_<actor>.asf`` (one skeleton
+per actor), ``amc/HDM_<actor>_<motion>_<nnn>_120.amc`` (joint angles at 120 Hz) and
+``manifest.csv`` (``file,actor,motion,class_folder,split``). Each clip is turned into 3-D joint
+positions in metres by Acclaim forward kinematics (:mod:`helpers.data.acclaim`), resampled to
+``fps`` and cached on disk, so only the first load pays for the conversion.
+
+Joint layout (31 joints, y up; each bone's joint is the bone's end point, see
+:data:`HDM05_JOINT_NAMES`, :data:`HDM05_PARENTS`, :func:`hdm05_edges`)::
+
+    0 root
+    1 lhipjoint  2 lfemur  3 ltibia  4 lfoot  5 ltoes            (parents 0 1 2 3 4)
+    6 rhipjoint  7 rfemur  8 rtibia  9 rfoot 10 rtoes            (parents 0 6 7 8 9)
+   11 lowerback 12 upperback 13 thorax 14 lowerneck 15 upperneck 16 head   (0 11 12 13 14 15)
+   17 lclavicle 18 lhumerus 19 lradius 20 lwrist 21 lhand 22 lfingers 23 lthumb (13 17 18 19 20 21 20)
+   24 rclavicle 25 rhumerus 26 rradius 27 rwrist 28 rhand 29 rfingers 30 rthumb (13 24 25 26 27 28 27)
+
+Resampling: the 120 Hz motion is sampled on the new time grid ``t_k = k / fps`` (from the first
+frame up to the last) by linear interpolation of joint positions. When ``120 / fps`` is an
+integer (the default 30 fps: every 4th frame) the grid falls on recorded frames and this is plain
+decimation, which keeps every bone length exact. No anti-aliasing average is applied on purpose:
+averaging positions of a rotating limb shortens it, and human motion carries little energy above
+the 15 Hz Nyquist frequency of 30 fps.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..cache import DiskCache
+from ..config import require_data_dir
+from .acclaim import AsfSkeleton, SkeletonFormatError, forward_kinematics, parse_amc, parse_asf, rest_pose
+from .dataset import SkeletonDataset
+
+__all__ = [
+    "HDM05_FPS", "HDM05_JOINT_NAMES", "HDM05_PARENTS", "HDM05_EDGES", "HDM05_SIDES", "hdm05_edges",
+    "ManifestRow", "read_manifest", "resample_positions", "resample", "read_clip", "hdm05_rest_pose", "load_hdm05",
+    "CONVERTER_VERSION",
+]
+
+#: Frame rate of the HDM05 recordings (Vicon, 120 Hz).
+HDM05_FPS = 120.0
+
+#: Bump when the conversion changes its results; part of the cache key.
+CONVERTER_VERSION = 1
+
+HDM05_JOINT_NAMES: tuple[str, ...] = (
+    "root",
+    "lhipjoint", "lfemur", "ltibia", "lfoot", "ltoes",
+    "rhipjoint", "rfemur", "rtibia", "rfoot", "rtoes",
+    "lowerback", "upperback", "thorax", "lowerneck", "upperneck", "head",
+    "lclavicle", "lhumerus", "lradius", "lwrist", "lhand", "lfingers", "lthumb",
+    "rclavicle", "rhumerus", "rradius", "rwrist", "rhand", "rfingers", "rthumb",
+)
+
+#: Parent joint of each joint (-1 for the root), from the ASF ``:hierarchy``.
+HDM05_PARENTS: tuple[int, ...] = (
+    -1,
+    0, 1, 2, 3, 4,
+    0, 6, 7, 8, 9,
+    0, 11, 12, 13, 14, 15,
+    13, 17, 18, 19, 20, 21, 20,
+    13, 24, 25, 26, 27, 28, 27,
+)
+
+#: The 30 bones as ``(parent joint, child joint)``, in child order.
+HDM05_EDGES: tuple[tuple[int, int], ...] = tuple((p, c) for c, p in enumerate(HDM05_PARENTS) if p >= 0)
+
+#: Body side of each joint: ``'L'``, ``'R'`` or ``'C'`` (centre line), e.g. to colour plots.
+HDM05_SIDES: tuple[str, ...] = tuple(
+    "L" if (n.startswith("l") and n not in ("lowerback", "lowerneck")) else "R" if n.startswith("r") and n != "root" else "C"
+    for n in HDM05_JOINT_NAMES
+)
+
+_MANIFEST_COLUMNS = ("file", "actor", "motion", "class_folder", "split")
+_FPS_RE = re.compile(r"_(\d+)\.amc$", re.IGNORECASE)
+
+
+def hdm05_edges() -> np.ndarray:
+    """(30, 2) int64 ``(parent, child)`` joint pairs of the HDM05 skeleton."""
+    return np.array(HDM05_EDGES, dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------------- manifest
+@dataclass(frozen=True)
+class ManifestRow:
+    """One clip listed in ``manifest.csv`` (``line`` is its line number in the file)."""
+
+    file: str
+    actor: str
+    motion: str
+    class_folder: int
+    split: str
+    line: int
+
+
+def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
+    """Read and check ``manifest.csv``; errors name the line and the problem."""
+    path = Path(path)
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{path}: the manifest is empty; expected the header {','.join(_MANIFEST_COLUMNS)}")
+        header = [h.strip() for h in header]
+        missing = [c for c in _MANIFEST_COLUMNS if c not in header]
+        if missing:
+            raise ValueError(f"{path}:1: the manifest lacks column(s) {', '.join(missing)}; expected {','.join(_MANIFEST_COLUMNS)}")
+        col = {c: header.index(c) for c in _MANIFEST_COLUMNS}
+        rows = []
+        for lineno, rec in enumerate(reader, 2):
+            if not rec or all(not r.strip() for r in rec):
+                continue
+            if len(rec) != len(header):
+                raise ValueError(f"{path}:{lineno}: expected {len(header)} fields, got {len(rec)}: {','.join(rec)!r}")
+            get = {c: rec[i].strip() for c, i in col.items()}
+            try:
+                folder = int(get["class_folder"])
+            except ValueError:
+                raise ValueError(f"{path}:{lineno}: class_folder must be an integer, got {get['class_folder']!r}") from None
+            if get["split"] not in ("train", "test"):
+                raise ValueError(f"{path}:{lineno}: split must be 'train' or 'test', got {get['split']!r}")
+            if not get["file"].lower().endswith(".amc"):
+                raise ValueError(f"{path}:{lineno}: file must name an .amc file, got {get['file']!r}")
+            if not get["actor"]:
+                raise ValueError(f"{path}:{lineno}: the actor is empty")
+            rows.append(ManifestRow(get["file"], get["actor"], get["motion"], folder, get["split"], lineno))
+    if not rows:
+        raise ValueError(f"{path}: the manifest lists no clips")
+    return rows
+
+
+# ---------------------------------------------------------------------------------- resampling
+def resample_positions(num_frames: int, src_fps: float, dst_fps: float) -> np.ndarray:
+    """Fractional source-frame positions of the new time grid ``k / dst_fps``.
+
+    Returns (T',) float64 in ``[0, num_frames - 1]``; ``T' = floor((num_frames - 1) * dst / src) + 1``.
+    For an integer ratio ``src / dst`` the positions are exact integers (plain decimation).
+    """
+    if num_frames < 1:
+        raise ValueError(f"cannot resample a sequence of {num_frames} frames")
+    if not (np.isfinite(src_fps) and np.isfinite(dst_fps) and src_fps > 0 and dst_fps > 0):
+        raise ValueError(f"frame rates must be positive numbers, got src_fps={src_fps}, dst_fps={dst_fps}")
+    ratio = src_fps / dst_fps
+    n_out = int(np.floor((num_frames - 1) / ratio + 1e-9)) + 1
+    q = np.arange(n_out) * ratio
+    snapped = np.round(q)
+    q = np.where(np.abs(q - snapped) < 1e-6, snapped, q)    # no float fuzz on decimation grids
+    return np.minimum(q, num_frames - 1)
+
+
+def _interp_plan(q: np.ndarray, num_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lo = np.floor(q).astype(np.int64)
+    w = q - lo
+    hi = np.minimum(lo + 1, num_frames - 1)
+    return lo, hi, w
+
+
+def resample(sequence: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
+    """Linearly interpolate (T, ...) frames recorded at ``src_fps`` onto the ``dst_fps`` grid.
+
+    Integer ratios reduce to taking every ``src/dst``-th frame starting with the first.
+    """
+    seq = np.asarray(sequence)
+    q = resample_positions(len(seq), src_fps, dst_fps)
+    lo, hi, w = _interp_plan(q, len(seq))
+    w = w.reshape((-1,) + (1,) * (seq.ndim - 1))
+    out = seq[lo] * (1.0 - w) + seq[hi] * w
+    return out.astype(seq.dtype if np.issubdtype(seq.dtype, np.floating) else np.float64, copy=False)
+
+
+# ---------------------------------------------------------------------------------- conversion
+def _layout_permutation(skeleton: AsfSkeleton) -> np.ndarray:
+    """Indices that reorder the skeleton's joints into :data:`HDM05_JOINT_NAMES` (checked)."""
+    names = skeleton.joint_names
+    if sorted(names) != sorted(HDM05_JOINT_NAMES):
+        extra = sorted(set(names) - set(HDM05_JOINT_NAMES))
+        lack = sorted(set(HDM05_JOINT_NAMES) - set(names))
+        raise SkeletonFormatError(skeleton.path, None, f"the skeleton does not have the 31 HDM05 bones (extra: {extra}, missing: {lack})")
+    perm = np.array([names.index(n) for n in HDM05_JOINT_NAMES], dtype=np.int64)
+    parents = skeleton.parent_indices()
+    inv = np.empty_like(perm)
+    inv[perm] = np.arange(len(perm))
+    remapped = [-1 if parents[perm[j]] < 0 else int(inv[parents[perm[j]]]) for j in range(len(perm))]
+    if tuple(remapped) != HDM05_PARENTS:
+        raise SkeletonFormatError(skeleton.path, None, "the skeleton's :hierarchy differs from the HDM05 layout")
+    return perm
+
+
+def read_clip(amc_path: str | os.PathLike, skeleton: AsfSkeleton | str | os.PathLike,
+              fps: float | None = 30.0, src_fps: float = HDM05_FPS) -> np.ndarray:
+    """Joint positions of one HDM05 clip: (T', 31, 3) float32 metres in :data:`HDM05_JOINT_NAMES` order.
+
+    ``skeleton`` is the actor's parsed ASF (or its path). ``fps=None`` keeps the recorded rate.
+    Forward kinematics runs only on the frames the new time grid needs.
+    """
+    skel = skeleton if isinstance(skeleton, AsfSkeleton) else parse_asf(skeleton)
+    perm = _layout_permutation(skel)
+    motion = parse_amc(amc_path, skel)
+    t = motion.num_frames
+    if fps is None or float(fps) == float(src_fps):
+        pos = forward_kinematics(skel, motion)
+    else:
+        lo, hi, w = _interp_plan(resample_positions(t, src_fps, float(fps)), t)
+        frames = np.unique(np.concatenate([lo, hi[w > 0]]))
+        sub = forward_kinematics(skel, motion.take(frames))
+        at = np.searchsorted(frames, lo)
+        pos = sub[at]
+        if (w > 0).any():
+            wk = w[:, None, None]
+            pos = np.where(wk > 0, sub[at] * (1 - wk) + sub[np.searchsorted(frames, hi)] * wk, pos)
+    return np.ascontiguousarray(pos[:, perm], dtype=np.float32)
+
+
+def _fingerprint(path: Path) -> list:
+    st = path.stat()
+    return [path.name, int(st.st_size), int(st.st_mtime_ns)]
+
+
+def _clip_fps(name: str) -> float:
+    m = _FPS_RE.search(name)
+    return float(m.group(1)) if m else HDM05_FPS
+
+
+def hdm05_rest_pose(actor: str = "bd", root: str | os.PathLike | None = None) -> np.ndarray:
+    """(31, 3) float64 rest pose (all angles zero, a T-pose) of an actor's skeleton, metres, HDM05 order."""
+    base = require_data_dir(root, needs=("asf",))
+    skel = parse_asf(base / "asf" / f"HDM_{actor}.asf")
+    return rest_pose(skel)[_layout_permutation(skel)]
+
+
+def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, *, cache: bool = True,
+               cache_dir: str | os.PathLike | None = None, progress: bool = True) -> SkeletonDataset:
+    """Load the HDM05 clips listed in ``manifest.csv`` as joint positions.
+
+    Parameters
+    ----------
+    root : the data folder; ``None`` uses :func:`helpers.config.data_dir` (``$STGCN_DATA_DIR``).
+        A missing or incomplete folder raises :class:`FileNotFoundError` with instructions.
+    fps : frame rate of the returned sequences (default 30; ``None`` keeps 120 Hz).
+    cache : reuse/store the converted arrays in the disk cache (``cache_dir`` or ``$STGCN_CACHE_DIR``).
+        The key covers every input file's name, size and modification time, the manifest's
+        content, ``fps`` and :data:`CONVERTER_VERSION`.
+    progress : show a progress bar while converting.
+
+    Returns a :class:`SkeletonDataset` with sequences (T_i, 31, 3) float32 in metres (y up),
+    labels ordered by ``class_folder``, ``class_names`` = motion names, ``subjects`` = actor ids,
+    the manifest's split, ``files`` = AMC file names, the 30 HDM05 edges and ``center = 0``.
+    """
+    if fps is not None and not (np.isfinite(fps) and fps > 0):
+        raise ValueError(f"fps must be a positive number or None, got {fps!r}")
+    base = require_data_dir(root)
+    rows = read_manifest(base / "manifest.csv")
+
+    folders = sorted({r.class_folder for r in rows})
+    names: dict[int, str] = {}
+    for r in rows:
+        if names.setdefault(r.class_folder, r.motion) != r.motion:
+            raise ValueError(f"{base / 'manifest.csv'}:{r.line}: class_folder {r.class_folder} is {r.motion!r} here "
+                             f"but {names[r.class_folder]!r} earlier; each class_folder needs one motion name")
+    label_of = {f: k for k, f in enumerate(folders)}
+
+    amc_paths, asf_paths = [], {}
+    for r in rows:
+        p = base / "amc" / r.file
+        if not p.is_file():
+            raise FileNotFoundError(f"{base / 'manifest.csv'}:{r.line} lists {r.file}, but {p} does not exist")
+        amc_paths.append(p)
+        if r.actor not in asf_paths:
+            a = base / "asf" / f"HDM_{r.actor}.asf"
+            if not a.is_file():
+                raise FileNotFoundError(f"{base / 'manifest.csv'}:{r.line}: no skeleton {a} for actor {r.actor!r}")
+            asf_paths[r.actor] = a
+
+    def convert() -> dict[str, np.ndarray]:
+        skeletons = {actor: parse_asf(p) for actor, p in asf_paths.items()}
+        seqs = []
+        for r, p in tqdm(list(zip(rows, amc_paths)), desc="HDM05 -> joint positions", unit="clip",
+                         disable=not progress):
+            seqs.append(read_clip(p, skeletons[r.actor], fps=fps, src_fps=_clip_fps(r.file)))
+        return {"positions": np.concatenate(seqs, axis=0),
+                "lengths": np.array([len(s) for s in seqs], dtype=np.int64)}
+
+    if cache:
+        config = {
+            "dataset": "hdm05", "converter": CONVERTER_VERSION,
+            "fps": None if fps is None else float(fps),
+            "manifest": hashlib.sha256((base / "manifest.csv").read_bytes()).hexdigest(),
+            "asf": [_fingerprint(asf_paths[a]) for a in sorted(asf_paths)],
+            "amc": [_fingerprint(p) for p in amc_paths],
+        }
+        arrays = DiskCache(cache_dir).arrays("hdm05", config, convert)
+    else:
+        arrays = convert()
+
+    lengths = arrays["lengths"]
+    if len(lengths) != len(rows) or int(lengths.sum()) != len(arrays["positions"]):
+        raise RuntimeError("the cached HDM05 arrays do not match the manifest; delete the cache folder's hdm05/ entries")
+    sequences = np.split(arrays["positions"], np.cumsum(lengths)[:-1])
+    return SkeletonDataset.from_arrays(
+        sequences,
+        labels=[label_of[r.class_folder] for r in rows],
+        class_names=[names[f] for f in folders],
+        subjects=np.array([r.actor for r in rows]),
+        split=[r.split for r in rows],
+        edges=HDM05_EDGES,
+        center=0,
+        files=[r.file for r in rows],
+        joint_names=list(HDM05_JOINT_NAMES),
+        fps=HDM05_FPS if fps is None else float(fps),
+        up_axis=1,
+        name="hdm05",
+        units="m",
+    )
