@@ -6,22 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _nbgen import code, md, notebook, write_notebook
 
 HERE = Path(__file__).resolve().parent
-
-
-def md(text: str):
-    return new_markdown_cell(text.strip("\n"))
-
-
-def code(text: str, tags: list[str] | None = None):
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = tags
-    return cell
-
 
 CELLS = [
     md("""
@@ -272,14 +259,9 @@ is large and needs a separate download.
 ]
 
 
-def build() -> nbformat.NotebookNode:
-    nb = new_notebook(cells=CELLS)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+def build():
+    return notebook(CELLS)
 
 
 if __name__ == "__main__":
-    out = HERE / "01_data.ipynb"
-    nbformat.write(build(), out)
-    print(f"wrote {out}")
+    write_notebook(CELLS, HERE / "01_data.ipynb")

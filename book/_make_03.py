@@ -7,22 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from _nbgen import code, md, notebook, write_notebook
 
 HERE = Path(__file__).resolve().parent
-
-
-def md(text: str):
-    return new_markdown_cell(text.strip("\n"))
-
-
-def code(text: str, tags: list[str] | None = None):
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = tags
-    return cell
-
 
 CELLS = [
     md("""
@@ -147,7 +134,7 @@ always exists. With $r = 0$ and $n = m$ only the diagonal is left: DTW becomes t
 distance between the two clips. A float `window` $w$ means $r = \\lfloor w \\max(n, m) \\rfloor$
 frames, so the band scales with the clips; the convention matches `dtaidistance` and `tslearn`.
 The masks below show the allowed cells (grey) for a 30-frame clip against an 18-frame one; the
-two coloured lines are the band's core, $0 \le i - j \le n - m$, which every radius keeps.
+two coloured lines are the band's core, $0 \\le i - j \\le n - m$, which every radius keeps.
 """),
     code("""
 n_demo, m_demo = 30, 18
@@ -509,14 +496,9 @@ already is.
 ]
 
 
-def build() -> nbformat.NotebookNode:
-    nb = new_notebook(cells=CELLS)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
+def build():
+    return notebook(CELLS)
 
 
 if __name__ == "__main__":
-    target = HERE / "03_dtw_graphs.ipynb"
-    nbformat.write(build(), target)
-    print(f"wrote {target}")
+    write_notebook(CELLS, HERE / "03_dtw_graphs.ipynb")

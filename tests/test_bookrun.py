@@ -60,3 +60,23 @@ def test_execute_injects_parameters_and_reports_failure(tmp_path, capsys):
     assert execute_chapters([bad, untagged], out, {"profile": "quick", "device": "cpu"}) == 1
     err = capsys.readouterr().err
     assert "chapter broke" in err and "03_untagged" in err and "parameters" in err
+
+
+def test_committed_notebooks_match_their_generators():
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(BOOK))
+    try:
+        for gen in sorted(BOOK.glob("_make_*.py")):
+            spec = importlib.util.spec_from_file_location(gen.stem, gen)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            built = module.build()
+            target = next(BOOK.glob(f"{gen.stem.removeprefix('_make_')}_*.ipynb"))
+            committed = nbformat.read(target, as_version=4)
+            assert [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in built.cells] == \
+                   [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in committed.cells], \
+                   f"{target.name} differs from what {gen.name} builds; rerun the generator"
+    finally:
+        sys.path.remove(str(BOOK))
