@@ -1,0 +1,222 @@
+"""Training-time augmentation of single skeleton sequences.
+
+Every function takes one sequence shaped ``(T, V, C)`` (one body) or ``(T, M, V, C)`` (several
+bodies) and a :class:`numpy.random.Generator`, and returns a new float32 array; the input is
+never modified. :class:`Augment` chains them into one picklable callable::
+
+    aug = Augment(length=64, crop=(0.8, 1.0), rotate_up=180.0, tilt=5.0, up_axis=1)
+    rng = np.random.default_rng(0)
+    x = aug(seq, rng)            # (64, V, C)
+
+Rotations turn positions about the coordinate origin, so centre the sequences first
+(:meth:`helpers.data.dataset.SkeletonDataset.normalized`), otherwise a rotation also moves the
+actor around the room.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+__all__ = [
+    "Augment",
+    "add_joint_noise",
+    "crop_resample",
+    "random_crop_resample",
+    "random_rotation_matrix",
+    "resample",
+    "rotate",
+    "rotation_about_axis",
+]
+
+
+def _check_sequence(seq: np.ndarray, what: str = "sequence") -> np.ndarray:
+    seq = np.asarray(seq)
+    if seq.ndim not in (3, 4):
+        raise ValueError(f"{what} has shape {seq.shape}; expected (T, V, C) or (T, M, V, C)")
+    if seq.shape[0] == 0:
+        raise ValueError(f"{what} has zero frames")
+    return seq
+
+
+# --------------------------------------------------------------------------- time
+def crop_resample(seq: np.ndarray, start: float, stop: float, length: int) -> np.ndarray:
+    """Sample ``length`` evenly spaced (fractional) frames between frame ``start`` and ``stop``.
+
+    ``start`` and ``stop`` are fractional frame positions in ``[0, T - 1]``; positions between
+    stored frames are linearly interpolated, so a crop of a linear ramp is again a linear ramp.
+    Returns (length, ...) float32.
+    """
+    seq = _check_sequence(seq)
+    t = seq.shape[0]
+    length = int(length)
+    if length < 1:
+        raise ValueError(f"length must be at least 1, got {length}")
+    if not (0.0 <= start <= stop <= t - 1 + 1e-9):
+        raise ValueError(f"crop window [{start}, {stop}] must lie inside frames [0, {t - 1}]")
+    pos = np.linspace(start, stop, length) if length > 1 else np.array([(start + stop) / 2.0])
+    lo = np.clip(np.floor(pos).astype(np.int64), 0, t - 1)
+    hi = np.minimum(lo + 1, t - 1)
+    w = (pos - lo).astype(np.float32).reshape((-1,) + (1,) * (seq.ndim - 1))
+    src = seq.astype(np.float32, copy=False)
+    return ((1.0 - w) * src[lo] + w * src[hi]).astype(np.float32)
+
+
+def resample(seq: np.ndarray, length: int) -> np.ndarray:
+    """The whole sequence linearly resampled to ``length`` frames: (length, ...) float32."""
+    seq = _check_sequence(seq)
+    return crop_resample(seq, 0.0, float(seq.shape[0] - 1), length)
+
+
+def random_crop_resample(
+    seq: np.ndarray,
+    rng: np.random.Generator,
+    fraction: tuple[float, float] = (1.0, 1.0),
+    length: int | tuple[int, int] | None = None,
+) -> np.ndarray:
+    """Crop a random window covering a random ``fraction`` of the clip, then resample it.
+
+    fraction: (low, high) range of the share of the clip's duration the window covers, in (0, 1].
+    length: output frames: an int, a (low, high) inclusive range to draw from, or ``None`` to keep
+        the window's own frame count (about ``fraction * T``).
+    """
+    seq = _check_sequence(seq)
+    lo_f, hi_f = (float(f) for f in fraction)
+    if not (0.0 < lo_f <= hi_f <= 1.0):
+        raise ValueError(f"crop fraction must satisfy 0 < low <= high <= 1, got {fraction}")
+    t = seq.shape[0]
+    f = lo_f if lo_f == hi_f else float(rng.uniform(lo_f, hi_f))
+    span = f * (t - 1)
+    start = float(rng.uniform(0.0, (t - 1) - span)) if span < t - 1 else 0.0
+    if length is None:
+        n = max(1, int(round(f * t)))
+    elif isinstance(length, (tuple, list)):
+        n = int(rng.integers(int(length[0]), int(length[1]) + 1))
+    else:
+        n = int(length)
+    return crop_resample(seq, start, start + span, n)
+
+
+# --------------------------------------------------------------------------- space
+def rotation_about_axis(axis: int, degrees: float) -> np.ndarray:
+    """(3, 3) right-handed rotation matrix by ``degrees`` about coordinate ``axis`` (0, 1 or 2)."""
+    if axis not in (0, 1, 2):
+        raise ValueError(f"axis must be 0, 1 or 2, got {axis}")
+    a, b = (axis + 1) % 3, (axis + 2) % 3     # the plane it turns, in cyclic order
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    r = np.eye(3)
+    r[a, a], r[a, b], r[b, a], r[b, b] = c, -s, s, c
+    return r
+
+
+def random_rotation_matrix(
+    rng: np.random.Generator, up_degrees: float = 0.0, tilt_degrees: float = 0.0, up_axis: int = 1
+) -> np.ndarray:
+    """(3, 3) random rotation: a turn about the vertical axis after small tilts about the other two.
+
+    Angles are drawn uniformly from ``[-up_degrees, up_degrees]`` and ``[-tilt_degrees, tilt_degrees]``.
+    """
+    r = np.eye(3)
+    for axis in ((up_axis + 1) % 3, (up_axis + 2) % 3):
+        if tilt_degrees:
+            r = rotation_about_axis(axis, rng.uniform(-tilt_degrees, tilt_degrees)) @ r
+    if up_degrees:
+        r = rotation_about_axis(up_axis, rng.uniform(-up_degrees, up_degrees)) @ r
+    return r
+
+
+def rotate(seq: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Apply a (3, 3) rotation to every joint position (about the origin); float32, same shape."""
+    seq = _check_sequence(seq)
+    if seq.shape[-1] != 3:
+        raise ValueError(f"rotation needs 3-D coordinates (C = 3), got C = {seq.shape[-1]}")
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.shape != (3, 3):
+        raise ValueError(f"rotation matrix has shape {m.shape}; expected (3, 3)")
+    return (seq.astype(np.float64) @ m.T).astype(np.float32)
+
+
+def add_joint_noise(seq: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Add i.i.d. Gaussian noise of standard deviation ``sigma`` (in the data's units) to every coordinate."""
+    seq = _check_sequence(seq)
+    if sigma < 0:
+        raise ValueError(f"noise sigma must be >= 0, got {sigma}")
+    out = seq.astype(np.float32, copy=True)
+    if sigma > 0:
+        out += rng.normal(0.0, sigma, size=out.shape).astype(np.float32)
+    return out
+
+
+# --------------------------------------------------------------------------- pipeline
+@dataclass
+class Augment:
+    """A random augmentation pipeline: crop/resample in time, then rotate, scale and add noise.
+
+    Parameters
+    ----------
+    length : output frames: an int, an inclusive (low, high) range, or ``None`` to keep the
+        cropped window's frame count (identity when ``crop == (1, 1)``).
+    crop : (low, high) share of the clip a random window covers; ``(1, 1)`` keeps the whole clip.
+    rotate_up : largest turn in degrees about the vertical axis (``up_axis``), drawn uniformly
+        in ``[-rotate_up, rotate_up]``; ``180`` makes the facing direction irrelevant.
+    tilt : largest tilt in degrees about each horizontal axis.
+    scale : ``None`` or a (low, high) range for a uniform random size factor.
+    noise : standard deviation of Gaussian joint noise (data units), 0 for none.
+    up_axis : index of the vertical coordinate.
+
+    Calling ``aug(seq, rng)`` returns a new float32 array; with the default settings it returns
+    the input's values unchanged.
+    """
+
+    length: int | tuple[int, int] | None = None
+    crop: tuple[float, float] = (1.0, 1.0)
+    rotate_up: float = 0.0
+    tilt: float = 0.0
+    scale: tuple[float, float] | None = None
+    noise: float = 0.0
+    up_axis: int = 1
+
+    def __post_init__(self) -> None:
+        self.crop = tuple(float(c) for c in self.crop)
+        if len(self.crop) != 2 or not (0.0 < self.crop[0] <= self.crop[1] <= 1.0):
+            raise ValueError(f"Augment: crop must be (low, high) with 0 < low <= high <= 1, got {self.crop}")
+        if isinstance(self.length, (list, tuple)):
+            self.length = tuple(int(v) for v in self.length)
+            if len(self.length) != 2 or not 1 <= self.length[0] <= self.length[1]:
+                raise ValueError(f"Augment: length range must be (low, high) with 1 <= low <= high, got {self.length}")
+        elif self.length is not None and int(self.length) < 1:
+            raise ValueError(f"Augment: length must be >= 1 or None, got {self.length}")
+        if self.scale is not None:
+            self.scale = tuple(float(s) for s in self.scale)
+            if len(self.scale) != 2 or not 0.0 < self.scale[0] <= self.scale[1]:
+                raise ValueError(f"Augment: scale must be None or (low, high) with 0 < low <= high, got {self.scale}")
+        if self.rotate_up < 0 or self.tilt < 0 or self.noise < 0:
+            raise ValueError("Augment: rotate_up, tilt and noise must be >= 0")
+        if self.up_axis not in (0, 1, 2):
+            raise ValueError(f"Augment: up_axis must be 0, 1 or 2, got {self.up_axis}")
+
+    def __call__(self, seq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        seq = _check_sequence(seq)
+        out = seq.astype(np.float32, copy=True)
+        if self.crop != (1.0, 1.0) or self.length is not None:
+            out = random_crop_resample(out, rng, self.crop, self.length)
+        if self.rotate_up or self.tilt:
+            out = rotate(out, random_rotation_matrix(rng, self.rotate_up, self.tilt, self.up_axis))
+        if self.scale is not None:
+            out = out * np.float32(rng.uniform(*self.scale))
+        if self.noise:
+            out = add_joint_noise(out, self.noise, rng)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-friendly settings (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Augment":
+        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"Augment: unknown settings {unknown}; known: {sorted(cls.__dataclass_fields__)}")
+        return cls(**d)

@@ -1,0 +1,789 @@
+"""Train and evaluate skeleton action classifiers, with checkpoints and a trained-model cache.
+
+Three layers, from the most general to the most specific:
+
+* :func:`fit` trains any ``nn.Module`` that maps a batch ``(N, C, T, V, M)`` to logits ``(N, K)``
+  on a :class:`~helpers.data.dataset.SkeletonDataset`, with SGD + Nesterov momentum, a warm-up then
+  cosine or step learning-rate schedule, optional class balancing, augmentation
+  (:class:`~helpers.data.augment.Augment`), optional mixed precision on CUDA, and atomic
+  checkpoints it can resume from after an interruption. :func:`evaluate` scores a model.
+* :class:`TrainConfig` holds every training choice, including how clips become model inputs
+  (centring, scaling, the fixed temporal length ``length``). :func:`model_inputs` applies exactly
+  that input pipeline, so later analysis feeds the model what it was trained on.
+* :func:`get_trained_model` trains the ST-GCN of a named profile (:mod:`helpers.profiles`) on
+  HDM05 the first time it is needed and loads it from the content-addressed cache afterwards.
+
+Input pipeline. Each clip is centred (``center='first'``: the root joint of the first frame is the
+origin) and optionally scaled. Training crops a random window and resamples it to ``length``
+frames (then rotates etc.); evaluation resamples the whole clip to ``length`` frames
+(``eval_mode='resample'``), so no batch carries zero padding that ST-GCN's global average pooling
+would average in. ``eval_mode='pad'`` instead zero-pads every clip to the longest clip in the
+evaluated dataset (kept for comparison: with training on resampled clips it scored near chance on
+the validation actor, because padded clips look nothing like the training inputs).
+
+Reproducibility. ``random_state`` seeds the data order, augmentation and dropout of each epoch
+separately (from ``(random_state, epoch)``), so a run resumed from a checkpoint continues with
+exactly the random numbers the uninterrupted run would have drawn. On CPU the same seed and the
+same number of torch threads give the same weights; another thread count sums in another order,
+and the small differences grow over training into a different (equally good) model. The caller's
+global torch RNG state is restored afterwards.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .cache import DiskCache, atomic_path, config_key
+from .data.augment import Augment, resample
+from .data.dataset import SkeletonDataset, pad_sequences
+from .device import resolve_device
+
+__all__ = [
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "EvalResult",
+    "TrainConfig",
+    "TrainResult",
+    "WarmupSchedule",
+    "dataset_fingerprint",
+    "evaluate",
+    "fit",
+    "get_trained_model",
+    "load_checkpoint",
+    "model_inputs",
+    "prepare_dataset",
+    "save_checkpoint",
+]
+
+CHECKPOINT_FORMAT = "stgcn-geometry-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read or is not one of ours."""
+
+
+class CheckpointMismatchError(CheckpointError):
+    """A readable checkpoint that belongs to a different model, configuration or dataset."""
+
+
+# =========================================================================== configuration
+@dataclass
+class TrainConfig:
+    """Every choice that shapes a training run (all plain values, so it keys caches).
+
+    Optimisation: ``epochs``, ``batch_size``, ``lr`` (peak), ``momentum``, ``nesterov``,
+    ``weight_decay``, ``schedule`` (``'cosine'`` to ``min_lr`` or ``'step'``: multiply by ``gamma``
+    at each epoch in ``milestones``), ``warmup_epochs`` (linear warm-up, may be fractional),
+    ``label_smoothing``, ``grad_clip`` (max gradient norm or ``None``), ``amp`` (mixed precision;
+    only used on CUDA).
+    Classes: ``balance`` = ``'none'``, ``'weights'`` (inverse-frequency loss weights) or
+    ``'sampler'`` (each epoch draws clips with probability inversely proportional to their class size).
+    Inputs: ``center`` and ``scale`` as in :meth:`SkeletonDataset.normalized`; ``length`` frames
+    per clip; ``eval_mode`` ``'resample'`` or ``'pad'``; ``augment`` = keyword arguments of
+    :class:`~helpers.data.augment.Augment` except ``length`` and ``up_axis`` (taken from here and
+    from the dataset).
+    """
+
+    epochs: int = 30
+    batch_size: int = 16
+    lr: float = 0.05
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"
+    warmup_epochs: float = 1.0
+    milestones: tuple[int, ...] = ()
+    gamma: float = 0.1
+    min_lr: float = 0.0
+    label_smoothing: float = 0.0
+    grad_clip: float | None = None
+    amp: bool = False
+    balance: str = "none"
+    center: str | None = "first"
+    scale: float | str | None = None
+    length: int = 64
+    eval_mode: str = "resample"
+    augment: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.milestones = tuple(int(m) for m in self.milestones)
+        self.augment = dict(self.augment)
+        problems = []
+        if int(self.epochs) < 1:
+            problems.append(f"epochs must be >= 1 (got {self.epochs})")
+        if int(self.batch_size) < 1:
+            problems.append(f"batch_size must be >= 1 (got {self.batch_size})")
+        if not self.lr > 0:
+            problems.append(f"lr must be > 0 (got {self.lr})")
+        if self.schedule not in ("cosine", "step"):
+            problems.append(f"schedule must be 'cosine' or 'step' (got {self.schedule!r})")
+        if self.balance not in ("none", "weights", "sampler"):
+            problems.append(f"balance must be 'none', 'weights' or 'sampler' (got {self.balance!r})")
+        if self.eval_mode not in ("resample", "pad"):
+            problems.append(f"eval_mode must be 'resample' or 'pad' (got {self.eval_mode!r})")
+        if int(self.length) < 1:
+            problems.append(f"length must be >= 1 (got {self.length})")
+        if self.warmup_epochs < 0:
+            problems.append(f"warmup_epochs must be >= 0 (got {self.warmup_epochs})")
+        bad = sorted({"length", "up_axis"} & set(self.augment))
+        if bad:
+            problems.append(f"augment must not set {bad}: the length comes from TrainConfig.length, up_axis from the dataset")
+        else:
+            try:
+                Augment.from_dict(self.augment)
+            except (TypeError, ValueError) as err:
+                problems.append(f"augment settings are invalid: {err}")
+        if problems:
+            raise ValueError("TrainConfig: " + "; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-friendly form (tuples become lists)."""
+        d = asdict(self)
+        d["milestones"] = list(self.milestones)
+        d["augment"] = Augment.from_dict(self.augment).to_dict()
+        for k in ("length", "up_axis"):
+            d["augment"].pop(k, None)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | "TrainConfig" | None) -> "TrainConfig":
+        if d is None:
+            return cls()
+        if isinstance(d, TrainConfig):
+            return copy.deepcopy(d)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"TrainConfig: unknown settings {unknown}; known: {sorted(known)}")
+        return cls(**dict(d))
+
+    def augmenter(self, up_axis: int) -> Augment:
+        """The training :class:`Augment` for data whose vertical axis is ``up_axis``."""
+        return Augment(length=int(self.length), up_axis=int(up_axis), **self.augment)
+
+
+class WarmupSchedule:
+    """Learning-rate factor per optimisation step: linear warm-up, then cosine or step decay.
+
+    A plain callable object (not a lambda) so :class:`torch.optim.lr_scheduler.LambdaLR` can
+    save and restore it in checkpoints.
+    """
+
+    def __init__(self, total_steps: int, warmup_steps: int, kind: str = "cosine",
+                 milestones: Sequence[int] = (), gamma: float = 0.1, min_factor: float = 0.0):
+        self.total_steps = int(total_steps)
+        self.warmup_steps = int(warmup_steps)
+        self.kind = kind
+        self.milestones = [int(m) for m in milestones]
+        self.gamma = float(gamma)
+        self.min_factor = float(min_factor)
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup_steps:
+            return (step + 1) / self.warmup_steps
+        if self.kind == "step":
+            return self.gamma ** sum(step >= m for m in self.milestones)
+        span = max(1, self.total_steps - self.warmup_steps)
+        progress = min(1.0, (step - self.warmup_steps) / span)
+        return self.min_factor + (1.0 - self.min_factor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+# =========================================================================== results
+@dataclass
+class EvalResult:
+    """Scores of a classifier on a dataset.
+
+    accuracy : top-1 accuracy in [0, 1]
+    per_class : (K,) accuracy per true class (``nan`` for classes with no clip)
+    confusion : (K, K) int64 counts, rows = true class, columns = predicted class
+    predictions, labels : (N,) int64
+    scores : (N, K) float32 softmax probabilities
+    class_names : K names
+    """
+
+    accuracy: float
+    per_class: np.ndarray
+    confusion: np.ndarray
+    predictions: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray
+    class_names: list[str]
+
+    @property
+    def balanced_accuracy(self) -> float:
+        """Mean of the per-class accuracies over classes present in the data."""
+        return float(np.nanmean(self.per_class))
+
+    def to_state(self) -> dict[str, Any]:
+        """Tensor/primitive form for checkpoints (loadable with ``weights_only=True``)."""
+        return {"accuracy": float(self.accuracy), "per_class": torch.from_numpy(np.asarray(self.per_class, np.float64)),
+                "confusion": torch.from_numpy(np.asarray(self.confusion, np.int64)),
+                "predictions": torch.from_numpy(np.asarray(self.predictions, np.int64)),
+                "labels": torch.from_numpy(np.asarray(self.labels, np.int64)),
+                "scores": torch.from_numpy(np.asarray(self.scores, np.float32)),
+                "class_names": list(self.class_names)}
+
+    @classmethod
+    def from_state(cls, s: Mapping[str, Any]) -> "EvalResult":
+        arr = {k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in s.items()}
+        return cls(accuracy=float(arr["accuracy"]), per_class=arr["per_class"], confusion=arr["confusion"],
+                   predictions=arr["predictions"], labels=arr["labels"], scores=arr["scores"],
+                   class_names=list(arr["class_names"]))
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced besides the weights.
+
+    history : per-epoch lists ``epoch``, ``loss`` (mean training loss), ``train_acc`` (on the
+        augmented training batches, dropout on), ``val_acc`` and ``val_loss`` (``nan`` without a
+        validation set), ``lr`` (at the epoch's end) and ``seconds`` (wall time of the epoch).
+    config : the :class:`TrainConfig`
+    model_config : the model's ``config`` dict (what ``STGCN.from_config`` takes), or ``{}``
+    dataset_fingerprint : :func:`dataset_fingerprint` of the training set
+    random_state : the seed
+    epochs_done : completed epochs
+    device : where it trained
+    test : :class:`EvalResult` on the held-out set, when the caller computed one
+    extra : free-form metadata (e.g. profile name, validation fingerprint)
+    """
+
+    history: dict[str, list[float]]
+    config: TrainConfig
+    model_config: dict
+    dataset_fingerprint: str
+    random_state: int
+    epochs_done: int
+    device: str
+    test: EvalResult | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def train_seconds(self) -> float:
+        """Total wall time of the completed epochs (evaluation between epochs included)."""
+        return float(sum(self.history.get("seconds", [])))
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        s = self.history.get("seconds", [])
+        return float(np.mean(s)) if s else float("nan")
+
+
+# =========================================================================== data pipeline
+def dataset_fingerprint(ds: SkeletonDataset) -> str:
+    """A 20-hex-digit SHA-256 digest of a dataset's sequences, labels and metadata."""
+    h = hashlib.sha256()
+    meta = {"name": ds.name, "class_names": list(ds.class_names), "center": int(ds.center),
+            "up_axis": int(ds.up_axis), "fps": None if np.isnan(ds.fps) else float(ds.fps),
+            "units": ds.units, "edges": np.asarray(ds.edges).tolist()}
+    h.update(repr(sorted(meta.items())).encode())
+    h.update(np.asarray(ds.labels, np.int64).tobytes())
+    h.update("\x00".join(map(str, ds.subjects)).encode())
+    h.update("\x00".join(map(str, ds.split)).encode())
+    for s in ds.sequences:
+        a = np.ascontiguousarray(s, dtype=np.float32)
+        h.update(repr(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:20]
+
+
+def prepare_dataset(ds: SkeletonDataset, config: TrainConfig | Mapping | None = None) -> SkeletonDataset:
+    """The dataset centred and scaled as ``config`` says (step one of the input pipeline)."""
+    cfg = TrainConfig.from_dict(config)
+    if cfg.center is None and cfg.scale is None:
+        return ds
+    return ds.normalized(center=cfg.center, scale=cfg.scale)
+
+
+def _eval_batch(sequences: Sequence[np.ndarray], cfg: TrainConfig, pad_to: int | None) -> tuple[np.ndarray, np.ndarray]:
+    if cfg.eval_mode == "resample":
+        return pad_sequences([resample(s, cfg.length) for s in sequences])
+    return pad_sequences(list(sequences), max_len=pad_to)
+
+
+def model_inputs(ds: SkeletonDataset, config: TrainConfig | Mapping | None = None,
+                 index: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Evaluation inputs exactly as the model saw them: ``x`` (N, C, T, V, M) float32 and lengths (N,).
+
+    Applies centring/scaling and then, for ``eval_mode='resample'``, resamples every clip to
+    ``config.length`` frames (all lengths equal ``length``); for ``'pad'``, zero-pads to the longest
+    clip in ``ds`` (``lengths`` are the original frame counts).
+    """
+    cfg = TrainConfig.from_dict(config)
+    ds = prepare_dataset(ds, cfg)
+    idx = np.arange(len(ds)) if index is None else np.asarray(index, dtype=np.int64).reshape(-1)
+    return _eval_batch([ds.sequences[i] for i in idx], cfg, int(ds.lengths.max()))
+
+
+def _class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    counts = np.bincount(labels, minlength=num_classes).astype(np.float64)
+    w = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max(1, (counts > 0).sum()), 0.0)
+    return w
+
+
+def _epoch_order(labels: np.ndarray, num_classes: int, balance: str, rng: np.random.Generator) -> np.ndarray:
+    n = len(labels)
+    if balance == "sampler":
+        p = _class_weights(labels, num_classes)[labels]
+        return rng.choice(n, size=n, replace=True, p=p / p.sum())
+    return rng.permutation(n)
+
+
+def _batches(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    out = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    # a lone clip in the last batch would make BatchNorm statistics degenerate: fold it back in
+    if len(out) > 1 and len(out[-1]) == 1:
+        last = out.pop()
+        out[-1] = np.concatenate([out[-1], last])
+    return out
+
+
+@contextlib.contextmanager
+def _torch_threads(num_threads: int | None) -> Iterator[None]:
+    """Temporarily limit torch's CPU threads (``None``: leave them alone)."""
+    if num_threads is None:
+        yield
+        return
+    if int(num_threads) < 1:
+        raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(num_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _epoch_seed(random_state: int, epoch: int) -> tuple[np.random.Generator, int]:
+    ss = np.random.SeedSequence([int(random_state), int(epoch)])
+    torch_seed = int(ss.generate_state(1, dtype=np.uint64)[0] % (2 ** 63))
+    return np.random.default_rng(ss), torch_seed
+
+
+# =========================================================================== evaluation
+def _model_device(model: nn.Module) -> torch.device:
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def _forward_eval(model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int) -> np.ndarray:
+    logits = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            xb = torch.from_numpy(x[i:i + batch_size]).to(device)
+            logits.append(model(xb).float().cpu())
+    return torch.cat(logits).numpy()
+
+
+def evaluate(model: nn.Module, dataset: SkeletonDataset, config: TrainConfig | Mapping | None = None, *,
+             batch_size: int = 32, device: str | torch.device | None = None, progress: bool = False) -> EvalResult:
+    """Top-1 accuracy, per-class accuracy, confusion matrix and predictions of ``model`` on ``dataset``.
+
+    ``config`` must be the :class:`TrainConfig` the model was trained with (it fixes the input
+    pipeline, see :func:`model_inputs`). ``device`` defaults to where the model's parameters are.
+    The model is put in eval mode and left there.
+    """
+    cfg = TrainConfig.from_dict(config)
+    dev = _model_device(model) if device is None else resolve_device(device)
+    model.to(dev).eval()
+    ds = prepare_dataset(dataset, cfg)
+    pad_to = int(ds.lengths.max())
+    k = dataset.num_classes
+    chunks = []
+    starts = range(0, len(ds), batch_size)
+    for i in tqdm(starts, desc="evaluate", disable=not progress, leave=False):
+        x, _ = _eval_batch(ds.sequences[i:i + batch_size], cfg, pad_to)
+        chunks.append(_forward_eval(model, x, dev, batch_size))
+    logits = np.concatenate(chunks)
+    if logits.ndim != 2 or logits.shape[1] != k:
+        raise ValueError(f"the model returned logits of shape {logits.shape}; expected ({len(ds)}, {k}) "
+                         f"for the dataset's {k} classes")
+    return _scores(logits, dataset.labels, dataset.class_names)
+
+
+def _scores(logits: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) -> EvalResult:
+    k = len(class_names)
+    labels = np.asarray(labels, np.int64)
+    pred = logits.argmax(axis=1).astype(np.int64)
+    conf = np.zeros((k, k), dtype=np.int64)
+    np.add.at(conf, (labels, pred), 1)
+    support = conf.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = np.where(support > 0, np.diag(conf) / np.maximum(support, 1), np.nan)
+    z = logits - logits.max(axis=1, keepdims=True)
+    prob = np.exp(z)
+    prob /= prob.sum(axis=1, keepdims=True)
+    return EvalResult(accuracy=float((pred == labels).mean()), per_class=per_class.astype(np.float64),
+                      confusion=conf, predictions=pred, labels=labels, scores=prob.astype(np.float32),
+                      class_names=list(class_names))
+
+
+# =========================================================================== checkpoints
+def _model_config(model: nn.Module) -> dict:
+    cfg = getattr(model, "config", None)
+    return copy.deepcopy(dict(cfg)) if isinstance(cfg, Mapping) else {}
+
+
+def _plain(obj: Any) -> Any:
+    """Configs as JSON-like plain values (what ``weights_only`` loading accepts)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return obj
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, *, config: TrainConfig, history: Mapping[str, list],
+                    epoch: int, random_state: int, dataset_fingerprint: str,
+                    optimizer: torch.optim.Optimizer | None = None, scheduler: Any = None, scaler: Any = None,
+                    test: EvalResult | None = None, extra: Mapping[str, Any] | None = None) -> Path:
+    """Write a checkpoint atomically: weights, full configuration, epoch, optimiser state and history."""
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "model_config": _plain(_model_config(model)),
+        "model_class": type(model).__name__,
+        "train_config": _plain(config.to_dict()),
+        "dataset_fingerprint": str(dataset_fingerprint),
+        "random_state": int(random_state),
+        "epoch": int(epoch),
+        "history": {k: [float(v) for v in vals] for k, vals in history.items()},
+        "model_state": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
+        "scheduler_state": scheduler.state_dict() if scheduler is not None else None,
+        "scaler_state": scaler.state_dict() if scaler is not None else None,
+        "test": test.to_state() if test is not None else None,
+        "extra": _plain(dict(extra or {})),
+        "torch_version": str(torch.__version__),
+    }
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return path
+
+
+def _read_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError... for damaged files
+        if "Unsupported global" in str(err):
+            raise CheckpointError(
+                f"{path} holds Python objects beyond tensors and plain values, so it is not a "
+                f"{CHECKPOINT_FORMAT} and is not loaded (unpickling arbitrary objects can run code)") from err
+        raise CheckpointError(
+            f"checkpoint {path} could not be read ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+            "the file is truncated, corrupt or not a torch checkpoint: delete it and train again") from err
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is a torch file but not a {CHECKPOINT_FORMAT} (no 'format' marker); "
+                              "it was not written by helpers.training.save_checkpoint")
+    if state.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(f"checkpoint {path} has format version {state.get('version')}; this code reads "
+                              f"version {CHECKPOINT_VERSION}: train again")
+    missing = [k for k in ("model_state", "train_config", "model_config", "epoch", "history") if k not in state]
+    if missing:
+        raise CheckpointError(f"checkpoint {path} lacks {missing}: it is incomplete; delete it and train again")
+    return state
+
+
+def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            out += _diff(a.get(k, "<missing>"), b.get(k, "<missing>"), f"{prefix}{k}.")
+        return out
+    return [] if a == b else [f"{prefix.rstrip('.')}: checkpoint has {a!r}, this run has {b!r}"]
+
+
+def _check_matches(state: dict, path: Path, *, model: nn.Module | None, config: TrainConfig | None,
+                   dataset_fingerprint: str | None, random_state: int | None) -> None:
+    problems = []
+    if model is not None:
+        problems += [f"model config {p}" for p in _diff(state["model_config"], _plain(_model_config(model)))]
+        own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        saved = {k: tuple(v.shape) for k, v in state["model_state"].items()}
+        if own != saved:
+            extra = sorted(set(saved) - set(own))[:3]
+            lacking = sorted(set(own) - set(saved))[:3]
+            shapes = [k for k in own if k in saved and own[k] != saved[k]][:3]
+            problems.append(f"model weights differ (unexpected {extra}, missing {lacking}, "
+                            f"other shapes for {[(k, saved[k], own[k]) for k in shapes]})")
+    if config is not None:
+        problems += [f"training config {p}" for p in _diff(state["train_config"], _plain(config.to_dict()))]
+    if dataset_fingerprint is not None and state.get("dataset_fingerprint") != dataset_fingerprint:
+        problems.append(f"dataset fingerprint: checkpoint has {state.get('dataset_fingerprint')}, "
+                        f"this run's training data has {dataset_fingerprint}")
+    if random_state is not None and state.get("random_state") != int(random_state):
+        problems.append(f"random_state: checkpoint has {state.get('random_state')}, this run has {random_state}")
+    if problems:
+        raise CheckpointMismatchError(f"checkpoint {path} belongs to a different run: " + "; ".join(problems)
+                                      + ". Use another checkpoint path, or delete this file to start over.")
+
+
+def load_checkpoint(path: str | Path, model: nn.Module | None = None, device: str | torch.device | None = "cpu",
+                    ) -> tuple[nn.Module, TrainResult]:
+    """Load a checkpoint into ``model`` (or a new ``STGCN.from_config`` when ``None``).
+
+    Returns ``(model, result)`` with the model in eval mode on ``device``. Raises
+    :class:`CheckpointError` for unreadable files and :class:`CheckpointMismatchError` when the
+    weights do not fit ``model``.
+    """
+    path = Path(path)
+    state = _read_checkpoint(path)
+    if model is None:
+        if not state["model_config"]:
+            raise CheckpointError(f"checkpoint {path} holds a {state.get('model_class')} without a config; "
+                                  "pass the model to load the weights into")
+        from .model import STGCN  # imported late: only needed when rebuilding the model
+        model = STGCN.from_config(state["model_config"])
+    else:
+        _check_matches(state, path, model=model, config=None, dataset_fingerprint=None, random_state=None)
+    model.load_state_dict(state["model_state"])
+    dev = resolve_device(device) if device is not None else torch.device("cpu")
+    model.to(dev).eval()
+    return model, _result_from_state(state)
+
+
+def _result_from_state(state: dict) -> TrainResult:
+    return TrainResult(
+        history={k: list(v) for k, v in state["history"].items()},
+        config=TrainConfig.from_dict(state["train_config"]),
+        model_config=dict(state["model_config"]),
+        dataset_fingerprint=state.get("dataset_fingerprint", ""),
+        random_state=int(state.get("random_state", 0)),
+        epochs_done=int(state["epoch"]),
+        device=str(state.get("extra", {}).get("device", "")),
+        test=EvalResult.from_state(state["test"]) if state.get("test") else None,
+        extra=dict(state.get("extra") or {}),
+    )
+
+
+# =========================================================================== training
+def fit(model: nn.Module, train_ds: SkeletonDataset, val_ds: SkeletonDataset | None = None,
+        config: TrainConfig | Mapping | None = None, *, random_state: int = 0, device: str | torch.device = "auto",
+        checkpoint: str | Path | None = None, resume: bool = True, progress: bool = True,
+        on_epoch_end: Callable[[int, dict], None] | None = None, num_threads: int | None = None) -> TrainResult:
+    """Train ``model`` on ``train_ds``; report accuracy on ``val_ds`` after every epoch.
+
+    Parameters
+    ----------
+    model : maps (N, C, T, V, M) float32 to (N, K) logits, K = ``train_ds.num_classes``.
+    train_ds, val_ds : :class:`SkeletonDataset` (raw positions: the config's centring and
+        scaling are applied here). ``val_ds`` only monitors; nothing is chosen from it.
+    config : :class:`TrainConfig` or a dict of its fields.
+    random_state : seeds data order, augmentation and dropout.
+    device : ``'auto'``, ``'cpu'``, ``'cuda'``...
+    checkpoint : file written (atomically) after every epoch; with ``resume=True`` an existing
+        file of the same run is continued from, and a file of another run raises
+        :class:`CheckpointMismatchError`.
+    on_epoch_end : called as ``on_epoch_end(epoch, history)`` after each epoch's checkpoint.
+    num_threads : CPU threads torch may use while training (``None``: torch's current setting).
+        On a CPU shared with other busy processes, 1 thread can be many times faster than 2,
+        because torch's threads wait for each other after every small operation.
+
+    Returns a :class:`TrainResult`; the model keeps the final epoch's weights (in eval mode).
+    """
+    cfg = TrainConfig.from_dict(config)
+    dev = resolve_device(device)
+    k = train_ds.num_classes
+    if val_ds is not None and list(val_ds.class_names) != list(train_ds.class_names):
+        raise ValueError("val_ds has other class names than train_ds; both must share one label space")
+    fingerprint = dataset_fingerprint(train_ds)
+    train = prepare_dataset(train_ds, cfg)
+    val = prepare_dataset(val_ds, cfg) if val_ds is not None else None
+    aug = cfg.augmenter(train.up_axis)
+    labels = train.labels
+    model.to(dev)
+
+    steps_per_epoch = len(_batches(np.arange(len(train)), cfg.batch_size))
+    decay, no_decay = [], []
+    for p in model.parameters():
+        # biases and normalisation parameters are not weight-decayed (they set offsets and scales)
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    optimizer = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
+                                 {"params": no_decay, "weight_decay": 0.0}],
+                                lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0)
+    schedule = WarmupSchedule(total_steps=cfg.epochs * steps_per_epoch,
+                              warmup_steps=int(round(cfg.warmup_epochs * steps_per_epoch)),
+                              kind=cfg.schedule, milestones=[m * steps_per_epoch for m in cfg.milestones],
+                              gamma=cfg.gamma, min_factor=cfg.min_lr / cfg.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    use_amp = bool(cfg.amp) and dev.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    weight = torch.tensor(_class_weights(labels, k), dtype=torch.float32, device=dev) if cfg.balance == "weights" else None
+    criterion = nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing)
+
+    history: dict[str, list[float]] = {key: [] for key in
+                                       ("epoch", "loss", "train_acc", "val_acc", "val_loss", "lr", "seconds")}
+    start_epoch = 0
+    ckpt_path = Path(checkpoint) if checkpoint is not None else None
+    if ckpt_path is not None and resume and ckpt_path.exists():
+        state = _read_checkpoint(ckpt_path)
+        _check_matches(state, ckpt_path, model=model, config=cfg, dataset_fingerprint=fingerprint,
+                       random_state=random_state)
+        model.load_state_dict(state["model_state"])
+        if state.get("optimizer_state") is not None:
+            optimizer.load_state_dict(state["optimizer_state"])
+        if state.get("scheduler_state") is not None:
+            scheduler.load_state_dict(state["scheduler_state"])
+        if state.get("scaler_state") and use_amp:
+            scaler.load_state_dict(state["scaler_state"])
+        history = {key: list(v) for key, v in state["history"].items()}
+        start_epoch = int(state["epoch"])
+
+    extra = {"device": str(dev), "val_fingerprint": dataset_fingerprint(val_ds) if val_ds is not None else None}
+    cuda_devices = [dev] if dev.type == "cuda" else []
+    bar = tqdm(total=cfg.epochs, initial=start_epoch, desc="train", unit="epoch", disable=not progress)
+    with torch.random.fork_rng(devices=cuda_devices), _torch_threads(num_threads), contextlib.closing(bar):
+        for epoch in range(start_epoch, cfg.epochs):
+            t0 = time.perf_counter()
+            rng, torch_seed = _epoch_seed(random_state, epoch)
+            torch.manual_seed(torch_seed)
+            model.train()
+            total_loss = total_correct = total_seen = 0.0
+            for batch in _batches(_epoch_order(labels, k, cfg.balance, rng), cfg.batch_size):
+                x, _ = pad_sequences([aug(train.sequences[i], rng) for i in batch])
+                xb = torch.from_numpy(x).to(dev, non_blocking=True)
+                yb = torch.from_numpy(labels[batch]).to(dev)
+                with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=use_amp):
+                    logits = model(xb)
+                    if logits.shape != (len(batch), k):
+                        raise ValueError(f"the model maps a batch {tuple(xb.shape)} (N, C, T, V, M) to logits "
+                                         f"{tuple(logits.shape)}; expected ({len(batch)}, {k}) for the "
+                                         f"{k} classes of the training data")
+                    loss = criterion(logits.float(), yb)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f"training loss became {loss.item()} at epoch {epoch + 1}; "
+                                             f"lower lr (now {scheduler.get_last_lr()[0]:.3g}) or check the data")
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                if cfg.grad_clip:
+                    scaler.unscale_(optimizer)
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                total_loss += float(loss.detach()) * len(batch)
+                total_correct += float((logits.detach().argmax(1) == yb).sum())
+                total_seen += len(batch)
+                bar.set_postfix(loss=f"{total_loss / total_seen:.3f}", acc=f"{total_correct / total_seen:.2f}")
+            val_acc = val_loss = float("nan")
+            if val is not None:
+                model.eval()
+                x, _ = _eval_batch(val.sequences, cfg, int(val.lengths.max()))
+                vlogits = _forward_eval(model, x, dev, max(cfg.batch_size, 32))
+                val_acc = float((vlogits.argmax(1) == val.labels).mean())
+                val_loss = float(nn.functional.cross_entropy(torch.from_numpy(vlogits), torch.from_numpy(val.labels)))
+            for key, v in (("epoch", epoch + 1), ("loss", total_loss / total_seen),
+                           ("train_acc", total_correct / total_seen), ("val_acc", val_acc), ("val_loss", val_loss),
+                           ("lr", scheduler.get_last_lr()[0]), ("seconds", time.perf_counter() - t0)):
+                history[key].append(float(v))
+            bar.update(1)
+            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", acc=f"{history['train_acc'][-1]:.2f}",
+                            val=f"{val_acc:.2f}")
+            if ckpt_path is not None:
+                save_checkpoint(ckpt_path, model, config=cfg, history=history, epoch=epoch + 1,
+                                random_state=random_state, dataset_fingerprint=fingerprint, optimizer=optimizer,
+                                scheduler=scheduler, scaler=scaler if use_amp else None, extra=extra)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch + 1, history)
+    model.eval()
+    return TrainResult(history=history, config=cfg, model_config=_model_config(model), dataset_fingerprint=fingerprint,
+                       random_state=int(random_state), epochs_done=len(history["epoch"]), device=str(dev), extra=extra)
+
+
+# =========================================================================== trained-model cache
+def _split_for(ds: SkeletonDataset, split: str) -> tuple[SkeletonDataset, SkeletonDataset]:
+    if split == "cross-subject":
+        return ds.train(), ds.test()
+    if split.startswith("validation:"):
+        # model selection: hold one training actor out, never touch the test actors
+        actor = split.split(":", 1)[1]
+        tr = ds.train()
+        held = np.asarray([str(s) == actor for s in tr.subjects])
+        if not held.any():
+            raise ValueError(f"validation actor {actor!r} is not among the training subjects "
+                             f"{sorted(set(map(str, tr.subjects)))}")
+        return tr.subset(~held), tr.subset(held)
+    raise ValueError(f"unknown split {split!r}; use 'cross-subject' or 'validation:<actor>'")
+
+
+def _load_profile_data(profile, data_dir, cache_dir, progress) -> SkeletonDataset:
+    from .data.hdm05 import load_hdm05  # imported late: the loader reads the raw files only when needed
+    if profile.data.get("dataset", "hdm05") != "hdm05":
+        raise ValueError(f"profile {profile.name!r} asks for dataset {profile.data.get('dataset')!r}; "
+                         "get_trained_model knows only 'hdm05' (use fit() for other data)")
+    return load_hdm05(root=data_dir, fps=float(profile.data.get("fps", 30.0)), cache_dir=cache_dir, progress=progress)
+
+
+def get_trained_model(profile: str | Any = "quick", device: str | torch.device = "auto",
+                      data_dir: str | Path | None = None, cache_dir: str | Path | None = None, seed: int = 0,
+                      progress: bool = True, dataset: SkeletonDataset | None = None,
+                      num_threads: int | None = None) -> tuple[nn.Module, TrainResult]:
+    """The ST-GCN of ``profile`` trained on HDM05 with ``seed``: trained on first need, cached after.
+
+    The cache key is the profile's full configuration (model, training, data split), the dataset's
+    fingerprint and the seed; an interrupted training resumes from its last epoch. The result's
+    ``test`` field holds the evaluation on the profile's held-out split, and ``history`` the
+    training curves. ``dataset`` replaces loading HDM05 from ``data_dir`` (it must carry the same
+    ``split`` and subjects convention). ``num_threads`` limits torch's CPU threads while training
+    (see :func:`fit`; it is not part of the cache key). Returns ``(model, result)`` with the model in eval mode on
+    ``device``.
+    """
+    from .model import STGCN
+    from .profiles import get_profile
+
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    ds = dataset if dataset is not None else _load_profile_data(prof, data_dir, cache_dir, progress)
+    train_ds, test_ds = _split_for(ds, prof.data.get("split", "cross-subject"))
+    cfg = prof.train_config()
+    dev = resolve_device(device)
+    key = {"profile": prof.to_dict(), "dataset": dataset_fingerprint(ds), "seed": int(seed)}
+    cache = DiskCache(cache_dir)
+    run_ckpt = cache.path("training-runs", key, ".pt")
+
+    def build() -> nn.Module:
+        # the same seed gives the same initial weights
+        return STGCN(num_classes=ds.num_classes, in_channels=ds.num_channels, random_state=int(seed), **prof.model)
+
+    def compute() -> tuple[nn.Module, TrainResult]:
+        model = build()
+        result = fit(model, train_ds, test_ds, cfg, random_state=seed, device=dev, checkpoint=run_ckpt,
+                     progress=progress, num_threads=num_threads)
+        result.test = evaluate(model, test_ds, cfg, device=dev)
+        result.extra.update(profile=prof.name, cache_key=config_key(key))
+        return model, result
+
+    def save(value: tuple[nn.Module, TrainResult], tmp: Path) -> None:
+        model, result = value
+        save_checkpoint(tmp, model, config=result.config, history=result.history, epoch=result.epochs_done,
+                        random_state=seed, dataset_fingerprint=result.dataset_fingerprint, test=result.test,
+                        extra=result.extra)
+
+    def load(path: Path) -> tuple[nn.Module, TrainResult]:
+        return load_checkpoint(path, model=build(), device=dev)
+
+    model, result = cache.get_or_compute("models", key, compute, save, load, ".pt")
+    run_ckpt.unlink(missing_ok=True)   # the finished model is cached; its resume point is no longer needed
+    return model.to(dev).eval(), result

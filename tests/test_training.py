@@ -1,0 +1,325 @@
+"""Training loop, evaluation, checkpoints and the trained-model cache, on tiny synthetic data."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from helpers.data.dataset import SkeletonDataset
+from helpers.training import (
+    CheckpointError,
+    CheckpointMismatchError,
+    TrainConfig,
+    WarmupSchedule,
+    _class_weights,
+    _epoch_order,
+    evaluate,
+    fit,
+    get_trained_model,
+    load_checkpoint,
+    model_inputs,
+    save_checkpoint,
+)
+
+CHAIN = [(0, 1), (1, 2), (2, 3), (3, 4)]
+
+
+class TinyNet(nn.Module):
+    """Stand-in classifier: temporal conv per joint, global pooling, linear layer (with dropout and BN)."""
+
+    def __init__(self, num_classes: int, in_channels: int = 3, num_joints: int = 5, hidden: int = 8):
+        super().__init__()
+        self.config = {"num_classes": num_classes, "in_channels": in_channels, "num_joints": num_joints,
+                       "hidden": hidden}
+        self.bn = nn.BatchNorm2d(in_channels)
+        self.conv = nn.Conv2d(in_channels, hidden, kernel_size=(5, 1), padding=(2, 0))
+        self.drop = nn.Dropout(0.2)
+        self.fc = nn.Linear(hidden * num_joints, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, t, v, m = x.shape
+        h = x.permute(0, 4, 1, 2, 3).reshape(n * m, c, t, v)
+        h = torch.relu(self.conv(self.bn(h))).mean(dim=2)          # (N*M, hidden, V)
+        return self.fc(self.drop(h.flatten(1))).view(n, m, -1).mean(dim=1)
+
+
+def make_dataset(n_per_class: int = 8, classes: int = 3, seed: int = 0, joints: int = 5,
+                 edges=CHAIN) -> SkeletonDataset:
+    """Separable toy actions: the tip joint swings at a class-specific frequency; lengths vary."""
+    rng = np.random.default_rng(seed)
+    seqs, labels, subjects, split = [], [], [], []
+    for k in range(classes):
+        for i in range(n_per_class):
+            t = int(rng.integers(20, 41))
+            phase = np.linspace(0, 2 * np.pi * (k + 1), t)
+            base = np.zeros((t, joints, 3), np.float32)
+            base[:, :, 1] = np.arange(joints) * 0.3                # a standing chain along y
+            base[:, -1, 0] += 0.5 * np.sin(phase)
+            base[:, -1, 2] += 0.5 * np.cos(phase)
+            seqs.append(base + rng.normal(0, 0.02, base.shape).astype(np.float32))
+            labels.append(k)
+            subjects.append(i % 4)
+            split.append("test" if i % 4 == 3 else "train")
+    return SkeletonDataset.from_arrays(seqs, labels, [f"act{k}" for k in range(classes)], subjects, split,
+                                       edges=edges, center=0, up_axis=1, name="toy")
+
+
+FAST = TrainConfig(epochs=3, batch_size=4, lr=0.05, length=16, warmup_epochs=0.5,
+                   augment={"crop": [0.8, 1.0], "rotate_up": 20.0})
+
+
+def tiny_model(seed: int = 0, **kw) -> TinyNet:
+    torch.manual_seed(seed)
+    return TinyNet(3, **kw)
+
+
+@pytest.fixture(scope="module")
+def toy() -> SkeletonDataset:
+    return make_dataset()
+
+
+def test_same_seed_same_first_epoch_loss(toy):
+    runs = [fit(tiny_model(), toy.train(), None, FAST.to_dict() | {"epochs": 1}, random_state=s, progress=False)
+            for s in (7, 7, 8)]
+    assert runs[0].history["loss"][0] == runs[1].history["loss"][0]
+    assert runs[0].history["loss"][0] != runs[2].history["loss"][0]
+
+
+def test_fit_restores_the_global_rng(toy):
+    model = tiny_model()
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    fit(model, toy.train(), None, FAST.to_dict() | {"epochs": 1}, progress=False)
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_learns_separable_toy_actions(toy):
+    cfg = FAST.to_dict() | {"epochs": 12}
+    model = tiny_model()
+    result = fit(model, toy.train(), toy.test(), cfg, random_state=0, progress=False)
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    assert result.history["val_acc"][-1] >= 0.99
+    ev = evaluate(model, toy.test(), cfg)
+    assert ev.accuracy == pytest.approx(result.history["val_acc"][-1])
+    assert len(result.history["epoch"]) == 12 and result.epochs_done == 12
+
+
+def test_resume_gives_the_uninterrupted_weights(toy, tmp_path):
+    cfg = FAST.to_dict() | {"epochs": 4}
+    ref_model = tiny_model(0)
+    ref = fit(ref_model, toy.train(), toy.test(), cfg, random_state=3, progress=False)
+
+    def interrupt(epoch, history):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    ckpt = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        fit(tiny_model(0), toy.train(), toy.test(), cfg, random_state=3, checkpoint=ckpt, progress=False,
+            on_epoch_end=interrupt)
+    assert load_checkpoint(ckpt, tiny_model())[1].epochs_done == 2
+    # resume into a differently initialised model: the checkpoint overrides it
+    model = tiny_model(99)
+    res = fit(model, toy.train(), toy.test(), cfg, random_state=3, checkpoint=ckpt, progress=False)
+    for (name, a), b in zip(ref_model.state_dict().items(), model.state_dict().values()):
+        assert torch.equal(a, b), name
+    for key in ("loss", "train_acc", "val_acc", "lr"):
+        assert res.history[key] == ref.history[key]
+    assert not list(tmp_path.glob(".*tmp*"))       # no temporary files left behind
+
+
+def test_corrupt_checkpoint_gives_a_clear_error(toy, tmp_path):
+    good = tmp_path / "good.pt"
+    model = tiny_model()
+    save_checkpoint(good, model, config=FAST, history={}, epoch=0, random_state=0, dataset_fingerprint="x")
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint at all")
+    for bad in (truncated, garbage):
+        with pytest.raises(CheckpointError, match=f"{bad.name}.*corrupt"):
+            load_checkpoint(bad, tiny_model())
+        with pytest.raises(CheckpointError, match=bad.name):
+            fit(tiny_model(), toy.train(), None, FAST, checkpoint=bad, progress=False)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(CheckpointError, match="not a stgcn-geometry-checkpoint"):
+        load_checkpoint(foreign, tiny_model())
+    pickled = tmp_path / "pickled.pt"
+    torch.save({"obj": TinyNet}, pickled)      # arbitrary Python objects are refused, not unpickled
+    with pytest.raises(CheckpointError, match="Python objects"):
+        load_checkpoint(pickled, tiny_model())
+
+
+def test_mismatched_checkpoint_gives_a_clear_error(toy, tmp_path):
+    ckpt = tmp_path / "run.pt"
+    cfg = FAST.to_dict() | {"epochs": 1}
+    fit(tiny_model(), toy.train(), None, cfg, random_state=0, checkpoint=ckpt, progress=False)
+    with pytest.raises(CheckpointMismatchError, match=r"training config lr: checkpoint has 0.05, this run has 0.1"):
+        fit(tiny_model(), toy.train(), None, cfg | {"lr": 0.1}, checkpoint=ckpt, progress=False)
+    with pytest.raises(CheckpointMismatchError, match="dataset fingerprint"):
+        fit(tiny_model(), make_dataset(seed=1).train(), None, cfg, checkpoint=ckpt, progress=False)
+    with pytest.raises(CheckpointMismatchError, match="random_state"):
+        fit(tiny_model(), toy.train(), None, cfg, random_state=5, checkpoint=ckpt, progress=False)
+    with pytest.raises(CheckpointMismatchError, match="hidden"):
+        load_checkpoint(ckpt, tiny_model(hidden=4))
+
+
+class OracleNet(nn.Module):
+    """Predicts the class written into coordinate 0 of joint 0 in frame 0 (for hand-worked scores)."""
+
+    def __init__(self, num_classes: int):
+        super().__init__()
+        self.num_classes = num_classes
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return nn.functional.one_hot(x[:, 0, 0, 0, 0].round().long(), self.num_classes).float() + 0 * self.dummy
+
+
+def test_evaluate_hand_worked_confusion():
+    labels = [0, 0, 0, 1, 1, 2]
+    said = [0, 0, 1, 1, 1, 0]                      # two mistakes: a 0 called 1, a 2 called 0
+    seqs = [np.full((5 + i, 2, 3), p, np.float32) for i, p in enumerate(said)]
+    ds = SkeletonDataset.from_arrays(seqs, labels, ["a", "b", "c", "d"], edges=[(0, 1)])
+    ev = evaluate(OracleNet(4), ds, TrainConfig(center=None, length=8))
+    assert ev.accuracy == pytest.approx(4 / 6)
+    np.testing.assert_array_equal(ev.confusion, [[2, 1, 0, 0], [0, 2, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]])
+    np.testing.assert_allclose(ev.per_class[:3], [2 / 3, 1.0, 0.0])
+    assert math.isnan(ev.per_class[3])               # no clip of class d
+    np.testing.assert_array_equal(ev.predictions, said)
+    np.testing.assert_allclose(ev.scores.sum(axis=1), 1.0, rtol=1e-6)
+    assert ev.balanced_accuracy == pytest.approx((2 / 3 + 1 + 0) / 3)
+
+
+def test_model_inputs_resample_and_pad(toy):
+    x, lengths = model_inputs(toy, TrainConfig(length=24))
+    assert x.shape == (len(toy), 3, 24, 5, 1) and (lengths == 24).all()
+    # centred on the root joint of the first frame
+    np.testing.assert_allclose(x[:, :, 0, 0, 0], 0.0, atol=1e-6)
+    x, lengths = model_inputs(toy, TrainConfig(eval_mode="pad", center=None), index=[0, 1])
+    assert x.shape[2] == toy.lengths.max()
+    np.testing.assert_array_equal(lengths, toy.lengths[:2])
+    np.testing.assert_array_equal(x[0, :, : lengths[0], :, 0], toy.sequences[0].transpose(2, 0, 1))
+    assert not x[0, :, lengths[0]:].any()
+
+
+def test_warmup_schedule_hand_worked():
+    cos = WarmupSchedule(total_steps=12, warmup_steps=4, kind="cosine", min_factor=0.1)
+    np.testing.assert_allclose([cos(s) for s in range(4)], [0.25, 0.5, 0.75, 1.0])
+    assert cos(4) == pytest.approx(1.0)
+    assert cos(8) == pytest.approx(0.1 + 0.9 * 0.5)           # half-way through the decay
+    assert cos(12) == pytest.approx(0.1)
+    step = WarmupSchedule(total_steps=100, warmup_steps=0, kind="step", milestones=[10, 50], gamma=0.1)
+    assert [step(s) for s in (0, 9, 10, 49, 50, 99)] == pytest.approx([1, 1, 0.1, 0.1, 0.01, 0.01])
+
+
+def test_class_balancing():
+    labels = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    w = _class_weights(labels, 3)
+    np.testing.assert_allclose(w, [100 / 180, 100 / 90, 100 / 30])
+    assert (w[labels]).sum() == pytest.approx(len(labels))     # the average clip keeps weight 1
+    order = np.concatenate([_epoch_order(labels, 3, "sampler", np.random.default_rng(s)) for s in range(50)])
+    share = np.bincount(labels[order], minlength=3) / len(order)
+    np.testing.assert_allclose(share, 1 / 3, atol=0.02)
+    perm = _epoch_order(labels, 3, "none", np.random.default_rng(0))
+    np.testing.assert_array_equal(np.sort(perm), np.arange(100))
+
+
+@pytest.mark.parametrize("balance", ["weights", "sampler"])
+def test_balanced_training_runs(toy, balance):
+    res = fit(tiny_model(), toy.train(), None, FAST.to_dict() | {"epochs": 1, "balance": balance}, progress=False)
+    assert np.isfinite(res.history["loss"]).all()
+
+
+def test_wrong_number_of_classes_is_named(toy):
+    with pytest.raises(ValueError, match=r"logits \(4, 5\); expected \(4, 3\)"):
+        fit(TinyNet(5), toy.train(), None, FAST, progress=False)
+
+
+def test_bad_configs_are_named():
+    with pytest.raises(ValueError, match="schedule must be 'cosine' or 'step'"):
+        TrainConfig(schedule="linear")
+    with pytest.raises(ValueError, match="unknown settings"):
+        TrainConfig.from_dict({"epoch": 3})
+    with pytest.raises(ValueError, match="must not set"):
+        TrainConfig(augment={"length": 10})
+    with pytest.raises(ValueError, match="augment settings are invalid"):
+        TrainConfig(augment={"crop": [0, 1]})
+
+
+# --------------------------------------------------------------------------- with the real ST-GCN
+hdm05_graph = pytest.importorskip("helpers.graph")
+model_mod = pytest.importorskip("helpers.model")
+
+
+def hdm05_toy(n_per_class: int = 4) -> SkeletonDataset:
+    layout = hdm05_graph.SkeletonGraph.from_layout("hdm05")
+    ds = make_dataset(n_per_class=n_per_class, joints=layout.num_nodes, edges=[tuple(e) for e in layout.edges])
+    # synthetic actors: two training actors and one test actor, as in HDM05's cross-subject split
+    ds.subjects = np.array(["bd", "bk", "dg", "mm"])[ds.subjects]
+    return ds
+
+
+def test_get_trained_model_trains_once_then_loads(tmp_path, monkeypatch):
+    from helpers import training
+    from helpers.profiles import get_profile
+
+    ds = hdm05_toy()
+    prof = get_profile("quick", model_schedule=[[4, 1], [4, 2]], train_epochs=2, train_length=12,
+                       train_batch_size=8)
+    model, result = get_trained_model(prof, device="cpu", cache_dir=tmp_path, seed=1, progress=False, dataset=ds)
+    assert result.epochs_done == 2 and result.test is not None
+    assert result.test.confusion.sum() == (ds.split == "test").sum()
+    assert not list((tmp_path / "training-runs").glob("*.pt"))    # resume point removed when done
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the cached model should have been loaded")
+
+    monkeypatch.setattr(training, "fit", no_training)
+    again, cached = get_trained_model(prof, device="cpu", cache_dir=tmp_path, seed=1, progress=False, dataset=ds)
+    for a, b in zip(model.state_dict().values(), again.state_dict().values()):
+        assert torch.equal(a, b)
+    assert cached.history == result.history
+    np.testing.assert_array_equal(cached.test.confusion, result.test.confusion)
+    ev = evaluate(again, ds.test(), cached.config)
+    assert ev.accuracy == pytest.approx(result.test.accuracy)
+    with pytest.raises(AssertionError, match="should have been loaded"):    # another seed is another model
+        get_trained_model(prof, device="cpu", cache_dir=tmp_path, seed=2, progress=False, dataset=ds)
+
+
+def test_validation_split_holds_out_a_training_actor():
+    from helpers.training import _split_for
+
+    ds = hdm05_toy()
+    tr, va = _split_for(ds, "validation:dg")
+    assert set(va.subjects) == {"dg"} and "dg" not in set(tr.subjects)
+    assert set(tr.split) == {"train"} and set(va.split) == {"train"}
+    with pytest.raises(ValueError, match="not among the training subjects"):
+        _split_for(ds, "validation:mm")
+
+
+def test_paper_profile_smoke_on_cpu():
+    """The full-width paper network and schedule run a couple of iterations on CPU (not a full run)."""
+    from helpers.profiles import get_profile
+
+    prof = get_profile("paper", train_epochs=1, train_batch_size=2)
+    ds = hdm05_toy(n_per_class=1)
+    model = model_mod.STGCN(num_classes=ds.num_classes, in_channels=3, **prof.model)
+    before = [p.detach().clone() for p in model.parameters()]
+    result = fit(model, ds, None, prof.train_config(), device="cpu", progress=False)
+    assert np.isfinite(result.history["loss"]).all()
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_unknown_profile_is_named():
+    from helpers.profiles import get_profile
+
+    with pytest.raises(ValueError, match=r"unknown profile 'fast'.*'paper', 'quick'"):
+        get_profile("fast")
+    with pytest.raises(ValueError, match="must start with"):
+        get_profile("quick", epochs=3)
