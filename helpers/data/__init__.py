@@ -1,4 +1,5 @@
 """Skeleton data: one dataset type, HDM05 (ASF/AMC) and NTU RGB+D loaders, augmentation."""
+from .augment import Augment, add_joint_noise
 from .acclaim import SkeletonFormatError, forward_kinematics, parse_amc, parse_asf
 from .dataset import SkeletonDataset, pad_sequences
 from .hdm05 import HDM05_JOINT_NAMES, hdm05_edges, load_hdm05
@@ -13,7 +14,7 @@ from .ntu import (
 )
 
 __all__ = [
-    "SkeletonDataset", "pad_sequences",
+    "SkeletonDataset", "pad_sequences", "Augment", "add_joint_noise",
     "load_hdm05", "hdm05_edges", "HDM05_JOINT_NAMES",
     "parse_asf", "parse_amc", "forward_kinematics", "SkeletonFormatError",
     "load_ntu_skeletons", "load_ntu_preprocessed", "load_ntu_preprocessed_folder",
