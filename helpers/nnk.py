@@ -474,6 +474,19 @@ class _NeighborhoodGraph:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
+    def _store(self, cand: np.ndarray, weights: np.ndarray, sigma):
+        """Set the fitted attributes shared by both graphs from (N, k) candidates and weights."""
+        self.candidates_ = cand
+        self.n_neighbors_ = np.count_nonzero(weights, axis=1)
+        self.sigma_ = sigma
+        self.directed_adjacency_ = _directed(cand, weights)
+        self.adjacency_ = _symmetrized(self.directed_adjacency_, self.symmetrize)
+        return self
+
+    def fit_transform(self, X, y=None) -> sp.csr_matrix:
+        """``fit(X)`` and return ``adjacency_``."""
+        return self.fit(X).adjacency_
+
     def _prepare(self, X):
         """Kernel (N, N), candidates (N, k) and sigma_ for the input."""
         _check_symmetrize(self.symmetrize)
@@ -542,18 +555,9 @@ class NNKGraph(_NeighborhoodGraph):
         eig_floor, edge_tol = _check_solver_params(self.eig_floor, self.edge_tol)
         K, cand, sigma = self._prepare(X)
         theta, err = _solve_nnk(K, cand, eig_floor, edge_tol, bool(self.progress))
-        self.candidates_ = cand
         self.coefficients_ = theta
-        self.n_neighbors_ = np.count_nonzero(theta, axis=1)
         self.reconstruction_error_ = err
-        self.sigma_ = sigma
-        self.directed_adjacency_ = _directed(cand, theta)
-        self.adjacency_ = _symmetrized(self.directed_adjacency_, self.symmetrize)
-        return self
-
-    def fit_transform(self, X, y=None) -> sp.csr_matrix:
-        """``fit(X)`` and return ``adjacency_``."""
-        return self.fit(X).adjacency_
+        return self._store(cand, theta, sigma)
 
 
 class KNNGraph(_NeighborhoodGraph):
@@ -571,16 +575,7 @@ class KNNGraph(_NeighborhoodGraph):
         """Build the graph from an (N, N) distance or kernel matrix ``X``; ``y`` is ignored."""
         K, cand, sigma = self._prepare(X)
         weights = np.maximum(np.take_along_axis(K, cand, axis=1), 0.0)
-        self.candidates_ = cand
-        self.n_neighbors_ = np.count_nonzero(weights, axis=1)
-        self.sigma_ = sigma
-        self.directed_adjacency_ = _directed(cand, weights)
-        self.adjacency_ = _symmetrized(self.directed_adjacency_, self.symmetrize)
-        return self
-
-    def fit_transform(self, X, y=None) -> sp.csr_matrix:
-        """``fit(X)`` and return ``adjacency_``."""
-        return self.fit(X).adjacency_
+        return self._store(cand, weights, sigma)
 
 
 # --------------------------------------------------------------------------- #
