@@ -21,14 +21,14 @@ out or train -> test.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Literal, Sequence, Union
 
 import numpy as np
 
 from .cache import DiskCache
-from .data.dataset import SkeletonDataset
+from .data.dataset import SkeletonDataset, sequences_fingerprint
+from .data.resampling import interpolate_frames
 from .dtw import pairwise_dtw  # looked up at call time, so tests can replace it
 
 __all__ = [
@@ -110,19 +110,8 @@ def as_sequence_list(data: SequenceData, name: str = "data") -> list[np.ndarray]
     return out
 
 
-def data_fingerprint(sequences: Sequence[np.ndarray]) -> str:
-    """SHA-256 (hex) over the number of sequences and each one's dtype, shape and bytes.
-
-    Any change of a value, a length, the order or the dtype gives another fingerprint; the same
-    arrays always give the same one. One pass over the data (about 1 GB/s).
-    """
-    h = hashlib.sha256()
-    h.update(f"n={len(sequences)};".encode())
-    for s in sequences:
-        a = np.ascontiguousarray(s)
-        h.update(f"{a.dtype.str}{a.shape};".encode())
-        h.update(memoryview(a).cast("B"))
-    return h.hexdigest()
+#: SHA-256 (hex) over a list of arrays; see :func:`helpers.data.dataset.sequences_fingerprint`.
+data_fingerprint = sequences_fingerprint
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,10 +212,7 @@ def resample_sequence(seq: np.ndarray, length: int) -> np.ndarray:
     t = x.shape[0]
     if t == 1 or length == 1:
         return np.repeat(x[:1], length, axis=0)
-    pos = np.arange(length) * ((t - 1) / (length - 1))
-    i0 = np.minimum(np.floor(pos).astype(np.int64), t - 2)
-    frac = (pos - i0)[:, None]
-    return x[i0] * (1.0 - frac) + x[i0 + 1] * frac
+    return interpolate_frames(x, np.arange(length) * ((t - 1) / (length - 1)))
 
 
 def padded_euclidean(

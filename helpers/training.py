@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import math
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -283,20 +282,8 @@ class TrainResult:
 
 # =========================================================================== data pipeline
 def dataset_fingerprint(ds: SkeletonDataset) -> str:
-    """A 20-hex-digit SHA-256 digest of a dataset's sequences, labels and metadata."""
-    h = hashlib.sha256()
-    meta = {"name": ds.name, "class_names": list(ds.class_names), "center": int(ds.center),
-            "up_axis": int(ds.up_axis), "fps": None if np.isnan(ds.fps) else float(ds.fps),
-            "units": ds.units, "edges": np.asarray(ds.edges).tolist()}
-    h.update(repr(sorted(meta.items())).encode())
-    h.update(np.asarray(ds.labels, np.int64).tobytes())
-    h.update("\x00".join(map(str, ds.subjects)).encode())
-    h.update("\x00".join(map(str, ds.split)).encode())
-    for s in ds.sequences:
-        a = np.ascontiguousarray(s, dtype=np.float32)
-        h.update(repr(a.shape).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()[:20]
+    """The dataset's identity in checkpoints and cache keys (:meth:`SkeletonDataset.fingerprint`)."""
+    return ds.fingerprint()
 
 
 def prepare_dataset(ds: SkeletonDataset, config: TrainConfig | Mapping | None = None) -> SkeletonDataset:

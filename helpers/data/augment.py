@@ -20,6 +20,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .resampling import interpolate_frames
+
 __all__ = [
     "Augment",
     "add_joint_noise",
@@ -57,11 +59,7 @@ def crop_resample(seq: np.ndarray, start: float, stop: float, length: int) -> np
     if not (0.0 <= start <= stop <= t - 1 + 1e-9):
         raise ValueError(f"crop window [{start}, {stop}] must lie inside frames [0, {t - 1}]")
     pos = np.linspace(start, stop, length) if length > 1 else np.array([(start + stop) / 2.0])
-    lo = np.clip(np.floor(pos).astype(np.int64), 0, t - 1)
-    hi = np.minimum(lo + 1, t - 1)
-    w = (pos - lo).astype(np.float32).reshape((-1,) + (1,) * (seq.ndim - 1))
-    src = seq.astype(np.float32, copy=False)
-    return ((1.0 - w) * src[lo] + w * src[hi]).astype(np.float32)
+    return interpolate_frames(seq.astype(np.float32, copy=False), pos)
 
 
 def resample(seq: np.ndarray, length: int) -> np.ndarray:

@@ -39,6 +39,7 @@ from ..cache import DiskCache
 from ..config import require_data_dir
 from .acclaim import AsfSkeleton, SkeletonFormatError, forward_kinematics, parse_amc, parse_asf, rest_pose
 from .dataset import SkeletonDataset
+from .resampling import interpolate_frames, interpolation_plan
 
 __all__ = [
     "HDM05_FPS", "HDM05_JOINT_NAMES", "HDM05_PARENTS", "HDM05_EDGES", "HDM05_SIDES", "hdm05_edges",
@@ -157,24 +158,13 @@ def resample_positions(num_frames: int, src_fps: float, dst_fps: float) -> np.nd
     return np.minimum(q, num_frames - 1)
 
 
-def _interp_plan(q: np.ndarray, num_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    lo = np.floor(q).astype(np.int64)
-    w = q - lo
-    hi = np.minimum(lo + 1, num_frames - 1)
-    return lo, hi, w
-
-
 def resample(sequence: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
     """Linearly interpolate (T, ...) frames recorded at ``src_fps`` onto the ``dst_fps`` grid.
 
     Integer ratios reduce to taking every ``src/dst``-th frame starting with the first.
     """
     seq = np.asarray(sequence)
-    q = resample_positions(len(seq), src_fps, dst_fps)
-    lo, hi, w = _interp_plan(q, len(seq))
-    w = w.reshape((-1,) + (1,) * (seq.ndim - 1))
-    out = seq[lo] * (1.0 - w) + seq[hi] * w
-    return out.astype(seq.dtype if np.issubdtype(seq.dtype, np.floating) else np.float64, copy=False)
+    return interpolate_frames(seq, resample_positions(len(seq), src_fps, dst_fps))
 
 
 # ---------------------------------------------------------------------------------- conversion
@@ -209,7 +199,7 @@ def read_clip(amc_path: str | os.PathLike, skeleton: AsfSkeleton | str | os.Path
     if fps is None or float(fps) == float(src_fps):
         pos = forward_kinematics(skel, motion)
     else:
-        lo, hi, w = _interp_plan(resample_positions(t, src_fps, float(fps)), t)
+        lo, hi, w = interpolation_plan(resample_positions(t, src_fps, float(fps)), t)
         frames = np.unique(np.concatenate([lo, hi[w > 0]]))
         sub = forward_kinematics(skel, motion.take(frames))
         at = np.searchsorted(frames, lo)
