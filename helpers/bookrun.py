@@ -9,6 +9,7 @@ notebooks carry none).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,9 @@ def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> i
     import papermill as pm
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    # A global MPLBACKEND (e.g. Agg on a headless CI) would replace the kernels' inline backend
+    # and silently drop every figure from the book.
+    os.environ.pop("MPLBACKEND", None)
     failures = []
     for chapter in chapters:
         nb = nbformat.read(chapter, as_version=4)
