@@ -26,7 +26,8 @@ HDM05_HINT = (
     "HDM05 is published by Universität Bonn (https://resources.mpi-inf.mpg.de/HDM05/, "
     "'Documentation Mocap Database HDM05', CC BY-SA 3.0). Put the cut clips of the 11 classes "
     "used here into a folder with asf/HDM_<actor>.asf, amc/HDM_<actor>_<motion>_<nnn>_120.amc and "
-    "manifest.csv (columns file,actor,motion,class_folder,split; see README.md), then point "
+    "optionally manifest.csv (columns file,actor,motion,class_folder,split; without it classes and "
+    "the actor split are read from the file names; see README.md), then point "
     f"{DATA_ENV} at that folder or pass data_dir=... explicitly."
 )
 

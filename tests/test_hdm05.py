@@ -374,3 +374,29 @@ def test_skeleton_player_widgets():
     p.dropdown.value = 1
     assert p.slider.max == 4 and p.slider.value == 0
     assert "sequence 1" in p.output.outputs[0]["data"]["text/plain"]
+
+
+def test_manifest_from_file_names_matches_the_shipped_manifest(hdm05_root):
+    from helpers.data.hdm05 import manifest_from_files, read_manifest
+
+    shipped = {r.file: (r.actor, r.motion, r.class_folder, r.split) for r in read_manifest(hdm05_root / "manifest.csv")}
+    inferred = {r.file: (r.actor, r.motion, r.class_folder, r.split) for r in manifest_from_files(hdm05_root)}
+    assert inferred == shipped
+
+
+def test_load_without_manifest_infers_classes_and_split(hdm05_root, tmp_path):
+    from helpers.data.hdm05 import load_hdm05
+
+    (tmp_path / "asf").symlink_to(hdm05_root / "asf")
+    amc = tmp_path / "amc" / "some_class_folder"
+    amc.mkdir(parents=True)
+    names = ["HDM_bd_squat1Reps_001_120.amc", "HDM_mm_squat1Reps_037_120.amc", "HDM_tr_grabHighR_023_120.amc"]
+    for n in names:
+        (amc / n).symlink_to(hdm05_root / "amc" / n)
+    with pytest.warns(UserWarning, match="no manifest.csv"):
+        ds = load_hdm05(tmp_path, cache_dir=tmp_path / "cache", progress=False)
+    assert ds.class_names == ["grabHighR", "squat1Reps"]
+    assert list(ds.split) == ["train", "test", "test"] and list(ds.subjects) == ["bd", "mm", "tr"]
+    (amc / "notes.amc").write_text("x")
+    with pytest.raises(ValueError, match="notes.amc"):
+        load_hdm05(tmp_path, cache=False, progress=False)

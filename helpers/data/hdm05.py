@@ -29,6 +29,7 @@ import csv
 import hashlib
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,7 @@ from .resampling import interpolate_frames, interpolation_plan
 
 __all__ = [
     "HDM05_FPS", "HDM05_JOINT_NAMES", "HDM05_PARENTS", "HDM05_EDGES", "HDM05_SIDES", "hdm05_edges",
-    "ManifestRow", "read_manifest", "resample_positions", "resample", "read_clip", "hdm05_rest_pose", "load_hdm05",
+    "ManifestRow", "read_manifest", "manifest_from_files", "HDM05_TEST_ACTORS", "resample_positions", "resample", "read_clip", "hdm05_rest_pose", "load_hdm05",
     "CONVERTER_VERSION",
 ]
 
@@ -220,6 +221,36 @@ def _clip_fps(name: str) -> float:
     return float(m.group(1)) if m else HDM05_FPS
 
 
+_CLIP_RE = re.compile(r"^HDM_([A-Za-z]+)_(.+)_(\d+)_(\d+)\.amc$", re.IGNORECASE)
+
+#: The cross-subject test actors of the default split.
+HDM05_TEST_ACTORS = ("mm", "tr")
+
+
+def manifest_from_files(root: str | os.PathLike, test_actors: tuple[str, ...] = HDM05_TEST_ACTORS) -> list[ManifestRow]:
+    """Manifest rows inferred from the AMC file names under ``root/amc`` (searched recursively).
+
+    For users who downloaded HDM05 themselves and have no ``manifest.csv``: each file named
+    ``HDM_<actor>_<motion>_<nnn>_<fps>.amc`` becomes one clip; classes are the motion names in
+    alphabetical order (``class_folder`` 1, 2, ...) and the split is by actor (``test_actors``
+    test, the others train). Files that do not follow the pattern raise a ValueError naming them.
+    """
+    amc_root = Path(root) / "amc"
+    files = sorted(p.relative_to(amc_root).as_posix() for p in amc_root.rglob("*") if p.suffix.lower() == ".amc")
+    if not files:
+        raise FileNotFoundError(f"no .amc files under {amc_root}")
+    parsed = []
+    for f in files:
+        m = _CLIP_RE.match(Path(f).name)
+        if m is None:
+            raise ValueError(f"{amc_root / f}: cannot read actor and motion from the name; expected "
+                             "HDM_<actor>_<motion>_<nnn>_<fps>.amc (or list the clips in manifest.csv)")
+        parsed.append((f, m.group(1), m.group(2)))
+    folder_of = {motion: k + 1 for k, motion in enumerate(sorted({m for _, _, m in parsed}))}
+    return [ManifestRow(f, actor, motion, folder_of[motion], "test" if actor in test_actors else "train", 0)
+            for f, actor, motion in parsed]
+
+
 def hdm05_rest_pose(actor: str = "bd", root: str | os.PathLike | None = None) -> np.ndarray:
     """(31, 3) float64 rest pose (all angles zero, a T-pose) of an actor's skeleton, metres, HDM05 order."""
     base = require_data_dir(root, needs=("asf",))
@@ -247,14 +278,25 @@ def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, 
     """
     if fps is not None and not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be a positive number or None, got {fps!r}")
-    base = require_data_dir(root)
-    rows = read_manifest(base / "manifest.csv")
+    base = require_data_dir(root, needs=("asf", "amc"))
+    manifest = base / "manifest.csv"
+    if manifest.is_file():
+        rows = read_manifest(manifest)
+        manifest_key = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    else:
+        rows = manifest_from_files(base)
+        warnings.warn(f"{base} has no manifest.csv: classes and the split were inferred from the AMC file "
+                      f"names (test actors {', '.join(HDM05_TEST_ACTORS)})", stacklevel=2)
+        manifest_key = hashlib.sha256(repr([tuple(vars(r).values()) for r in rows]).encode()).hexdigest()
+
+    def where(r: ManifestRow) -> str:
+        return f"{manifest}:{r.line}" if r.line else f"clip {r.file} (no manifest.csv)"
 
     folders = sorted({r.class_folder for r in rows})
     names: dict[int, str] = {}
     for r in rows:
         if names.setdefault(r.class_folder, r.motion) != r.motion:
-            raise ValueError(f"{base / 'manifest.csv'}:{r.line}: class_folder {r.class_folder} is {r.motion!r} here "
+            raise ValueError(f"{where(r)}: class_folder {r.class_folder} is {r.motion!r} here "
                              f"but {names[r.class_folder]!r} earlier; each class_folder needs one motion name")
     label_of = {f: k for k, f in enumerate(folders)}
 
@@ -262,12 +304,12 @@ def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, 
     for r in rows:
         p = base / "amc" / r.file
         if not p.is_file():
-            raise FileNotFoundError(f"{base / 'manifest.csv'}:{r.line} lists {r.file}, but {p} does not exist")
+            raise FileNotFoundError(f"{where(r)} lists {r.file}, but {p} does not exist")
         amc_paths.append(p)
         if r.actor not in asf_paths:
             a = base / "asf" / f"HDM_{r.actor}.asf"
             if not a.is_file():
-                raise FileNotFoundError(f"{base / 'manifest.csv'}:{r.line}: no skeleton {a} for actor {r.actor!r}")
+                raise FileNotFoundError(f"{where(r)}: no skeleton {a} for actor {r.actor!r}")
             asf_paths[r.actor] = a
 
     def convert() -> dict[str, np.ndarray]:
@@ -283,7 +325,7 @@ def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, 
         config = {
             "dataset": "hdm05", "converter": CONVERTER_VERSION,
             "fps": None if fps is None else float(fps),
-            "manifest": hashlib.sha256((base / "manifest.csv").read_bytes()).hexdigest(),
+            "manifest": manifest_key,
             "asf": [_fingerprint(asf_paths[a]) for a in sorted(asf_paths)],
             "amc": [_fingerprint(p) for p in amc_paths],
         }
