@@ -91,11 +91,16 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def _write_npz(arrays: Mapping[str, np.ndarray], path: Path) -> None:
+    # through a file handle: np.savez given a name would append ".npz" to the temporary name
+    with open(path, "wb") as fh:
+        np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+
+
 def save_arrays(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
     """Atomically save named arrays as an uncompressed ``.npz``."""
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+        _write_npz(arrays, tmp)
 
 
 def load_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -144,10 +149,7 @@ class DiskCache:
     def arrays(self, kind: str, config: Mapping[str, Any],
                compute: Callable[[], Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
         """Cache a dict of numpy arrays as ``.npz``."""
-        def save(value, tmp):
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **{k: np.asarray(v) for k, v in value.items()})
-        out = self.get_or_compute(kind, config, lambda: dict(compute()), save, load_arrays, ".npz")
+        out = self.get_or_compute(kind, config, lambda: dict(compute()), _write_npz, load_arrays, ".npz")
         return {k: np.asarray(v) for k, v in out.items()}
 
     def pickle(self, kind: str, config: Mapping[str, Any], compute: Callable[[], T]) -> T:
