@@ -18,7 +18,7 @@ DEVICE ?= auto
 TORCH_SPEC ?= torch==2.13.0
 BUILD := _build
 STAGE := $(BUILD)/book-src
-CHAPTERS := $(sort $(wildcard book/[0-9]*.ipynb))
+CHAPTERS := $(sort $(wildcard book/[0-9]*.md))
 
 # An active virtualenv or conda env is used as is; otherwise .venv is created.
 ACTIVE_ENV := $(or $(VIRTUAL_ENV),$(CONDA_PREFIX))
@@ -32,13 +32,13 @@ endif
 PY := $(BIN)python
 STAMP := $(ENV_DIR)/.stgcn-geometry-installed
 
-.PHONY: help env test test-fast book chapters html bench clean clean-cache strip
+.PHONY: help env test test-fast lint book chapters html bench clean clean-cache
 
 help:
 	@echo "make test    run the test suite (creates .venv on first use)"
 	@echo "make book    execute every chapter (PROFILE=$(PROFILE)) and build the HTML book into $(BUILD)/html"
 	@echo "make bench   run the benchmarks in benchmarks/"
-	@echo "make strip   remove outputs from the committed notebooks"
+	@echo "make lint    ruff over the whole tree (make test runs it too)"
 	@echo "make clean   remove $(BUILD) (caches included)"
 
 $(ENV_DIR)/bin/python:
@@ -52,16 +52,20 @@ $(STAMP): pyproject.toml | $(ENV_DIR)/bin/python
 
 env: $(STAMP)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test: lint
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: lint
 	$(PY) -m pytest -q -m "not slow"
 
-# Execute every chapter with papermill into the staging folder; a cell error fails the build.
+# Execute every chapter (book/NN_name.md, MyST notebooks) with papermill into the staging
+# folder as .ipynb; a cell error fails the build.
 chapters: $(STAMP)
 	rm -rf $(STAGE) && mkdir -p $(STAGE)/book
-	cp _config.yml _toc.yml intro.md references.bib $(STAGE)/
+	cp -r _config.yml _toc.yml intro.md references.bib _static $(STAGE)/
 	$(PY) -m helpers.bookrun --profile $(PROFILE) --device $(DEVICE) --out $(STAGE)/book $(CHAPTERS)
 
 # Build HTML from the executed copies; any Sphinx warning fails the build.
@@ -76,9 +80,6 @@ book: chapters
 bench: $(STAMP)
 	$(PY) -m pip install -e ".[bench]"
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b --quick; done
-
-strip: $(STAMP)
-	$(PY) -m helpers.bookrun --strip book/*.ipynb
 
 clean-cache:
 	rm -rf $(BUILD)/cache

@@ -1,11 +1,22 @@
-"""Execute the book's chapters with papermill (``python -m helpers.bookrun``).
+"""Execute the book's chapters (``python -m helpers.bookrun``), the first half of ``make book``.
 
-Used by ``make book``: each chapter is executed on its own, in a fresh kernel, with the
-parameters ``profile`` and ``device`` injected into its ``parameters`` cell, and written to the
-output folder. A chapter that raises stops the build with a non-zero exit status and names the
-chapter and the failing cell. ``--strip`` removes outputs from notebooks in place (committed
-notebooks carry none).
+The chapters are MyST Markdown notebooks, ``book/NN_name.md`` (a jupytext header, ``{code-cell}``
+blocks, one cell tagged ``parameters``); they are the only committed chapter sources and open as
+notebooks in JupyterLab with jupytext. For each chapter this runner
+
+1. reads it with jupytext,
+2. executes it with papermill in a fresh kernel, in the chapter's folder, with the parameters
+   ``profile`` and ``device`` (and any others given) injected after its ``parameters`` cell,
+3. tags the injected cell ``remove-cell`` (the book shows the chapter's own defaults, not a
+   second cell of overrides), and
+4. writes the executed ``.ipynb`` into the output folder, from which Jupyter Book builds the
+   HTML pages; readers download these executed notebooks from the pages.
+
+A chapter without a ``parameters`` cell, or one whose cell raises, fails the run: the exit status
+is 1 and the message names the chapter and the failing cell. Build tooling only: nothing in
+:mod:`helpers` imports this module.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,34 +25,60 @@ import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
+
+__all__ = ["execute_chapter", "execute_chapters", "has_parameters_cell", "main", "read_chapter"]
+
+#: Tag papermill gives the cell it injects, and the tag that keeps a cell out of the book.
+INJECTED_TAG = "injected-parameters"
+HIDDEN_TAG = "remove-cell"
+
+
+def read_chapter(path: str | os.PathLike) -> nbformat.NotebookNode:
+    """A chapter (MyST Markdown, or any format jupytext reads) as an nbformat notebook."""
+    nb = jupytext.read(Path(path))
+    nb.metadata.setdefault(
+        "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
+    )
+    nb.metadata.setdefault("language_info", {"name": "python"})
+    return nb
 
 
 def has_parameters_cell(nb: nbformat.NotebookNode) -> bool:
-    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells if c.cell_type == "code")
+    """Whether a code cell of ``nb`` is tagged ``parameters`` (papermill injects after it)."""
+    return any(
+        "parameters" in c.get("metadata", {}).get("tags", [])
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
 
 
-def strip_outputs(path: Path) -> bool:
-    """Remove outputs and execution counts from a notebook in place; return whether it changed."""
-    nb = nbformat.read(path, as_version=4)
-    changed = False
+def _hide_injected(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        if cell.get("outputs") or cell.get("execution_count") is not None:
-            changed = True
-        cell["outputs"] = []
-        cell["execution_count"] = None
-    for key in ("widgets", "papermill"):
-        if key in nb.metadata:
-            del nb.metadata[key]
-            changed = True
-    if changed:
-        nbformat.write(nb, path)
-    return changed
+        tags = cell.get("metadata", {}).get("tags", [])
+        if INJECTED_TAG in tags and HIDDEN_TAG not in tags:
+            cell.metadata["tags"] = [*tags, HIDDEN_TAG]
+
+
+def execute_chapter(chapter: Path, target: Path, parameters: dict) -> nbformat.NotebookNode:
+    """Execute one chapter into ``target`` (an ``.ipynb``); papermill's errors propagate."""
+    import papermill as pm  # imported here: it starts slowly and only execution needs it
+
+    nb = read_chapter(chapter)
+    if not has_parameters_cell(nb):
+        raise ValueError(f"{chapter}: no code cell tagged 'parameters'; every chapter needs one")
+    executed = pm.execute_notebook(
+        nb, str(target), parameters=parameters, kernel_name="python3",
+        cwd=str(chapter.parent), progress_bar=False, log_output=False,
+    )
+    _hide_injected(executed)
+    nbformat.write(executed, target)
+    return executed
 
 
 def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> int:
+    """Execute every chapter into ``out_dir``; return 0, or 1 when any of them failed."""
     import papermill as pm
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -49,45 +86,38 @@ def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> i
     # and silently drop every figure from the book.
     os.environ.pop("MPLBACKEND", None)
     failures = []
-    for chapter in chapters:
-        nb = nbformat.read(chapter, as_version=4)
-        if not has_parameters_cell(nb):
-            print(f"[bookrun] {chapter}: no cell tagged 'parameters'; every chapter needs one", file=sys.stderr)
-            failures.append(chapter)
-            continue
-        target = out_dir / chapter.name
+    for chapter in map(Path, chapters):
+        target = out_dir / f"{chapter.stem}.ipynb"
         print(f"[bookrun] executing {chapter} with {parameters} ...", flush=True)
         start = time.perf_counter()
         try:
-            pm.execute_notebook(
-                str(chapter), str(target), parameters=parameters, kernel_name="python3",
-                cwd=str(chapter.parent), progress_bar=False, log_output=False,
-            )
+            execute_chapter(chapter, target, parameters)
         except pm.PapermillExecutionError as err:
-            print(f"[bookrun] FAILED {chapter} in cell {err.exec_count}: {err.ename}: {err.evalue}", file=sys.stderr)
+            print(f"[bookrun] FAILED {chapter} in cell {err.exec_count}: {err.ename}: {err.evalue}",
+                  file=sys.stderr)
+            failures.append(chapter)
+            continue
+        except (ValueError, OSError) as err:
+            print(f"[bookrun] FAILED {chapter}: {err}", file=sys.stderr)
             failures.append(chapter)
             continue
         print(f"[bookrun] {chapter} done in {time.perf_counter() - start:.0f} s", flush=True)
     if failures:
-        print(f"[bookrun] {len(failures)} chapter(s) failed: {', '.join(map(str, failures))}", file=sys.stderr)
+        print(f"[bookrun] {len(failures)} chapter(s) failed: {', '.join(map(str, failures))}",
+              file=sys.stderr)
         return 1
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m helpers.bookrun [--profile P] [--device D] --out DIR book/*.md``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("notebooks", nargs="+", type=Path)
+    ap.add_argument("chapters", nargs="+", type=Path)
     ap.add_argument("--profile", default="quick", choices=["quick", "paper"])
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", type=Path, default=Path("_build/book-src/book"))
-    ap.add_argument("--strip", action="store_true", help="strip outputs in place instead of executing")
     args = ap.parse_args(argv)
-    if args.strip:
-        for nb in args.notebooks:
-            if strip_outputs(nb):
-                print(f"stripped {nb}")
-        return 0
-    return execute_chapters(args.notebooks, args.out, {"profile": args.profile, "device": args.device})
+    return execute_chapters(args.chapters, args.out, {"profile": args.profile, "device": args.device})
 
 
 if __name__ == "__main__":

@@ -22,16 +22,6 @@ CACHE_ENV = "STGCN_CACHE_DIR"
 #: The repository checkout this package lives in (meaningful for editable installs).
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
-HDM05_HINT = (
-    "HDM05 is published by Universität Bonn (https://resources.mpi-inf.mpg.de/HDM05/, "
-    "'Documentation Mocap Database HDM05', CC BY-SA 3.0). Put the cut clips of the 11 classes "
-    "used here into a folder with asf/HDM_<actor>.asf, amc/HDM_<actor>_<motion>_<nnn>_120.amc and "
-    "optionally manifest.csv (columns file,actor,motion,class_folder,split; without it classes and "
-    "the actor split are read from the file names; see README.md), then point "
-    f"{DATA_ENV} at that folder or pass data_dir=... explicitly."
-)
-
-
 def default_data_dir() -> Path:
     """The documented default data folder: ``<repo>/../shared/data/hdm05``."""
     return (REPO_ROOT.parent / "shared" / "data" / "hdm05").resolve()
@@ -47,13 +37,25 @@ def data_dir(path: str | os.PathLike | None = None) -> Path:
     return default_data_dir()
 
 
-def require_data_dir(path: str | os.PathLike | None = None, needs: tuple[str, ...] = ("manifest.csv", "asf", "amc")) -> Path:
-    """Like :func:`data_dir`, but raise :class:`FileNotFoundError` with instructions when it is incomplete."""
+def require_data_dir(
+    path: str | os.PathLike | None = None,
+    needs: tuple[str, ...] = (),
+    *,
+    what: str = "data",
+    hint: str = "",
+) -> Path:
+    """Like :func:`data_dir`, but check that the folder holds ``needs``.
+
+    Raises :class:`FileNotFoundError` naming the folder, what is missing and the setting that
+    chooses it, followed by ``hint`` (where to get the data and how to lay it out).
+    """
     root = data_dir(path)
     missing = [n for n in needs if not (root / n).exists()]
-    if missing:
+    if not root.is_dir() or missing:
+        lack = "the folder does not exist" if not root.is_dir() else "missing: " + ", ".join(missing)
         raise FileNotFoundError(
-            f"HDM05 data not found in {root} (missing: {', '.join(missing)}). {HDM05_HINT}"
+            f"{what} not found in {root} ({lack}; the folder comes from data_dir=..., else "
+            f"${DATA_ENV}, else {default_data_dir()}). {hint}".rstrip()
         )
     return root
 
@@ -66,16 +68,30 @@ def _writable(p: Path) -> bool:
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
-    """Resolve (and create) the cache folder: explicit ``path``, ``$STGCN_CACHE_DIR``, or the default."""
+    """Resolve the cache folder: explicit ``path``, else ``$STGCN_CACHE_DIR``, else the default.
+
+    The folder is created when possible. One that cannot be created for lack of permission is
+    still returned (:class:`helpers.cache.DiskCache` then computes without storing); a path that
+    is, or runs through, a file raises :class:`NotADirectoryError` naming the setting it came from.
+    """
     if path is not None and str(path) != "":
-        root = Path(path).expanduser()
+        root, source = Path(path).expanduser(), f"cache_dir={str(path)!r}"
     elif os.environ.get(CACHE_ENV):
-        root = Path(os.environ[CACHE_ENV]).expanduser()
+        root, source = Path(os.environ[CACHE_ENV]).expanduser(), f"{CACHE_ENV}={os.environ[CACHE_ENV]!r}"
     elif (REPO_ROOT / "pyproject.toml").exists() and _writable(REPO_ROOT):
-        root = REPO_ROOT / "_build" / "cache"
+        root, source = REPO_ROOT / "_build" / "cache", "the default cache folder"
     else:
         xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        root = Path(xdg) / "stgcn-geometry"
+        root, source = Path(xdg) / "stgcn-geometry", "the default cache folder"
     root = root.resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    blocker = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise NotADirectoryError(
+            f"{source} names the cache folder {root}, but {blocker} is a file, not a folder; "
+            f"point {CACHE_ENV} (or cache_dir=...) at a folder"
+        )
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except PermissionError:
+        pass  # reported once, with the consequences, by DiskCache
     return root

@@ -25,18 +25,19 @@ import os
 from typing import Literal, Sequence, Union
 
 import numpy as np
+import scipy.sparse as sp
 
 from .cache import DiskCache
 from .data.dataset import SkeletonDataset, sequences_fingerprint
-from .data.resampling import interpolate_frames
+from .data.resampling import resample
 from .dtw import pairwise_dtw  # looked up at call time, so tests can replace it
 
 __all__ = [
+    "dense_distances",
     "sequence_matrix",
     "as_sequence_list",
     "data_fingerprint",
     "dataset_dtw",
-    "resample_sequence",
     "padded_euclidean",
     "nearest_neighbor_accuracy",
     "nearest_neighbor_predict",
@@ -162,8 +163,9 @@ def dataset_dtw(
         Default: :func:`data_fingerprint` of the flattened sequences.
     progress : progress bar while computing.
     n_jobs : threads for the numba DTW (None: numba's default).
-    backend, device : ``"numba"`` (CPU) or ``"torch"`` on ``device`` (``"auto"``: CUDA when
-        available), see :func:`helpers.dtw.pairwise_dtw`. Both agree to rounding, so the backend
+    backend, device : ``"numba"`` (:func:`helpers.dtw.pairwise_dtw`, CPU) or ``"torch"``
+        (:func:`helpers.dtw_torch.pairwise_dtw_torch`) on ``device`` (``"auto"``: CUDA when
+        available). Both agree to rounding, so the backend
         is not part of the cache key.
 
     Returns
@@ -172,10 +174,20 @@ def dataset_dtw(
     """
     seqs = as_sequence_list(data)
     wconf = _window_config(window)
+    if backend not in ("numba", "torch"):
+        raise ValueError(f"backend={backend!r}; expected 'numba' (CPU) or 'torch' (GPU or CPU)")
 
     def compute() -> dict[str, np.ndarray]:
-        return {"distances": pairwise_dtw(seqs, window=window, band=band, normalize=normalize,
-                                          progress=progress, n_jobs=n_jobs, backend=backend, device=device)}
+        if backend == "torch":
+            # imported on demand: importing torch costs seconds that CPU users need not pay
+            from .dtw_torch import pairwise_dtw_torch
+
+            D = pairwise_dtw_torch(seqs, window=window, band=band, normalize=normalize,
+                                   device=device, progress=progress)
+        else:
+            D = pairwise_dtw(seqs, window=window, band=band, normalize=normalize,
+                             progress=progress, n_jobs=n_jobs)
+        return {"distances": D}
 
     if not cache:
         return np.asarray(compute()["distances"], dtype=np.float64)
@@ -198,23 +210,6 @@ def dataset_dtw(
 # --------------------------------------------------------------------------------------------
 # The naive alternative: one common length, then Euclidean
 # --------------------------------------------------------------------------------------------
-def resample_sequence(seq: np.ndarray, length: int) -> np.ndarray:
-    """Linear resampling of a (T, D) sequence to (length, D) float64.
-
-    Frame ``k`` of the result sits at time ``k (T - 1) / (length - 1)`` of the input, so the first
-    and last frames are kept exactly; a one-frame sequence is repeated.
-    """
-    x = np.asarray(seq, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"resample_sequence expects (T, D), got shape {x.shape}")
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
-        raise ValueError(f"length={length!r}; expected a positive int")
-    t = x.shape[0]
-    if t == 1 or length == 1:
-        return np.repeat(x[:1], length, axis=0)
-    return interpolate_frames(x, np.arange(length) * ((t - 1) / (length - 1)))
-
-
 def padded_euclidean(
     data: SequenceData,
     mode: Literal["zero-pad", "resample"] = "zero-pad",
@@ -224,7 +219,7 @@ def padded_euclidean(
 
     ``mode="zero-pad"`` appends zero frames (a sequence longer than ``length`` is cut to its first
     ``length`` frames), as a fixed-size model input would; ``"resample"`` stretches every sequence
-    linearly to ``length`` frames (:func:`resample_sequence`). ``length`` defaults to the longest
+    linearly to ``length`` frames (:func:`helpers.data.resampling.resample`). ``length`` defaults to the longest
     sequence. The distance is ``sqrt(sum_t ||x_t - y_t||^2)`` over the common frames, the same unit
     as :func:`dataset_dtw`.
 
@@ -248,7 +243,7 @@ def padded_euclidean(
             t = min(s.shape[0], L)
             flat[i, :t] = s[:t]
         else:
-            flat[i] = resample_sequence(s, L)
+            flat[i] = resample(np.asarray(s, dtype=np.float64), L)  # interpolate in float64
     if n == 1:
         return np.zeros((1, 1))
     return squareform(pdist(flat.reshape(n, L * d), metric="euclidean"))
@@ -257,10 +252,32 @@ def padded_euclidean(
 # --------------------------------------------------------------------------------------------
 # 1-nearest-neighbour classification from a distance matrix
 # --------------------------------------------------------------------------------------------
+def dense_distances(D, name: str = "D") -> np.ndarray:
+    """A square (N, N) matrix of all pairwise distances as a float64 array.
+
+    The common first check of everything that reads a distance matrix (1-NN, graphs, MDS).
+    A ``scipy.sparse`` matrix is refused: its absent entries would read as distance 0, which
+    makes them every node's nearest neighbours. Pass all N x N distances as a dense array (for a
+    graph on a sparse similarity use a kernel, where an absent entry means similarity 0).
+    """
+    if sp.issparse(D):
+        raise TypeError(
+            f"{name} is a scipy.sparse matrix ({D.shape[0]} x {D.shape[1]}, {D.nnz} stored "
+            "entries); a missing entry would count as distance 0, i.e. as a nearest neighbour. "
+            "Pass a dense (N, N) array of all pairwise distances (e.g. D.toarray() if every "
+            "pair is stored), or build the graph on a kernel (metric='precomputed_kernel'), "
+            "where a missing entry means similarity 0"
+        )
+    arr = np.asarray(D)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise TypeError(f"{name} has dtype {arr.dtype}; expected real-valued distances")
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{name} must be a square (N, N) distance matrix, got shape {arr.shape}")
+    return np.asarray(arr, dtype=np.float64)
+
+
 def _check_distance_matrix(D, labels, train_mask):
-    D = np.asarray(D, dtype=np.float64)
-    if D.ndim != 2 or D.shape[0] != D.shape[1]:
-        raise ValueError(f"D must be a square (N, N) distance matrix, got shape {D.shape}")
+    D = dense_distances(D)
     n = D.shape[0]
     if np.isnan(D).any():
         i, j = np.argwhere(np.isnan(D))[0]

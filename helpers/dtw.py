@@ -20,8 +20,10 @@ Conventions (the same everywhere in this module, in :mod:`helpers.dtw_torch` and
   (columns and rows swap roles when ``n < m``). For equal lengths both bands coincide.
 
 Public functions: :func:`dtw_distance`, :func:`dtw_path`, :func:`dtw_cost_matrix`,
-:func:`band_mask` and :func:`pairwise_dtw` (numba on the CPU, or ``backend="torch"`` for a
-GPU, see :mod:`helpers.dtw_torch`).
+:func:`band_mask`, :func:`window_radius` and :func:`pairwise_dtw` (numba on the CPU). The GPU
+variant of :func:`pairwise_dtw` is :func:`helpers.dtw_torch.pairwise_dtw_torch`; both backends
+share :mod:`helpers.dtw_core` (input checks, the window and band rules, pair blocking) and do
+not import each other. :func:`helpers.distances.dataset_dtw` chooses between them.
 
 How :func:`pairwise_dtw` is fast (2-core AMD EPYC measurements in ``benchmarks/bench_dtw.py``):
 
@@ -53,6 +55,25 @@ from typing import Iterator, Literal
 import numpy as np
 from numba import njit
 
+from .dtw_core import (
+    Band,
+    Window,
+    as_collections,
+    as_sequence,
+    band_mask,
+    blocks,
+    check_block_frames,
+    fill_bounds,
+    mask_from_bounds,
+    offsets,
+    pair_list,
+    parse_band,
+    parse_window,
+    radii,
+    radius,
+    window_radius,
+)
+
 __all__ = [
     "dtw_distance",
     "dtw_path",
@@ -64,9 +85,6 @@ __all__ = [
     "GRAM_MIN_BAND",
 ]
 
-Band = Literal["sakoe", "slanted"]
-Window = int | float | None
-
 #: With ``method="auto"``, :func:`pairwise_dtw` uses Gram tiles only when D is at least this
 #: and the bands cover at least ``GRAM_MIN_BAND`` of the pairs' cost matrices: the Gram method
 #: computes every cell of a tile at BLAS speed, the direct kernel only band cells, at a
@@ -75,171 +93,9 @@ Window = int | float | None
 GRAM_MIN_DIM = 512
 GRAM_MIN_BAND = 0.85
 
-# A float window is turned into frames as floor(window * L + _FLOOR_EPS): the tolerance makes
-# products that are integers on paper (0.29 * 100 = 28.999999999999996) round as expected.
-_FLOOR_EPS = 1e-9
-
-
-# --------------------------------------------------------------------------------------------
-# Input checking
-# --------------------------------------------------------------------------------------------
-def _as_sequence(x, what: str) -> np.ndarray:
-    """Validate one sequence and return it as a float32/float64 array shaped (T, D)."""
-    if isinstance(x, np.ndarray):
-        arr = x
-    else:
-        try:
-            arr = np.asarray(x)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"{what} could not be read as an array of numbers ({exc}); "
-                             "expected an array shaped (T,) or (T, D)") from None
-    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer)
-                                     or np.issubdtype(arr.dtype, np.floating)):
-        raise TypeError(f"{what} has dtype {arr.dtype}; expected real numbers (integer or float)")
-    if arr.ndim == 1:
-        arr = arr.reshape(-1, 1)
-    elif arr.ndim != 2:
-        raise ValueError(f"{what} has shape {arr.shape}; expected (T,) or (T, D): "
-                         "T frames of D features")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{what} is empty (shape {arr.shape}); every sequence needs at least "
-                         "one frame")
-    if arr.shape[1] == 0:
-        raise ValueError(f"{what} has D=0 features (shape {arr.shape}); expected at least one")
-    if arr.dtype not in (np.float32, np.float64):
-        # integers and float16 are widened; float32 is kept (it is widened later, block by block)
-        wide = arr.dtype.itemsize > 2 or np.issubdtype(arr.dtype, np.integer)
-        arr = arr.astype(np.float64 if wide else np.float32)
-    if not np.isfinite(arr).all():
-        t, d = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{what} contains NaN or inf (first at frame {t}, feature {d}); "
-                         "expected finite values (drop or interpolate missing frames first)")
-    return arr
-
-
-def _as_collection(X, name: str) -> list[np.ndarray]:
-    """Validate a collection of sequences: a list of (T_i, D) / (T_i,) arrays, or an array
-    shaped (N, T) (N univariate sequences) or (N, T, D)."""
-    if isinstance(X, np.ndarray):
-        if X.ndim not in (2, 3):
-            raise ValueError(f"{name} is an array of shape {X.shape}; expected a list of "
-                             "sequences, an array (N, T) of univariate sequences or (N, T, D)")
-        items = list(X)
-    else:
-        try:
-            items = list(X)
-        except TypeError:
-            raise TypeError(f"{name} is a {type(X).__name__}; expected a list of sequences "
-                            "shaped (T_i, D) or (T_i,)") from None
-    if len(items) == 0:
-        raise ValueError(f"{name} holds no sequences; expected at least one")
-    seqs = [_as_sequence(x, f"{name}[{i}]") for i, x in enumerate(items)]
-    d0 = seqs[0].shape[1]
-    for i, s in enumerate(seqs):
-        if s.shape[1] != d0:
-            raise ValueError(f"{name}[{i}] has D={s.shape[1]} features but {name}[0] has D={d0}; "
-                             "all sequences must have the same number of features")
-    return seqs
-
-
-def _parse_window(window: Window) -> tuple[int, float]:
-    """Return (r_int, frac): a radius in frames (-1 = none) or a fraction of the longer length."""
-    if window is None:
-        return -1, 0.0
-    if isinstance(window, (bool, np.bool_)):
-        raise TypeError(f"window={window!r} is a bool; expected an int radius in frames, "
-                        "a float fraction in (0, 1], or None")
-    if isinstance(window, (int, np.integer)):
-        if window < 0:
-            raise ValueError(f"window={window} is negative; expected a radius >= 0 in frames "
-                             "(an int), a fraction in (0, 1] (a float), or None for no band")
-        return int(window), 0.0
-    if isinstance(window, (float, np.floating)):
-        w = float(window)
-        if not (0.0 < w <= 1.0):
-            hint = (f"; for a radius of {int(w)} frames pass the int {int(w)}"
-                    if w > 1 and w == int(w) else "")
-            raise ValueError(f"window={window!r}: a float window is a fraction of the longer "
-                             f"length and must lie in (0, 1]{hint}")
-        return -1, w
-    raise TypeError(f"window={window!r} has type {type(window).__name__}; expected an int "
-                    "radius in frames, a float fraction in (0, 1], or None")
-
-
-def _parse_band(band: str) -> bool:
-    """Return True for the slanted band, False for the standard one."""
-    if band == "sakoe":
-        return False
-    if band == "slanted":
-        return True
-    raise ValueError(f"band={band!r}; expected 'sakoe' (dtaidistance/tslearn convention) or "
-                     "'slanted'")
-
-
-def window_radius(window: Window, n: int, m: int) -> int:
-    """The band radius in frames that ``window`` gives for lengths ``n`` and ``m``.
-
-    ``None`` gives ``max(n, m)`` (no constraint), an int is returned as is, a float ``w`` gives
-    ``floor(w * max(n, m))``.
-    """
-    _check_lengths(n, m)
-    r_int, frac = _parse_window(window)
-    return _radius(int(n), int(m), r_int, frac)
-
-
-def _check_lengths(n, m) -> None:
-    for name, v in (("n", n), ("m", m)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise ValueError(f"{name}={v!r}; expected a positive int length")
-
-
 # --------------------------------------------------------------------------------------------
 # Numba kernels
 # --------------------------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
-def _radius(n: int, m: int, r_int: int, frac: float) -> int:
-    """Radius in frames for one pair (see :func:`window_radius`)."""
-    if frac > 0.0:
-        return int(math.floor(frac * max(n, m) + _FLOOR_EPS))
-    if r_int < 0:
-        return max(n, m)
-    return r_int
-
-
-@njit(cache=True, nogil=True)
-def _fill_bounds(n: int, m: int, r: int, slanted: bool, lo: np.ndarray, hi: np.ndarray) -> None:
-    """Write the band as inclusive column bounds ``lo[i] <= j <= hi[i]`` for rows ``i < n``.
-
-    Both bounds are non-decreasing in ``i`` and consecutive rows touch, so a warping path
-    always exists; the DP below relies on the monotonicity to reuse its two row buffers.
-    """
-    if slanted and n != m:
-        if n > m:
-            # Row i is centred on round(i (m-1)/(n-1)); integer arithmetic rounds half up.
-            for i in range(n):
-                c = (2 * i * (m - 1) + (n - 1)) // (2 * (n - 1))
-                lo[i] = max(0, c - r)
-                hi[i] = min(m - 1, c + r)
-        else:
-            # Mirror image: column j is centred on row round(j (n-1)/(m-1)). That centre is
-            # non-decreasing in j, so each row's columns form one run; scan the columns.
-            for i in range(n):
-                lo[i] = m
-                hi[i] = -1
-            for j in range(m):
-                c = (2 * j * (n - 1) + (m - 1)) // (2 * (m - 1))
-                for i in range(max(0, c - r), min(n - 1, c + r) + 1):
-                    if j < lo[i]:
-                        lo[i] = j
-                    hi[i] = j
-    else:
-        below = max(0, n - m)  # how far i - j may go above r
-        above = max(0, m - n)  # how far j - i may go above r
-        for i in range(n):
-            lo[i] = max(0, i - below - r)
-            hi[i] = min(m - 1, i + above + r)
-
-
 @njit(cache=True, nogil=True)
 def _dp_row(R2: np.ndarray, L2: np.ndarray, ip: int, C4: np.ndarray, p: int, lo: int, hi: int,
             track: bool) -> None:
@@ -467,7 +323,7 @@ def _dtw_direct(A: np.ndarray, oa: int, n: int, B: np.ndarray, ob: int, m: int, 
     ``lo, hi, R2, L2, C4`` are work buffers from :func:`_buffers`, passed in so that a thread
     reuses them for all its pairs. Rows go in groups of four: costs first, then the DP.
     """
-    _fill_bounds(n, m, r, slanted, lo, hi)
+    fill_bounds(n, m, r, slanted, lo, hi)
     _reset(R2, L2, m)
     ip = 0
     if A.shape[1] == 1 and not track:
@@ -501,7 +357,7 @@ def _dtw_gram(G: np.ndarray, na: np.ndarray, nb: np.ndarray, oa: int, n: int, ob
               r: int, slanted: bool, track: bool, lo, hi, R2, L2, C4):
     """Like :func:`_dtw_direct`, with frame costs from rows ``oa:oa+n`` and columns
     ``ob:ob+m`` of a Gram tile ``G`` and of the squared norms ``na``, ``nb``."""
-    _fill_bounds(n, m, r, slanted, lo, hi)
+    fill_bounds(n, m, r, slanted, lo, hi)
     _reset(R2, L2, m)
     ip = 0
     for i0 in range(0, n, 4):
@@ -533,7 +389,7 @@ def _pairs_direct(A, offa, lena, B, offb, lenb, pa, pb, start: int, stop: int, r
         b = pb[p]
         n = lena[a]
         m = lenb[b]
-        r = _radius(n, m, r_int, frac)
+        r = radius(n, m, r_int, frac)
         cost, ln = _dtw_direct(A, offa[a], n, B, offb[b], m, r, slanted, track, lo, hi, R2, L2,
                                C4)
         out[ga + a, gb + b] = cost
@@ -567,7 +423,7 @@ def _tiles_gram(FA, nA, offa, lena, FB, nB, offb, lenb, ta, tb, ti, tj, start: i
             for b in range(max(b0, a + 1) if diag else b0, b1):
                 n = lena[a]
                 m = lenb[b]
-                rad = _radius(n, m, r_int, frac)
+                rad = radius(n, m, r_int, frac)
                 cost, ln = _dtw_gram(G, na, nb, offa[a] - r0, n, offb[b] - c0, m, rad,
                                      slanted, track, lo, hi, R2, L2, C4)
                 out[ga + a, gb + b] = cost
@@ -583,7 +439,7 @@ def _acc_matrix(A: np.ndarray, B: np.ndarray, r: int, slanted: bool):
     n = A.shape[0]
     m = B.shape[0]
     lo, hi, R2, L2, C4 = _buffers(n, m)
-    _fill_bounds(n, m, r, slanted, lo, hi)
+    fill_bounds(n, m, r, slanted, lo, hi)
     _reset(R2, L2, m)
     R = np.full((n, m), np.inf)
     Lm = np.zeros((n, m), np.int64)
@@ -636,8 +492,8 @@ def _finish(cost: float, length: int, normalize: bool) -> float:
 
 
 def _as_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
-    a = _as_sequence(a, "a")
-    b = _as_sequence(b, "b")
+    a = as_sequence(a, "a")
+    b = as_sequence(b, "b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"a has D={a.shape[1]} features but b has D={b.shape[1]}; "
                          "both sequences must have the same number of features")
@@ -651,11 +507,11 @@ def dtw_distance(a, b, window: Window = None, *, band: Band = "sakoe",
     ``sqrt(min over paths of sum ||a_i - b_j||^2)`` within the band of ``window`` (see the
     module docstring); with ``normalize`` the sum is divided by the path length first.
     """
-    r_int, frac = _parse_window(window)
-    slanted = _parse_band(band)
+    r_int, frac = parse_window(window)
+    slanted = parse_band(band)
     a, b = _as_pair(a, b)
     n, m = a.shape[0], b.shape[0]
-    r = _radius(n, m, r_int, frac)
+    r = radius(n, m, r_int, frac)
     lo, hi, R2, L2, C4 = _buffers(n, m)
     cost, length = _dtw_direct(a, 0, n, b, 0, m, r, slanted, bool(normalize), lo, hi, R2, L2,
                                C4)
@@ -670,12 +526,12 @@ def dtw_cost_matrix(a, b, window: Window = None, *,
     frame distances over paths from (0, 0) to (i, j) (``inf`` outside the band), so
     ``sqrt(acc[-1, -1]) == dtw_distance(a, b, window)``; ``mask`` is True inside the band.
     """
-    r_int, frac = _parse_window(window)
-    slanted = _parse_band(band)
+    r_int, frac = parse_window(window)
+    slanted = parse_band(band)
     a, b = _as_pair(a, b)
-    r = _radius(a.shape[0], b.shape[0], r_int, frac)
+    r = radius(a.shape[0], b.shape[0], r_int, frac)
     acc, _, lo, hi = _acc_matrix(a, b, r, slanted)
-    return acc, _mask_from_bounds(lo, hi, b.shape[0])
+    return acc, mask_from_bounds(lo, hi, b.shape[0])
 
 
 def dtw_path(a, b, window: Window = None, *, band: Band = "sakoe",
@@ -686,28 +542,13 @@ def dtw_path(a, b, window: Window = None, *, band: Band = "sakoe",
     from ``(0, 0)`` to ``(T_a - 1, T_b - 1)``; among equally cheap paths the shortest is
     returned. ``distance`` equals :func:`dtw_distance` with the same arguments.
     """
-    r_int, frac = _parse_window(window)
-    slanted = _parse_band(band)
+    r_int, frac = parse_window(window)
+    slanted = parse_band(band)
     a, b = _as_pair(a, b)
-    r = _radius(a.shape[0], b.shape[0], r_int, frac)
+    r = radius(a.shape[0], b.shape[0], r_int, frac)
     acc, lengths, _, _ = _acc_matrix(a, b, r, slanted)
     path = _backtrack(acc, lengths)
     return path, _finish(acc[-1, -1], int(lengths[-1, -1]), normalize)
-
-
-def _mask_from_bounds(lo: np.ndarray, hi: np.ndarray, m: int) -> np.ndarray:
-    j = np.arange(m)
-    return (j[None, :] >= lo[:, None]) & (j[None, :] <= hi[:, None])
-
-
-def band_mask(n: int, m: int, window: Window = None, *, band: Band = "sakoe") -> np.ndarray:
-    """Boolean (n, m) mask of the cells the band allows for lengths ``n`` and ``m``."""
-    _check_lengths(n, m)
-    r_int, frac = _parse_window(window)
-    slanted = _parse_band(band)
-    lo, hi = np.empty(n, np.int64), np.empty(n, np.int64)
-    _fill_bounds(int(n), int(m), _radius(int(n), int(m), r_int, frac), slanted, lo, hi)
-    return _mask_from_bounds(lo, hi, int(m))
 
 
 # --------------------------------------------------------------------------------------------
@@ -746,19 +587,6 @@ def _run_tasks(run, bounds: np.ndarray, sizes: np.ndarray, n_threads: int, bar) 
             raise
 
 
-def _pair_list(na: int, nb: int, symmetric: bool, a0: int = 0, a1: int | None = None,
-               b0: int = 0, b1: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs (a, b) with a0 <= a < a1, b0 <= b < b1 (and a < b when symmetric)."""
-    a1 = na if a1 is None else a1
-    b1 = nb if b1 is None else b1
-    ia, ib = np.meshgrid(np.arange(a0, a1), np.arange(b0, b1), indexing="ij")
-    ia, ib = ia.ravel(), ib.ravel()
-    if symmetric:
-        keep = ia < ib
-        ia, ib = ia[keep], ib[keep]
-    return ia.astype(np.int64), ib.astype(np.int64)
-
-
 def _balanced_chunks(work: np.ndarray, n_chunks: int) -> np.ndarray:
     """Boundaries (k + 1,) cutting ``work`` into at most ``n_chunks`` contiguous runs of about
     equal sum (the tasks that threads take one by one)."""
@@ -772,12 +600,7 @@ def _balanced_chunks(work: np.ndarray, n_chunks: int) -> np.ndarray:
 
 def _work(n: np.ndarray, m: np.ndarray, r_int: int, frac: float, d_cost: float) -> np.ndarray:
     """Rough cost of each pair: band cells times the cost of one cell."""
-    if frac > 0:
-        r = np.floor(frac * np.maximum(n, m) + _FLOOR_EPS)
-    elif r_int < 0:
-        r = np.maximum(n, m)
-    else:
-        r = np.full(n.shape, r_int)
+    r = radii(np.asarray(n, np.int64), np.asarray(m, np.int64), r_int, frac)
     width = np.minimum(np.minimum(n, m), np.abs(n - m) + 2 * r + 1)
     return np.maximum(n, m) * width * d_cost + n + m
 
@@ -790,25 +613,6 @@ def _band_fraction(lena: np.ndarray, lenb: np.ndarray, r_int: int, frac: float) 
     m = lenb[rng.integers(0, lenb.size, k)]
     band = _work(n, m, r_int, frac, 1.0) - n - m
     return float(band.sum() / (n * m).sum())
-
-
-def _offsets(lengths: np.ndarray) -> np.ndarray:
-    off = np.zeros(lengths.size, np.int64)
-    np.cumsum(lengths[:-1], out=off[1:])
-    return off
-
-
-def _blocks(lengths: np.ndarray, max_frames: int) -> list[tuple[int, int]]:
-    """Group consecutive sequences into blocks of at most ``max_frames`` frames (a longer
-    sequence gets a block of its own)."""
-    out, start, total = [], 0, 0
-    for i, t in enumerate(lengths):
-        if total and total + t > max_frames:
-            out.append((start, i))
-            start, total = i, 0
-        total += int(t)
-    out.append((start, lengths.size))
-    return out
 
 
 def _stack(seqs: list[np.ndarray], lo: int, hi: int, dtype) -> np.ndarray:
@@ -824,9 +628,7 @@ def _default_block_frames(D: int, itemsize: int) -> int:
 def pairwise_dtw(X, Y=None, window: Window = None, *, band: Band = "sakoe",
                  normalize: bool = False, method: Literal["auto", "direct", "gram"] = "auto",
                  gram_dtype=np.float64, block_frames: int | None = None,
-                 n_jobs: int | None = None, progress: bool = False,
-                 backend: Literal["numba", "torch"] = "numba", device: str | None = "auto",
-                 ) -> np.ndarray:
+                 n_jobs: int | None = None, progress: bool = False) -> np.ndarray:
     """DTW distances between all sequences of ``X`` (and ``Y``), as a float64 matrix.
 
     Parameters
@@ -840,47 +642,31 @@ def pairwise_dtw(X, Y=None, window: Window = None, *, band: Band = "sakoe",
         ~1e-7 * ||x|| apart instead of 0); ``"auto"`` picks gram only for
         ``D >= GRAM_MIN_DIM`` with bands covering ``GRAM_MIN_BAND`` of the cells.
     gram_dtype : dtype of the Gram tiles; ``np.float32`` is ~1.8x faster at ~1e-6 relative
-        error (a torch dtype with ``backend="torch"``). Costs are always accumulated in
-        float64.
+        error. Costs are always accumulated in float64.
     block_frames : frames stacked into one contiguous array at once (default: about 256 MB);
         bounds the memory used besides the inputs and the (N, M) result.
     n_jobs : threads (None or -1: all cores of this process).
     progress : show a tqdm progress bar.
-    backend, device : ``"torch"`` runs :func:`helpers.dtw_torch.pairwise_dtw_torch` on
-        ``device`` (``"auto"``: CUDA when available).
 
     Returns
     -------
     (N, M) float64 array; with ``Y=None`` it is (N, N), symmetric, with a zero diagonal.
     """
-    r_int, frac = _parse_window(window)
-    slanted = _parse_band(band)
+    r_int, frac = parse_window(window)
+    slanted = parse_band(band)
     if method not in ("auto", "direct", "gram"):
         raise ValueError(f"method={method!r}; expected 'auto', 'direct' or 'gram'")
-    if backend not in ("numba", "torch"):
-        raise ValueError(f"backend={backend!r}; expected 'numba' or 'torch'")
-    xs = _as_collection(X, "X")
-    symmetric = Y is None
-    ys = xs if symmetric else _as_collection(Y, "Y")
-    if ys[0].shape[1] != xs[0].shape[1]:
-        raise ValueError(f"Y[0] has D={ys[0].shape[1]} features but X[0] has D={xs[0].shape[1]}; "
-                         "X and Y must have the same number of features")
-    if block_frames is not None and (not isinstance(block_frames, (int, np.integer))
-                                     or block_frames < 1):
-        raise ValueError(f"block_frames={block_frames!r}; expected a positive int")
+    xs, ys = as_collections(X, Y)
+    symmetric = ys is None
+    ys = xs if symmetric else ys
+    check_block_frames(block_frames)
     n_threads = _n_threads(n_jobs)
     try:
         gdt = np.dtype(gram_dtype)
     except TypeError:
         gdt = None
-    if gdt not in (np.float32, np.float64) and not (backend == "torch" and gdt is None):
+    if gdt not in (np.float32, np.float64):
         raise ValueError(f"gram_dtype={gram_dtype!r}; expected float32 or float64")
-
-    if backend == "torch":
-        from .dtw_torch import _pairwise_torch
-        return _pairwise_torch(xs, None if symmetric else ys, r_int, frac, slanted,
-                               bool(normalize), device, gram_dtype, block_frames, 1 << 24,
-                               progress)
 
     D = xs[0].shape[1]
     lena = np.array([s.shape[0] for s in xs], np.int64)
@@ -909,7 +695,7 @@ def _progress_bar(total: int, progress: bool, desc: str):
 def _tile_bounds(lengths: np.ndarray, tile_frames: int) -> np.ndarray:
     """Boundaries (k + 1,) of tiles of consecutive sequences with at most ``tile_frames``
     frames each (a longer sequence gets a tile of its own)."""
-    return np.array([s for s, _ in _blocks(lengths, tile_frames)] + [lengths.size], np.int64)
+    return np.array([s for s, _ in blocks(lengths, tile_frames)] + [lengths.size], np.int64)
 
 
 #: Largest tile (frames) whose Gram a thread computes at once (``method="gram"``): big enough
@@ -929,8 +715,8 @@ def _run_numba(xs, ys, lena, lenb, symmetric, r_int, frac, slanted, track, use_g
     # Sequences are stacked (contiguous frames) one block at a time, so memory stays bounded
     # whatever N; within a pair of blocks, threads share the work.
     bf = block_frames or _default_block_frames(D, dtype.itemsize)
-    blocks_a = _blocks(lena, bf)
-    blocks_b = blocks_a if symmetric else _blocks(lenb, bf)
+    blocks_a = blocks(lena, bf)
+    blocks_b = blocks_a if symmetric else blocks(lenb, bf)
     jobs = [(I, J) for I in range(len(blocks_a)) for J in range(len(blocks_b))
             if not symmetric or J >= I]
     n_pairs = lena.size * (lena.size - 1) // 2 if symmetric else lena.size * lenb.size
@@ -952,7 +738,7 @@ def _run_numba(xs, ys, lena, lenb, symmetric, r_int, frac, slanted, track, use_g
             diag = symmetric and I == J
             FB, nB = (FA, nA) if diag else stack(ys, b0, b1)
             la, lb = lena[a0:a1], lenb[b0:b1]
-            offa, offb = _offsets(la), _offsets(lb)
+            offa, offb = offsets(la), offsets(lb)
             if use_gram:
                 _gram_block_pair(FA, nA, offa, la, FB, nB, offb, lb, diag, r_int, frac,
                                  slanted, track, a0, b0, out, out_len, n_threads, bar)
@@ -989,7 +775,7 @@ def _cache_ordered_pairs(la: np.ndarray, lb: np.ndarray, diag: bool,
     pas, pbs = [], []
     for I in range(ga.size - 1):
         for J in range(I if diag else 0, gb.size - 1):
-            pa, pb = _pair_list(la.size, lb.size, diag and I == J, ga[I], ga[I + 1],
+            pa, pb = pair_list(la.size, lb.size, diag and I == J, ga[I], ga[I + 1],
                                 gb[J], gb[J + 1])
             pas.append(pa)
             pbs.append(pb)
@@ -1005,7 +791,7 @@ def _gram_block_pair(FA, nA, offa, la, FB, nB, offb, lb, diag, r_int, frac, slan
     tf = min(TILE_FRAMES, max(32, math.ceil(max(FA.shape[0], FB.shape[0]) / per_dim)))
     ta = _tile_bounds(la, tf)
     tb = ta if diag else _tile_bounds(lb, tf)
-    ti, tj = _pair_list(ta.size - 1, tb.size - 1, False)
+    ti, tj = pair_list(ta.size - 1, tb.size - 1, False)
     if diag:
         keep = tj >= ti
         ti, tj = ti[keep], tj[keep]

@@ -19,8 +19,18 @@ import numpy as np
 import torch
 
 from .device import resolve_device
-from .dtw import (_FLOOR_EPS, Band, Window, _as_collection, _blocks, _parse_band,
-                  _parse_window)
+from .dtw_core import (
+    Band,
+    Window,
+    as_collections,
+    band_bounds,
+    blocks,
+    check_block_frames,
+    offsets,
+    parse_band,
+    parse_window,
+    radii,
+)
 
 __all__ = ["pairwise_dtw_torch"]
 
@@ -33,36 +43,6 @@ def _torch_dtype(dtype) -> torch.dtype:
     if dtype in ("float64", np.float64) or (isinstance(dtype, np.dtype) and dtype == np.float64):
         return torch.float64
     raise ValueError(f"gram_dtype={dtype!r}; expected float32 or float64")
-
-
-def _radii(n: torch.Tensor, m: torch.Tensor, r_int: int, frac: float) -> torch.Tensor:
-    """Per-pair band radius in frames, the rule of :func:`helpers.dtw.window_radius`."""
-    longer = torch.maximum(n, m)
-    if frac > 0:
-        return torch.floor(frac * longer.double() + _FLOOR_EPS).long()
-    if r_int < 0:
-        return longer
-    return torch.full_like(n, r_int)
-
-
-def _band(n, m, r, Tn: int, Tm: int, slanted: bool) -> torch.Tensor:
-    """Boolean (P, Tn, Tm): cell (i, j) lies inside pair p's lengths and band."""
-    dev = n.device
-    i = torch.arange(Tn, device=dev).view(1, Tn, 1)
-    j = torch.arange(Tm, device=dev).view(1, 1, Tm)
-    n3, m3, r3 = n.view(-1, 1, 1), m.view(-1, 1, 1), r.view(-1, 1, 1)
-    inside = (i < n3) & (j < m3)
-    diff = i - j
-    sakoe = (diff >= torch.clamp(n3 - m3, max=0) - r3) & (diff <= torch.clamp(n3 - m3, min=0) + r3)
-    if not slanted:
-        return inside & sakoe
-    # the same integer rounding as helpers.dtw._fill_bounds
-    ci = (2 * i * (m3 - 1) + (n3 - 1)) // torch.clamp(2 * (n3 - 1), min=1)  # centre column of row i
-    cj = (2 * j * (n3 - 1) + (m3 - 1)) // torch.clamp(2 * (m3 - 1), min=1)  # centre row of column j
-    tall = (n3 > m3) & ((j - ci).abs() <= r3)
-    wide = (n3 < m3) & ((i - cj).abs() <= r3)
-    square = (n3 == m3) & sakoe
-    return inside & (tall | wide | square)
 
 
 def _dp(C: torch.Tensor, n: torch.Tensor, m: torch.Tensor, track: bool):
@@ -109,13 +89,13 @@ def pairwise_dtw_torch(X, Y=None, window: Window = None, *, band: Band = "sakoe"
     error); costs are accumulated in float64. ``block_frames`` frames are multiplied at once
     (default 4096); a batch holds at most ``batch_cells`` DP cells (memory ~ 20 bytes each).
     """
-    r_int, frac = _parse_window(window)
-    slanted = _parse_band(band)
-    xs = _as_collection(X, "X")
-    ys = None if Y is None else _as_collection(Y, "Y")
-    if ys is not None and ys[0].shape[1] != xs[0].shape[1]:
-        raise ValueError(f"Y[0] has D={ys[0].shape[1]} features but X[0] has D={xs[0].shape[1]}; "
-                         "X and Y must have the same number of features")
+    r_int, frac = parse_window(window)
+    slanted = parse_band(band)
+    xs, ys = as_collections(X, Y)
+    check_block_frames(block_frames)
+    if isinstance(batch_cells, bool) or not isinstance(batch_cells, (int, np.integer)) \
+            or batch_cells < 1:
+        raise ValueError(f"batch_cells={batch_cells!r}; expected a positive int")
     return _pairwise_torch(xs, ys, r_int, frac, slanted, bool(normalize), device, gram_dtype,
                            block_frames, batch_cells, progress)
 
@@ -138,15 +118,13 @@ def _pairwise_torch(xs: list[np.ndarray], ys: list[np.ndarray] | None, r_int: in
         F = torch.from_numpy(np.concatenate([seqs[k] for k in order])).to(dev, gdt)
         # squared norms in float64 (as in the numba code), without a float64 copy of F
         norms = torch.linalg.vector_norm(F, dim=1, dtype=torch.float64).square()
-        off = np.zeros(lens.size, np.int64)
-        np.cumsum(lens[:-1], out=off[1:])
-        return order, lens, off, F, norms
+        return order, lens, offsets(lens), F, norms
 
     oa, la, offa, FA, nA = prepare(xs)
     ob, lb, offb, FB, nB = (oa, la, offa, FA, nA) if symmetric else prepare(ys_)
     bf = block_frames or 4096
-    blocks_a = _blocks(la, bf)
-    blocks_b = blocks_a if symmetric else _blocks(lb, bf)
+    blocks_a = blocks(la, bf)
+    blocks_b = blocks_a if symmetric else blocks(lb, bf)
     out = np.zeros((la.size, lb.size))
     n_pairs = la.size * (la.size - 1) // 2 if symmetric else la.size * lb.size
     with tqdm(total=n_pairs, disable=not progress, desc="DTW pairs (torch)", unit="pairs") as bar:
@@ -199,6 +177,11 @@ def _batch(G, nA, nB, oa, na_len, ob, nb_len, r_int, frac, slanted, track, dev):
         torch.arange(Tm, device=dev).view(1, -1), m.view(-1, 1) - 1)
     g = G[ii.unsqueeze(2), jj.unsqueeze(1)].double()  # (P, Tn, Tm)
     C = (nA[ii].unsqueeze(2) + nB[jj].unsqueeze(1) - 2.0 * g).clamp_min_(0.0)
-    r = _radii(n, m, r_int, frac)
-    C.masked_fill_(~_band(n, m, r, Tn, Tm, slanted), math.inf)
+    # the band of every pair, from the rules shared with the numba backend (rows past a pair's
+    # length allow no column, and bounds never pass its last column)
+    lo, hi = band_bounds(na_len, nb_len, radii(na_len, nb_len, r_int, frac), slanted, Tn)
+    j = torch.arange(Tm, device=dev).view(1, 1, Tm)
+    inside = (j >= torch.from_numpy(lo).to(dev).unsqueeze(2)) & (
+        j <= torch.from_numpy(hi).to(dev).unsqueeze(2))
+    C.masked_fill_(~inside, math.inf)
     return _dp(C, n, m, track)

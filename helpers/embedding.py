@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .distances import dense_distances
+
 __all__ = ["MDSResult", "classical_mds", "double_center"]
 
 
@@ -48,12 +50,7 @@ class MDSResult:
 
 
 def _check_distances(D) -> np.ndarray:
-    D = np.asarray(D)
-    if D.ndim != 2 or D.shape[0] != D.shape[1]:
-        raise ValueError(f"D must be a square (N, N) distance matrix, got shape {D.shape}")
-    if not np.issubdtype(D.dtype, np.number) or np.iscomplexobj(D):
-        raise ValueError(f"D must hold real numbers, got dtype {D.dtype}")
-    D = np.asarray(D, dtype=np.float64)
+    D = dense_distances(D)
     if not np.isfinite(D).all():
         i, j = np.argwhere(~np.isfinite(D))[0]
         raise ValueError(f"D must be finite; found {D[i, j]} at row {i}, column {j}")

@@ -39,62 +39,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .skeletons import get_layout
+
+__all__ = ["CENTER_DISTANCES", "STRATEGIES", "SkeletonGraph"]
+
 STRATEGIES = ("uniform", "distance", "spatial")
 CENTER_DISTANCES = ("geodesic", "truncated")
-
-# --------------------------------------------------------------------------- layouts
-# NTU RGB+D (Kinect v2), 1-based joint numbers as in the dataset's documentation.
-NTU_JOINT_NAMES = [
-    "spine base", "spine mid", "neck", "head", "left shoulder", "left elbow", "left wrist",
-    "left hand", "right shoulder", "right elbow", "right wrist", "right hand", "left hip",
-    "left knee", "left ankle", "left foot", "right hip", "right knee", "right ankle",
-    "right foot", "spine shoulder", "left hand tip", "left thumb", "right hand tip", "right thumb",
-]
-_NTU_BONES_1BASED = [
-    (1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9),
-    (11, 10), (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18),
-    (20, 19), (22, 23), (23, 8), (24, 25), (25, 12),
-]
-
-# HDM05 (ASF skeleton): joint 0 is the root, then the ASF bones in file order; each bone is
-# represented by its end point.
-HDM05_JOINT_NAMES = [
-    "root", "lhipjoint", "lfemur", "ltibia", "lfoot", "ltoes", "rhipjoint", "rfemur", "rtibia",
-    "rfoot", "rtoes", "lowerback", "upperback", "thorax", "lowerneck", "upperneck", "head",
-    "lclavicle", "lhumerus", "lradius", "lwrist", "lhand", "lfingers", "lthumb", "rclavicle",
-    "rhumerus", "rradius", "rwrist", "rhand", "rfingers", "rthumb",
-]
-_HDM05_BONES_NAMED = [
-    ("root", "lhipjoint"), ("root", "rhipjoint"), ("root", "lowerback"),
-    ("lhipjoint", "lfemur"), ("lfemur", "ltibia"), ("ltibia", "lfoot"), ("lfoot", "ltoes"),
-    ("rhipjoint", "rfemur"), ("rfemur", "rtibia"), ("rtibia", "rfoot"), ("rfoot", "rtoes"),
-    ("lowerback", "upperback"), ("upperback", "thorax"), ("thorax", "lowerneck"),
-    ("thorax", "lclavicle"), ("thorax", "rclavicle"), ("lowerneck", "upperneck"),
-    ("upperneck", "head"), ("lclavicle", "lhumerus"), ("lhumerus", "lradius"),
-    ("lradius", "lwrist"), ("lwrist", "lhand"), ("lwrist", "lthumb"), ("lhand", "lfingers"),
-    ("rclavicle", "rhumerus"), ("rhumerus", "rradius"), ("rradius", "rwrist"),
-    ("rwrist", "rhand"), ("rwrist", "rthumb"), ("rhand", "rfingers"),
-]
-
-#: Built-in skeletons: joint count, 0-based bones, centre joint and joint names.
-#: NTU's centre is joint 21 (1-based, "spine shoulder"), as in the original code. For HDM05 we
-#: take the analogous joint, the thorax (index 13 here, the ASF bone between upperback and the
-#: neck/clavicles), so both layouts partition around the upper spine.
-LAYOUTS: dict[str, dict[str, Any]] = {
-    "ntu-rgb+d": {
-        "num_nodes": 25,
-        "edges": [(i - 1, j - 1) for i, j in _NTU_BONES_1BASED],
-        "center": 21 - 1,
-        "joint_names": NTU_JOINT_NAMES,
-    },
-    "hdm05": {
-        "num_nodes": 31,
-        "edges": [(HDM05_JOINT_NAMES.index(a), HDM05_JOINT_NAMES.index(b)) for a, b in _HDM05_BONES_NAMED],
-        "center": HDM05_JOINT_NAMES.index("thorax"),
-        "joint_names": HDM05_JOINT_NAMES,
-    },
-}
-
 
 # --------------------------------------------------------------------------- graph
 class SkeletonGraph:
@@ -173,13 +123,11 @@ class SkeletonGraph:
     @classmethod
     def from_layout(cls, layout: str, strategy: str = "spatial", max_hop: int = 1, dilation: int = 1,
                     *, center_distance: str = "geodesic") -> "SkeletonGraph":
-        """A built-in skeleton: ``'ntu-rgb+d'`` (25 Kinect v2 joints) or ``'hdm05'`` (31 ASF joints)."""
-        if layout not in LAYOUTS:
-            raise ValueError(f"unknown layout {layout!r}; expected one of {sorted(LAYOUTS)} or build "
-                             "SkeletonGraph(num_nodes, edges, center) yourself")
-        spec = LAYOUTS[layout]
-        return cls(spec["num_nodes"], spec["edges"], spec["center"], strategy, max_hop, dilation,
-                   center_distance=center_distance, joint_names=spec["joint_names"], layout=layout)
+        """A built-in skeleton (:mod:`helpers.skeletons`): ``'ntu-rgb+d'`` (25 Kinect v2 joints)
+        or ``'hdm05'`` (31 ASF joints), partitioned around the layout's centre joint."""
+        spec = get_layout(layout)
+        return cls(spec.num_joints, spec.edges, spec.center, strategy, max_hop, dilation,
+                   center_distance=center_distance, joint_names=spec.joint_names, layout=layout)
 
     @classmethod
     def from_dataset(cls, dataset, strategy: str = "spatial", max_hop: int = 1, dilation: int = 1,
@@ -339,49 +287,3 @@ def _partition(hop: np.ndarray, center: int, strategy: str, max_hop: int, dilati
             names += [f"farther{suffix}", f"closer{suffix}"]
     # inf == inf counts as "equal" in the truncated variant, exactly as in the original code
     return np.stack(subsets).astype(np.float32), names
-
-
-# --------------------------------------------------------------------------- plotting
-def plot_partition(graph: SkeletonGraph, positions: np.ndarray, node: int, ax=None, *,
-                   axes: tuple[int, int] = (0, 1), labels: bool = False, colors: Sequence[str] | None = None):
-    """Draw the skeleton and colour joint ``node``'s neighbours by partition subset.
-
-    ``positions``: (V, 2) or (V, 3) joint coordinates; for 3-D, ``axes`` picks the two plotted
-    coordinates (default x and y, y being up in HDM05 and NTU). The root joint is drawn large and
-    black-edged; every other joint in its neighbourhood takes its subset's colour; the rest stay grey.
-    Returns the matplotlib axes.
-    """
-    import matplotlib.pyplot as plt
-
-    pos = np.asarray(positions, dtype=float)
-    if pos.ndim != 2 or pos.shape[0] != graph.num_nodes or pos.shape[1] not in (2, 3):
-        raise ValueError(f"positions must be shaped (V, 2) or (V, 3) with V={graph.num_nodes}, got {pos.shape}")
-    xy = pos[:, list(axes)] if pos.shape[1] == 3 else pos
-    subsets = graph.neighbor_subsets(node)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4, 5))
-    palette = list(colors) if colors is not None else ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd",
-                                                      "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
-    for i, j in graph.edges:
-        ax.plot(xy[[i, j], 0], xy[[i, j], 1], color="0.6", lw=2, zorder=1)
-    ax.scatter(xy[:, 0], xy[:, 1], s=25, color="0.75", zorder=2)
-    for k, members in subsets.items():
-        if not members:
-            continue
-        color = palette[k % len(palette)]
-        size = [160 if m == node else 70 for m in members]
-        ax.scatter(xy[members, 0], xy[members, 1], s=size, color=color, edgecolors="k",
-                   linewidths=[1.5 if m == node else 0.5 for m in members],
-                   label=f"{k}: {graph.subset_names[k]}", zorder=3)
-    ax.scatter(xy[graph.center, 0], xy[graph.center, 1], marker="x", s=60, color="k", zorder=4, label="centre joint")
-    if labels:
-        for j in range(graph.num_nodes):
-            ax.annotate(graph.joint_names[j] if graph.joint_names else str(j), xy[j], fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    name = graph.joint_names[node] if graph.joint_names else f"joint {node}"
-    ax.set_title(f"{graph.strategy} partition around {name}")
-    ax.legend(loc="best", fontsize=7, frameon=False)
-    return ax

@@ -62,6 +62,8 @@ import scipy.sparse as sp
 from numba import njit
 from tqdm.auto import tqdm
 
+from .distances import dense_distances
+
 __all__ = [
     "gaussian_kernel",
     "kernel_bandwidth",
@@ -88,7 +90,11 @@ _CHUNK = 64
 # Input checks
 # --------------------------------------------------------------------------- #
 def _as_square(M, name: str) -> np.ndarray:
-    """Validate a dense, finite, symmetric (N, N) matrix and return it as C-contiguous float64."""
+    """Validate a finite, symmetric (N, N) matrix and return it as C-contiguous float64.
+
+    A sparse kernel is densified (an absent entry is similarity 0); sparse distances are refused
+    before this, by :func:`helpers.distances.dense_distances`.
+    """
     if sp.issparse(M):
         M = M.toarray()
     M = np.asarray(M)
@@ -113,7 +119,7 @@ def _as_square(M, name: str) -> np.ndarray:
 
 
 def _check_distances(D) -> np.ndarray:
-    D = _as_square(D, "distances")
+    D = _as_square(dense_distances(D, "distances"), "distances")
     if np.any(D < 0):
         raise ValueError(f"distances must be non-negative, found minimum {float(D.min()):.6g}")
     # d(i, i) = 0 by definition; whatever is stored there is ignored.

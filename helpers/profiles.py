@@ -29,6 +29,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from .training import TrainConfig
+
 __all__ = ["PROFILES", "Profile", "get_profile"]
 
 
@@ -52,9 +54,8 @@ class Profile:
     data: dict = field(default_factory=dict)
     description: str = ""
 
-    def train_config(self):
+    def train_config(self) -> TrainConfig:
         """The :class:`helpers.training.TrainConfig` of this profile."""
-        from .training import TrainConfig
         return TrainConfig.from_dict(self.train)
 
     def to_dict(self) -> dict[str, Any]:

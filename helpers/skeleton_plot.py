@@ -25,34 +25,26 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .data.hdm05 import HDM05_JOINT_NAMES, HDM05_SIDES
+from .skeletons import joint_sides
 
 __all__ = [
     "SIDE_COLORS", "edge_colors_by_side", "to_display", "plot_skeleton", "plot_skeleton_2d",
-    "skeleton_animation", "skeleton_player",
+    "plot_partition", "skeleton_animation", "skeleton_player",
 ]
 
 #: Colours for the left side, the right side and the centre line of the body.
 SIDE_COLORS = {"L": "tab:blue", "R": "tab:red", "C": "0.35"}
-_HDM05_SIDE = dict(zip(HDM05_JOINT_NAMES, HDM05_SIDES))
-
-
-def _side(name: str) -> str:
-    n = name.lower()
-    if "left" in n:
-        return "L"
-    if "right" in n:
-        return "R"
-    return _HDM05_SIDE.get(name, "C")            # HDM05 names carry no 'left'/'right'
 
 
 def edge_colors_by_side(joint_names: Sequence[str], edges: np.ndarray) -> list[str]:
     """One colour per edge from its child joint's body side (blue left, red right, grey centre).
 
-    Sides come from 'left'/'right' in the joint name (NTU style) or the HDM05 joint names.
+    Sides are those of :func:`helpers.skeletons.joint_sides`: a built-in layout's own, else
+    read from 'left'/'right' in the joint names.
     """
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    return [SIDE_COLORS[_side(joint_names[int(c)])] for _, c in edges]
+    sides = joint_sides(joint_names)
+    return [SIDE_COLORS[sides[int(c)]] for _, c in edges]
 
 
 def to_display(points: np.ndarray, up_axis: int = 1) -> np.ndarray:
@@ -294,3 +286,48 @@ def skeleton_player(dataset, indices: Sequence[int] | None = None, *, edge_color
     box = widgets.VBox([dropdown, widgets.HBox([play, slider]), output])
     box.player = SimpleNamespace(dropdown=dropdown, play=play, slider=slider, output=output, show=show)
     return box
+
+
+def plot_partition(graph, positions: np.ndarray, node: int, ax=None, *,
+                   axes: tuple[int, int] = (0, 1), labels: bool = False, colors: Sequence[str] | None = None):
+    """Draw a :class:`~helpers.graph.SkeletonGraph` and colour ``node``'s neighbours by subset.
+
+    ``positions``: (V, 2) or (V, 3) joint coordinates; for 3-D, ``axes`` picks the two plotted
+    coordinates (default x and y, y being up in HDM05 and NTU). The root joint is drawn large and
+    black-edged; every other joint in its neighbourhood takes its subset's colour; the rest stay grey.
+    Returns the matplotlib axes.
+    """
+    import matplotlib.pyplot as plt
+
+    pos = np.asarray(positions, dtype=float)
+    if pos.ndim != 2 or pos.shape[0] != graph.num_nodes or pos.shape[1] not in (2, 3):
+        raise ValueError(f"positions must be shaped (V, 2) or (V, 3) with V={graph.num_nodes}, got {pos.shape}")
+    xy = pos[:, list(axes)] if pos.shape[1] == 3 else pos
+    subsets = graph.neighbor_subsets(node)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 5))
+    palette = list(colors) if colors is not None else ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd",
+                                                      "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+    for i, j in graph.edges:
+        ax.plot(xy[[i, j], 0], xy[[i, j], 1], color="0.6", lw=2, zorder=1)
+    ax.scatter(xy[:, 0], xy[:, 1], s=25, color="0.75", zorder=2)
+    for k, members in subsets.items():
+        if not members:
+            continue
+        color = palette[k % len(palette)]
+        size = [160 if m == node else 70 for m in members]
+        ax.scatter(xy[members, 0], xy[members, 1], s=size, color=color, edgecolors="k",
+                   linewidths=[1.5 if m == node else 0.5 for m in members],
+                   label=f"{k}: {graph.subset_names[k]}", zorder=3)
+    ax.scatter(xy[graph.center, 0], xy[graph.center, 1], marker="x", s=60, color="k", zorder=4, label="centre joint")
+    if labels:
+        for j in range(graph.num_nodes):
+            ax.annotate(graph.joint_names[j] if graph.joint_names else str(j), xy[j], fontsize=7,
+                        xytext=(3, 3), textcoords="offset points")
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    name = graph.joint_names[node] if graph.joint_names else f"joint {node}"
+    ax.set_title(f"{graph.strategy} partition around {name}")
+    ax.legend(loc="best", fontsize=7, frameon=False)
+    return ax

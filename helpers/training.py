@@ -1,6 +1,6 @@
-"""Train and evaluate skeleton action classifiers, with checkpoints and a trained-model cache.
+"""Train and evaluate skeleton action classifiers, with resumable checkpoints.
 
-Three layers, from the most general to the most specific:
+Two layers, from the most general to the most specific:
 
 * :func:`fit` trains any ``nn.Module`` that maps a batch ``(N, C, T, V, M)`` to logits ``(N, K)``
   on a :class:`~helpers.data.dataset.SkeletonDataset`, with SGD + Nesterov momentum, a warm-up then
@@ -10,8 +10,9 @@ Three layers, from the most general to the most specific:
 * :class:`TrainConfig` holds every training choice, including how clips become model inputs
   (centring, scaling, the fixed temporal length ``length``). :func:`model_inputs` applies exactly
   that input pipeline, so later analysis feeds the model what it was trained on.
-* :func:`get_trained_model` trains the ST-GCN of a named profile (:mod:`helpers.profiles`) on
-  HDM05 the first time it is needed and loads it from the content-addressed cache afterwards.
+
+The trained models of the book's profiles (:mod:`helpers.profiles`) are cached by
+:func:`helpers.experiments.get_trained_model`, which builds on :func:`fit`.
 
 Input pipeline. Each clip is centred (``center='first'``: the root joint of the first frame is the
 origin) and optionally scaled. Training crops a random window and resamples it to ``length``
@@ -43,10 +44,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .cache import DiskCache, atomic_path, config_key
-from .data.augment import Augment, resample
+from .cache import atomic_path, plain
+from .data.augment import Augment
 from .data.dataset import SkeletonDataset, pad_sequences
+from .data.resampling import resample
 from .device import resolve_device
+from .model import STGCN
 
 __all__ = [
     "CheckpointError",
@@ -58,7 +61,6 @@ __all__ = [
     "dataset_fingerprint",
     "evaluate",
     "fit",
-    "get_trained_model",
     "load_checkpoint",
     "model_inputs",
     "prepare_dataset",
@@ -136,6 +138,19 @@ class TrainConfig:
             problems.append(f"length must be >= 1 (got {self.length})")
         if self.warmup_epochs < 0:
             problems.append(f"warmup_epochs must be >= 0 (got {self.warmup_epochs})")
+        if not 0 <= self.momentum < 1:
+            problems.append(f"momentum must be in [0, 1) (got {self.momentum})")
+        if self.weight_decay < 0:
+            problems.append(f"weight_decay must be >= 0 (got {self.weight_decay})")
+        if not 0 <= self.label_smoothing < 1:
+            problems.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
+        if not self.gamma > 0:
+            problems.append(f"gamma must be > 0 (got {self.gamma})")
+        if not 0 <= self.min_lr <= self.lr:
+            problems.append(f"min_lr must be in [0, lr] = [0, {self.lr}] (got {self.min_lr})")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            problems.append(f"grad_clip must be None or > 0 (got {self.grad_clip}); a negative "
+                            "norm would turn the gradients around")
         bad = sorted({"length", "up_axis"} & set(self.augment))
         if bad:
             problems.append(f"augment must not set {bad}: the length comes from TrainConfig.length, up_axis from the dataset")
@@ -425,18 +440,8 @@ def _model_config(model: nn.Module) -> dict:
 
 
 def _plain(obj: Any) -> Any:
-    """Configs as JSON-like plain values (what ``weights_only`` loading accepts)."""
-    if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return obj
+    """Configs as stored in checkpoints: plain values, arrays as lists (``weights_only`` safe)."""
+    return plain(obj, arrays="values")
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, *, config: TrainConfig, history: Mapping[str, list],
@@ -542,7 +547,6 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None, device: st
         if not state["model_config"]:
             raise CheckpointError(f"checkpoint {path} holds a {state.get('model_class')} without a config; "
                                   "pass the model to load the weights into")
-        from .model import STGCN  # imported late: only needed when rebuilding the model
         model = STGCN.from_config(state["model_config"])
     else:
         _check_matches(state, path, model=model, config=None, dataset_fingerprint=None, random_state=None)
@@ -698,79 +702,3 @@ def fit(model: nn.Module, train_ds: SkeletonDataset, val_ds: SkeletonDataset | N
     model.eval()
     return TrainResult(history=history, config=cfg, model_config=_model_config(model), dataset_fingerprint=fingerprint,
                        random_state=int(random_state), epochs_done=len(history["epoch"]), device=str(dev), extra=extra)
-
-
-# =========================================================================== trained-model cache
-def _split_for(ds: SkeletonDataset, split: str) -> tuple[SkeletonDataset, SkeletonDataset]:
-    if split == "cross-subject":
-        return ds.train(), ds.test()
-    if split.startswith("validation:"):
-        # model selection: hold one training actor out, never touch the test actors
-        actor = split.split(":", 1)[1]
-        tr = ds.train()
-        held = np.asarray([str(s) == actor for s in tr.subjects])
-        if not held.any():
-            raise ValueError(f"validation actor {actor!r} is not among the training subjects "
-                             f"{sorted(set(map(str, tr.subjects)))}")
-        return tr.subset(~held), tr.subset(held)
-    raise ValueError(f"unknown split {split!r}; use 'cross-subject' or 'validation:<actor>'")
-
-
-def _load_profile_data(profile, data_dir, cache_dir, progress) -> SkeletonDataset:
-    from .data.hdm05 import load_hdm05  # imported late: the loader reads the raw files only when needed
-    if profile.data.get("dataset", "hdm05") != "hdm05":
-        raise ValueError(f"profile {profile.name!r} asks for dataset {profile.data.get('dataset')!r}; "
-                         "get_trained_model knows only 'hdm05' (use fit() for other data)")
-    return load_hdm05(root=data_dir, fps=float(profile.data.get("fps", 30.0)), cache_dir=cache_dir, progress=progress)
-
-
-def get_trained_model(profile: str | Any = "quick", device: str | torch.device = "auto",
-                      data_dir: str | Path | None = None, cache_dir: str | Path | None = None, seed: int = 0,
-                      progress: bool = True, dataset: SkeletonDataset | None = None,
-                      num_threads: int | None = None) -> tuple[nn.Module, TrainResult]:
-    """The ST-GCN of ``profile`` trained on HDM05 with ``seed``: trained on first need, cached after.
-
-    The cache key is the profile's full configuration (model, training, data split), the dataset's
-    fingerprint and the seed; an interrupted training resumes from its last epoch. The result's
-    ``test`` field holds the evaluation on the profile's held-out split, and ``history`` the
-    training curves. ``dataset`` replaces loading HDM05 from ``data_dir`` (it must carry the same
-    ``split`` and subjects convention). ``num_threads`` limits torch's CPU threads while training
-    (see :func:`fit`; it is not part of the cache key). Returns ``(model, result)`` with the model in eval mode on
-    ``device``.
-    """
-    from .model import STGCN
-    from .profiles import get_profile
-
-    prof = get_profile(profile) if isinstance(profile, str) else profile
-    ds = dataset if dataset is not None else _load_profile_data(prof, data_dir, cache_dir, progress)
-    train_ds, test_ds = _split_for(ds, prof.data.get("split", "cross-subject"))
-    cfg = prof.train_config()
-    dev = resolve_device(device)
-    key = {"profile": prof.to_dict(), "dataset": dataset_fingerprint(ds), "seed": int(seed)}
-    cache = DiskCache(cache_dir)
-    run_ckpt = cache.path("training-runs", key, ".pt")
-
-    def build() -> nn.Module:
-        # the same seed gives the same initial weights
-        return STGCN(num_classes=ds.num_classes, in_channels=ds.num_channels, random_state=int(seed), **prof.model)
-
-    def compute() -> tuple[nn.Module, TrainResult]:
-        model = build()
-        result = fit(model, train_ds, test_ds, cfg, random_state=seed, device=dev, checkpoint=run_ckpt,
-                     progress=progress, num_threads=num_threads)
-        result.test = evaluate(model, test_ds, cfg, device=dev)
-        result.extra.update(profile=prof.name, cache_key=config_key(key))
-        return model, result
-
-    def save(value: tuple[nn.Module, TrainResult], tmp: Path) -> None:
-        model, result = value
-        save_checkpoint(tmp, model, config=result.config, history=result.history, epoch=result.epochs_done,
-                        random_state=seed, dataset_fingerprint=result.dataset_fingerprint, test=result.test,
-                        extra=result.extra)
-
-    def load(path: Path) -> tuple[nn.Module, TrainResult]:
-        return load_checkpoint(path, model=build(), device=dev)
-
-    model, result = cache.get_or_compute("models", key, compute, save, load, ".pt")
-    run_ckpt.unlink(missing_ok=True)   # the finished model is cached; its resume point is no longer needed
-    return model.to(dev).eval(), result

@@ -10,10 +10,8 @@ from scipy.spatial.transform import Rotation
 from helpers.data.augment import (
     Augment,
     add_joint_noise,
-    crop_resample,
     random_crop_resample,
     random_rotation_matrix,
-    resample,
     rotate,
     rotation_about_axis,
 )
@@ -62,23 +60,6 @@ def test_tilt_keeps_bone_lengths_and_is_a_rotation():
     # a tilt of at most 10 degrees moves the up vector by at most 10 degrees
     up = r @ np.array([0.0, 1.0, 0.0])
     assert np.degrees(np.arccos(np.clip(up[1], -1, 1))) <= np.hypot(10.0, 10.0) + 1e-9
-
-
-def test_resample_hand_worked_and_identity():
-    seq = np.array([0.0, 10.0], dtype=np.float32).reshape(2, 1, 1)
-    np.testing.assert_allclose(resample(seq, 3).ravel(), [0.0, 5.0, 10.0])
-    clip = skeleton_clip(t=17)
-    np.testing.assert_array_equal(resample(clip, 17), clip)
-
-
-def test_crop_resample_matches_np_interp():
-    clip = skeleton_clip(t=23)
-    out = crop_resample(clip, 3.25, 18.5, 40)
-    pos = np.linspace(3.25, 18.5, 40)
-    frames = np.arange(23)
-    for v in range(clip.shape[1]):
-        for c in range(3):
-            np.testing.assert_allclose(out[:, v, c], np.interp(pos, frames, clip[:, v, c]), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("length", [7, 50])
@@ -162,4 +143,4 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="unknown settings"):
         Augment.from_dict({"rotate": 10})
     with pytest.raises(ValueError, match="zero frames"):
-        resample(np.zeros((0, 3, 3)), 4)
+        Augment(length=4)(np.zeros((0, 3, 3)), np.random.default_rng(0))

@@ -1,82 +1,109 @@
-"""The book runner: notebooks need a parameters cell, failures are reported, strip removes outputs."""
-import json
+"""The chapters are MyST notebooks with a parameters cell; the runner executes, hides, reports."""
+
+from __future__ import annotations
+
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from helpers.bookrun import execute_chapters, has_parameters_cell, strip_outputs
+from helpers.bookrun import HIDDEN_TAG, INJECTED_TAG, execute_chapters, has_parameters_cell, read_chapter
 
-BOOK = Path(__file__).resolve().parents[1] / "book"
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.md"))
 
-
-def _nb(code_cells, tag_first=True):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cells = [nbformat.v4.new_code_cell(src) for src in code_cells]
-    if tag_first:
-        cells[0].metadata["tags"] = ["parameters"]
-    nb.cells = cells
-    return nb
-
-
-def test_committed_chapters_have_parameters_and_no_outputs():
-    chapters = sorted(BOOK.glob("[0-9]*.ipynb"))
-    assert chapters, "the book has no chapters"
-    for path in chapters:
-        nb = nbformat.read(path, as_version=4)
-        assert has_parameters_cell(nb), f"{path.name} has no cell tagged 'parameters'"
-        src = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-        for name in ("profile", "device", "data_dir"):
-            assert f"{name} =" in src, f"{path.name}: parameters cell lacks {name!r}"
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                assert not cell.outputs and cell.execution_count is None, f"{path.name} is committed with outputs"
+HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
 
 
-def test_strip_outputs(tmp_path):
-    nb = _nb(["x = 1", "print(x)"])
-    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
-    nb.cells[1].execution_count = 3
-    path = tmp_path / "a.ipynb"
-    nbformat.write(nb, path)
-    assert strip_outputs(path) is True
-    again = json.loads(path.read_text())
-    assert all(c["outputs"] == [] and c["execution_count"] is None for c in again["cells"])
-    assert strip_outputs(path) is False
+def chapter(tmp_path: Path, name: str, *cells: tuple[str, str]) -> Path:
+    """A MyST chapter from (tags, source) code cells, with a markdown heading first."""
+    body = [HEADER, f"# {name}\n"]
+    for tags, source in cells:
+        tag_line = f":tags: [{tags}]\n\n" if tags else ""
+        body.append(f"```{{code-cell}}\n{tag_line}{source}\n```\n")
+    path = tmp_path / f"{name}.md"
+    path.write_text("\n".join(body))
+    return path
+
+
+# ------------------------------------------------------------------------------ the chapters
+def test_chapters_are_myst_notebooks_and_nothing_else():
+    assert CHAPTERS, "the book has no chapters"
+    assert not list(BOOK.glob("*.ipynb")), "chapters are committed as .md only"
+    assert not list(BOOK.glob("_make_*.py")) and not (BOOK / "_nbgen.py").exists()
+    toc = (ROOT / "_toc.yml").read_text()
+    for path in CHAPTERS:
+        assert f"book/{path.stem}" in toc, f"{path.name} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_has_one_parameters_cell_with_the_settings(path):
+    text = path.read_text()
+    assert text.startswith("---\njupytext:"), f"{path.name} lacks the jupytext header"
+    nb = read_chapter(path)
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, f"{path.name} has {len(params)} cells tagged 'parameters'"
+    assert params[0].cell_type == "code"
+    for name in ("profile", "device", "data_dir"):
+        assert re.search(rf"^{name} = ", params[0].source, re.M), f"{path.name}: no {name!r} parameter"
+    assert 'profile = "quick"' in params[0].source and 'device = "auto"' in params[0].source
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_text_has_no_escaped_newlines_or_doubled_backslashes(path):
+    """Leftovers of the old Python-string generators would show up as literal \\\\ or \\\\n."""
+    nb = read_chapter(path)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert "\\\\" not in cell.source, f"{path.name}: doubled backslash in {cell.source[:60]!r}"
+            assert "\\n" not in cell.source, f"{path.name}: escaped newline in {cell.source[:60]!r}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_collapses_figure_code(path):
+    nb = read_chapter(path)
+    hidden = [c for c in nb.cells if "hide-input" in c.metadata.get("tags", [])]
+    assert hidden, f"{path.name} shows every cell's code; collapse those that only draw or set up"
+
+
+# ------------------------------------------------------------------------------ the runner
+def test_has_parameters_cell():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    assert not has_parameters_cell(nb)
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    assert has_parameters_cell(nb)
 
 
 @pytest.mark.slow
-def test_execute_injects_parameters_and_reports_failure(tmp_path, capsys):
-    good = tmp_path / "01_good.ipynb"
-    nbformat.write(_nb(["profile = 'paper'\ndevice = 'cpu'", "assert profile == 'quick', profile"]), good)
-    bad = tmp_path / "02_bad.ipynb"
-    nbformat.write(_nb(["profile = 'quick'", "raise RuntimeError('chapter broke')"]), bad)
-    untagged = tmp_path / "03_untagged.ipynb"
-    nbformat.write(_nb(["profile = 'quick'"], tag_first=False), untagged)
+def test_execute_injects_hides_and_reports_failures(tmp_path, capsys):
+    good = chapter(tmp_path, "01_good", ("parameters", "profile = 'paper'\ndevice = 'cpu'"),
+                   ("", "assert profile == 'quick', profile\nprint('ran', device)"))
+    bad = chapter(tmp_path, "02_bad", ("parameters", "profile = 'quick'"),
+                  ("", "raise RuntimeError('chapter broke')"))
+    untagged = chapter(tmp_path, "03_untagged", ("", "profile = 'quick'"))
     out = tmp_path / "out"
     assert execute_chapters([good], out, {"profile": "quick", "device": "cpu"}) == 0
-    assert (out / "01_good.ipynb").exists()
+    executed = nbformat.read(out / "01_good.ipynb", as_version=4)
+    injected = [c for c in executed.cells if INJECTED_TAG in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and HIDDEN_TAG in injected[0].metadata["tags"]
+    assert "profile = \"quick\"" in injected[0].source
+    shown = [c for c in executed.cells if c.cell_type == "code" and "print" in c.source]
+    assert shown[0].outputs[0]["text"] == "ran cpu\n"
+    assert executed.metadata["kernelspec"]["name"] == "python3"
+
     assert execute_chapters([bad, untagged], out, {"profile": "quick", "device": "cpu"}) == 1
     err = capsys.readouterr().err
-    assert "chapter broke" in err and "03_untagged" in err and "parameters" in err
-
-
-def test_committed_notebooks_match_their_generators():
-    import importlib.util
-    import sys
-
-    sys.path.insert(0, str(BOOK))
-    try:
-        for gen in sorted(BOOK.glob("_make_*.py")):
-            spec = importlib.util.spec_from_file_location(gen.stem, gen)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            built = module.build()
-            target = next(BOOK.glob(f"{gen.stem.removeprefix('_make_')}_*.ipynb"))
-            committed = nbformat.read(target, as_version=4)
-            assert [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in built.cells] == \
-                   [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in committed.cells], \
-                   f"{target.name} differs from what {gen.name} builds; rerun the generator"
-    finally:
-        sys.path.remove(str(BOOK))
+    assert "chapter broke" in err and "02_bad" in err
+    assert "03_untagged" in err and "parameters" in err

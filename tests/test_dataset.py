@@ -76,3 +76,16 @@ def test_bad_input_is_named(kwargs, match):
 def test_pad_sequences_empty():
     with pytest.raises(ValueError):
         pad_sequences([])
+
+
+def test_labels_must_be_whole_numbers():
+    seqs = [np.zeros((2, 3, 3))] * 3
+    with pytest.raises(ValueError, match=r"label 1\.7 of sequence 1 is not a whole number \(2 such"):
+        SkeletonDataset.from_arrays(seqs, labels=[0.0, 1.7, 1.2])
+    with pytest.raises(ValueError, match="label nan of sequence 2"):
+        SkeletonDataset.from_arrays(seqs, labels=[0.0, 1.0, np.nan])
+    with pytest.raises(TypeError, match="np.unique"):
+        SkeletonDataset.from_arrays(seqs, labels=["walk", "run", "walk"])
+    # whole-number floats (labels read from a CSV, say) are fine
+    np.testing.assert_array_equal(SkeletonDataset.from_arrays(seqs, labels=[0.0, 1.0, 1.0]).labels, [0, 1, 1])
+    assert SkeletonDataset.from_arrays(seqs, labels=np.array([0, 1, 1], np.int8)).labels.dtype == np.int64

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 
 import helpers.distances as distances  # noqa: E402
 from helpers.data.dataset import SkeletonDataset  # noqa: E402
@@ -18,11 +19,12 @@ from helpers.distances import (  # noqa: E402
     nearest_neighbor_accuracy,
     nearest_neighbor_predict,
     padded_euclidean,
-    resample_sequence,
     sequence_matrix,
 )
+from helpers.data.resampling import resample  # noqa: E402
 from helpers.dtw import dtw_distance, dtw_path, pairwise_dtw  # noqa: E402
 from helpers.graph_plot import plot_dtw_pair  # noqa: E402
+from naive import naive_padded_euclidean  # noqa: E402
 
 
 def _random_seqs(rng, n=7, v=4, c=3, tmin=5, tmax=19):
@@ -65,30 +67,6 @@ def test_as_sequence_list_errors_name_the_clip():
 
 
 # ------------------------------------------------------------------------------ padded Euclidean
-def _naive_padded(seqs, mode, length):
-    """Pair-by-pair reference: explicit loops over frames and features."""
-    mats = [np.asarray(s, dtype=np.float64).reshape(len(s), -1) for s in seqs]
-    L = max(len(s) for s in mats) if length is None else length
-    fixed = []
-    for s in mats:
-        t, d = s.shape
-        out = np.zeros((L, d))
-        if mode == "zero-pad":
-            for k in range(min(t, L)):
-                out[k] = s[k]
-        else:
-            for f in range(d):  # np.interp as the peer implementation of linear resampling
-                out[:, f] = np.interp(np.linspace(0, t - 1, L), np.arange(t), s[:, f])
-        fixed.append(out)
-    n = len(fixed)
-    D = np.zeros((n, n))
-    for i in range(n):
-        for j in range(n):
-            total = 0.0
-            for k in range(L):
-                total += float(np.sum((fixed[i][k] - fixed[j][k]) ** 2))
-            D[i, j] = np.sqrt(total)
-    return D
 
 
 @pytest.mark.parametrize("mode", ["zero-pad", "resample"])
@@ -97,7 +75,7 @@ def test_padded_euclidean_matches_naive_loop(mode, length):
     rng = np.random.default_rng(1)
     seqs = _random_seqs(rng, n=6)
     D = padded_euclidean(seqs, mode=mode, length=length)
-    np.testing.assert_allclose(D, _naive_padded(seqs, mode, length), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(D, naive_padded_euclidean(seqs, mode, length), rtol=1e-10, atol=1e-10)
     assert np.array_equal(D, D.T) and np.all(np.diag(D) == 0)
 
 
@@ -108,18 +86,9 @@ def test_padded_euclidean_equals_dtw_without_warping():
     np.testing.assert_allclose(padded_euclidean(seqs), pairwise_dtw(seqs, window=0), rtol=1e-12)
     # after resampling to a common length the same holds for clips of different lengths
     clips = [s.reshape(len(s), -1) for s in _random_seqs(rng, n=4)]
-    resampled = [resample_sequence(s, 11) for s in clips]
+    resampled = [resample(s.astype(np.float64), 11) for s in clips]
     np.testing.assert_allclose(padded_euclidean(clips, mode="resample", length=11),
                                pairwise_dtw(resampled, window=0), rtol=1e-12)
-
-
-def test_resample_sequence_keeps_end_points_and_lines():
-    x = np.stack([np.arange(5.0), 2 * np.arange(5.0) + 1], axis=1)  # straight lines in time
-    y = resample_sequence(x, 9)
-    np.testing.assert_allclose(y[:, 0], np.linspace(0, 4, 9))
-    np.testing.assert_allclose(y[:, 1], 2 * np.linspace(0, 4, 9) + 1)
-    np.testing.assert_array_equal(resample_sequence(x[:1], 3), np.repeat(x[:1], 3, axis=0))
-    np.testing.assert_allclose(resample_sequence(x, 2), x[[0, -1]])
 
 
 def test_padded_euclidean_bad_mode():
@@ -159,6 +128,15 @@ def test_nearest_neighbor_errors():
         nearest_neighbor_accuracy(D, [0, 1, 0], train_mask=[1, 0, 1])
     with pytest.raises(ValueError, match="at least one training and one test"):
         nearest_neighbor_accuracy(D, [0, 1, 0], train_mask=np.ones(3, bool))
+    with pytest.raises(TypeError, match="scipy.sparse.*distance 0"):
+        nearest_neighbor_accuracy(sp.csr_matrix(np.ones((3, 3))), [0, 1, 0])
+    with pytest.raises(TypeError, match="real-valued"):
+        nearest_neighbor_accuracy(np.array([["a", "b"], ["c", "d"]]), [0, 1])
+
+
+def test_dataset_dtw_names_an_unknown_backend():
+    with pytest.raises(ValueError, match="backend='cuda'.*'numba'.*'torch'"):
+        dataset_dtw([np.zeros((3, 2)), np.ones((4, 2))], window=1, cache=False, backend="cuda")
 
 
 # ------------------------------------------------------------------------------ dataset DTW + cache

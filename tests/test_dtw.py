@@ -14,53 +14,13 @@ import pytest
 
 from helpers.dtw import (GRAM_MIN_DIM, band_mask, dtw_cost_matrix, dtw_distance, dtw_path,
                          pairwise_dtw, window_radius)
+from helpers.dtw_torch import pairwise_dtw_torch
+from naive import naive_allowed, naive_dtw, naive_radius
 
 
 # ---------------------------------------------------------------------------------------------
 # Reference implementation
 # ---------------------------------------------------------------------------------------------
-def naive_radius(window, n, m):
-    if window is None:
-        return max(n, m)
-    if isinstance(window, float):
-        return math.floor(window * max(n, m) + 1e-9)
-    return window
-
-
-def _round_half_up(x: Fraction) -> int:
-    return math.floor(x + Fraction(1, 2))
-
-
-def naive_allowed(i, j, n, m, r, band="sakoe"):
-    """Is cell (i, j) inside the band? Written from the definitions in the module docstring."""
-    if band == "slanted" and n != m:
-        if n > m:  # row i is centred on round(i (m-1)/(n-1))
-            return abs(j - _round_half_up(Fraction(i * (m - 1), n - 1))) <= r
-        return abs(i - _round_half_up(Fraction(j * (n - 1), m - 1))) <= r
-    if n >= m:
-        return -r <= i - j <= (n - m) + r
-    return -r <= j - i <= (m - n) + r
-
-
-def naive_dtw(a, b, window=None, band="sakoe", normalize=False):
-    """Plain-Python DTW; returns (distance, path length)."""
-    a = np.asarray(a, np.float64).reshape(len(a), -1)
-    b = np.asarray(b, np.float64).reshape(len(b), -1)
-    n, m = len(a), len(b)
-    r = naive_radius(window, n, m)
-    inf = (math.inf, 0)
-    # R[i][j] = (least cost, shortest length among least-cost paths) ending at cell (i-1, j-1)
-    R = [[inf] * (m + 1) for _ in range(n + 1)]
-    R[0][0] = (0.0, 0)
-    for i in range(n):
-        for j in range(m):
-            if not naive_allowed(i, j, n, m, r, band):
-                continue
-            c = sum((float(x) - float(y)) ** 2 for x, y in zip(a[i], b[j]))
-            best = min(R[i][j], R[i][j + 1], R[i + 1][j])  # tuples: cost first, then length
-            R[i + 1][j + 1] = (c + best[0], best[1] + 1)
-    cost, length = R[n][m]
-    return (math.sqrt(cost / length) if normalize else math.sqrt(cost)), length
 
 
 def rand_seqs(rng, count, lo, hi, D, dtype=np.float64):
@@ -362,25 +322,45 @@ def test_matches_aeon_equal_lengths(rng):
 # ---------------------------------------------------------------------------------------------
 # Torch backend (CPU here; the same code runs on CUDA)
 # ---------------------------------------------------------------------------------------------
-def test_torch_backend_equals_numba(rng):
-    torch = pytest.importorskip("torch")
-    from helpers.dtw_torch import pairwise_dtw_torch
+def _naive_matrix(X, Y=None, **kw):
+    Y = X if Y is None else Y
+    return np.array([[naive_dtw(a, b, **kw)[0] for b in Y] for a in X])
 
+
+@pytest.mark.parametrize("kw", [dict(window=None), dict(window=2), dict(window=0.3, band="slanted"),
+                                dict(window=1, normalize=True), dict(window=0.2, band="slanted",
+                                                                    normalize=True)])
+def test_both_backends_match_the_same_naive_oracle(rng, kw):
+    """numba and torch are checked against naive_dtw, not only against each other."""
     X = rand_seqs(rng, 9, 1, 14, 3)
     Y = rand_seqs(rng, 4, 2, 14, 3)
-    for kw in [dict(window=None), dict(window=2), dict(window=0.3, band="slanted"),
-               dict(window=1, normalize=True)]:
-        ref = pairwise_dtw(X, **kw)
-        got = pairwise_dtw(X, backend="torch", device="cpu", **kw)
-        np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9)
+    ref, refY = _naive_matrix(X, **kw), _naive_matrix(X, Y, **kw)
+    for name, fn in (("numba", pairwise_dtw), ("torch", lambda *a, **k: pairwise_dtw_torch(*a, device="cpu", **k))):
+        got = fn(X, **kw)
+        np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9, err_msg=name)
         assert np.array_equal(got, got.T) and np.all(np.diag(got) == 0)
-        refY = pairwise_dtw(X, Y, **kw)
-        # small blocks and batches exercise the blocking
-        gotY = pairwise_dtw_torch(X, Y, device="cpu", block_frames=20, batch_cells=200, **kw)
-        np.testing.assert_allclose(gotY, refY, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(fn(X, Y, **kw), refY, rtol=1e-9, atol=1e-9, err_msg=name)
+    # small blocks and batches exercise the torch blocking
+    gotY = pairwise_dtw_torch(X, Y, device="cpu", block_frames=20, batch_cells=200, **kw)
+    np.testing.assert_allclose(gotY, refY, rtol=1e-9, atol=1e-9)
+
+
+def test_torch_float32_inner_products(rng):
+    torch = pytest.importorskip("torch")
+    X = rand_seqs(rng, 9, 1, 14, 3)
     # float32 inner products (the fast setting on GPUs): ~1e-6 relative error
-    fast = pairwise_dtw(X, window=2, backend="torch", device="cpu", gram_dtype=torch.float32)
-    np.testing.assert_allclose(fast, pairwise_dtw(X, window=2), rtol=1e-5, atol=1e-5)
+    fast = pairwise_dtw_torch(X, window=2, device="cpu", gram_dtype=torch.float32)
+    np.testing.assert_allclose(fast, _naive_matrix(X, window=2), rtol=1e-5, atol=1e-5)
+
+
+def test_torch_bad_options_are_named(rng):
+    X = rand_seqs(rng, 3, 2, 5, 2)
+    with pytest.raises(ValueError, match="block_frames=0"):
+        pairwise_dtw_torch(X, block_frames=0, device="cpu")
+    with pytest.raises(ValueError, match="batch_cells=0"):
+        pairwise_dtw_torch(X, batch_cells=0, device="cpu")
+    with pytest.raises(ValueError, match="Y\\[0\\] has D=3"):
+        pairwise_dtw_torch(X, [np.zeros((3, 3))], device="cpu")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,8 +423,6 @@ def test_bad_options():
         dtw_distance(a, b, band="diagonal")
     with pytest.raises(ValueError, match="method='fast'"):
         pairwise_dtw([a, b], method="fast")
-    with pytest.raises(ValueError, match="backend='cuda'"):
-        pairwise_dtw([a, b], backend="cuda")
     with pytest.raises(ValueError, match="n_jobs=0"):
         pairwise_dtw([a, b], n_jobs=0)
     with pytest.raises(ValueError, match="block_frames=0"):

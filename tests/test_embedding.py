@@ -93,6 +93,13 @@ def test_mds_input_errors(D, match):
         classical_mds(D)
 
 
+def test_mds_refuses_sparse_distances():
+    import scipy.sparse as sp
+
+    with pytest.raises(TypeError, match="scipy.sparse"):
+        classical_mds(sp.csr_matrix(np.ones((3, 3)) - np.eye(3)))
+
+
 def test_mds_n_components_checked():
     with pytest.raises(ValueError, match="n_components"):
         classical_mds(np.zeros((3, 3)), 4)

@@ -1,5 +1,5 @@
 """Skeleton graphs: partition strategies checked by hand, against the original code's construction
-(test re-implementation in ``reference_stgcn.py``), layouts, validation and the partition plot."""
+(test re-implementation in ``naive.py``), layouts, validation and the partition plot."""
 from __future__ import annotations
 
 import matplotlib
@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from helpers.data.dataset import SkeletonDataset
-from helpers.graph import LAYOUTS, SkeletonGraph, plot_partition
+from helpers.graph import SkeletonGraph
+from helpers.skeleton_plot import plot_partition
+from helpers.skeletons import HDM05, LAYOUTS, NTU_RGBD
 
-from reference_stgcn import Graph as ReferenceGraph
+from naive import ReferenceGraph
 
 CHAIN = [(0, 1), (1, 2), (2, 3)]  # 0 - 1 - 2 - 3, centre at the end (joint 0)
 
@@ -212,8 +214,16 @@ def test_plot_partition_colours_each_subset():
     plt.close(fig)
 
 
-def test_hdm05_layout_matches_the_data_loader():
-    hdm05 = pytest.importorskip("helpers.data.hdm05")
-    g = SkeletonGraph.from_layout("hdm05")
-    assert g.joint_names == list(hdm05.HDM05_JOINT_NAMES)
-    np.testing.assert_array_equal(g.edges, SkeletonGraph(31, hdm05.HDM05_EDGES, center=0).edges)
+@pytest.mark.parametrize("layout", [HDM05, NTU_RGBD])
+def test_graph_from_layout_is_the_layout_of_helpers_skeletons(layout):
+    g = SkeletonGraph.from_layout(layout.name)
+    assert g.joint_names == list(layout.joint_names) and g.center == layout.center
+    np.testing.assert_array_equal(g.edges, SkeletonGraph(layout.num_joints, layout.edges, center=0).edges)
+    assert len(layout.sides) == layout.num_joints and set(layout.sides) <= {"L", "R", "C"}
+
+
+def test_hdm05_partition_centre_is_the_thorax_and_the_normalisation_root_the_pelvis():
+    assert HDM05.joint_names[HDM05.center] == "thorax" and HDM05.joint_names[HDM05.root] == "root"
+    assert HDM05.sides[HDM05.joint_names.index("lowerback")] == "C"
+    assert HDM05.sides[HDM05.joint_names.index("lhumerus")] == "L"
+    assert HDM05.sides[HDM05.joint_names.index("rtibia")] == "R"

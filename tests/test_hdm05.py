@@ -14,10 +14,15 @@ import pytest
 
 import helpers.data.hdm05 as hdm05
 from helpers.data.acclaim import SkeletonFormatError, forward_kinematics, parse_amc, parse_asf
-from helpers.data.hdm05 import (
-    HDM05_EDGES, HDM05_JOINT_NAMES, HDM05_PARENTS, hdm05_edges, load_hdm05, read_clip, resample,
-    resample_positions,
-)
+from helpers.data.hdm05 import load_hdm05, read_clip
+from helpers.data.resampling import resample_fps
+from helpers.skeletons import HDM05, HDM05_EDGES, HDM05_JOINT_NAMES, HDM05_PARENTS
+from naive import naive_forward_kinematics
+
+
+def hdm05_edges() -> np.ndarray:
+    return HDM05.edge_array()
+
 
 # ---------------------------------------------------------------------------------- synthetic data
 BONES = HDM05_JOINT_NAMES[1:]
@@ -101,38 +106,13 @@ def test_layout_constants():
 
 
 # ---------------------------------------------------------------------------------- resampling
-def test_resample_positions_integer_ratio_is_decimation():
-    np.testing.assert_array_equal(resample_positions(9, 120, 30), [0, 4, 8])
-    np.testing.assert_array_equal(resample_positions(11, 120, 30), [0, 4, 8])
-    np.testing.assert_array_equal(resample_positions(1, 120, 30), [0])
-    np.testing.assert_array_equal(resample_positions(5, 120, 120), np.arange(5))
-    with pytest.raises(ValueError, match="positive"):
-        resample_positions(5, 120, 0)
-
-
-def test_resample_matches_naive_interpolation():
-    rng = np.random.default_rng(3)
-    seq = rng.normal(size=(37, 4, 3))
-    for fps in (25.0, 30.0, 7.0, 200.0):
-        out = resample(seq, 120.0, fps)
-        t_src = np.arange(37) / 120.0
-        t_new = np.arange(0, t_src[-1] + 1e-12, 1.0 / fps)
-        ref = np.empty((len(t_new), 4, 3))
-        for v in range(4):
-            for c in range(3):
-                ref[:, v, c] = np.interp(t_new, t_src, seq[:, v, c])
-        assert out.shape == ref.shape
-        np.testing.assert_allclose(out, ref, atol=1e-12)
-    np.testing.assert_array_equal(resample(seq, 120, 30), seq[::4])
-
-
 def test_read_clip_resamples_like_full_rate_then_interpolate(fake_root):
     asf = parse_asf(fake_root / "asf" / "HDM_aa.asf")
     amc = fake_root / "amc" / FAKE_CLIPS[1][0]
     full = read_clip(amc, asf, fps=None)
     assert full.shape == (13, 31, 3) and full.dtype == np.float32
     np.testing.assert_array_equal(read_clip(amc, asf, fps=30), full[::4])
-    np.testing.assert_allclose(read_clip(amc, asf, fps=50), resample(full.astype(np.float64), 120, 50), atol=1e-6)
+    np.testing.assert_allclose(read_clip(amc, asf, fps=50), resample_fps(full.astype(np.float64), 120, 50), atol=1e-6)
     # the layout permutation is the identity for an ASF in HDM05 order
     fk = forward_kinematics(asf, parse_amc(amc, asf))
     np.testing.assert_allclose(full, fk, atol=1e-6)
@@ -215,6 +195,44 @@ def test_bad_amc_in_the_dataset_names_the_file(fake_root):
     with pytest.raises(SkeletonFormatError, match="lradius") as err:
         load_hdm05(fake_root, progress=False)
     assert FAKE_CLIPS[2][0] in str(err.value) and err.value.line is not None
+
+
+def test_a_huge_value_raises_and_caches_nothing(fake_root, tmp_path):
+    """A root translation of 1e41 is a number, but no finite float32 position: named, not cached."""
+    where = "root"
+    amc = fake_root / "amc" / FAKE_CLIPS[1][0]
+    lines = amc.read_bytes().decode("latin-1").split("\r\n")
+    k = next(i for i, line in enumerate(lines) if line.startswith(where + " "))
+    toks = lines[k].split()
+    toks[1] = "1e41"
+    lines[k] = " ".join(toks)
+    amc.write_bytes("\r\n".join(lines).encode("latin-1"))
+    with pytest.raises(SkeletonFormatError, match="not a finite position") as err:
+        load_hdm05(fake_root, progress=False)
+    assert FAKE_CLIPS[1][0] in str(err.value)
+    assert _cache_files(tmp_path) == []
+
+
+def test_invalid_arrays_are_never_cached_even_when_the_converter_lets_them_through(
+        fake_root, tmp_path, monkeypatch):
+    real = hdm05.read_clip
+
+    def silent_overflow(*args, **kwargs):
+        out = real(*args, **kwargs)
+        out[0, 0, 0] = np.inf
+        return out
+
+    monkeypatch.setattr(hdm05, "read_clip", silent_overflow)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        load_hdm05(fake_root, progress=False)
+    assert _cache_files(tmp_path) == []
+
+
+def test_forward_kinematics_of_the_hdm05_skeleton_matches_the_naive_oracle(fake_root):
+    asf = parse_asf(fake_root / "asf" / "HDM_bb.asf")
+    motion = parse_amc(fake_root / "amc" / FAKE_CLIPS[2][0], asf)
+    np.testing.assert_allclose(forward_kinematics(asf, motion), naive_forward_kinematics(asf, motion),
+                               atol=1e-9)
 
 
 def test_missing_data_folder_says_where_to_get_it(tmp_path, monkeypatch):

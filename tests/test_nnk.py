@@ -19,6 +19,7 @@ from helpers.nnk import (
     nnk_graph_from_distances,
     reconstruction_error,
 )
+from naive import clipped, euclidean, naive_candidates, naive_nnk
 
 E = np.exp
 
@@ -26,44 +27,6 @@ E = np.exp
 # --------------------------------------------------------------------------- #
 # Naive references, written independently of the module
 # --------------------------------------------------------------------------- #
-def euclidean(X: np.ndarray) -> np.ndarray:
-    return np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(-1))
-
-
-def naive_candidates(M: np.ndarray, k: int, largest: bool) -> np.ndarray:
-    """k best other nodes per row by a plain Python sort (ties: lower index)."""
-    n = M.shape[0]
-    out = np.empty((n, k), dtype=int)
-    for i in range(n):
-        others = [j for j in range(n) if j != i]
-        others.sort(key=lambda j: (-M[i, j] if largest else M[i, j], j))
-        out[i] = others[:k]
-    return out
-
-
-def clipped(Kss: np.ndarray, eig_floor: float = 1e-10) -> np.ndarray:
-    """The documented rule: eigenvalues raised to eig_floor * largest eigenvalue."""
-    lam, V = np.linalg.eigh(Kss)
-    lam = np.maximum(lam, eig_floor * lam[-1])
-    return (V * lam) @ V.T
-
-
-def naive_nnk(K: np.ndarray, cand: np.ndarray, edge_tol: float = 1e-6, eig_floor: float = 1e-10):
-    """Directed NNK weights (N, N) via scipy.optimize.nnls on the Cholesky factor.
-
-    0.5 x'Qx - b'x = 0.5 ||L'x - L^{-1} b||^2 + const for Q = L L'.
-    """
-    n = K.shape[0]
-    W = np.zeros((n, n))
-    for i in range(n):
-        S = cand[i]
-        Q = clipped(K[np.ix_(S, S)], eig_floor)
-        b = K[i, S]
-        L = np.linalg.cholesky(Q)
-        x, _ = scipy.optimize.nnls(L.T, scipy.linalg.solve_triangular(L, b, lower=True), maxiter=50 * len(S))
-        x[x <= edge_tol * x.max()] = 0.0
-        W[i, S] = x
-    return W
 
 
 @pytest.fixture(scope="module")
@@ -346,3 +309,16 @@ def test_local_sigma_kernel():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_sparse_distances_are_refused_sparse_kernels_read_as_zero_similarity(dist):
+    """An absent entry of a sparse distance matrix would be distance 0: a nearest neighbour."""
+    D = sp.csr_matrix(np.where(dist < np.median(dist), dist, 0.0))
+    for build in (lambda: NNKGraph(5).fit(D), lambda: KNNGraph(5).fit(D),
+                  lambda: nnk_graph_from_distances(D, 5), lambda: kernel_bandwidth(D, 5)):
+        with pytest.raises(TypeError, match="scipy.sparse.*distance 0.*precomputed_kernel"):
+            build()
+    K = gaussian_kernel(dist, 1.0)
+    K_sparse = sp.csr_matrix(np.where(K > 0.5, K, 0.0))
+    dense = nnk_graph(K_sparse.toarray(), 5)
+    assert (nnk_graph(K_sparse, 5) != dense).nnz == 0

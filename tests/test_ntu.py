@@ -17,11 +17,13 @@ import numpy as np
 import pytest
 
 from helpers.data.ntu import (
-    NTU60_CLASS_NAMES, NTU60_XSUB_TRAIN_SUBJECTS, NTU120_XSUB_TRAIN_SUBJECTS, NTU_CENTER,
-    NTU_CLASS_NAMES, NTU_EDGES, NTU_JOINT_NAMES, NtuFormatError, NtuMissingSkeletonError,
+    NTU60_CLASS_NAMES, NTU60_XSUB_TRAIN_SUBJECTS, NTU120_XSUB_TRAIN_SUBJECTS,
+    NTU_CLASS_NAMES, NtuFormatError, NtuMissingSkeletonError,
     load_ntu_preprocessed, load_ntu_preprocessed_folder, load_ntu_skeletons, ntu_preprocessed_paths,
     ntu_split, parse_ntu_name, read_ignore_list, read_skeleton_file,
 )
+from helpers.skeletons import NTU_CENTER, NTU_EDGES, NTU_JOINT_NAMES
+from naive import naive_read_ntu_skeleton
 
 FIX = Path(__file__).parent / "fixtures" / "ntu"
 TWO = FIX / "S001C002P003R002A013.skeleton"       # still body A, moving body B from frame 1
@@ -51,26 +53,6 @@ def skeleton_text(frames, body_info="0 0 0 0 0 0 0 0 2") -> str:
             out += [f"{body_id} {body_info}", "25"]
             out += [f"{x!r} {y!r} {z!r} 1 2 3 4 1 0 0 0 2" for x, y, z in np.asarray(xyz, float).tolist()]
     return "\n".join(out) + "\n"
-
-
-def naive_read(path):
-    """Reference reader: walk the whitespace-separated tokens in order, as the MATLAB reader does.
-
-    Returns {body_id: {frame: (25, 3) float64 xyz}}.
-    """
-    tok = iter(Path(path).read_text().split())
-    bodies: dict[int, dict[int, np.ndarray]] = {}
-    for f in range(int(next(tok))):
-        for _ in range(int(next(tok))):
-            body_id = int(next(tok))
-            for _ in range(9):
-                next(tok)
-            xyz = []
-            for _ in range(int(next(tok))):
-                vals = [float(next(tok)) for _ in range(12)]
-                xyz.append(vals[:3])
-            bodies.setdefault(body_id, {})[f] = np.array(xyz)
-    return bodies
 
 
 # --------------------------------------------------------------------------- parsing the fixtures
@@ -154,7 +136,7 @@ def test_random_files_match_the_naive_reader(tmp_path):
             frames[0] = [(101, rng.normal(size=(25, 3)))]
         path = tmp_path / f"S001C001P001R001A00{trial + 1}.skeleton"
         path.write_text(skeleton_text(frames))
-        ref = naive_read(path)
+        ref = naive_read_ntu_skeleton(path)
         f = read_skeleton_file(path)
         assert {b.body_id for b in f.bodies} == set(ref)
         for b in f.bodies:
@@ -532,10 +514,3 @@ def test_preprocessed_bad_input(tmp_path):
         load_ntu_preprocessed(data, tmp_path / "nope_label.pkl", progress=False)
     with pytest.raises(FileNotFoundError, match="NTU preprocessed folder not found"):
         ntu_preprocessed_paths(tmp_path / "nowhere")
-
-
-def test_matches_the_graph_layout():
-    graph = pytest.importorskip("helpers.graph")
-    layout = graph.LAYOUTS["ntu-rgb+d"]
-    assert list(NTU_JOINT_NAMES) == list(layout["joint_names"]) and NTU_CENTER == layout["center"]
-    assert sorted(map(tuple, NTU_EDGES)) == sorted(map(tuple, layout["edges"]))

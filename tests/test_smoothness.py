@@ -11,6 +11,7 @@ from helpers.smoothness import (
     interpolation_error,
     label_variation,
 )
+from naive import naive_interpolation_error, naive_label_variation
 
 
 def path(weights) -> np.ndarray:
@@ -19,32 +20,6 @@ def path(weights) -> np.ndarray:
     for i, w in enumerate(weights):
         W[i, i + 1] = W[i + 1, i] = w
     return W
-
-
-def naive_label_variation(W, y):
-    n = len(y)
-    classes = np.unique(y)
-    num = sum(W[i, j] for i in range(n) for j in range(n) if i != j and y[i] != y[j])
-    den = sum(W[i, j] for i in range(n) for j in range(n) if i != j)
-    per = []
-    for c in classes:
-        cut = sum(W[i, j] for i in range(n) for j in range(n) if i != j and y[i] == c and y[j] != c)
-        vol = sum(W[i, j] for i in range(n) for j in range(n) if i != j and y[i] == c)
-        per.append(cut / vol if vol > 0 else np.nan)
-    return num / den, np.array(per)
-
-
-def naive_interpolation_error(W, y):
-    n = len(y)
-    errs = []
-    for i in range(n):
-        total = sum(W[i, j] for j in range(n) if j != i)
-        if total == 0:
-            errs.append(1.0)
-            continue
-        errs.append(1.0 - sum(W[i, j] / total for j in range(n) if j != i and y[j] == y[i]))
-    errs = np.array(errs)
-    return errs.mean(), np.array([errs[y == c].mean() for c in np.unique(y)])
 
 
 def random_graph(rng, n=30, density=0.2, symmetric=True):

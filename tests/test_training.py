@@ -18,7 +18,6 @@ from helpers.training import (
     _epoch_order,
     evaluate,
     fit,
-    get_trained_model,
     load_checkpoint,
     model_inputs,
     save_checkpoint,
@@ -252,6 +251,20 @@ def test_bad_configs_are_named():
         TrainConfig(augment={"crop": [0, 1]})
 
 
+@pytest.mark.parametrize("field, value, match", [
+    ("grad_clip", -1.0, "grad_clip must be None or > 0"),
+    ("grad_clip", 0.0, "grad_clip must be None or > 0"),
+    ("momentum", 1.0, r"momentum must be in \[0, 1\)"),
+    ("weight_decay", -1e-4, "weight_decay must be >= 0"),
+    ("label_smoothing", 1.0, "label_smoothing must be in"),
+    ("gamma", 0.0, "gamma must be > 0"),
+    ("min_lr", 1.0, r"min_lr must be in \[0, lr\]"),
+])
+def test_out_of_range_options_are_named(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**{field: value})
+
+
 # --------------------------------------------------------------------------- with the real ST-GCN
 hdm05_graph = pytest.importorskip("helpers.graph")
 model_mod = pytest.importorskip("helpers.model")
@@ -263,44 +276,6 @@ def hdm05_toy(n_per_class: int = 4) -> SkeletonDataset:
     # synthetic actors: two training actors and one test actor, as in HDM05's cross-subject split
     ds.subjects = np.array(["bd", "bk", "dg", "mm"])[ds.subjects]
     return ds
-
-
-def test_get_trained_model_trains_once_then_loads(tmp_path, monkeypatch):
-    from helpers import training
-    from helpers.profiles import get_profile
-
-    ds = hdm05_toy()
-    prof = get_profile("quick", model_schedule=[[4, 1], [4, 2]], train_epochs=2, train_length=12,
-                       train_batch_size=8)
-    model, result = get_trained_model(prof, device="cpu", cache_dir=tmp_path, seed=1, progress=False, dataset=ds)
-    assert result.epochs_done == 2 and result.test is not None
-    assert result.test.confusion.sum() == (ds.split == "test").sum()
-    assert not list((tmp_path / "training-runs").glob("*.pt"))    # resume point removed when done
-
-    def no_training(*args, **kwargs):
-        raise AssertionError("the cached model should have been loaded")
-
-    monkeypatch.setattr(training, "fit", no_training)
-    again, cached = get_trained_model(prof, device="cpu", cache_dir=tmp_path, seed=1, progress=False, dataset=ds)
-    for a, b in zip(model.state_dict().values(), again.state_dict().values()):
-        assert torch.equal(a, b)
-    assert cached.history == result.history
-    np.testing.assert_array_equal(cached.test.confusion, result.test.confusion)
-    ev = evaluate(again, ds.test(), cached.config)
-    assert ev.accuracy == pytest.approx(result.test.accuracy)
-    with pytest.raises(AssertionError, match="should have been loaded"):    # another seed is another model
-        get_trained_model(prof, device="cpu", cache_dir=tmp_path, seed=2, progress=False, dataset=ds)
-
-
-def test_validation_split_holds_out_a_training_actor():
-    from helpers.training import _split_for
-
-    ds = hdm05_toy()
-    tr, va = _split_for(ds, "validation:dg")
-    assert set(va.subjects) == {"dg"} and "dg" not in set(tr.subjects)
-    assert set(tr.split) == {"train"} and set(va.split) == {"train"}
-    with pytest.raises(ValueError, match="not among the training subjects"):
-        _split_for(ds, "validation:mm")
 
 
 def test_paper_profile_smoke_on_cpu():

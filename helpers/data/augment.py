@@ -20,15 +20,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .resampling import interpolate_frames
+from .resampling import crop_resample
 
 __all__ = [
     "Augment",
     "add_joint_noise",
-    "crop_resample",
     "random_crop_resample",
     "random_rotation_matrix",
-    "resample",
     "rotate",
     "rotation_about_axis",
 ]
@@ -44,30 +42,6 @@ def _check_sequence(seq: np.ndarray, what: str = "sequence") -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- time
-def crop_resample(seq: np.ndarray, start: float, stop: float, length: int) -> np.ndarray:
-    """Sample ``length`` evenly spaced (fractional) frames between frame ``start`` and ``stop``.
-
-    ``start`` and ``stop`` are fractional frame positions in ``[0, T - 1]``; positions between
-    stored frames are linearly interpolated, so a crop of a linear ramp is again a linear ramp.
-    Returns (length, ...) float32.
-    """
-    seq = _check_sequence(seq)
-    t = seq.shape[0]
-    length = int(length)
-    if length < 1:
-        raise ValueError(f"length must be at least 1, got {length}")
-    if not (0.0 <= start <= stop <= t - 1 + 1e-9):
-        raise ValueError(f"crop window [{start}, {stop}] must lie inside frames [0, {t - 1}]")
-    pos = np.linspace(start, stop, length) if length > 1 else np.array([(start + stop) / 2.0])
-    return interpolate_frames(seq.astype(np.float32, copy=False), pos)
-
-
-def resample(seq: np.ndarray, length: int) -> np.ndarray:
-    """The whole sequence linearly resampled to ``length`` frames: (length, ...) float32."""
-    seq = _check_sequence(seq)
-    return crop_resample(seq, 0.0, float(seq.shape[0] - 1), length)
-
-
 def random_crop_resample(
     seq: np.ndarray,
     rng: np.random.Generator,
@@ -94,7 +68,7 @@ def random_crop_resample(
         n = int(rng.integers(int(length[0]), int(length[1]) + 1))
     else:
         n = int(length)
-    return crop_resample(seq, start, start + span, n)
+    return crop_resample(seq.astype(np.float32, copy=False), start, start + span, n)
 
 
 # --------------------------------------------------------------------------- space

@@ -85,7 +85,7 @@ class SkeletonDataset:
         """
         seqs = [np.asarray(s, dtype=np.float32) for s in sequences]
         n = len(seqs)
-        labels_arr = np.asarray(labels, dtype=np.int64).reshape(-1) if n else np.zeros(0, np.int64)
+        labels_arr = _as_labels(labels)
         if class_names is None:
             k = int(labels_arr.max()) + 1 if n else 0
             class_names = [f"class {i}" for i in range(k)]
@@ -258,6 +258,28 @@ class SkeletonDataset:
         """
         idx = np.arange(len(self)) if index is None else np.asarray(index).reshape(-1)
         return pad_sequences([self.sequences[i] for i in idx], max_len=max_len)
+
+
+def _as_labels(labels) -> np.ndarray:
+    """Labels as (N,) int64; floats must be whole numbers, anything else is an error."""
+    arr = np.asarray(labels)
+    if arr.ndim != 1:
+        arr = arr.reshape(-1) if arr.size else np.zeros(0, np.int64)
+    if arr.size == 0 or arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer):
+        return arr.astype(np.int64)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(
+            f"labels have dtype {arr.dtype}; expected integer class indices 0..K-1 (for class "
+            "names, use names, labels = np.unique(names, return_inverse=True))"
+        )
+    bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.round(arr)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            f"label {float(arr[i])!r} of sequence {i} is not a whole number ({bad.size} such label(s)); "
+            "labels are integer class indices 0..K-1"
+        )
+    return arr.astype(np.int64)
 
 
 def pad_sequences(sequences: Sequence[np.ndarray], max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:

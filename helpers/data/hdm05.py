@@ -7,7 +7,7 @@ positions in metres by Acclaim forward kinematics (:mod:`helpers.data.acclaim`),
 ``fps`` and cached on disk, so only the first load pays for the conversion.
 
 Joint layout (31 joints, y up; each bone's joint is the bone's end point, see
-:data:`HDM05_JOINT_NAMES`, :data:`HDM05_PARENTS`, :func:`hdm05_edges`)::
+:data:`helpers.skeletons.HDM05`, which holds the names, parents and bones)::
 
     0 root
     1 lhipjoint  2 lfemur  3 ltibia  4 lfoot  5 ltoes            (parents 0 1 2 3 4)
@@ -37,15 +37,24 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..cache import DiskCache
-from ..config import require_data_dir
+from ..config import DATA_ENV, require_data_dir
+from ..skeletons import HDM05, HDM05_EDGES, HDM05_JOINT_NAMES, HDM05_PARENTS
 from .acclaim import AsfSkeleton, SkeletonFormatError, forward_kinematics, parse_amc, parse_asf, rest_pose
 from .dataset import SkeletonDataset
-from .resampling import interpolate_frames, interpolation_plan
+from .resampling import fps_positions, interpolation_plan
 
 __all__ = [
-    "HDM05_FPS", "HDM05_JOINT_NAMES", "HDM05_PARENTS", "HDM05_EDGES", "HDM05_SIDES", "hdm05_edges",
-    "ManifestRow", "read_manifest", "manifest_from_files", "HDM05_TEST_ACTORS", "resample_positions", "resample", "read_clip", "hdm05_rest_pose", "load_hdm05",
     "CONVERTER_VERSION",
+    "HDM05_FPS",
+    "HDM05_HINT",
+    "HDM05_TEST_ACTORS",
+    "ManifestRow",
+    "hdm05_rest_pose",
+    "load_hdm05",
+    "manifest_from_files",
+    "read_clip",
+    "read_manifest",
+    "require_hdm05_dir",
 ]
 
 #: Frame rate of the HDM05 recordings (Vicon, 120 Hz).
@@ -54,41 +63,28 @@ HDM05_FPS = 120.0
 #: Bump when the conversion changes its results; part of the cache key.
 CONVERTER_VERSION = 1
 
-HDM05_JOINT_NAMES: tuple[str, ...] = (
-    "root",
-    "lhipjoint", "lfemur", "ltibia", "lfoot", "ltoes",
-    "rhipjoint", "rfemur", "rtibia", "rfoot", "rtoes",
-    "lowerback", "upperback", "thorax", "lowerneck", "upperneck", "head",
-    "lclavicle", "lhumerus", "lradius", "lwrist", "lhand", "lfingers", "lthumb",
-    "rclavicle", "rhumerus", "rradius", "rwrist", "rhand", "rfingers", "rthumb",
-)
-
-#: Parent joint of each joint (-1 for the root), from the ASF ``:hierarchy``.
-HDM05_PARENTS: tuple[int, ...] = (
-    -1,
-    0, 1, 2, 3, 4,
-    0, 6, 7, 8, 9,
-    0, 11, 12, 13, 14, 15,
-    13, 17, 18, 19, 20, 21, 20,
-    13, 24, 25, 26, 27, 28, 27,
-)
-
-#: The 30 bones as ``(parent joint, child joint)``, in child order.
-HDM05_EDGES: tuple[tuple[int, int], ...] = tuple((p, c) for c, p in enumerate(HDM05_PARENTS) if p >= 0)
-
-#: Body side of each joint: ``'L'``, ``'R'`` or ``'C'`` (centre line), e.g. to colour plots.
-HDM05_SIDES: tuple[str, ...] = tuple(
-    "L" if (n.startswith("l") and n not in ("lowerback", "lowerneck")) else "R" if n.startswith("r") and n != "root" else "C"
-    for n in HDM05_JOINT_NAMES
+#: Where HDM05 comes from and how to lay it out; part of every "data not found" error.
+HDM05_HINT = (
+    "HDM05 is published by Universität Bonn (https://resources.mpi-inf.mpg.de/HDM05/, "
+    "'Documentation Mocap Database HDM05', CC BY-SA 3.0). Put the cut clips of the 11 classes "
+    "used here into a folder with asf/HDM_<actor>.asf, amc/HDM_<actor>_<motion>_<nnn>_120.amc and "
+    "optionally manifest.csv (columns file,actor,motion,class_folder,split; without it classes and "
+    "the actor split are read from the file names; see README.md), then point "
+    f"{DATA_ENV} at that folder or pass data_dir=... explicitly."
 )
 
 _MANIFEST_COLUMNS = ("file", "actor", "motion", "class_folder", "split")
 _FPS_RE = re.compile(r"_(\d+)\.amc$", re.IGNORECASE)
 
 
-def hdm05_edges() -> np.ndarray:
-    """(30, 2) int64 ``(parent, child)`` joint pairs of the HDM05 skeleton."""
-    return np.array(HDM05_EDGES, dtype=np.int64)
+def require_hdm05_dir(root: str | os.PathLike | None = None,
+                      needs: tuple[str, ...] = ("asf", "amc")) -> Path:
+    """The HDM05 folder (see :func:`helpers.config.data_dir`), checked to hold ``needs``.
+
+    Raises :class:`FileNotFoundError` saying what is missing, where to put it and where to get
+    HDM05 (:data:`HDM05_HINT`).
+    """
+    return require_data_dir(root, needs=needs, what="HDM05 data", hint=HDM05_HINT)
 
 
 # ---------------------------------------------------------------------------------- manifest
@@ -140,34 +136,6 @@ def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
     return rows
 
 
-# ---------------------------------------------------------------------------------- resampling
-def resample_positions(num_frames: int, src_fps: float, dst_fps: float) -> np.ndarray:
-    """Fractional source-frame positions of the new time grid ``k / dst_fps``.
-
-    Returns (T',) float64 in ``[0, num_frames - 1]``; ``T' = floor((num_frames - 1) * dst / src) + 1``.
-    For an integer ratio ``src / dst`` the positions are exact integers (plain decimation).
-    """
-    if num_frames < 1:
-        raise ValueError(f"cannot resample a sequence of {num_frames} frames")
-    if not (np.isfinite(src_fps) and np.isfinite(dst_fps) and src_fps > 0 and dst_fps > 0):
-        raise ValueError(f"frame rates must be positive numbers, got src_fps={src_fps}, dst_fps={dst_fps}")
-    ratio = src_fps / dst_fps
-    n_out = int(np.floor((num_frames - 1) / ratio + 1e-9)) + 1
-    q = np.arange(n_out) * ratio
-    snapped = np.round(q)
-    q = np.where(np.abs(q - snapped) < 1e-6, snapped, q)    # no float fuzz on decimation grids
-    return np.minimum(q, num_frames - 1)
-
-
-def resample(sequence: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
-    """Linearly interpolate (T, ...) frames recorded at ``src_fps`` onto the ``dst_fps`` grid.
-
-    Integer ratios reduce to taking every ``src/dst``-th frame starting with the first.
-    """
-    seq = np.asarray(sequence)
-    return interpolate_frames(seq, resample_positions(len(seq), src_fps, dst_fps))
-
-
 # ---------------------------------------------------------------------------------- conversion
 def _layout_permutation(skeleton: AsfSkeleton) -> np.ndarray:
     """Indices that reorder the skeleton's joints into :data:`HDM05_JOINT_NAMES` (checked)."""
@@ -200,7 +168,7 @@ def read_clip(amc_path: str | os.PathLike, skeleton: AsfSkeleton | str | os.Path
     if fps is None or float(fps) == float(src_fps):
         pos = forward_kinematics(skel, motion)
     else:
-        lo, hi, w = interpolation_plan(resample_positions(t, src_fps, float(fps)), t)
+        lo, hi, w = interpolation_plan(fps_positions(t, src_fps, float(fps)), t)
         frames = np.unique(np.concatenate([lo, hi[w > 0]]))
         sub = forward_kinematics(skel, motion.take(frames))
         at = np.searchsorted(frames, lo)
@@ -208,7 +176,15 @@ def read_clip(amc_path: str | os.PathLike, skeleton: AsfSkeleton | str | os.Path
         if (w > 0).any():
             wk = w[:, None, None]
             pos = np.where(wk > 0, sub[at] * (1 - wk) + sub[np.searchsorted(frames, hi)] * wk, pos)
-    return np.ascontiguousarray(pos[:, perm], dtype=np.float32)
+    with np.errstate(over="ignore"):  # an overflow is reported below, with the file and frame
+        out = np.ascontiguousarray(pos[:, perm], dtype=np.float32)
+    if not np.isfinite(out).all():
+        t, j = np.argwhere(~np.isfinite(out).all(axis=2))[0]
+        raise SkeletonFormatError(
+            Path(amc_path), None,
+            f"joint {HDM05_JOINT_NAMES[j]} of output frame {t} is not a finite position in "
+            "float32 (an angle or translation in the file is too large or not a number)")
+    return out
 
 
 def _fingerprint(path: Path) -> list:
@@ -253,7 +229,7 @@ def manifest_from_files(root: str | os.PathLike, test_actors: tuple[str, ...] = 
 
 def hdm05_rest_pose(actor: str = "bd", root: str | os.PathLike | None = None) -> np.ndarray:
     """(31, 3) float64 rest pose (all angles zero, a T-pose) of an actor's skeleton, metres, HDM05 order."""
-    base = require_data_dir(root, needs=("asf",))
+    base = require_hdm05_dir(root, needs=("asf",))
     skel = parse_asf(base / "asf" / f"HDM_{actor}.asf")
     return rest_pose(skel)[_layout_permutation(skel)]
 
@@ -278,7 +254,7 @@ def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, 
     """
     if fps is not None and not (np.isfinite(fps) and fps > 0):
         raise ValueError(f"fps must be a positive number or None, got {fps!r}")
-    base = require_data_dir(root, needs=("asf", "amc"))
+    base = require_hdm05_dir(root, needs=("asf", "amc"))
     manifest = base / "manifest.csv"
     if manifest.is_file():
         rows = read_manifest(manifest)
@@ -321,34 +297,39 @@ def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, 
         return {"positions": np.concatenate(seqs, axis=0),
                 "lengths": np.array([len(s) for s in seqs], dtype=np.int64)}
 
-    if cache:
-        config = {
-            "dataset": "hdm05", "converter": CONVERTER_VERSION,
-            "fps": None if fps is None else float(fps),
-            "manifest": manifest_key,
-            "asf": [_fingerprint(asf_paths[a]) for a in sorted(asf_paths)],
-            "amc": [_fingerprint(p) for p in amc_paths],
-        }
-        arrays = DiskCache(cache_dir).arrays("hdm05", config, convert)
-    else:
-        arrays = convert()
+    def build(arrays: dict[str, np.ndarray]) -> SkeletonDataset:
+        # also the cache's validator: nothing that fails here is ever stored
+        lengths = arrays["lengths"]
+        if len(lengths) != len(rows) or int(lengths.sum()) != len(arrays["positions"]):
+            raise ValueError(f"the HDM05 arrays hold {len(lengths)} clips of {int(lengths.sum())} "
+                             f"frames in all, but the manifest lists {len(rows)} clips")
+        sequences = np.split(arrays["positions"], np.cumsum(lengths)[:-1])
+        return SkeletonDataset.from_arrays(
+            sequences,
+            labels=[label_of[r.class_folder] for r in rows],
+            class_names=[names[f] for f in folders],
+            subjects=np.array([r.actor for r in rows]),
+            split=[r.split for r in rows],
+            edges=HDM05_EDGES,
+            center=HDM05.root,
+            files=[r.file for r in rows],
+            joint_names=list(HDM05_JOINT_NAMES),
+            fps=HDM05_FPS if fps is None else float(fps),
+            up_axis=1,
+            name="hdm05",
+            units="m",
+        )
 
-    lengths = arrays["lengths"]
-    if len(lengths) != len(rows) or int(lengths.sum()) != len(arrays["positions"]):
-        raise RuntimeError("the cached HDM05 arrays do not match the manifest; delete the cache folder's hdm05/ entries")
-    sequences = np.split(arrays["positions"], np.cumsum(lengths)[:-1])
-    return SkeletonDataset.from_arrays(
-        sequences,
-        labels=[label_of[r.class_folder] for r in rows],
-        class_names=[names[f] for f in folders],
-        subjects=np.array([r.actor for r in rows]),
-        split=[r.split for r in rows],
-        edges=HDM05_EDGES,
-        center=0,
-        files=[r.file for r in rows],
-        joint_names=list(HDM05_JOINT_NAMES),
-        fps=HDM05_FPS if fps is None else float(fps),
-        up_axis=1,
-        name="hdm05",
-        units="m",
-    )
+    if not cache:
+        return build(convert())
+    config = {
+        "dataset": "hdm05", "converter": CONVERTER_VERSION,
+        "fps": None if fps is None else float(fps),
+        "manifest": manifest_key,
+        "asf": [_fingerprint(asf_paths[a]) for a in sorted(asf_paths)],
+        "amc": [_fingerprint(p) for p in amc_paths],
+    }
+    built: list[SkeletonDataset] = []
+    arrays = DiskCache(cache_dir).arrays("hdm05", config, convert,
+                                         validate=lambda a: built.append(build(a)))
+    return built[-1] if built else build(arrays)

@@ -8,7 +8,7 @@ redistribute them: request them from the ROSE Lab, Nanyang Technological Univers
 
 Two ways in, both returning a :class:`~helpers.data.dataset.SkeletonDataset` whose sequences are
 ``(T_i, M, 25, 3)`` float32 positions in metres (x, y, z camera coordinates, y up), with the
-st-gcn skeleton graph (:data:`NTU_EDGES`, centre joint 20 = spine shoulder):
+st-gcn skeleton graph (:data:`helpers.skeletons.NTU_RGBD`, centre joint 20 = spine shoulder):
 
 * :func:`load_ntu_skeletons` parses the raw text files (:func:`read_skeleton_file`) and applies a
   benchmark split rule (:func:`ntu_split`): ``'xsub'`` / ``'xview'`` (NTU 60), ``'xsub120'`` /
@@ -35,11 +35,11 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..skeletons import NTU_EDGES, NTU_JOINT_NAMES, NTU_RGBD
 from .dataset import SkeletonDataset
 
 __all__ = [
-    "NTU_BENCHMARKS", "NTU_CLASS_NAMES", "NTU60_CLASS_NAMES", "NTU_EDGES", "NTU_JOINT_NAMES",
-    "NTU_CENTER", "NTU_FPS", "NTU_HINT", "NTU60_XSUB_TRAIN_SUBJECTS", "NTU120_XSUB_TRAIN_SUBJECTS",
+    "NTU_BENCHMARKS", "NTU_CLASS_NAMES", "NTU60_CLASS_NAMES", "NTU_FPS", "NTU_HINT", "NTU60_XSUB_TRAIN_SUBJECTS", "NTU120_XSUB_TRAIN_SUBJECTS",
     "NTU_XVIEW_TRAIN_CAMERAS", "NtuFormatError", "NtuMissingSkeletonError", "NtuSampleName",
     "NtuBody", "NtuSkeletonFile", "parse_ntu_name", "ntu_split", "read_skeleton_file",
     "read_ignore_list", "load_ntu_skeletons", "load_ntu_preprocessed", "ntu_preprocessed_paths",
@@ -58,32 +58,7 @@ NTU_HINT = (
     "holds files named like S001C002P003R002A013.skeleton."
 )
 
-#: Kinect v2 joint order used by NTU RGB+D (0-based index = 1-based joint number - 1), named as in
-#: the dataset paper's figure (and :data:`helpers.graph.LAYOUTS`); the Kinect SDK calls them
-#: SpineBase, SpineMid, Neck, Head, ShoulderLeft, ..., HandTipRight, ThumbRight.
-NTU_JOINT_NAMES: tuple[str, ...] = (
-    "spine base", "spine mid", "neck", "head",
-    "left shoulder", "left elbow", "left wrist", "left hand",
-    "right shoulder", "right elbow", "right wrist", "right hand",
-    "left hip", "left knee", "left ankle", "left foot",
-    "right hip", "right knee", "right ankle", "right foot",
-    "spine shoulder", "left hand tip", "left thumb", "right hand tip", "right thumb",
-)
-
-#: The 24 bones of the 25-joint skeleton, 0-based, exactly as st-gcn's ``ntu-rgb+d`` layout
-#: (which chains hand tip - thumb - hand; the Kinect SDK itself hangs the thumb off the wrist).
-#: Keeping st-gcn's graph makes the spatial partitions, and so the models, comparable.
-NTU_EDGES: tuple[tuple[int, int], ...] = tuple(
-    (i - 1, j - 1) for i, j in (
-        (1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9),
-        (11, 10), (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18),
-        (20, 19), (22, 23), (23, 8), (24, 25), (25, 12),
-    )
-)
-
-#: Centre joint: joint 21 (1-based), spine shoulder, as in st-gcn.
-NTU_CENTER = 20
-NTU_NUM_JOINTS = 25
+NTU_NUM_JOINTS = len(NTU_JOINT_NAMES)
 NTU_FPS = 30.0
 
 #: Action names A1..A120 from the dataset's official list (github.com/shahroudy/NTURGB-D);
@@ -617,7 +592,7 @@ def load_ntu_skeletons(
         seqs, labels, class_names=names,
         subjects=np.array([s.performer for s in kept], dtype=np.int64),
         split=[splits[i] for i in keep],
-        edges=NTU_EDGES, center=NTU_CENTER,
+        edges=NTU_EDGES, center=NTU_RGBD.root,
         files=[paths[i].name for i in keep], joint_names=NTU_JOINT_NAMES, fps=NTU_FPS,
         up_axis=1, name="ntu-rgb+d-120" if ntu120 else "ntu-rgb+d", units="m",
     )
@@ -825,7 +800,7 @@ def load_ntu_preprocessed(
         sequences=seqs, labels=labels, class_names=list(class_names),
         subjects=np.array([s.performer for s in parsed], dtype=np.int64),
         split=np.asarray(split_arr).astype(str), edges=np.asarray(NTU_EDGES, dtype=np.int64),
-        center=NTU_CENTER, files=list(names), joint_names=list(NTU_JOINT_NAMES), fps=NTU_FPS,
+        center=NTU_RGBD.root, files=list(names), joint_names=list(NTU_JOINT_NAMES), fps=NTU_FPS,
         up_axis=1, name="ntu-rgb+d-120" if ntu120 or len(class_names) > 60 else "ntu-rgb+d", units="m",
     )
 

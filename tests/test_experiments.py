@@ -1,0 +1,113 @@
+"""The cached studies: a profile's model is trained once, loaded after, and a bad cache never hurts."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import experiments
+from helpers.cache import CacheWarning, DiskCache
+from helpers.experiments import get_trained_model, split_dataset
+from helpers.graph import SkeletonGraph
+from helpers.profiles import get_profile
+from helpers.training import evaluate
+from test_training import make_dataset
+
+
+def hdm05_toy(n_per_class: int = 4):
+    layout = SkeletonGraph.from_layout("hdm05")
+    ds = make_dataset(n_per_class=n_per_class, joints=layout.num_nodes,
+                      edges=[tuple(e) for e in layout.edges])
+    # synthetic actors: three training actors and one test actor, as in HDM05's split
+    ds.subjects = np.array(["bd", "bk", "dg", "mm"])[ds.subjects]
+    return ds
+
+
+def tiny_profile():
+    return get_profile("quick", model_schedule=[[4, 1], [4, 2]], train_epochs=2, train_length=12,
+                       train_batch_size=8)
+
+
+def train(tmp_path, seed=1, **kw):
+    return get_trained_model(tiny_profile(), device="cpu", cache_dir=tmp_path, seed=seed,
+                             progress=False, dataset=hdm05_toy(), **kw)
+
+
+def _no_training(*args, **kwargs):
+    raise AssertionError("the cached model should have been loaded")
+
+
+def test_get_trained_model_trains_once_then_loads(tmp_path, monkeypatch):
+    ds = hdm05_toy()
+    model, result = train(tmp_path)
+    assert result.epochs_done == 2 and result.test is not None
+    assert result.test.confusion.sum() == (ds.split == "test").sum()
+    assert not list((tmp_path / "training-runs").glob("*.pt"))  # resume point removed when done
+
+    monkeypatch.setattr(experiments, "fit", _no_training)
+    again, cached = train(tmp_path)
+    for a, b in zip(model.state_dict().values(), again.state_dict().values()):
+        assert torch.equal(a, b)
+    assert cached.history == result.history
+    np.testing.assert_array_equal(cached.test.confusion, result.test.confusion)
+    ev = evaluate(again, ds.test(), cached.config)
+    assert ev.accuracy == pytest.approx(result.test.accuracy)
+    with pytest.raises(AssertionError, match="should have been loaded"):  # another seed: another model
+        train(tmp_path, seed=2)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_a_damaged_cached_model_is_reported_and_retrained(tmp_path, damage):
+    model, _ = train(tmp_path)
+    (entry,) = (tmp_path / "models").glob("*.pt")
+    data = bytearray(entry.read_bytes())
+    if damage == "truncate":
+        entry.write_bytes(bytes(data[: len(data) // 2]))
+    else:
+        data[len(data) // 2] ^= 0x40
+        entry.write_bytes(bytes(data))
+    with pytest.warns(CacheWarning, match=str(entry.name)):
+        again, result = train(tmp_path)
+    assert result.epochs_done == 2
+    for a, b in zip(model.state_dict().values(), again.state_dict().values()):
+        assert torch.equal(a, b)  # same seed, same thread count: the same model again
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        train(tmp_path)  # the entry is sound again: no warning
+
+
+def test_an_unreadable_resume_point_costs_only_its_epochs(tmp_path):
+    prof = tiny_profile()
+    ds = hdm05_toy()
+    key = {"profile": prof.to_dict(), "dataset": ds.fingerprint(), "seed": 1}
+    resume = DiskCache(tmp_path).path("training-runs", key, ".pt")
+    resume.parent.mkdir(parents=True)
+    resume.write_bytes(b"PK\x03\x04 not a checkpoint")
+    with pytest.warns(CacheWarning, match="training starts from scratch"):
+        _, result = train(tmp_path)
+    assert result.epochs_done == 2 and not resume.exists()
+
+
+def test_without_a_writable_cache_the_model_is_trained_and_not_stored(tmp_path, monkeypatch):
+    from helpers import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "_probe_writable", lambda root: PermissionError(13, "read-only"))
+    monkeypatch.setattr(cache_module, "_WARNED_UNWRITABLE", set())
+    with pytest.warns(CacheWarning, match="not writable"):
+        _, result = train(tmp_path)
+    assert result.epochs_done == 2
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_validation_split_holds_out_a_training_actor():
+    ds = hdm05_toy()
+    tr, va = split_dataset(ds, "validation:dg")
+    assert set(va.subjects) == {"dg"} and "dg" not in set(tr.subjects)
+    assert set(tr.split) == {"train"} and set(va.split) == {"train"}
+    with pytest.raises(ValueError, match="not among the training subjects"):
+        split_dataset(ds, "validation:mm")
+    with pytest.raises(ValueError, match="unknown split"):
+        split_dataset(ds, "random")

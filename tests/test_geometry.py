@@ -1,0 +1,86 @@
+"""helpers.geometry: the chapter-level summaries of a distance matrix, by hand and against parts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from helpers.distances import nearest_neighbor_accuracy
+from helpers.geometry import (
+    GRAPH_KINDS,
+    distance_table,
+    graph_table,
+    neighbourhood_graphs,
+    within_between_ratio,
+)
+from helpers.nnk import KNNGraph, NNKGraph
+from helpers.smoothness import graph_smoothness
+from naive import euclidean
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    rng = np.random.default_rng(7)
+    X = np.concatenate([rng.normal(0, 1, (15, 2)), rng.normal(4, 1, (15, 2)), rng.normal((0, 6), 1, (10, 2))])
+    y = np.repeat([0, 1, 2], [15, 15, 10])
+    return euclidean(X), y
+
+
+def test_within_between_by_hand():
+    # points 0, 1 (class a) and 10, 12 (class b) on a line
+    x = np.array([0.0, 1.0, 10.0, 12.0])
+    D = np.abs(x[:, None] - x[None, :])
+    within = (1 + 2) / 2            # |0-1|, |10-12|
+    between = (10 + 12 + 9 + 11) / 4
+    assert within_between_ratio(D, [0, 0, 1, 1]) == pytest.approx(within / between)
+    with pytest.raises(ValueError, match="same class"):
+        within_between_ratio(D, [0, 1, 2, 3])
+    with pytest.raises(ValueError, match="labels must have shape"):
+        within_between_ratio(D, [0, 1])
+    with pytest.raises(TypeError, match="scipy.sparse"):
+        within_between_ratio(sp.csr_matrix(D), [0, 0, 1, 1])
+
+
+def test_neighbourhood_graphs_are_the_graphs_and_measures_of_their_modules(clusters):
+    D, y = clusters
+    scores = neighbourhood_graphs(D, y, k=6)
+    assert list(scores) == list(GRAPH_KINDS)
+    for kind, cls in (("kNN", KNNGraph), ("NNK", NNKGraph)):
+        s = scores[kind]
+        ref = cls(6).fit(D)
+        assert (s.graph.adjacency_ != ref.adjacency_).nnz == 0
+        assert s.edges == sp.triu(ref.adjacency_, 1).nnz
+        assert s.neighbours == pytest.approx(ref.n_neighbors_.mean())
+        sm = graph_smoothness(ref.adjacency_, y)
+        assert s.label_variation == pytest.approx(sm.label_variation.overall)
+        assert s.interpolation_error == pytest.approx(sm.interpolation_error.overall)
+    assert scores["NNK"].edges <= scores["kNN"].edges
+    with pytest.raises(ValueError, match="unknown graph kind"):
+        neighbourhood_graphs(D, y, 6, kinds=["kNN", "epsilon"])
+
+
+def test_graph_table_is_tidy(clusters):
+    D, y = clusters
+    table = graph_table({"a": D, "b": D * 2}, y, k=[3, 6])
+    assert list(table.columns) == ["distance", "graph", "k", "edges", "neighbours", "label_variation",
+                                   "interpolation_error"]
+    assert len(table) == 2 * 2 * len(GRAPH_KINDS)
+    # scaling all distances changes neither the candidates nor the Gaussian kernel of mean_kth sigma
+    a = table[table.distance == "a"].drop(columns="distance").reset_index(drop=True)
+    b = table[table.distance == "b"].drop(columns="distance").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    row = table[(table.distance == "a") & (table.graph == "NNK") & (table.k == 6)].iloc[0]
+    assert row.label_variation == pytest.approx(neighbourhood_graphs(D, y, 6)["NNK"].label_variation)
+
+
+def test_distance_table(clusters):
+    D, y = clusters
+    train = np.arange(len(y)) % 3 != 0
+    table = distance_table({"euclid": D}, y, train)
+    assert table.index.tolist() == ["euclid"]
+    assert table.loc["euclid", "nn_train_test"] == nearest_neighbor_accuracy(D, y, train)
+    assert table.loc["euclid", "nn_leave_one_out"] == nearest_neighbor_accuracy(D, y)
+    assert table.loc["euclid", "within_between"] == within_between_ratio(D, y)
+    assert "nn_train_test" not in distance_table({"euclid": D}, y).columns
