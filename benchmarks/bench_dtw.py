@@ -27,6 +27,7 @@ reported; the ratio column compares ours with the fastest same-band peer on the 
 Numba compilation (or loading it from the cache) happens in a warm-up call, timed separately.
 Times are the best of a few runs; on a shared machine they are noisy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,14 +91,15 @@ def peer_tslearn(X, r):
     except ImportError:
         return None
     data = to_time_series_dataset(X)  # (N, max T, D), NaN-padded; tslearn strips the padding
-    return lambda: cdist_dtw(data, global_constraint="sakoe_chiba", sakoe_chiba_radius=r,
-                             n_jobs=-1)
+    return lambda: cdist_dtw(data, global_constraint="sakoe_chiba", sakoe_chiba_radius=r, n_jobs=-1)
 
 
 def aeon_layouts(X):
     """(channels, time) arrays, C-contiguous copies or F-contiguous views of our arrays."""
-    return {"(D, T) C-order": [np.ascontiguousarray(x.T) for x in X],
-            "(D, T) F-order view": [x.T for x in X]}
+    return {
+        "(D, T) C-order": [np.ascontiguousarray(x.T) for x in X],
+        "(D, T) F-order view": [x.T for x in X],
+    }
 
 
 def peer_aeon(X, window, layout):
@@ -148,8 +150,11 @@ def run_workload(key: str, n: int, repeat: int, peer_repeat: int, peers: list[st
     D = WORKLOADS[key]
     X = make_data(n, D)
     lengths = [x.shape[0] for x in X]
-    print(f"\n## workload ({key}): N={n}, lengths {min(lengths)}..{max(lengths)}, D={D}, "
-          f"radius r={RADIUS} frames, {n * (n - 1) // 2} pairs", flush=True)
+    print(
+        f"\n## workload ({key}): N={n}, lengths {min(lengths)}..{max(lengths)}, D={D}, "
+        f"radius r={RADIUS} frames, {n * (n - 1) // 2} pairs",
+        flush=True,
+    )
 
     # warm-up: numba compilation or cache loading, timed but not counted
     t = time.perf_counter()
@@ -167,8 +172,7 @@ def run_workload(key: str, n: int, repeat: int, peer_repeat: int, peers: list[st
         unequal["tslearn"] = (fn, lambda: peer_tslearn(few, RADIUS)())
     if layout:
         unequal["aeon"] = (peer_aeon(X, 0.1, layout), lambda: peer_aeon(few, 0.1, layout)())
-    rows = timed_rows(X, "lengths 20-80", unequal, repeat, peer_repeat,
-                      {"dtaidistance", "tslearn"})
+    rows = timed_rows(X, "lengths 20-80", unequal, repeat, peer_repeat, {"dtaidistance", "tslearn"})
     if layout:
         # aeon cannot express our band for unequal lengths: compare on equal lengths, where
         # window = (r + 0.5) / T gives exactly radius r
@@ -187,16 +191,21 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=None, help="number of sequences (overrides --quick)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per method; the best counts")
     ap.add_argument("--workloads", default="abc", help="subset of 'abc'")
-    ap.add_argument("--peers", default="dtaidistance,aeon,tslearn",
-                    help="comma-separated subset of dtaidistance,aeon,tslearn")
+    ap.add_argument(
+        "--peers",
+        default="dtaidistance,aeon,tslearn",
+        help="comma-separated subset of dtaidistance,aeon,tslearn",
+    )
     args = ap.parse_args(argv)
     n = args.n or (60 if args.quick else 300)
     peer_repeat = 1 if args.quick else args.repeat
     peers = [p for p in args.peers.split(",") if p]
     warnings.filterwarnings("ignore", category=RuntimeWarning)
 
-    print(f"pairwise DTW benchmark: {os.cpu_count()} cores, N={n}, best of {args.repeat} "
-          f"(peers: {peer_repeat})")
+    print(
+        f"pairwise DTW benchmark: {os.cpu_count()} cores, N={n}, best of {args.repeat} "
+        f"(peers: {peer_repeat})"
+    )
     rows = []
     for key in args.workloads:
         rows += run_workload(key, n, args.repeat, peer_repeat, peers)
@@ -211,8 +220,9 @@ def main(argv=None) -> None:
         best = min(same, key=lambda r: r[4]) if same else None
         for _, D, _, name, t, note, _ in group:
             if name.startswith("helpers"):
-                ratio = (f"**{best[4] / t:.1f}x faster** than {best[3]}" if best
-                         else "no same-band peer")
+                ratio = (
+                    f"**{best[4] / t:.1f}x faster** than {best[3]}" if best else "no same-band peer"
+                )
             else:
                 ratio = f"{t / t_ours:.1f}x our time"
             print(f"| ({key}) D={D} | {label} | {name} | {t:.3f} | {ratio} | {note} |")

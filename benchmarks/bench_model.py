@@ -14,6 +14,7 @@ and the quarter-width HDM05 network (M=1). Shapes: N=16, T=64 on CPU; N=64, T=30
 measurement alternates ours and baseline, repeats R times after warm-up, and reports the best
 (least disturbed) time, because on a shared machine noise only ever adds time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,11 +56,18 @@ class PlainBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int, k: int, stride: int, first: bool):
         super().__init__()
         self.gcn = PlainGraphConv(c_in, c_out, k)
-        self.tcn = nn.Sequential(nn.BatchNorm2d(c_out), nn.ReLU(), nn.Conv2d(c_out, c_out, (9, 1), (stride, 1), (4, 0)),
-                                 nn.BatchNorm2d(c_out), nn.Dropout(0.0))
+        self.tcn = nn.Sequential(
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+            nn.Conv2d(c_out, c_out, (9, 1), (stride, 1), (4, 0)),
+            nn.BatchNorm2d(c_out),
+            nn.Dropout(0.0),
+        )
         self.kind = "none" if first else ("identity" if c_in == c_out and stride == 1 else "conv")
         if self.kind == "conv":
-            self.residual = nn.Sequential(nn.Conv2d(c_in, c_out, 1, (stride, 1)), nn.BatchNorm2d(c_out))
+            self.residual = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 1, (stride, 1)), nn.BatchNorm2d(c_out)
+            )
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         y = self.tcn(self.gcn(x, A))
@@ -90,7 +98,13 @@ class PlainSTGCN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, t, v, m = x.shape
         x = x.permute(0, 4, 3, 1, 2).contiguous().view(n * m, v * c, t)
-        x = self.data_bn(x).view(n, m, v, c, t).permute(0, 1, 3, 4, 2).contiguous().view(n * m, c, t, v)
+        x = (
+            self.data_bn(x)
+            .view(n, m, v, c, t)
+            .permute(0, 1, 3, 4, 2)
+            .contiguous()
+            .view(n * m, c, t, v)
+        )
         for block, importance in zip(self.st_gcn_networks, self.edge_importance):
             x = block(x, self.A * importance)
         x = F.avg_pool2d(x, x.shape[2:]).view(n, m, -1, 1, 1).mean(dim=1)
@@ -103,7 +117,9 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> None:
+def _train_step(
+    model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor
+) -> None:
     opt.zero_grad(set_to_none=True)
     F.cross_entropy(model(x), y).backward()
     opt.step()
@@ -122,8 +138,18 @@ def _time(fn, device: torch.device, clock=time.perf_counter) -> float:
     return clock() - t0
 
 
-def measure(name: str, make_model, n: int, t: int, m: int, v: int, device: torch.device,
-            repeats: int, warmup: int, clock=time.perf_counter) -> list[dict]:
+def measure(
+    name: str,
+    make_model,
+    n: int,
+    t: int,
+    m: int,
+    v: int,
+    device: torch.device,
+    repeats: int,
+    warmup: int,
+    clock=time.perf_counter,
+) -> list[dict]:
     ours = make_model().to(device)
     base = PlainSTGCN(ours).to(device)
     missing = base.load_state_dict(ours.state_dict(), strict=False)
@@ -155,22 +181,41 @@ def measure(name: str, make_model, n: int, t: int, m: int, v: int, device: torch
                 times[label].append(_time(fn, device, clock))
         best = {label: min(ts) for label, ts in times.items()}
         med = {label: statistics.median(ts) for label, ts in times.items()}
-        rows.append({"config": name, "device": device.type, "mode": mode, "shape": f"N={n} T={t} M={m}",
-                     "ours": n / best["ours"], "baseline": n / best["baseline"],
-                     "ours_median": n / med["ours"], "baseline_median": n / med["baseline"],
-                     "max_logit_diff": diff})
+        rows.append(
+            {
+                "config": name,
+                "device": device.type,
+                "mode": mode,
+                "shape": f"N={n} T={t} M={m}",
+                "ours": n / best["ours"],
+                "baseline": n / best["baseline"],
+                "ours_median": n / med["ours"],
+                "baseline_median": n / med["baseline"],
+                "max_logit_diff": diff,
+            }
+        )
     return rows
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller GPU batch")
-    parser.add_argument("--device", default="auto", help="'auto' (CPU, and CUDA when present), 'cpu' or 'cuda'")
-    parser.add_argument("--repeats", type=int, default=None, help="timed repetitions per measurement")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--timer", choices=("wall", "cpu"), default="wall",
-                        help="'wall' (default) or 'cpu': process CPU time, steadier on a busy shared CPU "
-                             "(CPU runs only; with several threads it also counts their spin-waiting)")
+    parser.add_argument(
+        "--device", default="auto", help="'auto' (CPU, and CUDA when present), 'cpu' or 'cuda'"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timed repetitions per measurement"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
+    parser.add_argument(
+        "--timer",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="'wall' (default) or 'cpu': process CPU time, steadier on a busy shared CPU "
+        "(CPU runs only; with several threads it also counts their spin-waiting)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -194,25 +239,38 @@ def main(argv: list[str] | None = None) -> None:
         n, t = (32 if args.quick else 64, 300) if gpu else (16, 64)
         configs = [
             ("NTU full width", partial(STGCN, 60, layout="ntu-rgb+d", random_state=0), 2, 25),
-            ("HDM05 width 0.25", partial(STGCN, 11, layout="hdm05", width=0.25, random_state=0), 1, 31),
+            (
+                "HDM05 width 0.25",
+                partial(STGCN, 11, layout="hdm05", width=0.25, random_state=0),
+                1,
+                31,
+            ),
         ]
         for name, make, m, v in configs:
             print(f"measuring {name} on {device.type} ({repeats} repeats) ...", flush=True)
             rows += measure(name, make, n, t, m, v, device, repeats, warmup, clock)
 
     unit = "samples per CPU-second" if args.timer == "cpu" else "samples/s"
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} CPU threads; {unit} from the best of "
-          f"{repeats} runs (median in brackets); ratio = ours / baseline\n")
+    print(
+        f"\ntorch {torch.__version__}, {torch.get_num_threads()} CPU threads; {unit} from the best "
+        "of "
+        f"{repeats} runs (median in brackets); ratio = ours / baseline\n"
+    )
     head = f"{'config':<18} {'device':<6} {'mode':<10} {'shape':<16} {'ours':>18} {'baseline':>18} {'ratio':>6}"
     print(head)
     print("-" * len(head))
     for r in rows:
         ours = f"{r['ours']:.1f} ({r['ours_median']:.1f})"
         base = f"{r['baseline']:.1f} ({r['baseline_median']:.1f})"
-        print(f"{r['config']:<18} {r['device']:<6} {r['mode']:<10} {r['shape']:<16} {ours:>18} {base:>18} "
-              f"{r['ours'] / r['baseline']:>6.2f}")
-    print(f"\nours vs baseline with the same weights: max |logit difference| / max |logit| = "
-          f"{max(r['max_logit_diff'] for r in rows):.1e}")
+        print(
+            f"{r['config']:<18} {r['device']:<6} {r['mode']:<10} {r['shape']:<16} {ours:>18} "
+            f"{base:>18} "
+            f"{r['ours'] / r['baseline']:>6.2f}"
+        )
+    print(
+        f"\nours vs baseline with the same weights: max |logit difference| / max |logit| = "
+        f"{max(r['max_logit_diff'] for r in rows):.1e}"
+    )
 
 
 if __name__ == "__main__":

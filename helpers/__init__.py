@@ -5,4 +5,5 @@ Modules: ``config`` (data and cache folders), ``cache`` (content-addressed artef
 ``dtw`` (windowed dynamic time warping), ``nnk`` (NNK and kNN graphs), ``smoothness``
 (label smoothness on graphs), plotting helpers for the book.
 """
+
 __version__ = "0.1.0"

@@ -69,8 +69,13 @@ def execute_chapter(chapter: Path, target: Path, parameters: dict) -> nbformat.N
     if not has_parameters_cell(nb):
         raise ValueError(f"{chapter}: no code cell tagged 'parameters'; every chapter needs one")
     executed = pm.execute_notebook(
-        nb, str(target), parameters=parameters, kernel_name="python3",
-        cwd=str(chapter.parent), progress_bar=False, log_output=False,
+        nb,
+        str(target),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(chapter.parent),
+        progress_bar=False,
+        log_output=False,
     )
     _hide_injected(executed)
     nbformat.write(executed, target)
@@ -93,8 +98,10 @@ def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> i
         try:
             execute_chapter(chapter, target, parameters)
         except pm.PapermillExecutionError as err:
-            print(f"[bookrun] FAILED {chapter} in cell {err.exec_count}: {err.ename}: {err.evalue}",
-                  file=sys.stderr)
+            print(
+                f"[bookrun] FAILED {chapter} in cell {err.exec_count}: {err.ename}: {err.evalue}",
+                file=sys.stderr,
+            )
             failures.append(chapter)
             continue
         except (ValueError, OSError) as err:
@@ -103,8 +110,10 @@ def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> i
             continue
         print(f"[bookrun] {chapter} done in {time.perf_counter() - start:.0f} s", flush=True)
     if failures:
-        print(f"[bookrun] {len(failures)} chapter(s) failed: {', '.join(map(str, failures))}",
-              file=sys.stderr)
+        print(
+            f"[bookrun] {len(failures)} chapter(s) failed: {', '.join(map(str, failures))}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -117,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", type=Path, default=Path("_build/book-src/book"))
     args = ap.parse_args(argv)
-    return execute_chapters(args.chapters, args.out, {"profile": args.profile, "device": args.device})
+    return execute_chapters(
+        args.chapters, args.out, {"profile": args.profile, "device": args.device}
+    )
 
 
 if __name__ == "__main__":

@@ -312,29 +312,47 @@ class DiskCache:
 
     def _discard(self, target: Path, reason: str) -> None:
         warnings.warn(
-            f"cache entry {target} is unusable: {reason}; recomputing it", CacheWarning, stacklevel=4
+            f"cache entry {target} is unusable: {reason}; recomputing it",
+            CacheWarning,
+            stacklevel=4,
         )
         for p in (target, self._sidecar(target)):
             with contextlib.suppress(OSError):
                 p.unlink()
 
-    def _store(self, kind: str, config: Mapping[str, Any], target: Path, value: T,
-               save: Callable[[T, Path], None]) -> None:
+    def _store(
+        self,
+        kind: str,
+        config: Mapping[str, Any],
+        target: Path,
+        value: T,
+        save: Callable[[T, Path], None],
+    ) -> None:
         try:
             with atomic_path(target) as tmp:
                 save(value, tmp)
                 size, digest = tmp.stat().st_size, file_sha256(tmp)
-            meta = {"kind": kind, "config": plain(config), "cache_version": CACHE_VERSION,
-                    "file": target.name, "size": size, "sha256": digest,
-                    "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-            atomic_write_bytes(self._sidecar(target),
-                               json.dumps(meta, indent=1, sort_keys=True).encode())
+            meta = {
+                "kind": kind,
+                "config": plain(config),
+                "cache_version": CACHE_VERSION,
+                "file": target.name,
+                "size": size,
+                "sha256": digest,
+                "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+            atomic_write_bytes(
+                self._sidecar(target), json.dumps(meta, indent=1, sort_keys=True).encode()
+            )
         except OSError as err:
             for p in (target, self._sidecar(target)):
                 with contextlib.suppress(OSError):
                     p.unlink()
-            warnings.warn(f"could not store cache entry {target} ({err}); the result is used "
-                          "but not cached", CacheWarning, stacklevel=3)
+            warnings.warn(
+                f"could not store cache entry {target} ({err}); the result is used but not cached",
+                CacheWarning,
+                stacklevel=3,
+            )
 
     def get_or_compute(
         self,
@@ -378,17 +396,33 @@ class DiskCache:
             self._store(kind, config, target, value, save)
         return value
 
-    def arrays(self, kind: str, config: Mapping[str, Any],
-               compute: Callable[[], Mapping[str, np.ndarray]],
-               validate: Callable[[dict[str, np.ndarray]], Any] | None = None,
-               ) -> dict[str, np.ndarray]:
+    def arrays(
+        self,
+        kind: str,
+        config: Mapping[str, Any],
+        compute: Callable[[], Mapping[str, np.ndarray]],
+        validate: Callable[[dict[str, np.ndarray]], Any] | None = None,
+    ) -> dict[str, np.ndarray]:
         """Cache a dict of numpy arrays as ``.npz`` (see :meth:`get_or_compute`)."""
-        out = self.get_or_compute(kind, config, lambda: {k: np.asarray(v) for k, v in compute().items()},
-                                  _write_npz, load_arrays, ".npz", validate)
+        out = self.get_or_compute(
+            kind,
+            config,
+            lambda: {k: np.asarray(v) for k, v in compute().items()},
+            _write_npz,
+            load_arrays,
+            ".npz",
+            validate,
+        )
         return {k: np.asarray(v) for k, v in out.items()}
 
-    def pickle(self, kind: str, config: Mapping[str, Any], compute: Callable[[], T],
-               validate: Callable[[T], Any] | None = None) -> T:
+    def pickle(
+        self,
+        kind: str,
+        config: Mapping[str, Any],
+        compute: Callable[[], T],
+        validate: Callable[[T], Any] | None = None,
+    ) -> T:
         """Cache any picklable object (see :meth:`get_or_compute`)."""
-        return self.get_or_compute(kind, config, compute, _pickle_dump, _pickle_load, ".pkl",
-                                   validate)
+        return self.get_or_compute(
+            kind, config, compute, _pickle_dump, _pickle_load, ".pkl", validate
+        )

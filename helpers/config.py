@@ -11,6 +11,7 @@ Two settings, each an environment variable with a documented default:
     Default: ``_build/cache`` inside the repository when it is writable, else
     ``$XDG_CACHE_HOME/stgcn-geometry`` (``~/.cache/stgcn-geometry``).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,6 +22,7 @@ CACHE_ENV = "STGCN_CACHE_DIR"
 
 #: The repository checkout this package lives in (meaningful for editable installs).
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
 
 def default_data_dir() -> Path:
     """The documented default data folder: ``<repo>/../shared/data/hdm05``."""
@@ -52,7 +54,9 @@ def require_data_dir(
     root = data_dir(path)
     missing = [n for n in needs if not (root / n).exists()]
     if not root.is_dir() or missing:
-        lack = "the folder does not exist" if not root.is_dir() else "missing: " + ", ".join(missing)
+        lack = (
+            "the folder does not exist" if not root.is_dir() else "missing: " + ", ".join(missing)
+        )
         raise FileNotFoundError(
             f"{what} not found in {root} ({lack}; the folder comes from data_dir=..., else "
             f"${DATA_ENV}, else {default_data_dir()}). {hint}".rstrip()
@@ -77,7 +81,10 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
     if path is not None and str(path) != "":
         root, source = Path(path).expanduser(), f"cache_dir={str(path)!r}"
     elif os.environ.get(CACHE_ENV):
-        root, source = Path(os.environ[CACHE_ENV]).expanduser(), f"{CACHE_ENV}={os.environ[CACHE_ENV]!r}"
+        root, source = (
+            Path(os.environ[CACHE_ENV]).expanduser(),
+            f"{CACHE_ENV}={os.environ[CACHE_ENV]!r}",
+        )
     elif (REPO_ROOT / "pyproject.toml").exists() and _writable(REPO_ROOT):
         root, source = REPO_ROOT / "_build" / "cache", "the default cache folder"
     else:

@@ -1,4 +1,5 @@
 """Pick the compute device: CUDA when present, else CPU, with one code path for both."""
+
 from __future__ import annotations
 
 import torch
@@ -14,5 +15,7 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} was asked for, but torch sees no CUDA device; use 'auto' or 'cpu'")
+        raise RuntimeError(
+            f"device={device!r} was asked for, but torch sees no CUDA device; use 'auto' or 'cpu'"
+        )
     return dev

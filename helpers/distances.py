@@ -19,6 +19,7 @@ out or train -> test.
 >>> D = dataset_dtw(ds.normalized("frame"), window=0.1)          # (N, N), cached
 >>> nearest_neighbor_accuracy(D, ds.labels, train_mask=ds.split == "train")
 """
+
 from __future__ import annotations
 
 import os
@@ -66,7 +67,9 @@ def sequence_matrix(seq: np.ndarray) -> np.ndarray:
     if arr.ndim == 1:
         return arr.reshape(-1, 1)
     if arr.ndim > 4:
-        raise ValueError(f"a sequence has shape {arr.shape}; expected (T,), (T, D), (T, V, C) or (T, M, V, C)")
+        raise ValueError(
+            f"a sequence has shape {arr.shape}; expected (T,), (T, D), (T, V, C) or (T, M, V, C)"
+        )
     return arr.reshape(arr.shape[0], int(np.prod(arr.shape[1:])))
 
 
@@ -86,8 +89,10 @@ def as_sequence_list(data: SequenceData, name: str = "data") -> list[np.ndarray]
             try:
                 seqs = list(data)
             except TypeError:
-                raise TypeError(f"{name} is a {type(data).__name__}; expected a SkeletonDataset or a "
-                                "list of arrays shaped (T_i, D), (T_i, V, C) or (T_i, M, V, C)") from None
+                raise TypeError(
+                    f"{name} is a {type(data).__name__}; expected a SkeletonDataset or a "
+                    "list of arrays shaped (T_i, D), (T_i, V, C) or (T_i, M, V, C)"
+                ) from None
         where = [f"{name}[{i}]" for i in range(len(seqs))]
     if len(seqs) == 0:
         raise ValueError(f"{name} holds no sequences; expected at least one")
@@ -97,16 +102,23 @@ def as_sequence_list(data: SequenceData, name: str = "data") -> list[np.ndarray]
             m = sequence_matrix(s)
         except ValueError as exc:
             raise ValueError(f"{where[i]}: {exc}") from None
-        if not (np.issubdtype(m.dtype, np.floating) or np.issubdtype(m.dtype, np.integer)) or m.dtype == np.bool_:
+        if (
+            not (np.issubdtype(m.dtype, np.floating) or np.issubdtype(m.dtype, np.integer))
+            or m.dtype == np.bool_
+        ):
             raise TypeError(f"{where[i]} has dtype {m.dtype}; expected real numbers")
         if m.shape[0] == 0:
             raise ValueError(f"{where[i]} has zero frames; every sequence needs at least one")
         if m.shape[1] != sequence_matrix(seqs[0]).shape[1]:
-            raise ValueError(f"{where[i]} has {m.shape[1]} features per frame (shape {np.shape(s)}) but "
-                             f"{where[0]} has {sequence_matrix(seqs[0]).shape[1]}; all sequences must share them")
+            raise ValueError(
+                f"{where[i]} has {m.shape[1]} features per frame (shape {np.shape(s)}) but "
+                f"{where[0]} has {sequence_matrix(seqs[0]).shape[1]}; all sequences must share them"
+            )
         if not np.isfinite(m).all():
             t = int(np.argwhere(~np.isfinite(m))[0][0])
-            raise ValueError(f"{where[i]} has NaN or inf at frame {t}; drop or interpolate missing frames first")
+            raise ValueError(
+                f"{where[i]} has NaN or inf at frame {t}; drop or interpolate missing frames first"
+            )
         out.append(m)
     return out
 
@@ -123,13 +135,18 @@ def _window_config(window) -> dict:
     if window is None:
         return {"kind": "none"}
     if isinstance(window, (bool, np.bool_)):
-        raise TypeError(f"window={window!r} is a bool; expected an int radius in frames, a float fraction in (0, 1], or None")
+        raise TypeError(
+            f"window={window!r} is a bool; expected an int radius in frames, a float fraction in "
+            "(0, 1], or None"
+        )
     if isinstance(window, (int, np.integer)):
         return {"kind": "frames", "value": int(window)}
     if isinstance(window, (float, np.floating)):
         return {"kind": "fraction", "value": float(window)}
-    raise TypeError(f"window={window!r} has type {type(window).__name__}; expected an int radius in frames, "
-                    "a float fraction in (0, 1], or None")
+    raise TypeError(
+        f"window={window!r} has type {type(window).__name__}; expected an int radius in frames, "
+        "a float fraction in (0, 1], or None"
+    )
 
 
 def dataset_dtw(
@@ -182,28 +199,47 @@ def dataset_dtw(
             # imported on demand: importing torch costs seconds that CPU users need not pay
             from .dtw_torch import pairwise_dtw_torch
 
-            D = pairwise_dtw_torch(seqs, window=window, band=band, normalize=normalize,
-                                   device=device, progress=progress)
+            D = pairwise_dtw_torch(
+                seqs,
+                window=window,
+                band=band,
+                normalize=normalize,
+                device=device,
+                progress=progress,
+            )
         else:
-            D = pairwise_dtw(seqs, window=window, band=band, normalize=normalize,
-                             progress=progress, n_jobs=n_jobs)
+            D = pairwise_dtw(
+                seqs,
+                window=window,
+                band=band,
+                normalize=normalize,
+                progress=progress,
+                n_jobs=n_jobs,
+            )
         return {"distances": D}
 
     if not cache:
         return np.asarray(compute()["distances"], dtype=np.float64)
     if key is not None and (not isinstance(key, str) or not key):
-        raise ValueError(f"key={key!r}; expected a non-empty string naming the data, or None to fingerprint it")
+        raise ValueError(
+            f"key={key!r}; expected a non-empty string naming the data, or None to fingerprint it"
+        )
     config = {
         "data": key if key is not None else data_fingerprint(seqs),
         "data_from": "key" if key is not None else "sha256",
-        "n": len(seqs), "d": int(seqs[0].shape[1]),
-        "window": wconf, "normalize": bool(normalize), "band": band,
+        "n": len(seqs),
+        "d": int(seqs[0].shape[1]),
+        "window": wconf,
+        "normalize": bool(normalize),
+        "band": band,
         "version": DISTANCES_VERSION,
     }
     out = DiskCache(cache_dir).arrays("dtw", config, compute)["distances"]
     if out.shape != (len(seqs), len(seqs)):
-        raise RuntimeError(f"the cached DTW matrix {DiskCache(cache_dir).path('dtw', config, '.npz')} has shape "
-                           f"{out.shape} but the data has {len(seqs)} sequences; delete that file")
+        raise RuntimeError(
+            f"the cached DTW matrix {DiskCache(cache_dir).path('dtw', config, '.npz')} has shape "
+            f"{out.shape} but the data has {len(seqs)} sequences; delete that file"
+        )
     return out
 
 
@@ -234,7 +270,9 @@ def padded_euclidean(
     lengths = [s.shape[0] for s in seqs]
     L = max(lengths) if length is None else length
     if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 1:
-        raise ValueError(f"length={length!r}; expected a positive int or None (the longest sequence)")
+        raise ValueError(
+            f"length={length!r}; expected a positive int or None (the longest sequence)"
+        )
     L = int(L)
     n, d = len(seqs), seqs[0].shape[1]
     flat = np.zeros((n, L, d), dtype=np.float64)
@@ -291,15 +329,22 @@ def _check_distance_matrix(D, labels, train_mask):
         return D, y, None
     m = np.asarray(train_mask)
     if m.shape != (n,) or m.dtype != np.bool_:
-        raise ValueError(f"train_mask must be a boolean array of shape ({n},), got dtype {m.dtype} shape {m.shape}; "
-                         "e.g. ds.split == 'train'")
+        raise ValueError(
+            f"train_mask must be a boolean array of shape ({n},), got dtype {m.dtype} shape "
+            f"{m.shape}; "
+            "e.g. ds.split == 'train'"
+        )
     if not m.any() or m.all():
-        raise ValueError(f"train_mask selects {int(m.sum())} of {n} sequences for training; "
-                         "it needs at least one training and one test sequence")
+        raise ValueError(
+            f"train_mask selects {int(m.sum())} of {n} sequences for training; "
+            "it needs at least one training and one test sequence"
+        )
     return D, y, m
 
 
-def nearest_neighbor_predict(D, labels, train_mask=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nearest_neighbor_predict(
+    D, labels, train_mask=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """1-NN predictions from a distance matrix.
 
     D : (N, N) distances; labels : (N,); train_mask : (N,) bool or None.

@@ -44,6 +44,7 @@ How :func:`pairwise_dtw` is fast (2-core AMD EPYC measurements in ``benchmarks/b
 * Sequences are stacked (contiguous frames, float32 kept as float32) one block at a time, so
   memory stays bounded for any N.
 """
+
 from __future__ import annotations
 
 import math
@@ -93,12 +94,14 @@ __all__ = [
 GRAM_MIN_DIM = 512
 GRAM_MIN_BAND = 0.85
 
+
 # --------------------------------------------------------------------------------------------
 # Numba kernels
 # --------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
-def _dp_row(R2: np.ndarray, L2: np.ndarray, ip: int, C4: np.ndarray, p: int, lo: int, hi: int,
-            track: bool) -> None:
+def _dp_row(
+    R2: np.ndarray, L2: np.ndarray, ip: int, C4: np.ndarray, p: int, lo: int, hi: int, track: bool
+) -> None:
     """One DP row: ``R2[ip]`` holds the row above, the new row goes to ``R2[1 - ip]`` (index
     ``j + 1`` = column ``j``, slot 0 = the column before 0); costs are ``C4[p, j + 3]``.
 
@@ -150,8 +153,18 @@ def _reset(R2: np.ndarray, L2: np.ndarray, m: int) -> None:
 
 
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
-def _sqdist_4x4(A: np.ndarray, i0: int, i1: int, i2: int, i3: int,
-                B: np.ndarray, j0: int, j1: int, j2: int, j3: int):
+def _sqdist_4x4(
+    A: np.ndarray,
+    i0: int,
+    i1: int,
+    i2: int,
+    i3: int,
+    B: np.ndarray,
+    j0: int,
+    j1: int,
+    j2: int,
+    j3: int,
+):
     """Squared distances between rows ``i0..i3`` of A and rows ``j0..j3`` of B: a tuple of
     16 values, row-major.
 
@@ -161,6 +174,7 @@ def _sqdist_4x4(A: np.ndarray, i0: int, i1: int, i2: int, i3: int,
     ``x.x + y.y - 2 x.y``: no cancellation. Values are widened to float64 before subtracting,
     so float32 inputs give their exact float64 distances.
     """
+    # fmt: off  (one line per cell of the 4 x 4 block reads better than two)
     a0, a1, a2, a3 = A[i0], A[i1], A[i2], A[i3]
     b0, b1, b2, b3 = B[j0], B[j1], B[j2], B[j3]
     s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = 0.0
@@ -170,29 +184,47 @@ def _sqdist_4x4(A: np.ndarray, i0: int, i1: int, i2: int, i3: int,
         x2, x3 = np.float64(a2[d]), np.float64(a3[d])
         y0, y1 = np.float64(b0[d]), np.float64(b1[d])
         y2, y3 = np.float64(b2[d]), np.float64(b3[d])
-        t = x0 - y0; s00 += t * t  # noqa: E702
-        t = x0 - y1; s01 += t * t  # noqa: E702
-        t = x0 - y2; s02 += t * t  # noqa: E702
-        t = x0 - y3; s03 += t * t  # noqa: E702
-        t = x1 - y0; s10 += t * t  # noqa: E702
-        t = x1 - y1; s11 += t * t  # noqa: E702
-        t = x1 - y2; s12 += t * t  # noqa: E702
-        t = x1 - y3; s13 += t * t  # noqa: E702
-        t = x2 - y0; s20 += t * t  # noqa: E702
-        t = x2 - y1; s21 += t * t  # noqa: E702
-        t = x2 - y2; s22 += t * t  # noqa: E702
-        t = x2 - y3; s23 += t * t  # noqa: E702
-        t = x3 - y0; s30 += t * t  # noqa: E702
-        t = x3 - y1; s31 += t * t  # noqa: E702
-        t = x3 - y2; s32 += t * t  # noqa: E702
-        t = x3 - y3; s33 += t * t  # noqa: E702
+        t = x0 - y0
+        s00 += t * t  # noqa: E702
+        t = x0 - y1
+        s01 += t * t  # noqa: E702
+        t = x0 - y2
+        s02 += t * t  # noqa: E702
+        t = x0 - y3
+        s03 += t * t  # noqa: E702
+        t = x1 - y0
+        s10 += t * t  # noqa: E702
+        t = x1 - y1
+        s11 += t * t  # noqa: E702
+        t = x1 - y2
+        s12 += t * t  # noqa: E702
+        t = x1 - y3
+        s13 += t * t  # noqa: E702
+        t = x2 - y0
+        s20 += t * t  # noqa: E702
+        t = x2 - y1
+        s21 += t * t  # noqa: E702
+        t = x2 - y2
+        s22 += t * t  # noqa: E702
+        t = x2 - y3
+        s23 += t * t  # noqa: E702
+        t = x3 - y0
+        s30 += t * t  # noqa: E702
+        t = x3 - y1
+        s31 += t * t  # noqa: E702
+        t = x3 - y2
+        s32 += t * t  # noqa: E702
+        t = x3 - y3
+        s33 += t * t  # noqa: E702
+    # fmt: on
     return (s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33)
 
 
 @njit(cache=True, nogil=True)
 def _pad_group(C4: np.ndarray, lo: np.ndarray, hi: np.ndarray, i0: int, k: int) -> None:
     """Set the costs of a row group that lie in the union of its bands but outside the row's
-    own band to inf (a few cells per row: bands shift by at most one column per row)."""
+    own band to inf (a few cells per row: bands shift by at most one column per row).
+    """
     jl = lo[i0]
     jh = hi[i0 + k - 1]
     for p in range(k):
@@ -203,8 +235,17 @@ def _pad_group(C4: np.ndarray, lo: np.ndarray, hi: np.ndarray, i0: int, k: int) 
 
 
 @njit(cache=True, nogil=True)
-def _cost_rows4(A: np.ndarray, oa: int, n: int, B: np.ndarray, ob: int, i0: int,
-                lo: np.ndarray, hi: np.ndarray, C4: np.ndarray) -> None:
+def _cost_rows4(
+    A: np.ndarray,
+    oa: int,
+    n: int,
+    B: np.ndarray,
+    ob: int,
+    i0: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    C4: np.ndarray,
+) -> None:
     """Frame costs of rows ``i0..i0+3`` (those < n) into ``C4``: ``C4[p, j + 3]`` is the cost
     of cell ``(i0 + p, j)`` for ``j`` in the union of the rows' bands, inf outside the row's
     own band.
@@ -229,8 +270,7 @@ def _cost_rows4(A: np.ndarray, oa: int, n: int, B: np.ndarray, ob: int, i0: int,
         ce = ob + jh
         for j0 in range(jl, jh + 1, 4):
             c = ob + j0
-            s = _sqdist_4x4(A, r0, r1, r2, r3, B, c, min(c + 1, ce), min(c + 2, ce),
-                            min(c + 3, ce))
+            s = _sqdist_4x4(A, r0, r1, r2, r3, B, c, min(c + 1, ce), min(c + 2, ce), min(c + 3, ce))
             for q in range(min(4, jh + 1 - j0)):
                 C4[0, j0 + q + 3] = s[q]
                 C4[1, j0 + q + 3] = s[4 + q]
@@ -240,10 +280,21 @@ def _cost_rows4(A: np.ndarray, oa: int, n: int, B: np.ndarray, ob: int, i0: int,
 
 
 @njit(cache=True, nogil=True)
-def _gram_rows4(G: np.ndarray, na: np.ndarray, nb: np.ndarray, oa: int, n: int, ob: int,
-                i0: int, lo: np.ndarray, hi: np.ndarray, C4: np.ndarray) -> None:
+def _gram_rows4(
+    G: np.ndarray,
+    na: np.ndarray,
+    nb: np.ndarray,
+    oa: int,
+    n: int,
+    ob: int,
+    i0: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    C4: np.ndarray,
+) -> None:
     """Like :func:`_cost_rows4`, with costs ``na[i] + nb[j] - 2 G[i, j]`` from a Gram tile
-    (clamped at 0: cancellation can leave tiny negatives)."""
+    (clamped at 0: cancellation can leave tiny negatives).
+    """
     k = min(4, n - i0)
     for p in range(k):
         i = oa + i0 + p
@@ -302,10 +353,20 @@ def _dp_rows4(R2: np.ndarray, ip: int, C4: np.ndarray, jl: int, jh: int) -> None
 
 
 @njit(cache=True, nogil=True)
-def _dp_group(R2: np.ndarray, L2: np.ndarray, ip: int, C4: np.ndarray, lo: np.ndarray,
-              hi: np.ndarray, i0: int, k: int, track: bool) -> int:
+def _dp_group(
+    R2: np.ndarray,
+    L2: np.ndarray,
+    ip: int,
+    C4: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    i0: int,
+    k: int,
+    track: bool,
+) -> int:
     """DP rows ``i0..i0+k-1`` from costs in ``C4``; returns the index of the buffer row now
-    holding the last of them."""
+    holding the last of them.
+    """
     if k == 4 and not track:
         _dp_rows4(R2, ip, C4, lo[i0], hi[i0 + 3])
         return 1 - ip
@@ -316,8 +377,22 @@ def _dp_group(R2: np.ndarray, L2: np.ndarray, ip: int, C4: np.ndarray, lo: np.nd
 
 
 @njit(cache=True, nogil=True)
-def _dtw_direct(A: np.ndarray, oa: int, n: int, B: np.ndarray, ob: int, m: int, r: int,
-                slanted: bool, track: bool, lo, hi, R2, L2, C4):
+def _dtw_direct(
+    A: np.ndarray,
+    oa: int,
+    n: int,
+    B: np.ndarray,
+    ob: int,
+    m: int,
+    r: int,
+    slanted: bool,
+    track: bool,
+    lo,
+    hi,
+    R2,
+    L2,
+    C4,
+):
     """Accumulated cost and path length for frames ``A[oa:oa+n]`` vs ``B[ob:ob+m]``.
 
     ``lo, hi, R2, L2, C4`` are work buffers from :func:`_buffers`, passed in so that a thread
@@ -353,10 +428,26 @@ def _dtw_direct(A: np.ndarray, oa: int, n: int, B: np.ndarray, ob: int, m: int, 
 
 
 @njit(cache=True, nogil=True)
-def _dtw_gram(G: np.ndarray, na: np.ndarray, nb: np.ndarray, oa: int, n: int, ob: int, m: int,
-              r: int, slanted: bool, track: bool, lo, hi, R2, L2, C4):
+def _dtw_gram(
+    G: np.ndarray,
+    na: np.ndarray,
+    nb: np.ndarray,
+    oa: int,
+    n: int,
+    ob: int,
+    m: int,
+    r: int,
+    slanted: bool,
+    track: bool,
+    lo,
+    hi,
+    R2,
+    L2,
+    C4,
+):
     """Like :func:`_dtw_direct`, with frame costs from rows ``oa:oa+n`` and columns
-    ``ob:ob+m`` of a Gram tile ``G`` and of the squared norms ``na``, ``nb``."""
+    ``ob:ob+m`` of a Gram tile ``G`` and of the squared norms ``na``, ``nb``.
+    """
     fill_bounds(n, m, r, slanted, lo, hi)
     _reset(R2, L2, m)
     ip = 0
@@ -369,20 +460,44 @@ def _dtw_gram(G: np.ndarray, na: np.ndarray, nb: np.ndarray, oa: int, n: int, ob
 @njit(cache=True, nogil=True)
 def _buffers(maxn: int, maxm: int):
     """Work buffers for pairs of at most ``maxn`` x ``maxm`` frames: band bounds (2 x maxn),
-    two DP rows and their path lengths (2, maxm + 5), costs of a row group (4, maxm + 7)."""
+    two DP rows and their path lengths (2, maxm + 5), costs of a row group (4, maxm + 7).
+    """
     C4 = np.empty((4, maxm + 7))
     C4[:] = np.inf  # never NaN, see _dp_rows4
-    return (np.empty(maxn, np.int64), np.empty(maxn, np.int64), np.empty((2, maxm + 5)),
-            np.empty((2, maxm + 5), np.int64), C4)
+    return (
+        np.empty(maxn, np.int64),
+        np.empty(maxn, np.int64),
+        np.empty((2, maxm + 5)),
+        np.empty((2, maxm + 5), np.int64),
+        C4,
+    )
 
 
 @njit(cache=True, nogil=True)
-def _pairs_direct(A, offa, lena, B, offb, lenb, pa, pb, start: int, stop: int, r_int: int,
-                  frac: float, slanted: bool, track: bool, ga: int, gb: int, out,
-                  out_len) -> None:
+def _pairs_direct(
+    A,
+    offa,
+    lena,
+    B,
+    offb,
+    lenb,
+    pa,
+    pb,
+    start: int,
+    stop: int,
+    r_int: int,
+    frac: float,
+    slanted: bool,
+    track: bool,
+    ga: int,
+    gb: int,
+    out,
+    out_len,
+) -> None:
     """DTW for pairs ``(pa[p], pb[p])``, ``start <= p < stop``, of sequences stacked in ``A``
     (offsets ``offa``, lengths ``lena``) and ``B``; results go to ``out[ga + a, gb + b]``.
-    Releases the GIL: threads run chunks of pairs side by side."""
+    Releases the GIL: threads run chunks of pairs side by side.
+    """
     lo, hi, R2, L2, C4 = _buffers(lena.max(), lenb.max())  # reused for every pair
     for p in range(start, stop):
         a = pa[p]
@@ -390,17 +505,38 @@ def _pairs_direct(A, offa, lena, B, offb, lenb, pa, pb, start: int, stop: int, r
         n = lena[a]
         m = lenb[b]
         r = radius(n, m, r_int, frac)
-        cost, ln = _dtw_direct(A, offa[a], n, B, offb[b], m, r, slanted, track, lo, hi, R2, L2,
-                               C4)
+        cost, ln = _dtw_direct(A, offa[a], n, B, offb[b], m, r, slanted, track, lo, hi, R2, L2, C4)
         out[ga + a, gb + b] = cost
         if track:
             out_len[ga + a, gb + b] = ln
 
 
 @njit(cache=True, nogil=True)
-def _tiles_gram(FA, nA, offa, lena, FB, nB, offb, lenb, ta, tb, ti, tj, start: int, stop: int,
-                diag: bool, r_int: int, frac: float, slanted: bool, track: bool, ga: int,
-                gb: int, out, out_len) -> None:
+def _tiles_gram(
+    FA,
+    nA,
+    offa,
+    lena,
+    FB,
+    nB,
+    offb,
+    lenb,
+    ta,
+    tb,
+    ti,
+    tj,
+    start: int,
+    stop: int,
+    diag: bool,
+    r_int: int,
+    frac: float,
+    slanted: bool,
+    track: bool,
+    ga: int,
+    gb: int,
+    out,
+    out_len,
+) -> None:
     """DTW for all pairs of tiles ``(ti[k], tj[k])``, ``start <= k < stop``; each tile pair's
     frame costs come from one small GEMM.
 
@@ -424,8 +560,23 @@ def _tiles_gram(FA, nA, offa, lena, FB, nB, offb, lenb, ta, tb, ti, tj, start: i
                 n = lena[a]
                 m = lenb[b]
                 rad = radius(n, m, r_int, frac)
-                cost, ln = _dtw_gram(G, na, nb, offa[a] - r0, n, offb[b] - c0, m, rad,
-                                     slanted, track, lo, hi, R2, L2, C4)
+                cost, ln = _dtw_gram(
+                    G,
+                    na,
+                    nb,
+                    offa[a] - r0,
+                    n,
+                    offb[b] - c0,
+                    m,
+                    rad,
+                    slanted,
+                    track,
+                    lo,
+                    hi,
+                    R2,
+                    L2,
+                    C4,
+                )
                 out[ga + a, gb + b] = cost
                 if track:
                     out_len[ga + a, gb + b] = ln
@@ -435,7 +586,8 @@ def _tiles_gram(FA, nA, offa, lena, FB, nB, offb, lenb, ta, tb, ti, tj, start: i
 def _acc_matrix(A: np.ndarray, B: np.ndarray, r: int, slanted: bool):
     """Full accumulated-cost matrix (n, m) (inf outside the band), path lengths (n, m) and
     the band bounds. Same costs (same blocks, same rounding) and recurrence as
-    :func:`_dtw_direct`, so its last cell equals :func:`dtw_distance` exactly."""
+    :func:`_dtw_direct`, so its last cell equals :func:`dtw_distance` exactly.
+    """
     n = A.shape[0]
     m = B.shape[0]
     lo, hi, R2, L2, C4 = _buffers(n, m)
@@ -450,15 +602,16 @@ def _acc_matrix(A: np.ndarray, B: np.ndarray, r: int, slanted: bool):
             i = i0 + p
             _dp_row(R2, L2, ip, C4, p, lo[i], hi[i], True)
             ip = 1 - ip
-            R[i, lo[i]:hi[i] + 1] = R2[ip, lo[i] + 1:hi[i] + 2]
-            Lm[i, lo[i]:hi[i] + 1] = L2[ip, lo[i] + 1:hi[i] + 2]
+            R[i, lo[i] : hi[i] + 1] = R2[ip, lo[i] + 1 : hi[i] + 2]
+            Lm[i, lo[i] : hi[i] + 1] = L2[ip, lo[i] + 1 : hi[i] + 2]
     return R, Lm, lo, hi
 
 
 @njit(cache=True, nogil=True)
 def _backtrack(R: np.ndarray, Lm: np.ndarray) -> np.ndarray:
     """Walk back from (n-1, m-1) along the predecessor with the least (cost, length);
-    exact ties prefer the diagonal, then the step back in ``a``, then in ``b``."""
+    exact ties prefer the diagonal, then the step back in ``a``, then in ``b``.
+    """
     n, m = R.shape
     i = n - 1
     j = m - 1
@@ -495,13 +648,16 @@ def _as_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     a = as_sequence(a, "a")
     b = as_sequence(b, "b")
     if a.shape[1] != b.shape[1]:
-        raise ValueError(f"a has D={a.shape[1]} features but b has D={b.shape[1]}; "
-                         "both sequences must have the same number of features")
+        raise ValueError(
+            f"a has D={a.shape[1]} features but b has D={b.shape[1]}; "
+            "both sequences must have the same number of features"
+        )
     return np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
 
 
-def dtw_distance(a, b, window: Window = None, *, band: Band = "sakoe",
-                 normalize: bool = False) -> float:
+def dtw_distance(
+    a, b, window: Window = None, *, band: Band = "sakoe", normalize: bool = False
+) -> float:
     """DTW distance between ``a`` (T_a, D) and ``b`` (T_b, D) (1-D arrays mean D = 1).
 
     ``sqrt(min over paths of sum ||a_i - b_j||^2)`` within the band of ``window`` (see the
@@ -513,13 +669,13 @@ def dtw_distance(a, b, window: Window = None, *, band: Band = "sakoe",
     n, m = a.shape[0], b.shape[0]
     r = radius(n, m, r_int, frac)
     lo, hi, R2, L2, C4 = _buffers(n, m)
-    cost, length = _dtw_direct(a, 0, n, b, 0, m, r, slanted, bool(normalize), lo, hi, R2, L2,
-                               C4)
+    cost, length = _dtw_direct(a, 0, n, b, 0, m, r, slanted, bool(normalize), lo, hi, R2, L2, C4)
     return _finish(cost, length, normalize)
 
 
-def dtw_cost_matrix(a, b, window: Window = None, *,
-                    band: Band = "sakoe") -> tuple[np.ndarray, np.ndarray]:
+def dtw_cost_matrix(
+    a, b, window: Window = None, *, band: Band = "sakoe"
+) -> tuple[np.ndarray, np.ndarray]:
     """Accumulated cost matrix and band mask, for plots.
 
     Returns ``(acc, mask)``, both shaped (T_a, T_b): ``acc[i, j]`` is the least sum of squared
@@ -534,8 +690,9 @@ def dtw_cost_matrix(a, b, window: Window = None, *,
     return acc, mask_from_bounds(lo, hi, b.shape[0])
 
 
-def dtw_path(a, b, window: Window = None, *, band: Band = "sakoe",
-             normalize: bool = False) -> tuple[np.ndarray, float]:
+def dtw_path(
+    a, b, window: Window = None, *, band: Band = "sakoe", normalize: bool = False
+) -> tuple[np.ndarray, float]:
     """Optimal alignment of ``a`` (T_a, D) and ``b`` (T_b, D) and its distance.
 
     Returns ``(path, distance)``: ``path`` is an int array (L, 2) of index pairs ``(i, j)``
@@ -556,8 +713,12 @@ def dtw_path(a, b, window: Window = None, *, band: Band = "sakoe",
 # --------------------------------------------------------------------------------------------
 def _n_threads(n_jobs: int | None) -> int:
     """Threads to use: ``None`` or -1 mean all cores available to this process."""
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
-                               or n_jobs == 0 or n_jobs < -1):
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, (int, np.integer))
+        or n_jobs == 0
+        or n_jobs < -1
+    ):
         raise ValueError(f"n_jobs={n_jobs!r}; expected a positive int, -1 (all cores) or None")
     try:
         cores = len(os.sched_getaffinity(0))
@@ -568,7 +729,8 @@ def _n_threads(n_jobs: int | None) -> int:
 
 def _run_tasks(run, bounds: np.ndarray, sizes: np.ndarray, n_threads: int, bar) -> None:
     """Call ``run(start, stop)`` for consecutive ``bounds`` on ``n_threads`` threads (the
-    kernels release the GIL), largest tasks first, and advance ``bar`` by ``sizes``."""
+    kernels release the GIL), largest tasks first, and advance ``bar`` by ``sizes``.
+    """
     tasks = sorted(range(bounds.size - 1), key=lambda k: -sizes[k])
     if n_threads == 1 or len(tasks) == 1:
         for k in tasks:
@@ -589,7 +751,8 @@ def _run_tasks(run, bounds: np.ndarray, sizes: np.ndarray, n_threads: int, bar) 
 
 def _balanced_chunks(work: np.ndarray, n_chunks: int) -> np.ndarray:
     """Boundaries (k + 1,) cutting ``work`` into at most ``n_chunks`` contiguous runs of about
-    equal sum (the tasks that threads take one by one)."""
+    equal sum (the tasks that threads take one by one).
+    """
     if work.size == 0:
         return np.zeros(1, np.int64)
     cum = np.cumsum(work, dtype=np.float64)
@@ -625,10 +788,19 @@ def _default_block_frames(D: int, itemsize: int) -> int:
     return int(max(512, (256 << 20) // (itemsize * D)))
 
 
-def pairwise_dtw(X, Y=None, window: Window = None, *, band: Band = "sakoe",
-                 normalize: bool = False, method: Literal["auto", "direct", "gram"] = "auto",
-                 gram_dtype=np.float64, block_frames: int | None = None,
-                 n_jobs: int | None = None, progress: bool = False) -> np.ndarray:
+def pairwise_dtw(
+    X,
+    Y=None,
+    window: Window = None,
+    *,
+    band: Band = "sakoe",
+    normalize: bool = False,
+    method: Literal["auto", "direct", "gram"] = "auto",
+    gram_dtype=np.float64,
+    block_frames: int | None = None,
+    n_jobs: int | None = None,
+    progress: bool = False,
+) -> np.ndarray:
     """DTW distances between all sequences of ``X`` (and ``Y``), as a float64 matrix.
 
     Parameters
@@ -671,12 +843,31 @@ def pairwise_dtw(X, Y=None, window: Window = None, *, band: Band = "sakoe",
     D = xs[0].shape[1]
     lena = np.array([s.shape[0] for s in xs], np.int64)
     lenb = np.array([s.shape[0] for s in ys], np.int64)
-    use_gram = method == "gram" or (method == "auto" and D >= GRAM_MIN_DIM and _band_fraction(
-        lena, lenb, r_int, frac) >= GRAM_MIN_BAND)
+    use_gram = method == "gram" or (
+        method == "auto"
+        and D >= GRAM_MIN_DIM
+        and _band_fraction(lena, lenb, r_int, frac) >= GRAM_MIN_BAND
+    )
     out = np.zeros((lena.size, lenb.size))
     length = np.ones((lena.size, lenb.size), np.int64) if normalize else None
-    _run_numba(xs, ys, lena, lenb, symmetric, r_int, frac, slanted, normalize, use_gram,
-               gdt, block_frames, n_threads, progress, out, length)
+    _run_numba(
+        xs,
+        ys,
+        lena,
+        lenb,
+        symmetric,
+        r_int,
+        frac,
+        slanted,
+        normalize,
+        use_gram,
+        gdt,
+        block_frames,
+        n_threads,
+        progress,
+        out,
+        length,
+    )
     if normalize:
         out /= length
     np.sqrt(out, out=out)
@@ -689,12 +880,14 @@ def pairwise_dtw(X, Y=None, window: Window = None, *, band: Band = "sakoe",
 
 def _progress_bar(total: int, progress: bool, desc: str):
     from tqdm.auto import tqdm
+
     return tqdm(total=total, disable=not progress, desc=desc, unit="pairs", smoothing=0.1)
 
 
 def _tile_bounds(lengths: np.ndarray, tile_frames: int) -> np.ndarray:
     """Boundaries (k + 1,) of tiles of consecutive sequences with at most ``tile_frames``
-    frames each (a longer sequence gets a tile of its own)."""
+    frames each (a longer sequence gets a tile of its own).
+    """
     return np.array([s for s, _ in blocks(lengths, tile_frames)] + [lengths.size], np.int64)
 
 
@@ -703,8 +896,24 @@ def _tile_bounds(lengths: np.ndarray, tile_frames: int) -> np.ndarray:
 TILE_FRAMES = 384
 
 
-def _run_numba(xs, ys, lena, lenb, symmetric, r_int, frac, slanted, track, use_gram,
-               gram_dtype, block_frames, n_threads, progress, out, length) -> None:
+def _run_numba(
+    xs,
+    ys,
+    lena,
+    lenb,
+    symmetric,
+    r_int,
+    frac,
+    slanted,
+    track,
+    use_gram,
+    gram_dtype,
+    block_frames,
+    n_threads,
+    progress,
+    out,
+    length,
+) -> None:
     """Fill ``out`` (and ``length``) with accumulated costs, block pair by block pair."""
     D = xs[0].shape[1]
     if use_gram:
@@ -717,8 +926,12 @@ def _run_numba(xs, ys, lena, lenb, symmetric, r_int, frac, slanted, track, use_g
     bf = block_frames or _default_block_frames(D, dtype.itemsize)
     blocks_a = blocks(lena, bf)
     blocks_b = blocks_a if symmetric else blocks(lenb, bf)
-    jobs = [(I, J) for I in range(len(blocks_a)) for J in range(len(blocks_b))
-            if not symmetric or J >= I]
+    jobs = [
+        (I, J)
+        for I in range(len(blocks_a))
+        for J in range(len(blocks_b))
+        if not symmetric or J >= I
+    ]
     n_pairs = lena.size * (lena.size - 1) // 2 if symmetric else lena.size * lenb.size
     out_len = length if track else np.zeros((1, 1), np.int64)
 
@@ -740,18 +953,56 @@ def _run_numba(xs, ys, lena, lenb, symmetric, r_int, frac, slanted, track, use_g
             la, lb = lena[a0:a1], lenb[b0:b1]
             offa, offb = offsets(la), offsets(lb)
             if use_gram:
-                _gram_block_pair(FA, nA, offa, la, FB, nB, offb, lb, diag, r_int, frac,
-                                 slanted, track, a0, b0, out, out_len, n_threads, bar)
+                _gram_block_pair(
+                    FA,
+                    nA,
+                    offa,
+                    la,
+                    FB,
+                    nB,
+                    offb,
+                    lb,
+                    diag,
+                    r_int,
+                    frac,
+                    slanted,
+                    track,
+                    a0,
+                    b0,
+                    out,
+                    out_len,
+                    n_threads,
+                    bar,
+                )
                 continue
             # one flat list of pairs, cut into chunks of equal estimated work
             pa, pb = _cache_ordered_pairs(la, lb, diag, D * FA.itemsize)
             work = _work(la[pa], lb[pb], r_int, frac, D + 8.0)
             bounds = _balanced_chunks(work, 16 * n_threads)
 
-            def run(s, e, FA=FA, FB=FB, offa=offa, offb=offb, la=la, lb=lb, pa=pa, pb=pb,
-                    a0=a0, b0=b0):
-                _pairs_direct(FA, offa, la, FB, offb, lb, pa, pb, s, e, r_int, frac, slanted,
-                              track, a0, b0, out, out_len)
+            def run(
+                s, e, FA=FA, FB=FB, offa=offa, offb=offb, la=la, lb=lb, pa=pa, pb=pb, a0=a0, b0=b0
+            ):
+                _pairs_direct(
+                    FA,
+                    offa,
+                    la,
+                    FB,
+                    offb,
+                    lb,
+                    pa,
+                    pb,
+                    s,
+                    e,
+                    r_int,
+                    frac,
+                    slanted,
+                    track,
+                    a0,
+                    b0,
+                    out,
+                    out_len,
+                )
 
             _run_tasks(run, bounds, np.diff(bounds), n_threads, bar)
 
@@ -761,8 +1012,9 @@ def _run_numba(xs, ys, lena, lenb, symmetric, r_int, frac, slanted, track, use_g
 CACHE_GROUP_BYTES = 4 << 20
 
 
-def _cache_ordered_pairs(la: np.ndarray, lb: np.ndarray, diag: bool,
-                         frame_bytes: int) -> tuple[np.ndarray, np.ndarray]:
+def _cache_ordered_pairs(
+    la: np.ndarray, lb: np.ndarray, diag: bool, frame_bytes: int
+) -> tuple[np.ndarray, np.ndarray]:
     """All pairs (with a < b when ``diag``), ordered group pair by group pair.
 
     With large frames one sequence pair reads megabytes; in a-major order every pair would
@@ -775,15 +1027,35 @@ def _cache_ordered_pairs(la: np.ndarray, lb: np.ndarray, diag: bool,
     pas, pbs = [], []
     for I in range(ga.size - 1):
         for J in range(I if diag else 0, gb.size - 1):
-            pa, pb = pair_list(la.size, lb.size, diag and I == J, ga[I], ga[I + 1],
-                                gb[J], gb[J + 1])
+            pa, pb = pair_list(
+                la.size, lb.size, diag and I == J, ga[I], ga[I + 1], gb[J], gb[J + 1]
+            )
             pas.append(pa)
             pbs.append(pb)
     return np.concatenate(pas), np.concatenate(pbs)
 
 
-def _gram_block_pair(FA, nA, offa, la, FB, nB, offb, lb, diag, r_int, frac, slanted, track,
-                     a0, b0, out, out_len, n_threads, bar) -> None:
+def _gram_block_pair(
+    FA,
+    nA,
+    offa,
+    la,
+    FB,
+    nB,
+    offb,
+    lb,
+    diag,
+    r_int,
+    frac,
+    slanted,
+    track,
+    a0,
+    b0,
+    out,
+    out_len,
+    n_threads,
+    bar,
+) -> None:
     """The Gram method on one pair of stacked blocks: tasks are pairs of small tiles."""
     D = FA.shape[1]
     # tiles small enough that every thread gets many tasks
@@ -803,8 +1075,31 @@ def _gram_block_pair(FA, nA, offa, la, FB, nB, offb, lb, diag, r_int, frac, slan
     bounds = _balanced_chunks(work, 32 * n_threads)
 
     def run(s, e):
-        _tiles_gram(FA, nA, offa, la, FB, nB, offb, lb, ta, tb, ti, tj, s, e, diag,
-                    r_int, frac, slanted, track, a0, b0, out, out_len)
+        _tiles_gram(
+            FA,
+            nA,
+            offa,
+            la,
+            FB,
+            nB,
+            offb,
+            lb,
+            ta,
+            tb,
+            ti,
+            tj,
+            s,
+            e,
+            diag,
+            r_int,
+            frac,
+            slanted,
+            track,
+            a0,
+            b0,
+            out,
+            out_len,
+        )
 
     sizes = np.add.reduceat(pairs, bounds[:-1]) if pairs.size else np.zeros(0)
     _run_tasks(run, bounds, sizes, n_threads, bar)
@@ -813,7 +1108,8 @@ def _gram_block_pair(FA, nA, offa, la, FB, nB, offb, lb, diag, r_int, frac, slan
 @contextmanager
 def _blas_single_thread(active: bool = True) -> Iterator[None]:
     """One BLAS thread per worker thread (threadpoolctl); without threadpoolctl BLAS keeps its
-    default, which is correct but oversubscribes the cores."""
+    default, which is correct but oversubscribes the cores.
+    """
     if not active:
         yield
         return

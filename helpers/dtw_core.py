@@ -65,19 +65,24 @@ def as_sequence(x, what: str) -> np.ndarray:
         try:
             arr = np.asarray(x)
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{what} could not be read as an array of numbers ({exc}); "
-                             "expected an array shaped (T,) or (T, D)") from None
-    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer)
-                                     or np.issubdtype(arr.dtype, np.floating)):
+            raise ValueError(
+                f"{what} could not be read as an array of numbers ({exc}); "
+                "expected an array shaped (T,) or (T, D)"
+            ) from None
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
         raise TypeError(f"{what} has dtype {arr.dtype}; expected real numbers (integer or float)")
     if arr.ndim == 1:
         arr = arr.reshape(-1, 1)
     elif arr.ndim != 2:
-        raise ValueError(f"{what} has shape {arr.shape}; expected (T,) or (T, D): "
-                         "T frames of D features")
+        raise ValueError(
+            f"{what} has shape {arr.shape}; expected (T,) or (T, D): T frames of D features"
+        )
     if arr.shape[0] == 0:
-        raise ValueError(f"{what} is empty (shape {arr.shape}); every sequence needs at least "
-                         "one frame")
+        raise ValueError(
+            f"{what} is empty (shape {arr.shape}); every sequence needs at least one frame"
+        )
     if arr.shape[1] == 0:
         raise ValueError(f"{what} has D=0 features (shape {arr.shape}); expected at least one")
     if arr.dtype not in (np.float32, np.float64):
@@ -86,33 +91,42 @@ def as_sequence(x, what: str) -> np.ndarray:
         arr = arr.astype(np.float64 if wide else np.float32)
     if not np.isfinite(arr).all():
         t, d = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{what} contains NaN or inf (first at frame {t}, feature {d}); "
-                         "expected finite values (drop or interpolate missing frames first)")
+        raise ValueError(
+            f"{what} contains NaN or inf (first at frame {t}, feature {d}); "
+            "expected finite values (drop or interpolate missing frames first)"
+        )
     return arr
 
 
 def as_collection(X, name: str) -> list[np.ndarray]:
     """Validate a collection of sequences: a list of (T_i, D) / (T_i,) arrays, or an array
-    shaped (N, T) (N univariate sequences) or (N, T, D)."""
+    shaped (N, T) (N univariate sequences) or (N, T, D).
+    """
     if isinstance(X, np.ndarray):
         if X.ndim not in (2, 3):
-            raise ValueError(f"{name} is an array of shape {X.shape}; expected a list of "
-                             "sequences, an array (N, T) of univariate sequences or (N, T, D)")
+            raise ValueError(
+                f"{name} is an array of shape {X.shape}; expected a list of "
+                "sequences, an array (N, T) of univariate sequences or (N, T, D)"
+            )
         items = list(X)
     else:
         try:
             items = list(X)
         except TypeError:
-            raise TypeError(f"{name} is a {type(X).__name__}; expected a list of sequences "
-                            "shaped (T_i, D) or (T_i,)") from None
+            raise TypeError(
+                f"{name} is a {type(X).__name__}; expected a list of sequences "
+                "shaped (T_i, D) or (T_i,)"
+            ) from None
     if len(items) == 0:
         raise ValueError(f"{name} holds no sequences; expected at least one")
     seqs = [as_sequence(x, f"{name}[{i}]") for i, x in enumerate(items)]
     d0 = seqs[0].shape[1]
     for i, s in enumerate(seqs):
         if s.shape[1] != d0:
-            raise ValueError(f"{name}[{i}] has D={s.shape[1]} features but {name}[0] has D={d0}; "
-                             "all sequences must have the same number of features")
+            raise ValueError(
+                f"{name}[{i}] has D={s.shape[1]} features but {name}[0] has D={d0}; "
+                "all sequences must have the same number of features"
+            )
     return seqs
 
 
@@ -126,16 +140,20 @@ def as_collections(X, Y=None) -> tuple[list[np.ndarray], list[np.ndarray] | None
         return xs, None
     ys = as_collection(Y, "Y")
     if ys[0].shape[1] != xs[0].shape[1]:
-        raise ValueError(f"Y[0] has D={ys[0].shape[1]} features but X[0] has D={xs[0].shape[1]}; "
-                         "X and Y must have the same number of features")
+        raise ValueError(
+            f"Y[0] has D={ys[0].shape[1]} features but X[0] has D={xs[0].shape[1]}; "
+            "X and Y must have the same number of features"
+        )
     return xs, ys
 
 
 def check_block_frames(block_frames) -> None:
     """``block_frames`` must be None (the backend's default) or a positive int."""
-    if block_frames is not None and (isinstance(block_frames, bool)
-                                     or not isinstance(block_frames, (int, np.integer))
-                                     or block_frames < 1):
+    if block_frames is not None and (
+        isinstance(block_frames, bool)
+        or not isinstance(block_frames, (int, np.integer))
+        or block_frames < 1
+    ):
         raise ValueError(f"block_frames={block_frames!r}; expected a positive int or None")
 
 
@@ -147,23 +165,34 @@ def parse_window(window: Window) -> tuple[int, float]:
     if window is None:
         return -1, 0.0
     if isinstance(window, (bool, np.bool_)):
-        raise TypeError(f"window={window!r} is a bool; expected an int radius in frames, "
-                        "a float fraction in (0, 1], or None")
+        raise TypeError(
+            f"window={window!r} is a bool; expected an int radius in frames, "
+            "a float fraction in (0, 1], or None"
+        )
     if isinstance(window, (int, np.integer)):
         if window < 0:
-            raise ValueError(f"window={window} is negative; expected a radius >= 0 in frames "
-                             "(an int), a fraction in (0, 1] (a float), or None for no band")
+            raise ValueError(
+                f"window={window} is negative; expected a radius >= 0 in frames "
+                "(an int), a fraction in (0, 1] (a float), or None for no band"
+            )
         return int(window), 0.0
     if isinstance(window, (float, np.floating)):
         w = float(window)
         if not (0.0 < w <= 1.0):
-            hint = (f"; for a radius of {int(w)} frames pass the int {int(w)}"
-                    if w > 1 and w == int(w) else "")
-            raise ValueError(f"window={window!r}: a float window is a fraction of the longer "
-                             f"length and must lie in (0, 1]{hint}")
+            hint = (
+                f"; for a radius of {int(w)} frames pass the int {int(w)}"
+                if w > 1 and w == int(w)
+                else ""
+            )
+            raise ValueError(
+                f"window={window!r}: a float window is a fraction of the longer "
+                f"length and must lie in (0, 1]{hint}"
+            )
         return -1, w
-    raise TypeError(f"window={window!r} has type {type(window).__name__}; expected an int "
-                    "radius in frames, a float fraction in (0, 1], or None")
+    raise TypeError(
+        f"window={window!r} has type {type(window).__name__}; expected an int "
+        "radius in frames, a float fraction in (0, 1], or None"
+    )
 
 
 def parse_band(band: str) -> bool:
@@ -172,8 +201,9 @@ def parse_band(band: str) -> bool:
         return False
     if band == "slanted":
         return True
-    raise ValueError(f"band={band!r}; expected 'sakoe' (dtaidistance/tslearn convention) or "
-                     "'slanted'")
+    raise ValueError(
+        f"band={band!r}; expected 'sakoe' (dtaidistance/tslearn convention) or 'slanted'"
+    )
 
 
 def window_radius(window: Window, n: int, m: int) -> int:
@@ -283,8 +313,15 @@ def band_mask(n: int, m: int, window: Window = None, *, band: Band = "sakoe") ->
 # --------------------------------------------------------------------------------------------
 # Pairs and blocks
 # --------------------------------------------------------------------------------------------
-def pair_list(na: int, nb: int, symmetric: bool, a0: int = 0, a1: int | None = None,
-               b0: int = 0, b1: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pair_list(
+    na: int,
+    nb: int,
+    symmetric: bool,
+    a0: int = 0,
+    a1: int | None = None,
+    b0: int = 0,
+    b1: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """All pairs (a, b) with a0 <= a < a1, b0 <= b < b1 (and a < b when symmetric)."""
     a1 = na if a1 is None else a1
     b1 = nb if b1 is None else b1
@@ -305,7 +342,8 @@ def offsets(lengths: np.ndarray) -> np.ndarray:
 
 def blocks(lengths: np.ndarray, max_frames: int) -> list[tuple[int, int]]:
     """Group consecutive sequences into blocks of at most ``max_frames`` frames (a longer
-    sequence gets a block of its own)."""
+    sequence gets a block of its own).
+    """
     out, start, total = [], 0, 0
     for i, t in enumerate(lengths):
         if total and total + t > max_frames:

@@ -11,6 +11,7 @@ runs over anti-diagonals: all cells with ``i + j = k`` depend only on earlier di
 each of the ``Tn + Tm - 1`` steps updates every pair of the batch and every cell of the
 diagonal at once.
 """
+
 from __future__ import annotations
 
 import math
@@ -78,10 +79,19 @@ def _dp(C: torch.Tensor, n: torch.Tensor, m: torch.Tensor, track: bool):
     return cost, length
 
 
-def pairwise_dtw_torch(X, Y=None, window: Window = None, *, band: Band = "sakoe",
-                       normalize: bool = False, device: str | torch.device | None = "auto",
-                       gram_dtype=torch.float64, block_frames: int | None = None,
-                       batch_cells: int = 1 << 24, progress: bool = False) -> np.ndarray:
+def pairwise_dtw_torch(
+    X,
+    Y=None,
+    window: Window = None,
+    *,
+    band: Band = "sakoe",
+    normalize: bool = False,
+    device: str | torch.device | None = "auto",
+    gram_dtype=torch.float64,
+    block_frames: int | None = None,
+    batch_cells: int = 1 << 24,
+    progress: bool = False,
+) -> np.ndarray:
     """DTW distance matrix (N, M) with torch, the same as :func:`helpers.dtw.pairwise_dtw`.
 
     ``device``: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...; ``gram_dtype``:
@@ -93,16 +103,40 @@ def pairwise_dtw_torch(X, Y=None, window: Window = None, *, band: Band = "sakoe"
     slanted = parse_band(band)
     xs, ys = as_collections(X, Y)
     check_block_frames(block_frames)
-    if isinstance(batch_cells, bool) or not isinstance(batch_cells, (int, np.integer)) \
-            or batch_cells < 1:
+    if (
+        isinstance(batch_cells, bool)
+        or not isinstance(batch_cells, (int, np.integer))
+        or batch_cells < 1
+    ):
         raise ValueError(f"batch_cells={batch_cells!r}; expected a positive int")
-    return _pairwise_torch(xs, ys, r_int, frac, slanted, bool(normalize), device, gram_dtype,
-                           block_frames, batch_cells, progress)
+    return _pairwise_torch(
+        xs,
+        ys,
+        r_int,
+        frac,
+        slanted,
+        bool(normalize),
+        device,
+        gram_dtype,
+        block_frames,
+        batch_cells,
+        progress,
+    )
 
 
-def _pairwise_torch(xs: list[np.ndarray], ys: list[np.ndarray] | None, r_int: int, frac: float,
-                    slanted: bool, track: bool, device, gram_dtype, block_frames: int | None,
-                    batch_cells: int, progress: bool) -> np.ndarray:
+def _pairwise_torch(
+    xs: list[np.ndarray],
+    ys: list[np.ndarray] | None,
+    r_int: int,
+    frac: float,
+    slanted: bool,
+    track: bool,
+    device,
+    gram_dtype,
+    block_frames: int | None,
+    batch_cells: int,
+    progress: bool,
+) -> np.ndarray:
     """:func:`pairwise_dtw_torch` on validated (T_i, D) arrays."""
     from tqdm.auto import tqdm
 
@@ -152,9 +186,20 @@ def _pairwise_torch(xs: list[np.ndarray], ys: list[np.ndarray] | None, r_int: in
                         tn, tm = tn2, tm2
                         stop += 1
                     pi, pj = gi[start:stop], gj[start:stop]
-                    cost, length = _batch(G, nA[ra], nB[rb], offa[pi] - ra.start, la[pi],
-                                          offb[pj] - rb.start, lb[pj], r_int, frac, slanted,
-                                          track, dev)
+                    cost, length = _batch(
+                        G,
+                        nA[ra],
+                        nB[rb],
+                        offa[pi] - ra.start,
+                        la[pi],
+                        offb[pj] - rb.start,
+                        lb[pj],
+                        r_int,
+                        frac,
+                        slanted,
+                        track,
+                        dev,
+                    )
                     d = cost / length if track else cost
                     out[pi, pj] = torch.sqrt(d).cpu().numpy()
                     bar.update(stop - start)
@@ -167,14 +212,17 @@ def _pairwise_torch(xs: list[np.ndarray], ys: list[np.ndarray] | None, r_int: in
 
 def _batch(G, nA, nB, oa, na_len, ob, nb_len, r_int, frac, slanted, track, dev):
     """Costs for one batch of pairs: pair p aligns rows ``oa[p]:oa[p]+na_len[p]`` of the Gram
-    block ``G`` with its columns ``ob[p]:ob[p]+nb_len[p]``."""
+    block ``G`` with its columns ``ob[p]:ob[p]+nb_len[p]``.
+    """
     n = torch.from_numpy(na_len).to(dev)
     m = torch.from_numpy(nb_len).to(dev)
     Tn, Tm = int(na_len.max()), int(nb_len.max())
     ii = torch.from_numpy(oa).to(dev).view(-1, 1) + torch.minimum(
-        torch.arange(Tn, device=dev).view(1, -1), n.view(-1, 1) - 1)  # (P, Tn), clamped
+        torch.arange(Tn, device=dev).view(1, -1), n.view(-1, 1) - 1
+    )  # (P, Tn), clamped
     jj = torch.from_numpy(ob).to(dev).view(-1, 1) + torch.minimum(
-        torch.arange(Tm, device=dev).view(1, -1), m.view(-1, 1) - 1)
+        torch.arange(Tm, device=dev).view(1, -1), m.view(-1, 1) - 1
+    )
     g = G[ii.unsqueeze(2), jj.unsqueeze(1)].double()  # (P, Tn, Tm)
     C = (nA[ii].unsqueeze(2) + nB[jj].unsqueeze(1) - 2.0 * g).clamp_min_(0.0)
     # the band of every pair, from the rules shared with the numba backend (rows past a pair's
@@ -182,6 +230,7 @@ def _batch(G, nA, nB, oa, na_len, ob, nb_len, r_int, frac, slanted, track, dev):
     lo, hi = band_bounds(na_len, nb_len, radii(na_len, nb_len, r_int, frac), slanted, Tn)
     j = torch.arange(Tm, device=dev).view(1, 1, Tm)
     inside = (j >= torch.from_numpy(lo).to(dev).unsqueeze(2)) & (
-        j <= torch.from_numpy(hi).to(dev).unsqueeze(2))
+        j <= torch.from_numpy(hi).to(dev).unsqueeze(2)
+    )
     C.masked_fill_(~inside, math.inf)
     return _dp(C, n, m, track)

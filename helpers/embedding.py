@@ -19,6 +19,7 @@ Sign convention: eigenvectors are defined up to sign; each column of ``Y`` is fl
 entry of largest absolute value is positive (the first such entry on ties), which makes the
 embedding reproducible across LAPACK builds.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -62,7 +63,10 @@ def _check_distances(D) -> np.ndarray:
     if asym > 1e-8 * scale:
         raise ValueError(f"D must be symmetric; max |D - D'| = {asym:.3g} (max D = {scale:.3g})")
     if D.size and float(np.max(np.abs(np.diag(D)))) > 1e-8 * scale:
-        raise ValueError(f"D must have a zero diagonal; found max |D_ii| = {float(np.max(np.abs(np.diag(D)))):.3g}")
+        raise ValueError(
+            "D must have a zero diagonal; found max |D_ii| = "
+            f"{float(np.max(np.abs(np.diag(D)))):.3g}"
+        )
     return 0.5 * (D + D.T)
 
 
@@ -80,7 +84,9 @@ def _fix_signs(V: np.ndarray) -> np.ndarray:
     return V * signs
 
 
-def classical_mds(D, n_components: int = 2, *, return_result: bool = False) -> np.ndarray | MDSResult:
+def classical_mds(
+    D, n_components: int = 2, *, return_result: bool = False
+) -> np.ndarray | MDSResult:
     """Classical (Torgerson) MDS of a distance matrix.
 
     Parameters
@@ -98,22 +104,30 @@ def classical_mds(D, n_components: int = 2, *, return_result: bool = False) -> n
     """
     D = _check_distances(D)
     n = D.shape[0]
-    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) \
-            or not 1 <= n_components <= max(n, 1):
+    if (
+        isinstance(n_components, bool)
+        or not isinstance(n_components, (int, np.integer))
+        or not 1 <= n_components <= max(n, 1)
+    ):
         raise ValueError(f"n_components={n_components!r}; expected an int in 1..N = {n}")
     if n == 0:
         raise ValueError("D is empty; classical MDS needs at least one point")
     B = double_center(D * D)
-    vals, vecs = np.linalg.eigh(B)             # ascending
-    vals, vecs = vals[::-1], vecs[:, ::-1]     # largest first
+    vals, vecs = np.linalg.eigh(B)  # ascending
+    vals, vecs = vals[::-1], vecs[:, ::-1]  # largest first
     k = int(n_components)
     top = vals[:k]
     # eigenvalues at rounding level of the spectrum count as zero
     tol = max(abs(vals[0]), abs(vals[-1]), np.finfo(np.float64).tiny) * n * np.finfo(np.float64).eps
     keep = top > tol
     if not keep.all():
-        warnings.warn(f"classical_mds: only {int(keep.sum())} of the {k} requested components have a positive "
-                      "eigenvalue; the others are set to 0", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"classical_mds: only {int(keep.sum())} of the {k} requested components have a "
+            "positive "
+            "eigenvalue; the others are set to 0",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     Y = _fix_signs(vecs[:, :k]) * np.sqrt(np.where(keep, top, 0.0))
     if not return_result:
         return Y

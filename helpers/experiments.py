@@ -53,27 +53,42 @@ def split_dataset(ds: SkeletonDataset, split: str) -> tuple[SkeletonDataset, Ske
         tr = ds.train()
         held = np.asarray([str(s) == actor for s in tr.subjects])
         if not held.any():
-            raise ValueError(f"validation actor {actor!r} is not among the training subjects "
-                             f"{sorted(set(map(str, tr.subjects)))}")
+            raise ValueError(
+                f"validation actor {actor!r} is not among the training subjects "
+                f"{sorted(set(map(str, tr.subjects)))}"
+            )
         return tr.subset(~held), tr.subset(held)
     raise ValueError(f"unknown split {split!r}; use 'cross-subject' or 'validation:<actor>'")
 
 
-def load_profile_dataset(profile: str | Profile = "quick", data_dir: str | Path | None = None,
-                         cache_dir: str | Path | None = None, progress: bool = True) -> SkeletonDataset:
+def load_profile_dataset(
+    profile: str | Profile = "quick",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> SkeletonDataset:
     """The dataset ``profile`` trains on: HDM05 from ``data_dir`` at the profile's frame rate."""
     prof = get_profile(profile)
     if prof.data.get("dataset", "hdm05") != "hdm05":
-        raise ValueError(f"profile {prof.name!r} asks for dataset {prof.data.get('dataset')!r}; "
-                         "get_trained_model knows only 'hdm05' (pass dataset=..., or use fit())")
-    return load_hdm05(root=data_dir, fps=float(prof.data.get("fps", 30.0)), cache_dir=cache_dir,
-                      progress=progress)
+        raise ValueError(
+            f"profile {prof.name!r} asks for dataset {prof.data.get('dataset')!r}; "
+            "get_trained_model knows only 'hdm05' (pass dataset=..., or use fit())"
+        )
+    return load_hdm05(
+        root=data_dir, fps=float(prof.data.get("fps", 30.0)), cache_dir=cache_dir, progress=progress
+    )
 
 
-def get_trained_model(profile: str | Profile = "quick", device: str | torch.device = "auto",
-                      data_dir: str | Path | None = None, cache_dir: str | Path | None = None,
-                      seed: int = 0, progress: bool = True, dataset: SkeletonDataset | None = None,
-                      num_threads: int | None = None) -> tuple[nn.Module, TrainResult]:
+def get_trained_model(
+    profile: str | Profile = "quick",
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    dataset: SkeletonDataset | None = None,
+    num_threads: int | None = None,
+) -> tuple[nn.Module, TrainResult]:
     """The ST-GCN of ``profile`` trained with ``seed``: trained on first need, cached after.
 
     Parameters
@@ -97,7 +112,11 @@ def get_trained_model(profile: str | Profile = "quick", device: str | torch.devi
     dataset's fingerprint and the seed. An interrupted training resumes from its last epoch.
     """
     prof = get_profile(profile)
-    ds = dataset if dataset is not None else load_profile_dataset(prof, data_dir, cache_dir, progress)
+    ds = (
+        dataset
+        if dataset is not None
+        else load_profile_dataset(prof, data_dir, cache_dir, progress)
+    )
     train_ds, test_ds = split_dataset(ds, prof.data.get("split", "cross-subject"))
     cfg = prof.train_config()
     dev = resolve_device(device)
@@ -106,16 +125,29 @@ def get_trained_model(profile: str | Profile = "quick", device: str | torch.devi
 
     def build() -> nn.Module:
         # the same seed gives the same initial weights
-        return STGCN(num_classes=ds.num_classes, in_channels=ds.num_channels,
-                     random_state=int(seed), **prof.model)
+        return STGCN(
+            num_classes=ds.num_classes,
+            in_channels=ds.num_channels,
+            random_state=int(seed),
+            **prof.model,
+        )
 
     # An interrupted training resumes from here (nowhere when the cache cannot store it).
     resume = cache.path("training-runs", key, ".pt") if cache.writable else None
 
     def train() -> tuple[nn.Module, TrainResult]:
         model = build()
-        return model, fit(model, train_ds, test_ds, cfg, random_state=seed, device=dev,
-                          checkpoint=resume, progress=progress, num_threads=num_threads)
+        return model, fit(
+            model,
+            train_ds,
+            test_ds,
+            cfg,
+            random_state=seed,
+            device=dev,
+            checkpoint=resume,
+            progress=progress,
+            num_threads=num_threads,
+        )
 
     def compute() -> tuple[nn.Module, TrainResult]:
         try:
@@ -130,10 +162,17 @@ def get_trained_model(profile: str | Profile = "quick", device: str | torch.devi
 
     def save(value: tuple[nn.Module, TrainResult], tmp: Path) -> None:
         model, result = value
-        save_checkpoint(tmp, model, config=result.config, history=result.history,
-                        epoch=result.epochs_done, random_state=seed,
-                        dataset_fingerprint=result.dataset_fingerprint, test=result.test,
-                        extra=result.extra)
+        save_checkpoint(
+            tmp,
+            model,
+            config=result.config,
+            history=result.history,
+            epoch=result.epochs_done,
+            random_state=seed,
+            dataset_fingerprint=result.dataset_fingerprint,
+            test=result.test,
+            extra=result.extra,
+        )
 
     def load(path: Path) -> tuple[nn.Module, TrainResult]:
         return load_checkpoint(path, model=build(), device=dev)

@@ -66,8 +66,10 @@ def within_between_ratio(D, labels) -> float:
     same = (y[:, None] == y[None, :]) & ~np.eye(len(y), dtype=bool)
     differ = y[:, None] != y[None, :]
     if not same.any() or not differ.any():
-        raise ValueError("within_between_ratio needs at least one pair of sequences of the same "
-                         "class and one pair of different classes")
+        raise ValueError(
+            "within_between_ratio needs at least one pair of sequences of the same "
+            "class and one pair of different classes"
+        )
     return float(D[same].mean() / D[differ].mean())
 
 
@@ -111,14 +113,23 @@ class GraphScores:
 
     def as_row(self) -> dict:
         """The scalar numbers, as one row of :func:`graph_table`."""
-        return {"graph": self.kind, "k": self.k, "edges": self.edges,
-                "neighbours": self.neighbours, "label_variation": self.label_variation,
-                "interpolation_error": self.interpolation_error}
+        return {
+            "graph": self.kind,
+            "k": self.k,
+            "edges": self.edges,
+            "neighbours": self.neighbours,
+            "label_variation": self.label_variation,
+            "interpolation_error": self.interpolation_error,
+        }
 
 
-def neighbourhood_graphs(D, labels, k: int, kinds: Sequence[str] = GRAPH_KINDS,
-                         ) -> dict[str, GraphScores]:
-    """kNN and NNK graphs of a distance matrix, with the labels' smoothness on each.
+def neighbourhood_graphs(
+    D,
+    labels,
+    k: int,
+    kinds: Sequence[str] = GRAPH_KINDS,
+) -> dict[str, GraphScores]:
+    """KNN and NNK graphs of a distance matrix, with the labels' smoothness on each.
 
     Parameters
     ----------
@@ -145,8 +156,12 @@ def neighbourhood_graphs(D, labels, k: int, kinds: Sequence[str] = GRAPH_KINDS,
     return out
 
 
-def graph_table(distances: Mapping[str, np.ndarray], labels, k: int | Sequence[int],
-                kinds: Sequence[str] = GRAPH_KINDS) -> pd.DataFrame:
+def graph_table(
+    distances: Mapping[str, np.ndarray],
+    labels,
+    k: int | Sequence[int],
+    kinds: Sequence[str] = GRAPH_KINDS,
+) -> pd.DataFrame:
     """Graph sizes and label smoothness for several distance matrices and neighbourhood sizes.
 
     Parameters
@@ -171,8 +186,9 @@ def graph_table(distances: Mapping[str, np.ndarray], labels, k: int | Sequence[i
     return pd.DataFrame(rows)
 
 
-def distance_table(distances: Mapping[str, np.ndarray], labels,
-                   train_mask: np.ndarray | None = None) -> pd.DataFrame:
+def distance_table(
+    distances: Mapping[str, np.ndarray], labels, train_mask: np.ndarray | None = None
+) -> pd.DataFrame:
     """How well each distance matrix separates the classes.
 
     Parameters

@@ -32,6 +32,7 @@ the centre is "infinitely" far and all bones between two such joints land in the
 the true hop distance over the whole skeleton, as the paper describes; ``'truncated'`` reproduces
 the original code's matrices bit for bit, which is what checkpoints trained with it carry.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -45,6 +46,7 @@ __all__ = ["CENTER_DISTANCES", "STRATEGIES", "SkeletonGraph"]
 
 STRATEGIES = ("uniform", "distance", "spatial")
 CENTER_DISTANCES = ("geodesic", "truncated")
+
 
 # --------------------------------------------------------------------------- graph
 class SkeletonGraph:
@@ -90,19 +92,27 @@ class SkeletonGraph:
         if not 0 <= self.center < self.num_nodes:
             raise ValueError(f"center joint {center} is outside 0..{self.num_nodes - 1}")
         if strategy not in STRATEGIES:
-            raise ValueError(f"unknown partition strategy {strategy!r}; expected one of {STRATEGIES}")
+            raise ValueError(
+                f"unknown partition strategy {strategy!r}; expected one of {STRATEGIES}"
+            )
         if center_distance not in CENTER_DISTANCES:
-            raise ValueError(f"center_distance must be one of {CENTER_DISTANCES}, got {center_distance!r}")
+            raise ValueError(
+                f"center_distance must be one of {CENTER_DISTANCES}, got {center_distance!r}"
+            )
         self.strategy = strategy
         self.max_hop = _check_int(max_hop, "max_hop", minimum=1)
         self.dilation = _check_int(dilation, "dilation", minimum=1)
         if self.dilation > self.max_hop:
-            raise ValueError(f"dilation={dilation} exceeds max_hop={max_hop}: no neighbour hop would be kept")
+            raise ValueError(
+                f"dilation={dilation} exceeds max_hop={max_hop}: no neighbour hop would be kept"
+            )
         self.center_distance = center_distance
         if joint_names is not None:
             joint_names = [str(n) for n in joint_names]
             if len(joint_names) != self.num_nodes:
-                raise ValueError(f"{len(joint_names)} joint names given for {self.num_nodes} joints")
+                raise ValueError(
+                    f"{len(joint_names)} joint names given for {self.num_nodes} joints"
+                )
         self.joint_names = list(joint_names) if joint_names is not None else []
         self.layout = layout
 
@@ -112,8 +122,10 @@ class SkeletonGraph:
             names = ", ".join(self._label(int(j)) for j in unreachable[:10])
             more = "" if unreachable.size <= 10 else f" (and {unreachable.size - 10} more)"
             raise ValueError(
-                f"the skeleton graph is not connected: joint(s) {names}{more} cannot be reached from "
-                f"the centre joint {self._label(self.center)}; every joint needs a path of bones to it"
+                f"the skeleton graph is not connected: joint(s) {names}{more} cannot be reached "
+                "from "
+                f"the centre joint {self._label(self.center)}; every joint needs a path of bones "
+                "to it"
             )
         self.A, self.subset_names = _partition(
             self.hop_distance, self.center, strategy, self.max_hop, self.dilation, center_distance
@@ -121,37 +133,78 @@ class SkeletonGraph:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_layout(cls, layout: str, strategy: str = "spatial", max_hop: int = 1, dilation: int = 1,
-                    *, center_distance: str = "geodesic") -> "SkeletonGraph":
+    def from_layout(
+        cls,
+        layout: str,
+        strategy: str = "spatial",
+        max_hop: int = 1,
+        dilation: int = 1,
+        *,
+        center_distance: str = "geodesic",
+    ) -> "SkeletonGraph":
         """A built-in skeleton (:mod:`helpers.skeletons`): ``'ntu-rgb+d'`` (25 Kinect v2 joints)
-        or ``'hdm05'`` (31 ASF joints), partitioned around the layout's centre joint."""
+        or ``'hdm05'`` (31 ASF joints), partitioned around the layout's centre joint.
+        """
         spec = get_layout(layout)
-        return cls(spec.num_joints, spec.edges, spec.center, strategy, max_hop, dilation,
-                   center_distance=center_distance, joint_names=spec.joint_names, layout=layout)
+        return cls(
+            spec.num_joints,
+            spec.edges,
+            spec.center,
+            strategy,
+            max_hop,
+            dilation,
+            center_distance=center_distance,
+            joint_names=spec.joint_names,
+            layout=layout,
+        )
 
     @classmethod
-    def from_dataset(cls, dataset, strategy: str = "spatial", max_hop: int = 1, dilation: int = 1,
-                     *, center: int | None = None, center_distance: str = "geodesic") -> "SkeletonGraph":
+    def from_dataset(
+        cls,
+        dataset,
+        strategy: str = "spatial",
+        max_hop: int = 1,
+        dilation: int = 1,
+        *,
+        center: int | None = None,
+        center_distance: str = "geodesic",
+    ) -> "SkeletonGraph":
         """The skeleton of a :class:`~helpers.data.dataset.SkeletonDataset` (``.edges``, ``.center``).
 
         ``center`` overrides ``dataset.center`` (which may be chosen for normalisation, e.g. the root).
         """
         v = int(dataset.num_joints)
         names = list(getattr(dataset, "joint_names", []) or []) or None
-        return cls(v, np.asarray(dataset.edges).reshape(-1, 2), dataset.center if center is None else center,
-                   strategy, max_hop, dilation, center_distance=center_distance, joint_names=names,
-                   layout=None)
+        return cls(
+            v,
+            np.asarray(dataset.edges).reshape(-1, 2),
+            dataset.center if center is None else center,
+            strategy,
+            max_hop,
+            dilation,
+            center_distance=center_distance,
+            joint_names=names,
+            layout=None,
+        )
 
     # ------------------------------------------------------------------ config round trip
     def to_config(self) -> dict[str, Any]:
         """A plain dict (JSON-able) that :meth:`from_config` turns back into an equal graph."""
-        cfg: dict[str, Any] = {"strategy": self.strategy, "max_hop": self.max_hop, "dilation": self.dilation,
-                               "center_distance": self.center_distance}
+        cfg: dict[str, Any] = {
+            "strategy": self.strategy,
+            "max_hop": self.max_hop,
+            "dilation": self.dilation,
+            "center_distance": self.center_distance,
+        }
         if self.layout is not None:
             cfg["layout"] = self.layout
         else:
-            cfg.update(num_nodes=self.num_nodes, edges=self.edges.tolist(), center=self.center,
-                       joint_names=list(self.joint_names))
+            cfg.update(
+                num_nodes=self.num_nodes,
+                edges=self.edges.tolist(),
+                center=self.center,
+                joint_names=list(self.joint_names),
+            )
         return cfg
 
     @classmethod
@@ -162,8 +215,14 @@ class SkeletonGraph:
         cd = cfg.get("center_distance", "geodesic")
         if cfg.get("layout") is not None:
             return cls.from_layout(cfg["layout"], center_distance=cd, **opts)
-        return cls(cfg["num_nodes"], cfg["edges"], cfg["center"], center_distance=cd,
-                   joint_names=cfg.get("joint_names") or None, **opts)
+        return cls(
+            cfg["num_nodes"],
+            cfg["edges"],
+            cfg["center"],
+            center_distance=cd,
+            joint_names=cfg.get("joint_names") or None,
+            **opts,
+        )
 
     # ------------------------------------------------------------------ facts
     @property
@@ -187,17 +246,26 @@ class SkeletonGraph:
         return f"{j} ({self.joint_names[j]})" if self.joint_names else str(j)
 
     def __repr__(self) -> str:
-        src = f"layout={self.layout!r}" if self.layout else f"V={self.num_nodes}, E={len(self.edges)}"
-        return (f"SkeletonGraph({src}, center={self.center}, strategy={self.strategy!r}, "
-                f"max_hop={self.max_hop}, dilation={self.dilation}, K={self.num_subsets})")
+        src = (
+            f"layout={self.layout!r}" if self.layout else f"V={self.num_nodes}, E={len(self.edges)}"
+        )
+        return (
+            f"SkeletonGraph({src}, center={self.center}, strategy={self.strategy!r}, "
+            f"max_hop={self.max_hop}, dilation={self.dilation}, K={self.num_subsets})"
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SkeletonGraph):
             return NotImplemented
-        return (self.num_nodes == other.num_nodes and self.center == other.center
-                and np.array_equal(self.edges, other.edges) and self.strategy == other.strategy
-                and self.max_hop == other.max_hop and self.dilation == other.dilation
-                and self.center_distance == other.center_distance)
+        return (
+            self.num_nodes == other.num_nodes
+            and self.center == other.center
+            and np.array_equal(self.edges, other.edges)
+            and self.strategy == other.strategy
+            and self.max_hop == other.max_hop
+            and self.dilation == other.dilation
+            and self.center_distance == other.center_distance
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable numpy attributes
 
@@ -219,7 +287,9 @@ def _check_edges(edges: Iterable[Sequence[int]], num_nodes: int) -> np.ndarray:
     if arr.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"edges must be (i, j) joint pairs, i.e. shape (E, 2); got shape {arr.shape}")
+        raise ValueError(
+            f"edges must be (i, j) joint pairs, i.e. shape (E, 2); got shape {arr.shape}"
+        )
     if not np.issubdtype(arr.dtype, np.integer):
         if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.mod(arr, 1) == 0)):
             raise TypeError(f"edges must hold integer joint indices, got dtype {arr.dtype}")
@@ -227,8 +297,10 @@ def _check_edges(edges: Iterable[Sequence[int]], num_nodes: int) -> np.ndarray:
     bad = np.flatnonzero((arr < 0).any(axis=1) | (arr >= num_nodes).any(axis=1))
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"edge {i} = ({arr[i, 0]}, {arr[i, 1]}) refers to a joint outside 0..{num_nodes - 1} "
-                         f"({bad.size} such edge(s)); edges are 0-based")
+        raise ValueError(
+            f"edge {i} = ({arr[i, 0]}, {arr[i, 1]}) refers to a joint outside 0..{num_nodes - 1} "
+            f"({bad.size} such edge(s)); edges are 0-based"
+        )
     arr = arr[arr[:, 0] != arr[:, 1]]
     arr = np.sort(arr, axis=1)
     return np.unique(arr, axis=0) if len(arr) else np.zeros((0, 2), dtype=np.int64)
@@ -253,8 +325,9 @@ def _hop_distances(num_nodes: int, edges: np.ndarray) -> np.ndarray:
     return dist
 
 
-def _partition(hop: np.ndarray, center: int, strategy: str, max_hop: int, dilation: int,
-               center_distance: str) -> tuple[np.ndarray, list[str]]:
+def _partition(
+    hop: np.ndarray, center: int, strategy: str, max_hop: int, dilation: int, center_distance: str
+) -> tuple[np.ndarray, list[str]]:
     """The (K, V, V) float32 adjacency stack and subset names; see the module docstring."""
     v = hop.shape[0]
     valid_hops = list(range(0, max_hop + 1, dilation))

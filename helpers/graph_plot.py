@@ -9,6 +9,7 @@
 * :func:`dtw_pair_explorer` wraps :func:`plot_dtw_pair` in ipywidgets (two clips, the window, a
   joint and axis) for a live notebook; a static HTML export shows its initial state.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,11 +22,17 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 
-from .dtw import dtw_cost_matrix, dtw_path, window_radius
 from .distances import sequence_matrix
+from .dtw import dtw_cost_matrix, dtw_path, window_radius
 
-__all__ = ["GraphArtists", "class_colors", "plot_graph_embedding", "plot_distance_matrix", "plot_dtw_pair",
-           "dtw_pair_explorer"]
+__all__ = [
+    "GraphArtists",
+    "class_colors",
+    "plot_graph_embedding",
+    "plot_distance_matrix",
+    "plot_dtw_pair",
+    "dtw_pair_explorer",
+]
 
 AXIS_NAMES = ("x", "y", "z")
 
@@ -69,7 +76,9 @@ def _edge_list(W, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     else:
         W = sp.csr_matrix(np.asarray(W, dtype=np.float64))
     if W.shape != (n, n):
-        raise ValueError(f"W has shape {W.shape}; expected ({n}, {n}) to match the {n} node positions")
+        raise ValueError(
+            f"W has shape {W.shape}; expected ({n}, {n}) to match the {n} node positions"
+        )
     if W.nnz and (not np.isfinite(W.data).all() or W.data.min() < 0):
         raise ValueError("W must hold finite, non-negative weights")
     U = sp.triu(W.maximum(W.T), k=1).tocoo()  # self-loops are not drawn
@@ -115,11 +124,17 @@ def plot_graph_embedding(
     n = Y.shape[0]
     y = np.asarray(labels)
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels must be (N,) = ({n},) integers, got shape {y.shape}, dtype {y.dtype}")
+        raise ValueError(
+            f"labels must be (N,) = ({n},) integers, got shape {y.shape}, dtype {y.dtype}"
+        )
     if n and y.min() < 0:
         raise ValueError(f"labels must be >= 0, got {y.min()}")
-    n_classes = max(int(y.max()) + 1 if n else 0, len(class_names) if class_names is not None else 0)
-    names = list(class_names) if class_names is not None else [f"class {c}" for c in range(n_classes)]
+    n_classes = max(
+        int(y.max()) + 1 if n else 0, len(class_names) if class_names is not None else 0
+    )
+    names = (
+        list(class_names) if class_names is not None else [f"class {c}" for c in range(n_classes)]
+    )
     if len(names) < n_classes:
         raise ValueError(f"class_names has {len(names)} names but labels go up to {int(y.max())}")
     cols = list(colors) if colors is not None else class_colors(n_classes)
@@ -147,8 +162,18 @@ def plot_graph_embedding(
     for c in range(n_classes):
         sel = y == c
         if sel.any():
-            nodes.append(ax.scatter(Y[sel, 0], Y[sel, 1], s=node_size, color=cols[c], edgecolors="k",
-                                    linewidths=0.3, zorder=3, label=names[c]))
+            nodes.append(
+                ax.scatter(
+                    Y[sel, 0],
+                    Y[sel, 1],
+                    s=node_size,
+                    color=cols[c],
+                    edgecolors="k",
+                    linewidths=0.3,
+                    zorder=3,
+                    label=names[c],
+                )
+            )
     ax.update_datalim(Y)
     ax.autoscale_view()
     ax.set_aspect("equal", adjustable="datalim")
@@ -160,7 +185,13 @@ def plot_graph_embedding(
     if legend:
         handles = list(nodes) + [
             Line2D([], [], color=same_color, lw=1.5, label=f"same class ({int(same.sum())} edges)"),
-            Line2D([], [], color=cross_color, lw=1.5, label=f"different class ({int((~same).sum())} edges)"),
+            Line2D(
+                [],
+                [],
+                color=cross_color,
+                lw=1.5,
+                label=f"different class ({int((~same).sum())} edges)",
+            ),
         ]
         kw = dict(loc=legend_loc, fontsize="small", frameon=False)
         if legend_loc == "upper left":
@@ -230,8 +261,14 @@ def _pick_feature(a: np.ndarray, b: np.ndarray, feature: int | None) -> int:
         # the feature that moves most in the two clips shows the alignment best
         return int(np.argmax(np.var(a, axis=0) + np.var(b, axis=0)))
     d = a.shape[1]
-    if isinstance(feature, bool) or not isinstance(feature, (int, np.integer)) or not -d <= feature < d:
-        raise ValueError(f"feature={feature!r}; expected an int index into the {d} features of a frame, or None")
+    if (
+        isinstance(feature, bool)
+        or not isinstance(feature, (int, np.integer))
+        or not -d <= feature < d
+    ):
+        raise ValueError(
+            f"feature={feature!r}; expected an int index into the {d} features of a frame, or None"
+        )
     return int(feature) % d
 
 
@@ -269,7 +306,9 @@ def plot_dtw_pair(
     A = np.asarray(sequence_matrix(a), dtype=np.float64)
     B = np.asarray(sequence_matrix(b), dtype=np.float64)
     if A.shape[1] != B.shape[1]:
-        raise ValueError(f"a has {A.shape[1]} features per frame but b has {B.shape[1]}; they must match")
+        raise ValueError(
+            f"a has {A.shape[1]} features per frame but b has {B.shape[1]}; they must match"
+        )
     f = _pick_feature(A, B, feature)
     if feature_name is None and np.ndim(a) == 3:
         C = np.shape(a)[2]
@@ -291,8 +330,13 @@ def plot_dtw_pair(
 
     inside = mask & np.isfinite(acc)
     img = np.where(inside, np.sqrt(np.where(inside, acc, 0.0)), np.nan)
-    im = ax_c.imshow(np.ma.masked_invalid(img), origin="lower", cmap="viridis", aspect="auto",
-                     interpolation="nearest")
+    im = ax_c.imshow(
+        np.ma.masked_invalid(img),
+        origin="lower",
+        cmap="viridis",
+        aspect="auto",
+        interpolation="nearest",
+    )
     ax_c.set_facecolor("0.93")  # cells outside the band
     (lx, ly), (hx, hy) = _band_outline(mask)
     ax_c.plot(lx, ly, color="k", lw=0.9, label="band")
@@ -313,11 +357,23 @@ def plot_dtw_pair(
     xb_shifted = xb - shift
     step = max(1, int(np.ceil(len(path) / max_links)))
     links = path[::step]
-    segs = np.stack([np.stack([links[:, 0], xa[links[:, 0]]], axis=1),
-                     np.stack([links[:, 1], xb_shifted[links[:, 1]]], axis=1)], axis=1)
+    segs = np.stack(
+        [
+            np.stack([links[:, 0], xa[links[:, 0]]], axis=1),
+            np.stack([links[:, 1], xb_shifted[links[:, 1]]], axis=1),
+        ],
+        axis=1,
+    )
     ax_a.add_collection(LineCollection(segs, colors="0.6", linewidths=0.6, zorder=1))
     ax_a.plot(np.arange(n), xa, color="tab:blue", lw=1.6, label=names[0], zorder=2)
-    ax_a.plot(np.arange(m), xb_shifted, color="tab:orange", lw=1.6, label=f"{names[1]} (shifted down)", zorder=2)
+    ax_a.plot(
+        np.arange(m),
+        xb_shifted,
+        color="tab:orange",
+        lw=1.6,
+        label=f"{names[1]} (shifted down)",
+        zorder=2,
+    )
     ax_a.set_xlabel("frame")
     ax_a.set_yticks([])
     ax_a.set_ylabel(feature_name or f"feature {f}")
@@ -379,13 +435,21 @@ def dtw_pair_explorer(
     if seq0.ndim != 3:
         raise ValueError(f"dtw_pair_explorer expects (T, V, C) sequences, got {seq0.shape}")
     V, C = seq0.shape[1], seq0.shape[2]
-    jnames = list(dataset.joint_names) if len(dataset.joint_names) == V else [f"joint {v}" for v in range(V)]
+    jnames = (
+        list(dataset.joint_names)
+        if len(dataset.joint_names) == V
+        else [f"joint {v}" for v in range(V)]
+    )
     if isinstance(joint, str):
         if joint not in jnames:
             raise ValueError(f"joint={joint!r} is not one of the dataset's joints {jnames}")
         joint = jnames.index(joint)
     if joint is None or axis is None:
-        f = _pick_feature(sequence_matrix(dataset.sequences[first]), sequence_matrix(dataset.sequences[second]), None)
+        f = _pick_feature(
+            sequence_matrix(dataset.sequences[first]),
+            sequence_matrix(dataset.sequences[second]),
+            None,
+        )
         joint = f // C if joint is None else joint
         axis = f % C if axis is None else axis
     if not 0 <= int(joint) < V or not 0 <= int(axis) < C:
@@ -398,28 +462,52 @@ def dtw_pair_explorer(
     frames = isinstance(window, (int, np.integer)) and not isinstance(window, bool)
     if frames:
         longest = int(max(len(s) for s in dataset.sequences))
-        sl_w = widgets.IntSlider(value=int(window), min=0, max=max(longest, int(window)),
-                                 description="radius", continuous_update=False)
+        sl_w = widgets.IntSlider(
+            value=int(window),
+            min=0,
+            max=max(longest, int(window)),
+            description="radius",
+            continuous_update=False,
+        )
     else:
         value = 1.0 if window is None else float(window)
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"window={window!r}; a float window is a fraction in [0, 1] of the longer clip")
-        sl_w = widgets.FloatSlider(value=value, min=0.0, max=1.0, step=0.01, description="window",
-                                   readout_format=".2f", continuous_update=False)
-    dd_j = widgets.Dropdown(options=[(nm, v) for v, nm in enumerate(jnames)], value=int(joint), description="joint")
+            raise ValueError(
+                f"window={window!r}; a float window is a fraction in [0, 1] of the longer clip"
+            )
+        sl_w = widgets.FloatSlider(
+            value=value,
+            min=0.0,
+            max=1.0,
+            step=0.01,
+            description="window",
+            readout_format=".2f",
+            continuous_update=False,
+        )
+    dd_j = widgets.Dropdown(
+        options=[(nm, v) for v, nm in enumerate(jnames)], value=int(joint), description="joint"
+    )
     axis_names = AXIS_NAMES if C == 3 else tuple(f"c{c}" for c in range(C))
-    dd_x = widgets.Dropdown(options=[(nm, c) for c, nm in enumerate(axis_names)], value=int(axis),
-                            description="axis", layout=widgets.Layout(width="160px"))
+    dd_x = widgets.Dropdown(
+        options=[(nm, c) for c, nm in enumerate(axis_names)],
+        value=int(axis),
+        description="axis",
+        layout=widgets.Layout(width="160px"),
+    )
     out = widgets.Output()
 
     def redraw(_change=None) -> None:
         ia, ib = dd_a.value, dd_b.value
         fig = plot_dtw_pair(
-            dataset.sequences[ia], dataset.sequences[ib], _as_window(sl_w.value, frames),
+            dataset.sequences[ia],
+            dataset.sequences[ib],
+            _as_window(sl_w.value, frames),
             feature=dd_j.value * C + dd_x.value,
             feature_name=f"{jnames[dd_j.value]} {axis_names[dd_x.value]}",
-            names=(f"a = #{ia} {dataset.class_names[int(dataset.labels[ia])]}",
-                   f"b = #{ib} {dataset.class_names[int(dataset.labels[ib])]}"),
+            names=(
+                f"a = #{ia} {dataset.class_names[int(dataset.labels[ia])]}",
+                f"b = #{ib} {dataset.class_names[int(dataset.labels[ib])]}",
+            ),
             figsize=figsize,
         )
         out.clear_output(wait=True)

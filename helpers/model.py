@@ -25,6 +25,7 @@ Differences from the original code (none of which changes the computed function)
   pass ``center_distance='truncated'`` for the original code's adjacency (see :mod:`helpers.graph`).
   :meth:`STGCN.from_reference_checkpoint` picks whichever matches the checkpoint's ``A``.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,16 @@ from helpers.graph import SkeletonGraph
 
 #: (out_channels, temporal stride) of the ten blocks of the reference network.
 REFERENCE_SCHEDULE: tuple[tuple[int, int], ...] = (
-    (64, 1), (64, 1), (64, 1), (64, 1), (128, 2), (128, 1), (128, 1), (256, 2), (256, 1), (256, 1),
+    (64, 1),
+    (64, 1),
+    (64, 1),
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (256, 1),
 )
 #: Dropout probability of the reference training configs (config/st_gcn/ntu-*/train.yaml).
 REFERENCE_DROPOUT = 0.5
@@ -64,7 +74,8 @@ class SpatialGraphConv(nn.Module):
         self.conv = nn.Conv2d(in_channels, out_channels * num_subsets, kernel_size=1)
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
-        # Both orders compute the same linear map; aggregating over joints costs in proportion to the
+        # Both orders compute the same linear map; aggregating over joints costs in proportion to
+        # the
         # channels it runs on, so aggregate the narrower side (C_in for the first block: 3 vs 64).
         if self.in_channels < self.out_channels:
             return self._aggregate_then_mix(x, A)
@@ -84,7 +95,9 @@ class SpatialGraphConv(nn.Module):
         w_count = A.shape[-1]
         A = A.to(x.dtype)
         # (n, c_in, t, v) @ (v, k*w) -> (n, k*c_in, t, w), the layout the mixing conv expects
-        xa = torch.matmul(x, A.permute(1, 0, 2).reshape(v, k * w_count)).view(n, c_in, t, k, w_count)
+        xa = torch.matmul(x, A.permute(1, 0, 2).reshape(v, k * w_count)).view(
+            n, c_in, t, k, w_count
+        )
         xa = xa.permute(0, 3, 1, 2, 4).reshape(n, k * c_in, t, w_count)
         weight = self.conv.weight.view(k, c, c_in).permute(1, 0, 2).reshape(c, k * c_in, 1, 1)
         y = F.conv2d(xa, weight.to(xa.dtype))
@@ -109,11 +122,21 @@ class STGCNBlock(nn.Module):
     ``T_out = floor((T - 1) / stride) + 1``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, num_subsets: int, temporal_kernel: int = 9,
-                 stride: int = 1, dropout: float = 0.0, residual: bool = True):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        num_subsets: int,
+        temporal_kernel: int = 9,
+        stride: int = 1,
+        dropout: float = 0.0,
+        residual: bool = True,
+    ):
         super().__init__()
         if temporal_kernel % 2 != 1:
-            raise ValueError(f"temporal_kernel must be odd (for symmetric padding), got {temporal_kernel}")
+            raise ValueError(
+                f"temporal_kernel must be odd (for symmetric padding), got {temporal_kernel}"
+            )
         pad = (temporal_kernel - 1) // 2
         self.stride = stride
         self.gcn = SpatialGraphConv(in_channels, out_channels, num_subsets)
@@ -195,8 +218,9 @@ class STGCN(nn.Module):
         if isinstance(layout, SkeletonGraph) and graph is None:
             graph = layout
         if graph is None:
-            graph = SkeletonGraph.from_layout(layout, strategy=strategy, max_hop=max_hop,
-                                              center_distance=center_distance)
+            graph = SkeletonGraph.from_layout(
+                layout, strategy=strategy, max_hop=max_hop, center_distance=center_distance
+            )
         elif not isinstance(graph, SkeletonGraph):
             raise TypeError(f"graph must be a SkeletonGraph, got {type(graph).__name__}")
         if int(num_classes) < 1:
@@ -215,10 +239,17 @@ class STGCN(nn.Module):
         self.temporal_kernel = int(temporal_kernel)
         self.schedule = blocks
         self.config: dict[str, Any] = {
-            "num_classes": self.num_classes, "in_channels": self.in_channels, "graph": graph.to_config(),
-            "edge_importance": bool(edge_importance), "dropout": float(dropout), "width": float(width),
-            "num_blocks": len(blocks), "temporal_kernel": self.temporal_kernel,
-            "schedule": [list(b) for b in blocks], "init": init, "random_state": random_state,
+            "num_classes": self.num_classes,
+            "in_channels": self.in_channels,
+            "graph": graph.to_config(),
+            "edge_importance": bool(edge_importance),
+            "dropout": float(dropout),
+            "width": float(width),
+            "num_blocks": len(blocks),
+            "temporal_kernel": self.temporal_kernel,
+            "schedule": [list(b) for b in blocks],
+            "init": init,
+            "random_state": random_state,
         }
 
         seeded = torch.random.fork_rng(devices=[]) if random_state is not None else nullcontext()
@@ -231,12 +262,23 @@ class STGCN(nn.Module):
             layers, c_in = [], self.in_channels
             for i, (c_out, stride) in enumerate(blocks):
                 # the first block has no residual and no dropout, as in the original
-                layers.append(STGCNBlock(c_in, c_out, k, self.temporal_kernel, stride,
-                                         dropout=0.0 if i == 0 else float(dropout), residual=i > 0))
+                layers.append(
+                    STGCNBlock(
+                        c_in,
+                        c_out,
+                        k,
+                        self.temporal_kernel,
+                        stride,
+                        dropout=0.0 if i == 0 else float(dropout),
+                        residual=i > 0,
+                    )
+                )
                 c_in = c_out
             self.st_gcn_networks = nn.ModuleList(layers)
             self.edge_importance = (
-                nn.ParameterList([nn.Parameter(torch.ones(k, v, v)) for _ in layers]) if edge_importance else None
+                nn.ParameterList([nn.Parameter(torch.ones(k, v, v)) for _ in layers])
+                if edge_importance
+                else None
             )
             self.fcn = nn.Conv2d(c_in, self.num_classes, kernel_size=1)
             if init == "reference":
@@ -248,20 +290,30 @@ class STGCN(nn.Module):
         if schedule is not None:
             blocks = [(int(c), int(s)) for c, s in schedule]
             if not blocks or any(c < 1 or s < 1 for c, s in blocks):
-                raise ValueError(f"schedule must be a non-empty list of (channels >= 1, stride >= 1), got {schedule}")
+                raise ValueError(
+                    "schedule must be a non-empty list of (channels >= 1, stride >= 1), got "
+                    f"{schedule}"
+                )
             return blocks
         if not 1 <= int(num_blocks) <= len(REFERENCE_SCHEDULE):
-            raise ValueError(f"num_blocks must be in 1..{len(REFERENCE_SCHEDULE)}, got {num_blocks}")
+            raise ValueError(
+                f"num_blocks must be in 1..{len(REFERENCE_SCHEDULE)}, got {num_blocks}"
+            )
         if not float(width) > 0:
             raise ValueError(f"width must be > 0, got {width}")
-        return [(max(1, int(round(c * float(width)))), s) for c, s in REFERENCE_SCHEDULE[: int(num_blocks)]]
+        return [
+            (max(1, int(round(c * float(width)))), s)
+            for c, s in REFERENCE_SCHEDULE[: int(num_blocks)]
+        ]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "STGCN":
         """Rebuild an (untrained) model from :attr:`config`; load a state dict into it for the weights."""
         cfg = dict(config)
         graph = SkeletonGraph.from_config(cfg.pop("graph"))
-        return cls(graph=graph, **cfg)  # the stored schedule fixes the blocks; width is kept as a record
+        return cls(
+            graph=graph, **cfg
+        )  # the stored schedule fixes the blocks; width is kept as a record
 
     # ------------------------------------------------------------------ forward
     @property
@@ -276,7 +328,8 @@ class STGCN(nn.Module):
 
     def forward(self, x: torch.Tensor, return_features: bool = False):
         """Logits (N, num_classes) for x (N, C, T, V, M); with ``return_features`` also the list of
-        block outputs, each (N*M, C_l, T_l, V), sample-major (row ``n*M + m`` is body m of sample n)."""
+        block outputs, each (N*M, C_l, T_l, V), sample-major (row ``n*M + m`` is body m of sample n).
+        """
         self._check_input(x)
         n, c, t, v, m = x.shape
         # per-body BN over (joint, coordinate) pairs, in the original's (N*M, V*C, T) layout
@@ -296,15 +349,21 @@ class STGCN(nn.Module):
 
     def _check_input(self, x: torch.Tensor) -> None:
         if not isinstance(x, torch.Tensor):
-            raise TypeError(f"STGCN expects a torch.Tensor shaped (N, C, T, V, M), got {type(x).__name__}")
+            raise TypeError(
+                f"STGCN expects a torch.Tensor shaped (N, C, T, V, M), got {type(x).__name__}"
+            )
         if x.dim() != 5:
-            raise ValueError(f"STGCN expects input shaped (N, C, T, V, M), got {tuple(x.shape)}"
-                             + ("; add a bodies axis with x[..., None]" if x.dim() == 4 else ""))
+            raise ValueError(
+                f"STGCN expects input shaped (N, C, T, V, M), got {tuple(x.shape)}"
+                + ("; add a bodies axis with x[..., None]" if x.dim() == 4 else "")
+            )
         _, c, t, v, _ = x.shape
         if c != self.in_channels or v != self.graph.num_nodes:
-            raise ValueError(f"input has C={c} coordinates and V={v} joints, but the model expects "
-                             f"C={self.in_channels} and V={self.graph.num_nodes} (input shape (N, C, T, V, M) = "
-                             f"{tuple(x.shape)})")
+            raise ValueError(
+                f"input has C={c} coordinates and V={v} joints, but the model expects "
+                f"C={self.in_channels} and V={self.graph.num_nodes} (input shape (N, C, T, V, M) = "
+                f"{tuple(x.shape)})"
+            )
         if t < 1:
             raise ValueError("input has no frames (T=0)")
 
@@ -316,7 +375,11 @@ class STGCN(nn.Module):
         ``floor((L + 2*pad - k) / s) + 1 = floor((L - 1) / s) + 1`` (= ceil(L/2) for s=2): the output
         frames whose kernel centre lies on a valid input frame. Returns one (N,) int64 array per block.
         """
-        arr = lengths.detach().cpu().numpy() if isinstance(lengths, torch.Tensor) else np.asarray(lengths)
+        arr = (
+            lengths.detach().cpu().numpy()
+            if isinstance(lengths, torch.Tensor)
+            else np.asarray(lengths)
+        )
         arr = np.asarray(arr, dtype=np.int64).reshape(-1)
         if arr.size and arr.min() < 1:
             raise ValueError(f"valid lengths must be >= 1, got minimum {arr.min()}")
@@ -327,7 +390,9 @@ class STGCN(nn.Module):
             out.append(arr.copy())
         return out
 
-    def block_output_shapes(self, T: int, num_bodies: int = 1, batch: int = 1) -> list[tuple[int, int, int, int]]:
+    def block_output_shapes(
+        self, T: int, num_bodies: int = 1, batch: int = 1
+    ) -> list[tuple[int, int, int, int]]:
         """Shape (N*M, C_l, T_l, V) of every block's output for an input with T frames."""
         v = self.graph.num_nodes
         lengths = self.temporal_lengths([T])
@@ -337,12 +402,24 @@ class STGCN(nn.Module):
         """One row per block for an architecture table: channels, stride, residual, T_out, parameters."""
         rows, c_in = [], self.in_channels
         shapes = self.block_output_shapes(T)
-        for i, (block, (c_out, stride), shape) in enumerate(zip(self.st_gcn_networks, self.schedule, shapes)):
+        for i, (block, (c_out, stride), shape) in enumerate(
+            zip(self.st_gcn_networks, self.schedule, shapes)
+        ):
             params = sum(p.numel() for p in block.parameters())
             if self.edge_importance is not None:
                 params += self.edge_importance[i].numel()
-            rows.append({"block": i + 1, "in_channels": c_in, "out_channels": c_out, "stride": stride,
-                         "residual": block.residual_kind, "T_out": shape[2], "V": shape[3], "parameters": params})
+            rows.append(
+                {
+                    "block": i + 1,
+                    "in_channels": c_in,
+                    "out_channels": c_out,
+                    "stride": stride,
+                    "residual": block.residual_kind,
+                    "T_out": shape[2],
+                    "V": shape[3],
+                    "parameters": params,
+                }
+            )
             c_in = c_out
         return rows
 
@@ -372,30 +449,53 @@ class STGCN(nn.Module):
         ("truncated") centre distance. Raises ValueError listing missing, unexpected and mis-shaped keys.
         """
         state = _unwrap_state_dict(_load_checkpoint(path_or_state_dict, map_location))
-        origin = str(path_or_state_dict) if isinstance(path_or_state_dict, (str, os.PathLike)) else "state dict"
+        origin = (
+            str(path_or_state_dict)
+            if isinstance(path_or_state_dict, (str, os.PathLike))
+            else "state dict"
+        )
         arch = _infer_architecture(state, origin)
         if num_classes is not None and arch["num_classes"] != int(num_classes):
-            raise ValueError(f"{origin}: the classifier fcn.weight has {arch['num_classes']} outputs, "
-                             f"but num_classes={num_classes} was asked for")
-        graph = graph if graph is not None else _graph_for_checkpoint(state, layout, strategy, origin)
-        model = cls(arch["num_classes"], arch["in_channels"], graph=graph,
-                    edge_importance=arch["edge_importance"], dropout=dropout,
-                    temporal_kernel=arch["temporal_kernel"], schedule=arch["schedule"], init="pytorch")
+            raise ValueError(
+                f"{origin}: the classifier fcn.weight has {arch['num_classes']} outputs, "
+                f"but num_classes={num_classes} was asked for"
+            )
+        graph = (
+            graph if graph is not None else _graph_for_checkpoint(state, layout, strategy, origin)
+        )
+        model = cls(
+            arch["num_classes"],
+            arch["in_channels"],
+            graph=graph,
+            edge_importance=arch["edge_importance"],
+            dropout=dropout,
+            temporal_kernel=arch["temporal_kernel"],
+            schedule=arch["schedule"],
+            init="pytorch",
+        )
         model.load_reference_state_dict(state, origin=origin)
         return model
 
-    def load_reference_state_dict(self, state: Mapping[str, torch.Tensor], origin: str = "state dict") -> None:
+    def load_reference_state_dict(
+        self, state: Mapping[str, torch.Tensor], origin: str = "state dict"
+    ) -> None:
         """Copy a (reference-layout) state dict into this model, or raise a ValueError naming every
         missing, unexpected and mis-shaped key. BN ``num_batches_tracked`` counters may be absent
-        (checkpoints from PyTorch < 0.4.1)."""
+        (checkpoints from PyTorch < 0.4.1).
+        """
         state = _unwrap_state_dict(state)
         own = self.state_dict()
         missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
         unexpected = [k for k in state if k not in own]
-        mismatched = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-                      for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+        mismatched = [
+            f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+            for k in own
+            if k in state and tuple(state[k].shape) != tuple(own[k].shape)
+        ]
         if missing or unexpected or mismatched:
-            parts = [f"{origin} does not fit this STGCN ({self.graph!r}, schedule {self.schedule})."]
+            parts = [
+                f"{origin} does not fit this STGCN ({self.graph!r}, schedule {self.schedule})."
+            ]
             if missing:
                 parts.append(f"Missing keys ({len(missing)}): {', '.join(missing)}.")
             if unexpected:
@@ -429,8 +529,10 @@ def _load_checkpoint(source, map_location) -> Mapping[str, Any]:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # unpickling refused or corrupt file: say which and what to do
         raise ValueError(
-            f"could not read {path} as a weights-only checkpoint ({type(err).__name__}: {err}). If you "
-            "trust the file, load it yourself with torch.load(path, weights_only=False) and pass the "
+            f"could not read {path} as a weights-only checkpoint ({type(err).__name__}: {err}). If "
+            "you "
+            "trust the file, load it yourself with torch.load(path, weights_only=False) and pass "
+            "the "
             "state dict to STGCN.from_reference_checkpoint"
         ) from err
 
@@ -438,26 +540,37 @@ def _load_checkpoint(source, map_location) -> Mapping[str, Any]:
 def _unwrap_state_dict(obj: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """Strip ``{'state_dict': ...}``-style wrappers and DataParallel ``module.`` prefixes."""
     if not isinstance(obj, Mapping):
-        raise TypeError(f"expected a state dict (mapping of names to tensors), got {type(obj).__name__}")
+        raise TypeError(
+            f"expected a state dict (mapping of names to tensors), got {type(obj).__name__}"
+        )
     for _ in range(3):  # nested wrappers, e.g. {'model': {'state_dict': ...}}
-        inner = next((obj[k] for k in _WRAPPER_KEYS if k in obj and isinstance(obj[k], Mapping)), None)
+        inner = next(
+            (obj[k] for k in _WRAPPER_KEYS if k in obj and isinstance(obj[k], Mapping)), None
+        )
         if inner is None or any(isinstance(v, torch.Tensor) for v in obj.values()):
             break
         obj = inner
     out = {}
     for k, val in obj.items():
         while k.startswith("module."):
-            k = k[len("module."):]
+            k = k[len("module.") :]
         out[k] = val
     return out
 
 
 def _infer_architecture(state: Mapping[str, torch.Tensor], origin: str) -> dict[str, Any]:
-    need = ["data_bn.weight", "fcn.weight", "st_gcn_networks.0.gcn.conv.weight", "st_gcn_networks.0.tcn.2.weight"]
+    need = [
+        "data_bn.weight",
+        "fcn.weight",
+        "st_gcn_networks.0.gcn.conv.weight",
+        "st_gcn_networks.0.tcn.2.weight",
+    ]
     absent = [k for k in need if k not in state]
     if absent:
-        raise ValueError(f"{origin} is not an ST-GCN checkpoint in the original layout: missing "
-                         f"{', '.join(absent)} (found keys such as {', '.join(list(state)[:6])})")
+        raise ValueError(
+            f"{origin} is not an ST-GCN checkpoint in the original layout: missing "
+            f"{', '.join(absent)} (found keys such as {', '.join(list(state)[:6])})"
+        )
     idx = sorted({int(k.split(".")[1]) for k in state if k.startswith("st_gcn_networks.")})
     if idx != list(range(len(idx))):
         raise ValueError(f"{origin}: st_gcn_networks indices {idx} are not consecutive from 0")
@@ -465,8 +578,10 @@ def _infer_architecture(state: Mapping[str, torch.Tensor], origin: str) -> dict[
     schedule = [(c, 2 if i > 0 and c > channels[i - 1] else 1) for i, c in enumerate(channels)]
     k_times_c = int(state["st_gcn_networks.0.gcn.conv.weight"].shape[0])
     if k_times_c % channels[0]:
-        raise ValueError(f"{origin}: st_gcn_networks.0.gcn.conv has {k_times_c} outputs, not a multiple of "
-                         f"the block's {channels[0]} channels")
+        raise ValueError(
+            f"{origin}: st_gcn_networks.0.gcn.conv has {k_times_c} outputs, not a multiple of "
+            f"the block's {channels[0]} channels"
+        )
     in_channels = int(state["st_gcn_networks.0.gcn.conv.weight"].shape[1])
     return {
         "num_classes": int(state["fcn.weight"].shape[0]),
@@ -478,11 +593,14 @@ def _infer_architecture(state: Mapping[str, torch.Tensor], origin: str) -> dict[
     }
 
 
-def _graph_for_checkpoint(state: Mapping[str, torch.Tensor], layout: str, strategy: str,
-                          origin: str) -> SkeletonGraph:
+def _graph_for_checkpoint(
+    state: Mapping[str, torch.Tensor], layout: str, strategy: str, origin: str
+) -> SkeletonGraph:
     """The layout's graph whose adjacency equals the checkpoint's ``A`` (geodesic or truncated)."""
-    candidates = [SkeletonGraph.from_layout(layout, strategy=strategy, center_distance=cd)
-                  for cd in ("geodesic", "truncated")]
+    candidates = [
+        SkeletonGraph.from_layout(layout, strategy=strategy, center_distance=cd)
+        for cd in ("geodesic", "truncated")
+    ]
     if "A" not in state:
         return candidates[0]
     A = state["A"].detach().float().cpu().numpy()
@@ -492,11 +610,14 @@ def _graph_for_checkpoint(state: Mapping[str, torch.Tensor], layout: str, strate
     # max_hop > 1 checkpoints: try the hop counts their K implies
     for hop in range(2, 5):
         for cd in ("geodesic", "truncated"):
-            g = SkeletonGraph.from_layout(layout, strategy=strategy, max_hop=hop, center_distance=cd)
+            g = SkeletonGraph.from_layout(
+                layout, strategy=strategy, max_hop=hop, center_distance=cd
+            )
             if A.shape == g.A.shape and np.allclose(A, g.A, atol=1e-6):
                 return g
     raise ValueError(
         f"{origin}: its adjacency buffer A {tuple(A.shape)} matches neither layout={layout!r} with "
-        f"strategy={strategy!r} (A {tuple(candidates[0].A.shape)}) nor its original-code variant; pass "
+        f"strategy={strategy!r} (A {tuple(candidates[0].A.shape)}) nor its original-code variant; "
+        "pass "
         "the right layout/strategy, or graph=SkeletonGraph(...) for a custom skeleton"
     )

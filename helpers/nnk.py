@@ -52,6 +52,7 @@ Output
     sorted indices, no stored zeros. Negative kernel values never become edges
     (kNN weights are ``max(K_ij, 0)``).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -143,7 +144,9 @@ def _check_k(k, n: int) -> int:
         raise ValueError(f"k must be an integer, got {k!r}")
     k = int(k)
     if not 1 <= k <= n - 1:
-        raise ValueError(f"k must satisfy 1 <= k <= N - 1 = {n - 1} (candidates are other nodes), got k={k}")
+        raise ValueError(
+            f"k must satisfy 1 <= k <= N - 1 = {n - 1} (candidates are other nodes), got k={k}"
+        )
     return k
 
 
@@ -166,7 +169,9 @@ def _check_positive_float(value, name: str) -> float:
 # --------------------------------------------------------------------------- #
 # Kernel, bandwidth, candidates
 # --------------------------------------------------------------------------- #
-def neighbor_candidates(matrix, k: int, *, kind: Literal["distance", "kernel"] = "distance") -> np.ndarray:
+def neighbor_candidates(
+    matrix, k: int, *, kind: Literal["distance", "kernel"] = "distance"
+) -> np.ndarray:
     """Indices of the ``k`` candidate neighbours of every node.
 
     ``matrix`` is an (N, N) distance (``kind="distance"``: smallest first) or
@@ -225,7 +230,9 @@ def gaussian_kernel(distances, sigma: float | np.ndarray) -> np.ndarray:
         denom = 2.0 * float(s) ** 2
     else:
         if s.shape != (D.shape[0],):
-            raise ValueError(f"an array sigma must have shape (N,) = ({D.shape[0]},), got {s.shape}")
+            raise ValueError(
+                f"an array sigma must have shape (N,) = ({D.shape[0]},), got {s.shape}"
+            )
         if not np.all(np.isfinite(s)) or np.any(s <= 0):
             raise ValueError("an array sigma must be positive and finite")
         denom = 2.0 * np.outer(s, s)
@@ -598,13 +605,17 @@ def nnk_graph(
 ) -> sp.csr_matrix:
     """NNK graph of an (N, N) kernel (similarity) matrix; (N, N) symmetric csr_matrix."""
     return NNKGraph(
-        k, metric="precomputed_kernel", symmetrize=symmetrize,
-        edge_tol=edge_tol, eig_floor=eig_floor, progress=progress,
+        k,
+        metric="precomputed_kernel",
+        symmetrize=symmetrize,
+        edge_tol=edge_tol,
+        eig_floor=eig_floor,
+        progress=progress,
     ).fit_transform(kernel)
 
 
 def knn_graph(kernel, k: int, *, symmetrize: Symmetrize = "max") -> sp.csr_matrix:
-    """kNN graph of an (N, N) kernel matrix, weights ``max(K_ij, 0)``; (N, N) symmetric csr_matrix."""
+    """KNN graph of an (N, N) kernel matrix, weights ``max(K_ij, 0)``; (N, N) symmetric csr_matrix."""
     return KNNGraph(k, metric="precomputed_kernel", symmetrize=symmetrize).fit_transform(kernel)
 
 
@@ -620,8 +631,13 @@ def nnk_graph_from_distances(
 ) -> sp.csr_matrix:
     """NNK graph of an (N, N) distance matrix with a Gaussian kernel; (N, N) symmetric csr_matrix."""
     return NNKGraph(
-        k, metric="precomputed_distance", sigma=sigma, symmetrize=symmetrize,
-        edge_tol=edge_tol, eig_floor=eig_floor, progress=progress,
+        k,
+        metric="precomputed_distance",
+        sigma=sigma,
+        symmetrize=symmetrize,
+        edge_tol=edge_tol,
+        eig_floor=eig_floor,
+        progress=progress,
     ).fit_transform(distances)
 
 
@@ -632,7 +648,7 @@ def knn_graph_from_distances(
     sigma: float | SigmaRule = "mean_kth",
     symmetrize: Symmetrize = "max",
 ) -> sp.csr_matrix:
-    """kNN graph of an (N, N) distance matrix with Gaussian weights; (N, N) symmetric csr_matrix."""
+    """KNN graph of an (N, N) distance matrix with Gaussian weights; (N, N) symmetric csr_matrix."""
     return KNNGraph(
         k, metric="precomputed_distance", sigma=sigma, symmetrize=symmetrize
     ).fit_transform(distances)

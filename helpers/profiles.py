@@ -23,6 +23,7 @@ Both train on the HDM05 cross-subject split (train actors bd, bk, dg; test actor
 >>> prof.model["width"], prof.train_config().epochs
 (0.25, 50)
 """
+
 from __future__ import annotations
 
 import copy
@@ -60,8 +61,12 @@ class Profile:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything that determines the trained model (the description is left out)."""
-        return {"name": self.name, "model": copy.deepcopy(self.model),
-                "train": self.train_config().to_dict(), "data": copy.deepcopy(self.data)}
+        return {
+            "name": self.name,
+            "model": copy.deepcopy(self.model),
+            "train": self.train_config().to_dict(),
+            "data": copy.deepcopy(self.data),
+        }
 
     def replace(self, **changes: Any) -> "Profile":
         """A copy with some entries of ``model``, ``train`` or ``data`` changed.
@@ -69,13 +74,18 @@ class Profile:
         Keyword names pick the section: ``model_width=0.5``, ``train_epochs=10``, ``data_split=...``;
         ``name=...`` renames.
         """
-        parts = {"model": copy.deepcopy(self.model), "train": copy.deepcopy(self.train),
-                 "data": copy.deepcopy(self.data)}
+        parts = {
+            "model": copy.deepcopy(self.model),
+            "train": copy.deepcopy(self.train),
+            "data": copy.deepcopy(self.data),
+        }
         name = changes.pop("name", self.name)
         for key, value in changes.items():
             section, _, item = key.partition("_")
             if section not in parts or not item:
-                raise ValueError(f"Profile.replace: {key!r} must start with 'model_', 'train_' or 'data_'")
+                raise ValueError(
+                    f"Profile.replace: {key!r} must start with 'model_', 'train_' or 'data_'"
+                )
             parts[section][item] = value
         return Profile(name=name, description=self.description, **parts)
 
@@ -83,28 +93,63 @@ class Profile:
 _HDM05_CROSS_SUBJECT = {"dataset": "hdm05", "fps": 30.0, "split": "cross-subject"}
 
 # Chosen on the validation split that holds training actor dg out.
-_QUICK_TRAIN = {"epochs": 50, "batch_size": 16, "lr": 0.05, "momentum": 0.9, "nesterov": True,
-                "weight_decay": 5e-4, "schedule": "cosine", "warmup_epochs": 1.0, "balance": "none",
-                "center": "first", "scale": None, "length": 32, "eval_mode": "resample",
-                "augment": {"crop": [0.8, 1.0], "rotate_up": 180.0}}
+_QUICK_TRAIN = {
+    "epochs": 50,
+    "batch_size": 16,
+    "lr": 0.05,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 5e-4,
+    "schedule": "cosine",
+    "warmup_epochs": 1.0,
+    "balance": "none",
+    "center": "first",
+    "scale": None,
+    "length": 32,
+    "eval_mode": "resample",
+    "augment": {"crop": [0.8, 1.0], "rotate_up": 180.0},
+}
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        description="quarter-width ST-GCN, 10 blocks, 50 epochs on 32-frame clips (CPU, about 2 minutes)",
-        model={"layout": "hdm05", "strategy": "spatial", "edge_importance": True, "width": 0.25,
-               "num_blocks": 10, "temporal_kernel": 9, "dropout": 0.0},
+        description="quarter-width ST-GCN, 10 blocks, 50 epochs on 32-frame clips (CPU, about 2 "
+        "minutes)",
+        model={
+            "layout": "hdm05",
+            "strategy": "spatial",
+            "edge_importance": True,
+            "width": 0.25,
+            "num_blocks": 10,
+            "temporal_kernel": 9,
+            "dropout": 0.0,
+        },
         train=copy.deepcopy(_QUICK_TRAIN),
         data=dict(_HDM05_CROSS_SUBJECT),
     ),
     "paper": Profile(
         name="paper",
-        description="full ST-GCN (64 to 256 channels, dropout 0.5), 60 epochs on 64-frame clips (GPU)",
-        model={"layout": "hdm05", "strategy": "spatial", "edge_importance": True, "width": 1.0,
-               "num_blocks": 10, "temporal_kernel": 9, "dropout": 0.5},
-        # batch 16 instead of st-gcn's 64: HDM05's 188 training clips would give only 3 steps per epoch
+        description="full ST-GCN (64 to 256 channels, dropout 0.5), 60 epochs on 64-frame clips "
+        "(GPU)",
+        model={
+            "layout": "hdm05",
+            "strategy": "spatial",
+            "edge_importance": True,
+            "width": 1.0,
+            "num_blocks": 10,
+            "temporal_kernel": 9,
+            "dropout": 0.5,
+        },
+        # batch 16 instead of st-gcn's 64: HDM05's 188 training clips would give only 3 steps per
+        # epoch
         # the schedule validated for quick (see the module docstring), with st-gcn's weight decay
-        train={**copy.deepcopy(_QUICK_TRAIN), "epochs": 60, "weight_decay": 1e-4, "length": 64, "amp": True},
+        train={
+            **copy.deepcopy(_QUICK_TRAIN),
+            "epochs": 60,
+            "weight_decay": 1e-4,
+            "length": 64,
+            "amp": True,
+        },
         data=dict(_HDM05_CROSS_SUBJECT),
     ),
 }

@@ -12,12 +12,13 @@ z, x, y), so a skeleton is rotated into place, never mirrored: left stays left.
 * :func:`skeleton_player` returns an ipywidgets player (sequence chooser, play button, frame
   slider) for live notebooks.
 """
+
 from __future__ import annotations
 
 import base64
 import io
-from types import SimpleNamespace
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
@@ -28,8 +29,14 @@ from matplotlib.figure import Figure
 from .skeletons import joint_sides
 
 __all__ = [
-    "SIDE_COLORS", "edge_colors_by_side", "to_display", "plot_skeleton", "plot_skeleton_2d",
-    "plot_partition", "skeleton_animation", "skeleton_player",
+    "SIDE_COLORS",
+    "edge_colors_by_side",
+    "to_display",
+    "plot_skeleton",
+    "plot_skeleton_2d",
+    "plot_partition",
+    "skeleton_animation",
+    "skeleton_player",
 ]
 
 #: Colours for the left side, the right side and the centre line of the body.
@@ -79,8 +86,8 @@ def _check_frame(frame: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.n
 class SkeletonArtists:
     """The artists of a drawn skeleton, for updating them frame by frame."""
 
-    bones: list            # one Line3D per edge
-    joints: object         # a Line3D of markers
+    bones: list  # one Line3D per edge
+    joints: object  # a Line3D of markers
     up_axis: int
 
     def update(self, frame: np.ndarray, edges: np.ndarray) -> None:
@@ -91,10 +98,23 @@ class SkeletonArtists:
         self.joints.set_data_3d(p[:, 0], p[:, 1], p[:, 2])
 
 
-def plot_skeleton(ax, frame: np.ndarray, edges, *, up_axis: int = 1, edge_colors: Sequence[str] | None = None,
-                  color: str = "0.35", linewidth: float = 2.0, joint_size: float = 2.0,
-                  limits: np.ndarray | None = None, title: str | None = None, elev: float = 12.0,
-                  azim: float = -60.0, zoom: float = 1.5, show_axes: bool = False) -> SkeletonArtists:
+def plot_skeleton(
+    ax,
+    frame: np.ndarray,
+    edges,
+    *,
+    up_axis: int = 1,
+    edge_colors: Sequence[str] | None = None,
+    color: str = "0.35",
+    linewidth: float = 2.0,
+    joint_size: float = 2.0,
+    limits: np.ndarray | None = None,
+    title: str | None = None,
+    elev: float = 12.0,
+    azim: float = -60.0,
+    zoom: float = 1.5,
+    show_axes: bool = False,
+) -> SkeletonArtists:
     """Draw one (V, 3) skeleton frame on a 3-D axes (``fig.add_subplot(projection='3d')``).
 
     edges: (E, 2) joint index pairs; ``edge_colors``: E colours (default: all ``color``).
@@ -108,8 +128,12 @@ def plot_skeleton(ax, frame: np.ndarray, edges, *, up_axis: int = 1, edge_colors
     if len(colors) != len(edges):
         raise ValueError(f"{len(colors)} edge colours for {len(edges)} edges")
     p = to_display(frame, up_axis)
-    bones = [ax.plot(p[[a, b], 0], p[[a, b], 1], p[[a, b], 2], color=c, lw=linewidth, solid_capstyle="round")[0]
-             for (a, b), c in zip(edges, colors)]
+    bones = [
+        ax.plot(
+            p[[a, b], 0], p[[a, b], 1], p[[a, b], 2], color=c, lw=linewidth, solid_capstyle="round"
+        )[0]
+        for (a, b), c in zip(edges, colors)
+    ]
     joints = ax.plot(p[:, 0], p[:, 1], p[:, 2], "o", color="k", ms=joint_size, ls="")[0]
     box = _cube_limits(to_display(limits, up_axis) if limits is not None else p)
     ax.set_xlim(*box[0])
@@ -124,9 +148,18 @@ def plot_skeleton(ax, frame: np.ndarray, edges, *, up_axis: int = 1, edge_colors
     return SkeletonArtists(bones=bones, joints=joints, up_axis=up_axis)
 
 
-def plot_skeleton_2d(ax, frame: np.ndarray, edges, *, joint_names: Sequence[str] | None = None,
-                     up_axis: int = 1, horizontal_axis: int = 0, edge_colors: Sequence[str] | None = None,
-                     label: str = "index", fontsize: float = 7.0) -> None:
+def plot_skeleton_2d(
+    ax,
+    frame: np.ndarray,
+    edges,
+    *,
+    joint_names: Sequence[str] | None = None,
+    up_axis: int = 1,
+    horizontal_axis: int = 0,
+    edge_colors: Sequence[str] | None = None,
+    label: str = "index",
+    fontsize: float = 7.0,
+) -> None:
     """Draw a (V, 3) frame projected on the plane (``horizontal_axis``, ``up_axis``) as a graph.
 
     label: ``'index'`` (joint numbers), ``'name'`` (``joint_names``), ``'both'`` or ``None``.
@@ -141,9 +174,14 @@ def plot_skeleton_2d(ax, frame: np.ndarray, edges, *, joint_names: Sequence[str]
         if label in ("name", "both") and joint_names is None:
             raise ValueError(f"label={label!r} needs joint_names")
         for j in range(len(frame)):
-            text = {"index": str(j), "name": joint_names[j] if joint_names else str(j),
-                    "both": f"{j} {joint_names[j]}" if joint_names else str(j)}[label]
-            ax.annotate(text, (x[j], y[j]), xytext=(3, 2), textcoords="offset points", fontsize=fontsize)
+            text = {
+                "index": str(j),
+                "name": joint_names[j] if joint_names else str(j),
+                "both": f"{j} {joint_names[j]}" if joint_names else str(j),
+            }[label]
+            ax.annotate(
+                text, (x[j], y[j]), xytext=(3, 2), textcoords="offset points", fontsize=fontsize
+            )
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -159,17 +197,29 @@ def _frame_index(num_frames: int, max_frames: int | None) -> np.ndarray:
 
 def _check_sequence(sequence: np.ndarray) -> np.ndarray:
     seq = np.asarray(sequence, dtype=np.float64)
-    if seq.ndim == 4:        # (T, M, V, 3): show the first body
+    if seq.ndim == 4:  # (T, M, V, 3): show the first body
         seq = seq[:, 0]
     if seq.ndim != 3 or seq.shape[-1] != 3 or len(seq) == 0:
-        raise ValueError(f"a skeleton sequence must have shape (T, V, 3) with T >= 1, got {np.shape(sequence)}")
+        raise ValueError(
+            f"a skeleton sequence must have shape (T, V, 3) with T >= 1, got {np.shape(sequence)}"
+        )
     return seq
 
 
-def skeleton_animation(sequence: np.ndarray, edges, *, fps: float = 30.0, max_frames: int | None = 60,
-                       up_axis: int = 1, edge_colors: Sequence[str] | None = None, title: str | None = None,
-                       figsize: tuple[float, float] = (3.0, 3.0), dpi: float = 60.0, elev: float = 12.0,
-                       azim: float = -60.0) -> FuncAnimation:
+def skeleton_animation(
+    sequence: np.ndarray,
+    edges,
+    *,
+    fps: float = 30.0,
+    max_frames: int | None = 60,
+    up_axis: int = 1,
+    edge_colors: Sequence[str] | None = None,
+    title: str | None = None,
+    figsize: tuple[float, float] = (3.0, 3.0),
+    dpi: float = 60.0,
+    elev: float = 12.0,
+    azim: float = -60.0,
+) -> FuncAnimation:
     """An animation of a (T, V, 3) sequence; ``.to_jshtml()`` gives a static, playable HTML player.
 
     At most ``max_frames`` evenly spaced frames are kept (to keep the HTML small), and the frame
@@ -183,8 +233,17 @@ def skeleton_animation(sequence: np.ndarray, edges, *, fps: float = 30.0, max_fr
     ax = fig.add_subplot(projection="3d")
     fig.subplots_adjust(0, 0, 1, 0.92 if title else 1)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    art = plot_skeleton(ax, seq[idx[0]], edges, up_axis=up_axis, edge_colors=edge_colors, limits=seq,
-                        title=title, elev=elev, azim=azim)
+    art = plot_skeleton(
+        ax,
+        seq[idx[0]],
+        edges,
+        up_axis=up_axis,
+        edge_colors=edge_colors,
+        limits=seq,
+        title=title,
+        elev=elev,
+        azim=azim,
+    )
     span = (idx[-1] - idx[0]) / fps if len(idx) > 1 else 1.0 / fps
     interval = 1000.0 * span / max(len(idx) - 1, 1)
 
@@ -201,9 +260,17 @@ def _render_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def skeleton_player(dataset, indices: Sequence[int] | None = None, *, edge_colors: Sequence[str] | None = None,
-                    figsize: tuple[float, float] = (4.0, 4.0), dpi: float = 72.0, interval_ms: float | None = None,
-                    elev: float = 12.0, azim: float = -60.0):
+def skeleton_player(
+    dataset,
+    indices: Sequence[int] | None = None,
+    *,
+    edge_colors: Sequence[str] | None = None,
+    figsize: tuple[float, float] = (4.0, 4.0),
+    dpi: float = 72.0,
+    interval_ms: float | None = None,
+    elev: float = 12.0,
+    azim: float = -60.0,
+):
     """An ipywidgets player for the sequences of a :class:`~helpers.data.dataset.SkeletonDataset`.
 
     A ``Dropdown`` picks the sequence (``indices``: which ones; default all), a ``Play`` button and
@@ -239,12 +306,23 @@ def skeleton_player(dataset, indices: Sequence[int] | None = None, *, edge_color
         f = dataset.files[i] if dataset.files and dataset.files[i] else f"#{i}"
         return f"{i}: {name} ({f})"
 
-    dropdown = widgets.Dropdown(options=[(label(i), i) for i in idx], value=idx[0], description="sequence",
-                                layout=widgets.Layout(width="95%"))
+    dropdown = widgets.Dropdown(
+        options=[(label(i), i) for i in idx],
+        value=idx[0],
+        description="sequence",
+        layout=widgets.Layout(width="95%"),
+    )
     t0 = len(dataset.sequences[idx[0]])
-    play = widgets.Play(value=0, min=0, max=t0 - 1, step=1,
-                        interval=int(interval_ms if interval_ms is not None else max(1000.0 / fps, 50.0)))
-    slider = widgets.IntSlider(value=0, min=0, max=t0 - 1, description="frame", continuous_update=True)
+    play = widgets.Play(
+        value=0,
+        min=0,
+        max=t0 - 1,
+        step=1,
+        interval=int(interval_ms if interval_ms is not None else max(1000.0 / fps, 50.0)),
+    )
+    slider = widgets.IntSlider(
+        value=0, min=0, max=t0 - 1, description="frame", continuous_update=True
+    )
     widgets.jslink((play, "value"), (slider, "value"))
     output = widgets.Output()
 
@@ -252,8 +330,17 @@ def skeleton_player(dataset, indices: Sequence[int] | None = None, *, edge_color
         seq = _check_sequence(dataset.sequences[i])
         ax.clear()
         state["seq"] = seq
-        state["art"] = plot_skeleton(ax, seq[0], edges, up_axis=dataset.up_axis, edge_colors=edge_colors,
-                                     limits=seq, title=label(i), elev=elev, azim=azim)
+        state["art"] = plot_skeleton(
+            ax,
+            seq[0],
+            edges,
+            up_axis=dataset.up_axis,
+            edge_colors=edge_colors,
+            limits=seq,
+            title=label(i),
+            elev=elev,
+            azim=azim,
+        )
 
     def show(i: int | None = None, frame: int | None = None) -> None:
         if i is not None and i != state.get("index"):
@@ -264,8 +351,13 @@ def skeleton_player(dataset, indices: Sequence[int] | None = None, *, edge_color
         state["art"].update(seq[t], edges)
         png = base64.b64encode(_render_png(fig)).decode("ascii")
         # set the widget's outputs directly: works live and when nbclient saves widget state
-        output.outputs = ({"output_type": "display_data", "data": {"image/png": png,
-                           "text/plain": f"frame {t} of sequence {state['index']}"}, "metadata": {}},)
+        output.outputs = (
+            {
+                "output_type": "display_data",
+                "data": {"image/png": png, "text/plain": f"frame {t} of sequence {state['index']}"},
+                "metadata": {},
+            },
+        )
 
     def on_sequence(change) -> None:
         i = int(change["new"])
@@ -284,12 +376,22 @@ def skeleton_player(dataset, indices: Sequence[int] | None = None, *, edge_color
     slider.observe(on_frame, names="value")
     show(idx[0], 0)
     box = widgets.VBox([dropdown, widgets.HBox([play, slider]), output])
-    box.player = SimpleNamespace(dropdown=dropdown, play=play, slider=slider, output=output, show=show)
+    box.player = SimpleNamespace(
+        dropdown=dropdown, play=play, slider=slider, output=output, show=show
+    )
     return box
 
 
-def plot_partition(graph, positions: np.ndarray, node: int, ax=None, *,
-                   axes: tuple[int, int] = (0, 1), labels: bool = False, colors: Sequence[str] | None = None):
+def plot_partition(
+    graph,
+    positions: np.ndarray,
+    node: int,
+    ax=None,
+    *,
+    axes: tuple[int, int] = (0, 1),
+    labels: bool = False,
+    colors: Sequence[str] | None = None,
+):
     """Draw a :class:`~helpers.graph.SkeletonGraph` and colour ``node``'s neighbours by subset.
 
     ``positions``: (V, 2) or (V, 3) joint coordinates; for 3-D, ``axes`` picks the two plotted
@@ -301,13 +403,28 @@ def plot_partition(graph, positions: np.ndarray, node: int, ax=None, *,
 
     pos = np.asarray(positions, dtype=float)
     if pos.ndim != 2 or pos.shape[0] != graph.num_nodes or pos.shape[1] not in (2, 3):
-        raise ValueError(f"positions must be shaped (V, 2) or (V, 3) with V={graph.num_nodes}, got {pos.shape}")
+        raise ValueError(
+            f"positions must be shaped (V, 2) or (V, 3) with V={graph.num_nodes}, got {pos.shape}"
+        )
     xy = pos[:, list(axes)] if pos.shape[1] == 3 else pos
     subsets = graph.neighbor_subsets(node)
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 5))
-    palette = list(colors) if colors is not None else ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd",
-                                                      "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+    palette = (
+        list(colors)
+        if colors is not None
+        else [
+            "#d62728",
+            "#1f77b4",
+            "#2ca02c",
+            "#ff7f0e",
+            "#9467bd",
+            "#8c564b",
+            "#e377c2",
+            "#17becf",
+            "#bcbd22",
+        ]
+    )
     for i, j in graph.edges:
         ax.plot(xy[[i, j], 0], xy[[i, j], 1], color="0.6", lw=2, zorder=1)
     ax.scatter(xy[:, 0], xy[:, 1], s=25, color="0.75", zorder=2)
@@ -316,14 +433,34 @@ def plot_partition(graph, positions: np.ndarray, node: int, ax=None, *,
             continue
         color = palette[k % len(palette)]
         size = [160 if m == node else 70 for m in members]
-        ax.scatter(xy[members, 0], xy[members, 1], s=size, color=color, edgecolors="k",
-                   linewidths=[1.5 if m == node else 0.5 for m in members],
-                   label=f"{k}: {graph.subset_names[k]}", zorder=3)
-    ax.scatter(xy[graph.center, 0], xy[graph.center, 1], marker="x", s=60, color="k", zorder=4, label="centre joint")
+        ax.scatter(
+            xy[members, 0],
+            xy[members, 1],
+            s=size,
+            color=color,
+            edgecolors="k",
+            linewidths=[1.5 if m == node else 0.5 for m in members],
+            label=f"{k}: {graph.subset_names[k]}",
+            zorder=3,
+        )
+    ax.scatter(
+        xy[graph.center, 0],
+        xy[graph.center, 1],
+        marker="x",
+        s=60,
+        color="k",
+        zorder=4,
+        label="centre joint",
+    )
     if labels:
         for j in range(graph.num_nodes):
-            ax.annotate(graph.joint_names[j] if graph.joint_names else str(j), xy[j], fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
+            ax.annotate(
+                graph.joint_names[j] if graph.joint_names else str(j),
+                xy[j],
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])

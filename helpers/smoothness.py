@@ -33,6 +33,7 @@ Interpolation error
     interpolated: they count as error 1 and are reported in ``n_isolated``.
     Per class ``c``: the mean over the nodes of class ``c``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

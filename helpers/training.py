@@ -29,6 +29,7 @@ same number of torch threads give the same weights; another thread count sums in
 and the small differences grow over training into a different (equally good) model. The caller's
 global torch RNG state is restored afterwards.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -131,7 +132,9 @@ class TrainConfig:
         if self.schedule not in ("cosine", "step"):
             problems.append(f"schedule must be 'cosine' or 'step' (got {self.schedule!r})")
         if self.balance not in ("none", "weights", "sampler"):
-            problems.append(f"balance must be 'none', 'weights' or 'sampler' (got {self.balance!r})")
+            problems.append(
+                f"balance must be 'none', 'weights' or 'sampler' (got {self.balance!r})"
+            )
         if self.eval_mode not in ("resample", "pad"):
             problems.append(f"eval_mode must be 'resample' or 'pad' (got {self.eval_mode!r})")
         if int(self.length) < 1:
@@ -149,11 +152,16 @@ class TrainConfig:
         if not 0 <= self.min_lr <= self.lr:
             problems.append(f"min_lr must be in [0, lr] = [0, {self.lr}] (got {self.min_lr})")
         if self.grad_clip is not None and not self.grad_clip > 0:
-            problems.append(f"grad_clip must be None or > 0 (got {self.grad_clip}); a negative "
-                            "norm would turn the gradients around")
+            problems.append(
+                f"grad_clip must be None or > 0 (got {self.grad_clip}); a negative "
+                "norm would turn the gradients around"
+            )
         bad = sorted({"length", "up_axis"} & set(self.augment))
         if bad:
-            problems.append(f"augment must not set {bad}: the length comes from TrainConfig.length, up_axis from the dataset")
+            problems.append(
+                f"augment must not set {bad}: the length comes from TrainConfig.length, up_axis "
+                "from the dataset"
+            )
         else:
             try:
                 Augment.from_dict(self.augment)
@@ -195,8 +203,15 @@ class WarmupSchedule:
     save and restore it in checkpoints.
     """
 
-    def __init__(self, total_steps: int, warmup_steps: int, kind: str = "cosine",
-                 milestones: Sequence[int] = (), gamma: float = 0.1, min_factor: float = 0.0):
+    def __init__(
+        self,
+        total_steps: int,
+        warmup_steps: int,
+        kind: str = "cosine",
+        milestones: Sequence[int] = (),
+        gamma: float = 0.1,
+        min_factor: float = 0.0,
+    ):
         self.total_steps = int(total_steps)
         self.warmup_steps = int(warmup_steps)
         self.kind = kind
@@ -211,7 +226,9 @@ class WarmupSchedule:
             return self.gamma ** sum(step >= m for m in self.milestones)
         span = max(1, self.total_steps - self.warmup_steps)
         progress = min(1.0, (step - self.warmup_steps) / span)
-        return self.min_factor + (1.0 - self.min_factor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.min_factor + (1.0 - self.min_factor) * 0.5 * (
+            1.0 + math.cos(math.pi * progress)
+        )
 
 
 # =========================================================================== results
@@ -242,19 +259,28 @@ class EvalResult:
 
     def to_state(self) -> dict[str, Any]:
         """Tensor/primitive form for checkpoints (loadable with ``weights_only=True``)."""
-        return {"accuracy": float(self.accuracy), "per_class": torch.from_numpy(np.asarray(self.per_class, np.float64)),
-                "confusion": torch.from_numpy(np.asarray(self.confusion, np.int64)),
-                "predictions": torch.from_numpy(np.asarray(self.predictions, np.int64)),
-                "labels": torch.from_numpy(np.asarray(self.labels, np.int64)),
-                "scores": torch.from_numpy(np.asarray(self.scores, np.float32)),
-                "class_names": list(self.class_names)}
+        return {
+            "accuracy": float(self.accuracy),
+            "per_class": torch.from_numpy(np.asarray(self.per_class, np.float64)),
+            "confusion": torch.from_numpy(np.asarray(self.confusion, np.int64)),
+            "predictions": torch.from_numpy(np.asarray(self.predictions, np.int64)),
+            "labels": torch.from_numpy(np.asarray(self.labels, np.int64)),
+            "scores": torch.from_numpy(np.asarray(self.scores, np.float32)),
+            "class_names": list(self.class_names),
+        }
 
     @classmethod
     def from_state(cls, s: Mapping[str, Any]) -> "EvalResult":
         arr = {k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in s.items()}
-        return cls(accuracy=float(arr["accuracy"]), per_class=arr["per_class"], confusion=arr["confusion"],
-                   predictions=arr["predictions"], labels=arr["labels"], scores=arr["scores"],
-                   class_names=list(arr["class_names"]))
+        return cls(
+            accuracy=float(arr["accuracy"]),
+            per_class=arr["per_class"],
+            confusion=arr["confusion"],
+            predictions=arr["predictions"],
+            labels=arr["labels"],
+            scores=arr["scores"],
+            class_names=list(arr["class_names"]),
+        )
 
 
 @dataclass
@@ -301,7 +327,9 @@ def dataset_fingerprint(ds: SkeletonDataset) -> str:
     return ds.fingerprint()
 
 
-def prepare_dataset(ds: SkeletonDataset, config: TrainConfig | Mapping | None = None) -> SkeletonDataset:
+def prepare_dataset(
+    ds: SkeletonDataset, config: TrainConfig | Mapping | None = None
+) -> SkeletonDataset:
     """The dataset centred and scaled as ``config`` says (step one of the input pipeline)."""
     cfg = TrainConfig.from_dict(config)
     if cfg.center is None and cfg.scale is None:
@@ -309,14 +337,19 @@ def prepare_dataset(ds: SkeletonDataset, config: TrainConfig | Mapping | None = 
     return ds.normalized(center=cfg.center, scale=cfg.scale)
 
 
-def _eval_batch(sequences: Sequence[np.ndarray], cfg: TrainConfig, pad_to: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _eval_batch(
+    sequences: Sequence[np.ndarray], cfg: TrainConfig, pad_to: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     if cfg.eval_mode == "resample":
         return pad_sequences([resample(s, cfg.length) for s in sequences])
     return pad_sequences(list(sequences), max_len=pad_to)
 
 
-def model_inputs(ds: SkeletonDataset, config: TrainConfig | Mapping | None = None,
-                 index: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def model_inputs(
+    ds: SkeletonDataset,
+    config: TrainConfig | Mapping | None = None,
+    index: Sequence[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Evaluation inputs exactly as the model saw them: ``x`` (N, C, T, V, M) float32 and lengths (N,).
 
     Applies centring/scaling and then, for ``eval_mode='resample'``, resamples every clip to
@@ -335,7 +368,9 @@ def _class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
     return w
 
 
-def _epoch_order(labels: np.ndarray, num_classes: int, balance: str, rng: np.random.Generator) -> np.ndarray:
+def _epoch_order(
+    labels: np.ndarray, num_classes: int, balance: str, rng: np.random.Generator
+) -> np.ndarray:
     n = len(labels)
     if balance == "sampler":
         p = _class_weights(labels, num_classes)[labels]
@@ -344,7 +379,7 @@ def _epoch_order(labels: np.ndarray, num_classes: int, balance: str, rng: np.ran
 
 
 def _batches(order: np.ndarray, batch_size: int) -> list[np.ndarray]:
-    out = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    out = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     # a lone clip in the last batch would make BatchNorm statistics degenerate: fold it back in
     if len(out) > 1 and len(out[-1]) == 1:
         last = out.pop()
@@ -370,7 +405,7 @@ def _torch_threads(num_threads: int | None) -> Iterator[None]:
 
 def _epoch_seed(random_state: int, epoch: int) -> tuple[np.random.Generator, int]:
     ss = np.random.SeedSequence([int(random_state), int(epoch)])
-    torch_seed = int(ss.generate_state(1, dtype=np.uint64)[0] % (2 ** 63))
+    torch_seed = int(ss.generate_state(1, dtype=np.uint64)[0] % (2**63))
     return np.random.default_rng(ss), torch_seed
 
 
@@ -381,17 +416,26 @@ def _model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _forward_eval(model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int) -> np.ndarray:
+def _forward_eval(
+    model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int
+) -> np.ndarray:
     logits = []
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
-            xb = torch.from_numpy(x[i:i + batch_size]).to(device)
+            xb = torch.from_numpy(x[i : i + batch_size]).to(device)
             logits.append(model(xb).float().cpu())
     return torch.cat(logits).numpy()
 
 
-def evaluate(model: nn.Module, dataset: SkeletonDataset, config: TrainConfig | Mapping | None = None, *,
-             batch_size: int = 32, device: str | torch.device | None = None, progress: bool = False) -> EvalResult:
+def evaluate(
+    model: nn.Module,
+    dataset: SkeletonDataset,
+    config: TrainConfig | Mapping | None = None,
+    *,
+    batch_size: int = 32,
+    device: str | torch.device | None = None,
+    progress: bool = False,
+) -> EvalResult:
     """Top-1 accuracy, per-class accuracy, confusion matrix and predictions of ``model`` on ``dataset``.
 
     ``config`` must be the :class:`TrainConfig` the model was trained with (it fixes the input
@@ -407,12 +451,14 @@ def evaluate(model: nn.Module, dataset: SkeletonDataset, config: TrainConfig | M
     chunks = []
     starts = range(0, len(ds), batch_size)
     for i in tqdm(starts, desc="evaluate", disable=not progress, leave=False):
-        x, _ = _eval_batch(ds.sequences[i:i + batch_size], cfg, pad_to)
+        x, _ = _eval_batch(ds.sequences[i : i + batch_size], cfg, pad_to)
         chunks.append(_forward_eval(model, x, dev, batch_size))
     logits = np.concatenate(chunks)
     if logits.ndim != 2 or logits.shape[1] != k:
-        raise ValueError(f"the model returned logits of shape {logits.shape}; expected ({len(ds)}, {k}) "
-                         f"for the dataset's {k} classes")
+        raise ValueError(
+            f"the model returned logits of shape {logits.shape}; expected ({len(ds)}, {k}) "
+            f"for the dataset's {k} classes"
+        )
     return _scores(logits, dataset.labels, dataset.class_names)
 
 
@@ -428,9 +474,15 @@ def _scores(logits: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) 
     z = logits - logits.max(axis=1, keepdims=True)
     prob = np.exp(z)
     prob /= prob.sum(axis=1, keepdims=True)
-    return EvalResult(accuracy=float((pred == labels).mean()), per_class=per_class.astype(np.float64),
-                      confusion=conf, predictions=pred, labels=labels, scores=prob.astype(np.float32),
-                      class_names=list(class_names))
+    return EvalResult(
+        accuracy=float((pred == labels).mean()),
+        per_class=per_class.astype(np.float64),
+        confusion=conf,
+        predictions=pred,
+        labels=labels,
+        scores=prob.astype(np.float32),
+        class_names=list(class_names),
+    )
 
 
 # =========================================================================== checkpoints
@@ -444,10 +496,21 @@ def _plain(obj: Any) -> Any:
     return plain(obj, arrays="values")
 
 
-def save_checkpoint(path: str | Path, model: nn.Module, *, config: TrainConfig, history: Mapping[str, list],
-                    epoch: int, random_state: int, dataset_fingerprint: str,
-                    optimizer: torch.optim.Optimizer | None = None, scheduler: Any = None, scaler: Any = None,
-                    test: EvalResult | None = None, extra: Mapping[str, Any] | None = None) -> Path:
+def save_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    *,
+    config: TrainConfig,
+    history: Mapping[str, list],
+    epoch: int,
+    random_state: int,
+    dataset_fingerprint: str,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any = None,
+    scaler: Any = None,
+    test: EvalResult | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
     """Write a checkpoint atomically: weights, full configuration, epoch, optimiser state and history."""
     state = {
         "format": CHECKPOINT_FORMAT,
@@ -479,23 +542,38 @@ def _read_checkpoint(path: str | Path) -> dict:
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError... for damaged files
+    except (
+        Exception
+    ) as err:  # torch raises RuntimeError, EOFError, UnpicklingError... for damaged files
         if "Unsupported global" in str(err):
             raise CheckpointError(
                 f"{path} holds Python objects beyond tensors and plain values, so it is not a "
-                f"{CHECKPOINT_FORMAT} and is not loaded (unpickling arbitrary objects can run code)") from err
+                f"{CHECKPOINT_FORMAT} and is not loaded (unpickling arbitrary objects can run code)"
+            ) from err
         raise CheckpointError(
-            f"checkpoint {path} could not be read ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
-            "the file is truncated, corrupt or not a torch checkpoint: delete it and train again") from err
+            f"checkpoint {path} could not be read ({type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}); "
+            "the file is truncated, corrupt or not a torch checkpoint: delete it and train again"
+        ) from err
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is a torch file but not a {CHECKPOINT_FORMAT} (no 'format' marker); "
-                              "it was not written by helpers.training.save_checkpoint")
+        raise CheckpointError(
+            f"{path} is a torch file but not a {CHECKPOINT_FORMAT} (no 'format' marker); "
+            "it was not written by helpers.training.save_checkpoint"
+        )
     if state.get("version") != CHECKPOINT_VERSION:
-        raise CheckpointError(f"checkpoint {path} has format version {state.get('version')}; this code reads "
-                              f"version {CHECKPOINT_VERSION}: train again")
-    missing = [k for k in ("model_state", "train_config", "model_config", "epoch", "history") if k not in state]
+        raise CheckpointError(
+            f"checkpoint {path} has format version {state.get('version')}; this code reads "
+            f"version {CHECKPOINT_VERSION}: train again"
+        )
+    missing = [
+        k
+        for k in ("model_state", "train_config", "model_config", "epoch", "history")
+        if k not in state
+    ]
     if missing:
-        raise CheckpointError(f"checkpoint {path} lacks {missing}: it is incomplete; delete it and train again")
+        raise CheckpointError(
+            f"checkpoint {path} lacks {missing}: it is incomplete; delete it and train again"
+        )
     return state
 
 
@@ -508,33 +586,56 @@ def _diff(a: Any, b: Any, prefix: str = "") -> list[str]:
     return [] if a == b else [f"{prefix.rstrip('.')}: checkpoint has {a!r}, this run has {b!r}"]
 
 
-def _check_matches(state: dict, path: Path, *, model: nn.Module | None, config: TrainConfig | None,
-                   dataset_fingerprint: str | None, random_state: int | None) -> None:
+def _check_matches(
+    state: dict,
+    path: Path,
+    *,
+    model: nn.Module | None,
+    config: TrainConfig | None,
+    dataset_fingerprint: str | None,
+    random_state: int | None,
+) -> None:
     problems = []
     if model is not None:
-        problems += [f"model config {p}" for p in _diff(state["model_config"], _plain(_model_config(model)))]
+        problems += [
+            f"model config {p}" for p in _diff(state["model_config"], _plain(_model_config(model)))
+        ]
         own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         saved = {k: tuple(v.shape) for k, v in state["model_state"].items()}
         if own != saved:
             extra = sorted(set(saved) - set(own))[:3]
             lacking = sorted(set(own) - set(saved))[:3]
             shapes = [k for k in own if k in saved and own[k] != saved[k]][:3]
-            problems.append(f"model weights differ (unexpected {extra}, missing {lacking}, "
-                            f"other shapes for {[(k, saved[k], own[k]) for k in shapes]})")
+            problems.append(
+                f"model weights differ (unexpected {extra}, missing {lacking}, "
+                f"other shapes for {[(k, saved[k], own[k]) for k in shapes]})"
+            )
     if config is not None:
-        problems += [f"training config {p}" for p in _diff(state["train_config"], _plain(config.to_dict()))]
+        problems += [
+            f"training config {p}" for p in _diff(state["train_config"], _plain(config.to_dict()))
+        ]
     if dataset_fingerprint is not None and state.get("dataset_fingerprint") != dataset_fingerprint:
-        problems.append(f"dataset fingerprint: checkpoint has {state.get('dataset_fingerprint')}, "
-                        f"this run's training data has {dataset_fingerprint}")
+        problems.append(
+            f"dataset fingerprint: checkpoint has {state.get('dataset_fingerprint')}, "
+            f"this run's training data has {dataset_fingerprint}"
+        )
     if random_state is not None and state.get("random_state") != int(random_state):
-        problems.append(f"random_state: checkpoint has {state.get('random_state')}, this run has {random_state}")
+        problems.append(
+            f"random_state: checkpoint has {state.get('random_state')}, this run has {random_state}"
+        )
     if problems:
-        raise CheckpointMismatchError(f"checkpoint {path} belongs to a different run: " + "; ".join(problems)
-                                      + ". Use another checkpoint path, or delete this file to start over.")
+        raise CheckpointMismatchError(
+            f"checkpoint {path} belongs to a different run: "
+            + "; ".join(problems)
+            + ". Use another checkpoint path, or delete this file to start over."
+        )
 
 
-def load_checkpoint(path: str | Path, model: nn.Module | None = None, device: str | torch.device | None = "cpu",
-                    ) -> tuple[nn.Module, TrainResult]:
+def load_checkpoint(
+    path: str | Path,
+    model: nn.Module | None = None,
+    device: str | torch.device | None = "cpu",
+) -> tuple[nn.Module, TrainResult]:
     """Load a checkpoint into ``model`` (or a new ``STGCN.from_config`` when ``None``).
 
     Returns ``(model, result)`` with the model in eval mode on ``device``. Raises
@@ -545,11 +646,15 @@ def load_checkpoint(path: str | Path, model: nn.Module | None = None, device: st
     state = _read_checkpoint(path)
     if model is None:
         if not state["model_config"]:
-            raise CheckpointError(f"checkpoint {path} holds a {state.get('model_class')} without a config; "
-                                  "pass the model to load the weights into")
+            raise CheckpointError(
+                f"checkpoint {path} holds a {state.get('model_class')} without a config; "
+                "pass the model to load the weights into"
+            )
         model = STGCN.from_config(state["model_config"])
     else:
-        _check_matches(state, path, model=model, config=None, dataset_fingerprint=None, random_state=None)
+        _check_matches(
+            state, path, model=model, config=None, dataset_fingerprint=None, random_state=None
+        )
     model.load_state_dict(state["model_state"])
     dev = resolve_device(device) if device is not None else torch.device("cpu")
     model.to(dev).eval()
@@ -571,10 +676,20 @@ def _result_from_state(state: dict) -> TrainResult:
 
 
 # =========================================================================== training
-def fit(model: nn.Module, train_ds: SkeletonDataset, val_ds: SkeletonDataset | None = None,
-        config: TrainConfig | Mapping | None = None, *, random_state: int = 0, device: str | torch.device = "auto",
-        checkpoint: str | Path | None = None, resume: bool = True, progress: bool = True,
-        on_epoch_end: Callable[[int, dict], None] | None = None, num_threads: int | None = None) -> TrainResult:
+def fit(
+    model: nn.Module,
+    train_ds: SkeletonDataset,
+    val_ds: SkeletonDataset | None = None,
+    config: TrainConfig | Mapping | None = None,
+    *,
+    random_state: int = 0,
+    device: str | torch.device = "auto",
+    checkpoint: str | Path | None = None,
+    resume: bool = True,
+    progress: bool = True,
+    on_epoch_end: Callable[[int, dict], None] | None = None,
+    num_threads: int | None = None,
+) -> TrainResult:
     """Train ``model`` on ``train_ds``; report accuracy on ``val_ds`` after every epoch.
 
     Parameters
@@ -599,7 +714,9 @@ def fit(model: nn.Module, train_ds: SkeletonDataset, val_ds: SkeletonDataset | N
     dev = resolve_device(device)
     k = train_ds.num_classes
     if val_ds is not None and list(val_ds.class_names) != list(train_ds.class_names):
-        raise ValueError("val_ds has other class names than train_ds; both must share one label space")
+        raise ValueError(
+            "val_ds has other class names than train_ds; both must share one label space"
+        )
     fingerprint = dataset_fingerprint(train_ds)
     train = prepare_dataset(train_ds, cfg)
     val = prepare_dataset(val_ds, cfg) if val_ds is not None else None
@@ -612,27 +729,48 @@ def fit(model: nn.Module, train_ds: SkeletonDataset, val_ds: SkeletonDataset | N
     for p in model.parameters():
         # biases and normalisation parameters are not weight-decayed (they set offsets and scales)
         (no_decay if p.ndim <= 1 else decay).append(p)
-    optimizer = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
-                                 {"params": no_decay, "weight_decay": 0.0}],
-                                lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0)
-    schedule = WarmupSchedule(total_steps=cfg.epochs * steps_per_epoch,
-                              warmup_steps=int(round(cfg.warmup_epochs * steps_per_epoch)),
-                              kind=cfg.schedule, milestones=[m * steps_per_epoch for m in cfg.milestones],
-                              gamma=cfg.gamma, min_factor=cfg.min_lr / cfg.lr)
+    optimizer = torch.optim.SGD(
+        [
+            {"params": decay, "weight_decay": cfg.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=cfg.lr,
+        momentum=cfg.momentum,
+        nesterov=cfg.nesterov and cfg.momentum > 0,
+    )
+    schedule = WarmupSchedule(
+        total_steps=cfg.epochs * steps_per_epoch,
+        warmup_steps=int(round(cfg.warmup_epochs * steps_per_epoch)),
+        kind=cfg.schedule,
+        milestones=[m * steps_per_epoch for m in cfg.milestones],
+        gamma=cfg.gamma,
+        min_factor=cfg.min_lr / cfg.lr,
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     use_amp = bool(cfg.amp) and dev.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    weight = torch.tensor(_class_weights(labels, k), dtype=torch.float32, device=dev) if cfg.balance == "weights" else None
+    weight = (
+        torch.tensor(_class_weights(labels, k), dtype=torch.float32, device=dev)
+        if cfg.balance == "weights"
+        else None
+    )
     criterion = nn.CrossEntropyLoss(weight=weight, label_smoothing=cfg.label_smoothing)
 
-    history: dict[str, list[float]] = {key: [] for key in
-                                       ("epoch", "loss", "train_acc", "val_acc", "val_loss", "lr", "seconds")}
+    history: dict[str, list[float]] = {
+        key: [] for key in ("epoch", "loss", "train_acc", "val_acc", "val_loss", "lr", "seconds")
+    }
     start_epoch = 0
     ckpt_path = Path(checkpoint) if checkpoint is not None else None
     if ckpt_path is not None and resume and ckpt_path.exists():
         state = _read_checkpoint(ckpt_path)
-        _check_matches(state, ckpt_path, model=model, config=cfg, dataset_fingerprint=fingerprint,
-                       random_state=random_state)
+        _check_matches(
+            state,
+            ckpt_path,
+            model=model,
+            config=cfg,
+            dataset_fingerprint=fingerprint,
+            random_state=random_state,
+        )
         model.load_state_dict(state["model_state"])
         if state.get("optimizer_state") is not None:
             optimizer.load_state_dict(state["optimizer_state"])
@@ -643,10 +781,19 @@ def fit(model: nn.Module, train_ds: SkeletonDataset, val_ds: SkeletonDataset | N
         history = {key: list(v) for key, v in state["history"].items()}
         start_epoch = int(state["epoch"])
 
-    extra = {"device": str(dev), "val_fingerprint": dataset_fingerprint(val_ds) if val_ds is not None else None}
+    extra = {
+        "device": str(dev),
+        "val_fingerprint": dataset_fingerprint(val_ds) if val_ds is not None else None,
+    }
     cuda_devices = [dev] if dev.type == "cuda" else []
-    bar = tqdm(total=cfg.epochs, initial=start_epoch, desc="train", unit="epoch", disable=not progress)
-    with torch.random.fork_rng(devices=cuda_devices), _torch_threads(num_threads), contextlib.closing(bar):
+    bar = tqdm(
+        total=cfg.epochs, initial=start_epoch, desc="train", unit="epoch", disable=not progress
+    )
+    with (
+        torch.random.fork_rng(devices=cuda_devices),
+        _torch_threads(num_threads),
+        contextlib.closing(bar),
+    ):
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
             rng, torch_seed = _epoch_seed(random_state, epoch)
@@ -660,13 +807,17 @@ def fit(model: nn.Module, train_ds: SkeletonDataset, val_ds: SkeletonDataset | N
                 with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=use_amp):
                     logits = model(xb)
                     if logits.shape != (len(batch), k):
-                        raise ValueError(f"the model maps a batch {tuple(xb.shape)} (N, C, T, V, M) to logits "
-                                         f"{tuple(logits.shape)}; expected ({len(batch)}, {k}) for the "
-                                         f"{k} classes of the training data")
+                        raise ValueError(
+                            f"the model maps a batch {tuple(xb.shape)} (N, C, T, V, M) to logits "
+                            f"{tuple(logits.shape)}; expected ({len(batch)}, {k}) for the "
+                            f"{k} classes of the training data"
+                        )
                     loss = criterion(logits.float(), yb)
                 if not torch.isfinite(loss):
-                    raise FloatingPointError(f"training loss became {loss.item()} at epoch {epoch + 1}; "
-                                             f"lower lr (now {scheduler.get_last_lr()[0]:.3g}) or check the data")
+                    raise FloatingPointError(
+                        f"training loss became {loss.item()} at epoch {epoch + 1}; "
+                        f"lower lr (now {scheduler.get_last_lr()[0]:.3g}) or check the data"
+                    )
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 if cfg.grad_clip:
@@ -678,27 +829,60 @@ def fit(model: nn.Module, train_ds: SkeletonDataset, val_ds: SkeletonDataset | N
                 total_loss += float(loss.detach()) * len(batch)
                 total_correct += float((logits.detach().argmax(1) == yb).sum())
                 total_seen += len(batch)
-                bar.set_postfix(loss=f"{total_loss / total_seen:.3f}", acc=f"{total_correct / total_seen:.2f}")
+                bar.set_postfix(
+                    loss=f"{total_loss / total_seen:.3f}", acc=f"{total_correct / total_seen:.2f}"
+                )
             val_acc = val_loss = float("nan")
             if val is not None:
                 model.eval()
                 x, _ = _eval_batch(val.sequences, cfg, int(val.lengths.max()))
                 vlogits = _forward_eval(model, x, dev, max(cfg.batch_size, 32))
                 val_acc = float((vlogits.argmax(1) == val.labels).mean())
-                val_loss = float(nn.functional.cross_entropy(torch.from_numpy(vlogits), torch.from_numpy(val.labels)))
-            for key, v in (("epoch", epoch + 1), ("loss", total_loss / total_seen),
-                           ("train_acc", total_correct / total_seen), ("val_acc", val_acc), ("val_loss", val_loss),
-                           ("lr", scheduler.get_last_lr()[0]), ("seconds", time.perf_counter() - t0)):
+                val_loss = float(
+                    nn.functional.cross_entropy(
+                        torch.from_numpy(vlogits), torch.from_numpy(val.labels)
+                    )
+                )
+            for key, v in (
+                ("epoch", epoch + 1),
+                ("loss", total_loss / total_seen),
+                ("train_acc", total_correct / total_seen),
+                ("val_acc", val_acc),
+                ("val_loss", val_loss),
+                ("lr", scheduler.get_last_lr()[0]),
+                ("seconds", time.perf_counter() - t0),
+            ):
                 history[key].append(float(v))
             bar.update(1)
-            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", acc=f"{history['train_acc'][-1]:.2f}",
-                            val=f"{val_acc:.2f}")
+            bar.set_postfix(
+                loss=f"{history['loss'][-1]:.3f}",
+                acc=f"{history['train_acc'][-1]:.2f}",
+                val=f"{val_acc:.2f}",
+            )
             if ckpt_path is not None:
-                save_checkpoint(ckpt_path, model, config=cfg, history=history, epoch=epoch + 1,
-                                random_state=random_state, dataset_fingerprint=fingerprint, optimizer=optimizer,
-                                scheduler=scheduler, scaler=scaler if use_amp else None, extra=extra)
+                save_checkpoint(
+                    ckpt_path,
+                    model,
+                    config=cfg,
+                    history=history,
+                    epoch=epoch + 1,
+                    random_state=random_state,
+                    dataset_fingerprint=fingerprint,
+                    optimizer=optimizer,
+                    scheduler=scheduler,
+                    scaler=scaler if use_amp else None,
+                    extra=extra,
+                )
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1, history)
     model.eval()
-    return TrainResult(history=history, config=cfg, model_config=_model_config(model), dataset_fingerprint=fingerprint,
-                       random_state=int(random_state), epochs_done=len(history["epoch"]), device=str(dev), extra=extra)
+    return TrainResult(
+        history=history,
+        config=cfg,
+        model_config=_model_config(model),
+        dataset_fingerprint=fingerprint,
+        random_state=int(random_state),
+        epochs_done=len(history["epoch"]),
+        device=str(dev),
+        extra=extra,
+    )

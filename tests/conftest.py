@@ -3,6 +3,7 @@
 Tests never write into the user's cache: the whole session gets a temporary
 ``STGCN_CACHE_DIR`` unless ``STGCN_TEST_CACHE_DIR`` names one to reuse between runs.
 """
+
 from __future__ import annotations
 
 import os

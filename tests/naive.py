@@ -14,8 +14,8 @@ convolution, and a stand-in for the original st-gcn code), training.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +149,9 @@ def naive_nnk(K: np.ndarray, cand: np.ndarray, edge_tol: float = 1e-6, eig_floor
         Q = clipped(K[np.ix_(S, S)], eig_floor)
         b = K[i, S]
         L = np.linalg.cholesky(Q)
-        x, _ = scipy.optimize.nnls(L.T, scipy.linalg.solve_triangular(L, b, lower=True), maxiter=50 * len(S))
+        x, _ = scipy.optimize.nnls(
+            L.T, scipy.linalg.solve_triangular(L, b, lower=True), maxiter=50 * len(S)
+        )
         x[x <= edge_tol * x.max()] = 0.0
         W[i, S] = x
     return W
@@ -272,8 +274,9 @@ def naive_forward_kinematics(skeleton, motion, metres: bool = True) -> np.ndarra
 # ---------------------------------------------------------------------------------------------
 # ST-GCN: a plain graph convolution, and a stand-in for the original code (yysijie/st-gcn)
 # ---------------------------------------------------------------------------------------------
-def naive_graph_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                     A: torch.Tensor) -> torch.Tensor:
+def naive_graph_conv(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, A: torch.Tensor
+) -> torch.Tensor:
     """``sum_k (W_k x + b_k) @ A_k`` for x (N, C_in, T, V), weight (K, C_out, C_in), bias (K, C_out),
     A (K, V, V): the spatial graph convolution of ST-GCN, one subset and one einsum at a time."""
     out = 0
@@ -289,21 +292,97 @@ def naive_graph_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
 # aggregation and its plain-function residuals), so tests can check that
 # ``STGCN.from_reference_checkpoint`` reproduces the original network's logits.
 # bones as listed by the original code (NTU 1-based) and by the project brief (HDM05 names)
-NTU_BONES_1BASED = [(1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21), (10, 9),
-                    (11, 10), (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1), (18, 17), (19, 18),
-                    (20, 19), (22, 23), (23, 8), (24, 25), (25, 12)]
-HDM05_NAMES = ["root", "lhipjoint", "lfemur", "ltibia", "lfoot", "ltoes", "rhipjoint", "rfemur", "rtibia",
-               "rfoot", "rtoes", "lowerback", "upperback", "thorax", "lowerneck", "upperneck", "head",
-               "lclavicle", "lhumerus", "lradius", "lwrist", "lhand", "lfingers", "lthumb", "rclavicle",
-               "rhumerus", "rradius", "rwrist", "rhand", "rfingers", "rthumb"]
-HDM05_BONES = [("root", "lhipjoint"), ("root", "rhipjoint"), ("root", "lowerback"), ("lhipjoint", "lfemur"),
-               ("lfemur", "ltibia"), ("ltibia", "lfoot"), ("lfoot", "ltoes"), ("rhipjoint", "rfemur"),
-               ("rfemur", "rtibia"), ("rtibia", "rfoot"), ("rfoot", "rtoes"), ("lowerback", "upperback"),
-               ("upperback", "thorax"), ("thorax", "lowerneck"), ("thorax", "lclavicle"), ("thorax", "rclavicle"),
-               ("lowerneck", "upperneck"), ("upperneck", "head"), ("lclavicle", "lhumerus"),
-               ("lhumerus", "lradius"), ("lradius", "lwrist"), ("lwrist", "lhand"), ("lwrist", "lthumb"),
-               ("lhand", "lfingers"), ("rclavicle", "rhumerus"), ("rhumerus", "rradius"), ("rradius", "rwrist"),
-               ("rwrist", "rhand"), ("rwrist", "rthumb"), ("rhand", "rfingers")]
+NTU_BONES_1BASED = [
+    (1, 2),
+    (2, 21),
+    (3, 21),
+    (4, 3),
+    (5, 21),
+    (6, 5),
+    (7, 6),
+    (8, 7),
+    (9, 21),
+    (10, 9),
+    (11, 10),
+    (12, 11),
+    (13, 1),
+    (14, 13),
+    (15, 14),
+    (16, 15),
+    (17, 1),
+    (18, 17),
+    (19, 18),
+    (20, 19),
+    (22, 23),
+    (23, 8),
+    (24, 25),
+    (25, 12),
+]
+HDM05_NAMES = [
+    "root",
+    "lhipjoint",
+    "lfemur",
+    "ltibia",
+    "lfoot",
+    "ltoes",
+    "rhipjoint",
+    "rfemur",
+    "rtibia",
+    "rfoot",
+    "rtoes",
+    "lowerback",
+    "upperback",
+    "thorax",
+    "lowerneck",
+    "upperneck",
+    "head",
+    "lclavicle",
+    "lhumerus",
+    "lradius",
+    "lwrist",
+    "lhand",
+    "lfingers",
+    "lthumb",
+    "rclavicle",
+    "rhumerus",
+    "rradius",
+    "rwrist",
+    "rhand",
+    "rfingers",
+    "rthumb",
+]
+HDM05_BONES = [
+    ("root", "lhipjoint"),
+    ("root", "rhipjoint"),
+    ("root", "lowerback"),
+    ("lhipjoint", "lfemur"),
+    ("lfemur", "ltibia"),
+    ("ltibia", "lfoot"),
+    ("lfoot", "ltoes"),
+    ("rhipjoint", "rfemur"),
+    ("rfemur", "rtibia"),
+    ("rtibia", "rfoot"),
+    ("rfoot", "rtoes"),
+    ("lowerback", "upperback"),
+    ("upperback", "thorax"),
+    ("thorax", "lowerneck"),
+    ("thorax", "lclavicle"),
+    ("thorax", "rclavicle"),
+    ("lowerneck", "upperneck"),
+    ("upperneck", "head"),
+    ("lclavicle", "lhumerus"),
+    ("lhumerus", "lradius"),
+    ("lradius", "lwrist"),
+    ("lwrist", "lhand"),
+    ("lwrist", "lthumb"),
+    ("lhand", "lfingers"),
+    ("rclavicle", "rhumerus"),
+    ("rhumerus", "rradius"),
+    ("rradius", "rwrist"),
+    ("rwrist", "rhand"),
+    ("rwrist", "rthumb"),
+    ("rhand", "rfingers"),
+]
 
 
 def truncated_hop_distance(num_node: int, edges, max_hop: int) -> np.ndarray:
@@ -403,17 +482,21 @@ class st_gcn(nn.Module):  # noqa: N801 - the original class name, kept for the m
         pad = ((kernel_size[0] - 1) // 2, 0)
         self.gcn = ConvTemporalGraphical(in_channels, out_channels, kernel_size[1])
         self.tcn = nn.Sequential(
-            nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True),
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
             nn.Conv2d(out_channels, out_channels, (kernel_size[0], 1), (stride, 1), pad),
-            nn.BatchNorm2d(out_channels), nn.Dropout(dropout, inplace=True),
+            nn.BatchNorm2d(out_channels),
+            nn.Dropout(dropout, inplace=True),
         )
         if not residual:
             self.residual = _zero
         elif in_channels == out_channels and stride == 1:
             self.residual = _identity
         else:
-            self.residual = nn.Sequential(nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=(stride, 1)),
-                                          nn.BatchNorm2d(out_channels))
+            self.residual = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=(stride, 1)),
+                nn.BatchNorm2d(out_channels),
+            )
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x, A):
@@ -429,25 +512,30 @@ class ReferenceModel(nn.Module):
     def __init__(self, in_channels, num_class, graph_args, edge_importance_weighting, **kwargs):
         super().__init__()
         self.graph = ReferenceGraph(**graph_args)
-        self.register_buffer("A", torch.tensor(self.graph.A, dtype=torch.float32, requires_grad=False))
+        self.register_buffer(
+            "A", torch.tensor(self.graph.A, dtype=torch.float32, requires_grad=False)
+        )
         kernel_size = (9, self.A.size(0))
         self.data_bn = nn.BatchNorm1d(in_channels * self.A.size(1))
         first = {k: v for k, v in kwargs.items() if k != "dropout"}
-        self.st_gcn_networks = nn.ModuleList((
-            st_gcn(in_channels, 64, kernel_size, 1, residual=False, **first),
-            st_gcn(64, 64, kernel_size, 1, **kwargs),
-            st_gcn(64, 64, kernel_size, 1, **kwargs),
-            st_gcn(64, 64, kernel_size, 1, **kwargs),
-            st_gcn(64, 128, kernel_size, 2, **kwargs),
-            st_gcn(128, 128, kernel_size, 1, **kwargs),
-            st_gcn(128, 128, kernel_size, 1, **kwargs),
-            st_gcn(128, 256, kernel_size, 2, **kwargs),
-            st_gcn(256, 256, kernel_size, 1, **kwargs),
-            st_gcn(256, 256, kernel_size, 1, **kwargs),
-        ))
+        self.st_gcn_networks = nn.ModuleList(
+            (
+                st_gcn(in_channels, 64, kernel_size, 1, residual=False, **first),
+                st_gcn(64, 64, kernel_size, 1, **kwargs),
+                st_gcn(64, 64, kernel_size, 1, **kwargs),
+                st_gcn(64, 64, kernel_size, 1, **kwargs),
+                st_gcn(64, 128, kernel_size, 2, **kwargs),
+                st_gcn(128, 128, kernel_size, 1, **kwargs),
+                st_gcn(128, 128, kernel_size, 1, **kwargs),
+                st_gcn(128, 256, kernel_size, 2, **kwargs),
+                st_gcn(256, 256, kernel_size, 1, **kwargs),
+                st_gcn(256, 256, kernel_size, 1, **kwargs),
+            )
+        )
         if edge_importance_weighting:
-            self.edge_importance = nn.ParameterList([nn.Parameter(torch.ones(self.A.size()))
-                                                     for _ in self.st_gcn_networks])
+            self.edge_importance = nn.ParameterList(
+                [nn.Parameter(torch.ones(self.A.size())) for _ in self.st_gcn_networks]
+            )
         else:
             self.edge_importance = [1] * len(self.st_gcn_networks)
         self.fcn = nn.Conv2d(256, num_class, kernel_size=1)
@@ -472,9 +560,14 @@ def randomize_reference(model: nn.Module, seed: int = 0) -> nn.Module:
         for name, p in model.named_parameters():
             if name.startswith("edge_importance"):
                 p.copy_(torch.rand(p.shape, generator=gen) + 0.5)
-            elif p.dim() == 1 and ("bn" in name or ".tcn.0." in name or ".tcn.3." in name or "residual.1" in name):
-                p.copy_(torch.rand(p.shape, generator=gen) + 0.5 if name.endswith("weight")
-                        else torch.randn(p.shape, generator=gen) * 0.1)
+            elif p.dim() == 1 and (
+                "bn" in name or ".tcn.0." in name or ".tcn.3." in name or "residual.1" in name
+            ):
+                p.copy_(
+                    torch.rand(p.shape, generator=gen) + 0.5
+                    if name.endswith("weight")
+                    else torch.randn(p.shape, generator=gen) * 0.1
+                )
             else:
                 p.copy_(torch.randn(p.shape, generator=gen) * (1.0 / max(1, p[0].numel()) ** 0.5))
         for name, b in model.named_buffers():
@@ -522,9 +615,18 @@ def randomize_reference(model: nn.Module, seed: int = 0) -> nn.Module:
 #   (before weight decay is added), like :func:`torch.nn.utils.clip_grad_norm_`.
 
 
-def lr_at_step(step: int, *, lr: float, steps_per_epoch: int, epochs: int, schedule: str = "cosine",
-               warmup_epochs: float = 0.0, milestones: Sequence[int] = (), gamma: float = 0.1,
-               min_lr: float = 0.0) -> float:
+def lr_at_step(
+    step: int,
+    *,
+    lr: float,
+    steps_per_epoch: int,
+    epochs: int,
+    schedule: str = "cosine",
+    warmup_epochs: float = 0.0,
+    milestones: Sequence[int] = (),
+    gamma: float = 0.1,
+    min_lr: float = 0.0,
+) -> float:
     """The learning rate used by optimisation step ``step`` (0-based) of a run.
 
     Parameters
@@ -549,9 +651,9 @@ def lr_at_step(step: int, *, lr: float, steps_per_epoch: int, epochs: int, sched
     if step < warmup_steps:
         return lr * (step + 1) / warmup_steps
     if schedule == "step":
-        epoch = step // steps_per_epoch          # whole epochs completed before this step
+        epoch = step // steps_per_epoch  # whole epochs completed before this step
         decays = sum(1 for m in milestones if epoch >= m)
-        return lr * gamma ** decays
+        return lr * gamma**decays
     if schedule != "cosine":
         raise ValueError(f"unknown schedule {schedule!r}")
     progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
@@ -585,8 +687,13 @@ def smoothed_targets(labels: np.ndarray, num_classes: int, smoothing: float = 0.
     return q
 
 
-def cross_entropy(logits: torch.Tensor, labels: np.ndarray, *, smoothing: float = 0.0,
-                  class_weights: np.ndarray | None = None) -> torch.Tensor:
+def cross_entropy(
+    logits: torch.Tensor,
+    labels: np.ndarray,
+    *,
+    smoothing: float = 0.0,
+    class_weights: np.ndarray | None = None,
+) -> torch.Tensor:
     """Mean cross-entropy of ``logits`` (N, K) against smoothed targets, optionally class-weighted.
 
     Without weights: ``mean_i sum_c q_ic * (-log p_ic)``. With class weights ``w`` it is the
@@ -614,8 +721,16 @@ def clip_gradients(grads: list[torch.Tensor], max_norm: float) -> tuple[list[tor
     return [g * factor for g in grads], factor < 1.0
 
 
-def sgd_step(params: list[torch.Tensor], grads: list[torch.Tensor], buffers: list[torch.Tensor | None], *,
-             lr: float, momentum: float, nesterov: bool, decays: list[float]) -> None:
+def sgd_step(
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    buffers: list[torch.Tensor | None],
+    *,
+    lr: float,
+    momentum: float,
+    nesterov: bool,
+    decays: list[float],
+) -> None:
     """One SGD update in place, as :class:`torch.optim.SGD` defines it (no dampening).
 
     For each parameter: ``d = g + decay * p``; with momentum, ``buf = d`` on the first step and
@@ -631,12 +746,28 @@ def sgd_step(params: list[torch.Tensor], grads: list[torch.Tensor], buffers: lis
         p -= lr * d
 
 
-def naive_full_batch_training(features: np.ndarray, labels: np.ndarray, weight: np.ndarray, bias: np.ndarray, *,
-                              epochs: int, lr: float, steps_per_epoch: int = 1, momentum: float = 0.9,
-                              nesterov: bool = True, weight_decay: float = 0.0, decay_bias: bool = False,
-                              schedule: str = "cosine", warmup_epochs: float = 0.0, milestones: Sequence[int] = (),
-                              gamma: float = 0.1, min_lr: float = 0.0, label_smoothing: float = 0.0,
-                              class_weights: np.ndarray | None = None, grad_clip: float | None = None) -> dict:
+def naive_full_batch_training(
+    features: np.ndarray,
+    labels: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    *,
+    epochs: int,
+    lr: float,
+    steps_per_epoch: int = 1,
+    momentum: float = 0.9,
+    nesterov: bool = True,
+    weight_decay: float = 0.0,
+    decay_bias: bool = False,
+    schedule: str = "cosine",
+    warmup_epochs: float = 0.0,
+    milestones: Sequence[int] = (),
+    gamma: float = 0.1,
+    min_lr: float = 0.0,
+    label_smoothing: float = 0.0,
+    class_weights: np.ndarray | None = None,
+    grad_clip: float | None = None,
+) -> dict:
     """Train ``logits = features @ weight.T + bias`` with full-batch SGD; return the final weights.
 
     Every optimisation step uses the whole batch ``(features, labels)``: with a single batch per
@@ -675,19 +806,43 @@ def naive_full_batch_training(features: np.ndarray, labels: np.ndarray, weight: 
         for s in range(steps_per_epoch):
             step = epoch * steps_per_epoch + s
             w_, b_ = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
-            loss = cross_entropy(x @ w_.T + b_, labels, smoothing=label_smoothing, class_weights=class_weights)
+            loss = cross_entropy(
+                x @ w_.T + b_, labels, smoothing=label_smoothing, class_weights=class_weights
+            )
             gw, gb = torch.autograd.grad(loss, [w_, b_])
             grads = [gw, gb]
             was_clipped = False
             if grad_clip:
                 grads, was_clipped = clip_gradients(grads, grad_clip)
-            rate = lr_at_step(step, lr=lr, steps_per_epoch=steps_per_epoch, epochs=epochs, schedule=schedule,
-                              warmup_epochs=warmup_epochs, milestones=milestones, gamma=gamma, min_lr=min_lr)
+            rate = lr_at_step(
+                step,
+                lr=lr,
+                steps_per_epoch=steps_per_epoch,
+                epochs=epochs,
+                schedule=schedule,
+                warmup_epochs=warmup_epochs,
+                milestones=milestones,
+                gamma=gamma,
+                min_lr=min_lr,
+            )
             with torch.no_grad():
-                sgd_step(params, grads, buffers, lr=rate, momentum=momentum, nesterov=use_nesterov, decays=decays)
+                sgd_step(
+                    params,
+                    grads,
+                    buffers,
+                    lr=rate,
+                    momentum=momentum,
+                    nesterov=use_nesterov,
+                    decays=decays,
+                )
             epoch_losses.append(loss.item())
             lrs.append(rate)
             clipped.append(was_clipped)
         losses.append(float(np.mean(epoch_losses)))
-    return {"weight": w.numpy(), "bias": b.numpy(), "loss": np.asarray(losses), "lr": np.asarray(lrs),
-            "clipped": np.asarray(clipped)}
+    return {
+        "weight": w.numpy(),
+        "bias": b.numpy(),
+        "loss": np.asarray(losses),
+        "lr": np.asarray(lrs),
+        "clipped": np.asarray(clipped),
+    }

@@ -1,4 +1,5 @@
 """Augmentation: geometric invariants, a linear ramp stays a ramp, peers (scipy, np.interp) agree."""
+
 from __future__ import annotations
 
 import pickle
@@ -48,15 +49,19 @@ def test_rotation_about_up_axis_keeps_bones_and_height(up_axis, bodies):
         assert out.shape == seq.shape and out.dtype == np.float32
         np.testing.assert_allclose(bone_lengths(out), bone_lengths(seq), rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(out[..., up_axis], seq[..., up_axis], atol=1e-6)
-        assert not np.allclose(out, seq, atol=1e-3)   # it did turn
+        assert not np.allclose(out, seq, atol=1e-3)  # it did turn
 
 
 def test_tilt_keeps_bone_lengths_and_is_a_rotation():
     seq = skeleton_clip()
-    r = random_rotation_matrix(np.random.default_rng(2), up_degrees=30.0, tilt_degrees=10.0, up_axis=1)
+    r = random_rotation_matrix(
+        np.random.default_rng(2), up_degrees=30.0, tilt_degrees=10.0, up_axis=1
+    )
     np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-12)
     assert np.linalg.det(r) == pytest.approx(1.0)
-    np.testing.assert_allclose(bone_lengths(rotate(seq, r)), bone_lengths(seq), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        bone_lengths(rotate(seq, r)), bone_lengths(seq), rtol=1e-5, atol=1e-5
+    )
     # a tilt of at most 10 degrees moves the up vector by at most 10 degrees
     up = r @ np.array([0.0, 1.0, 0.0])
     assert np.degrees(np.arccos(np.clip(up[1], -1, 1))) <= np.hypot(10.0, 10.0) + 1e-9
@@ -65,7 +70,9 @@ def test_tilt_keeps_bone_lengths_and_is_a_rotation():
 @pytest.mark.parametrize("length", [7, 50])
 def test_crop_of_a_linear_ramp_is_a_linear_ramp(length):
     t, slope = 40, 0.5
-    ramp = (2.0 + slope * np.arange(t, dtype=np.float32))[:, None, None] * np.ones((1, 4, 3), np.float32)
+    ramp = (2.0 + slope * np.arange(t, dtype=np.float32))[:, None, None] * np.ones(
+        (1, 4, 3), np.float32
+    )
     rng = np.random.default_rng(3)
     for _ in range(10):
         out = random_crop_resample(ramp, rng, fraction=(0.5, 0.5), length=length)
@@ -79,10 +86,15 @@ def test_crop_of_a_linear_ramp_is_a_linear_ramp(length):
 def test_crop_window_position_is_random_and_inside():
     ramp = np.arange(100, dtype=np.float32).reshape(100, 1, 1)
     rng = np.random.default_rng(4)
-    starts = [random_crop_resample(ramp, rng, fraction=(0.3, 0.6), length=10)[0, 0, 0] for _ in range(200)]
-    ends = [random_crop_resample(ramp, rng, fraction=(0.3, 0.6), length=10)[-1, 0, 0] for _ in range(200)]
+    starts = [
+        random_crop_resample(ramp, rng, fraction=(0.3, 0.6), length=10)[0, 0, 0] for _ in range(200)
+    ]
+    ends = [
+        random_crop_resample(ramp, rng, fraction=(0.3, 0.6), length=10)[-1, 0, 0]
+        for _ in range(200)
+    ]
     assert min(starts) >= 0 and max(ends) <= 99
-    assert np.ptp(starts) > 20      # the window moves around
+    assert np.ptp(starts) > 20  # the window moves around
 
 
 def test_identity_settings_return_the_input():
@@ -90,8 +102,14 @@ def test_identity_settings_return_the_input():
         out = Augment()(clip, np.random.default_rng(0))
         np.testing.assert_array_equal(out, clip)
         assert out is not clip
-        out = Augment(length=clip.shape[0], crop=(1.0, 1.0), rotate_up=0.0, tilt=0.0, scale=(1.0, 1.0),
-                      noise=0.0)(clip, np.random.default_rng(0))
+        out = Augment(
+            length=clip.shape[0],
+            crop=(1.0, 1.0),
+            rotate_up=0.0,
+            tilt=0.0,
+            scale=(1.0, 1.0),
+            noise=0.0,
+        )(clip, np.random.default_rng(0))
         np.testing.assert_allclose(out, clip, atol=1e-6)
 
 
@@ -99,7 +117,9 @@ def test_identity_settings_return_the_input():
 @pytest.mark.parametrize("length,expect", [(32, (32, 32)), ((10, 20), (10, 20)), (None, (16, 30))])
 def test_shapes_for_both_layouts(bodies, length, expect):
     clip = skeleton_clip(t=30, bodies=bodies)
-    aug = Augment(length=length, crop=(0.5, 1.0), rotate_up=45.0, tilt=5.0, scale=(0.9, 1.1), noise=0.01)
+    aug = Augment(
+        length=length, crop=(0.5, 1.0), rotate_up=45.0, tilt=5.0, scale=(0.9, 1.1), noise=0.01
+    )
     rng = np.random.default_rng(5)
     for _ in range(10):
         out = aug(clip, rng)
@@ -122,14 +142,18 @@ def test_joint_noise_statistics_and_reproducibility():
     assert abs(out.mean()) < 0.005
     np.testing.assert_array_equal(out, add_joint_noise(clip, 0.05, np.random.default_rng(7)))
     np.testing.assert_array_equal(add_joint_noise(clip, 0.0, np.random.default_rng(7)), clip)
-    assert not clip.any()       # the input is untouched
+    assert not clip.any()  # the input is untouched
 
 
 def test_augment_pickles_and_is_reproducible():
-    aug = Augment(length=(20, 30), crop=(0.7, 1.0), rotate_up=180.0, tilt=5.0, scale=(0.9, 1.1), noise=0.01)
+    aug = Augment(
+        length=(20, 30), crop=(0.7, 1.0), rotate_up=180.0, tilt=5.0, scale=(0.9, 1.1), noise=0.01
+    )
     twin = pickle.loads(pickle.dumps(aug))
     clip = skeleton_clip()
-    np.testing.assert_array_equal(aug(clip, np.random.default_rng(8)), twin(clip, np.random.default_rng(8)))
+    np.testing.assert_array_equal(
+        aug(clip, np.random.default_rng(8)), twin(clip, np.random.default_rng(8))
+    )
     assert Augment.from_dict(aug.to_dict()) == aug
 
 

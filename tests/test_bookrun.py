@@ -8,7 +8,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.bookrun import HIDDEN_TAG, INJECTED_TAG, execute_chapters, has_parameters_cell, read_chapter
+from helpers.bookrun import (
+    HIDDEN_TAG,
+    INJECTED_TAG,
+    execute_chapters,
+    has_parameters_cell,
+    read_chapter,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -57,7 +63,9 @@ def test_chapter_has_one_parameters_cell_with_the_settings(path):
     assert len(params) == 1, f"{path.name} has {len(params)} cells tagged 'parameters'"
     assert params[0].cell_type == "code"
     for name in ("profile", "device", "data_dir"):
-        assert re.search(rf"^{name} = ", params[0].source, re.M), f"{path.name}: no {name!r} parameter"
+        assert re.search(rf"^{name} = ", params[0].source, re.M), (
+            f"{path.name}: no {name!r} parameter"
+        )
     assert 'profile = "quick"' in params[0].source and 'device = "auto"' in params[0].source
 
 
@@ -67,7 +75,9 @@ def test_chapter_text_has_no_escaped_newlines_or_doubled_backslashes(path):
     nb = read_chapter(path)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            assert "\\\\" not in cell.source, f"{path.name}: doubled backslash in {cell.source[:60]!r}"
+            assert "\\\\" not in cell.source, (
+                f"{path.name}: doubled backslash in {cell.source[:60]!r}"
+            )
             assert "\\n" not in cell.source, f"{path.name}: escaped newline in {cell.source[:60]!r}"
 
 
@@ -88,17 +98,25 @@ def test_has_parameters_cell():
 
 @pytest.mark.slow
 def test_execute_injects_hides_and_reports_failures(tmp_path, capsys):
-    good = chapter(tmp_path, "01_good", ("parameters", "profile = 'paper'\ndevice = 'cpu'"),
-                   ("", "assert profile == 'quick', profile\nprint('ran', device)"))
-    bad = chapter(tmp_path, "02_bad", ("parameters", "profile = 'quick'"),
-                  ("", "raise RuntimeError('chapter broke')"))
+    good = chapter(
+        tmp_path,
+        "01_good",
+        ("parameters", "profile = 'paper'\ndevice = 'cpu'"),
+        ("", "assert profile == 'quick', profile\nprint('ran', device)"),
+    )
+    bad = chapter(
+        tmp_path,
+        "02_bad",
+        ("parameters", "profile = 'quick'"),
+        ("", "raise RuntimeError('chapter broke')"),
+    )
     untagged = chapter(tmp_path, "03_untagged", ("", "profile = 'quick'"))
     out = tmp_path / "out"
     assert execute_chapters([good], out, {"profile": "quick", "device": "cpu"}) == 0
     executed = nbformat.read(out / "01_good.ipynb", as_version=4)
     injected = [c for c in executed.cells if INJECTED_TAG in c.metadata.get("tags", [])]
     assert len(injected) == 1 and HIDDEN_TAG in injected[0].metadata["tags"]
-    assert "profile = \"quick\"" in injected[0].source
+    assert 'profile = "quick"' in injected[0].source
     shown = [c for c in executed.cells if c.cell_type == "code" and "print" in c.source]
     assert shown[0].outputs[0]["text"] == "ran cpu\n"
     assert executed.metadata["kernelspec"]["name"] == "python3"

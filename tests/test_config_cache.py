@@ -90,8 +90,16 @@ def test_config_key_is_order_independent_and_sensitive():
 
 
 def test_plain_is_the_one_canonical_form():
-    cfg = {"b": (1, np.int64(2)), "a": {"z": np.float32(0.5), "y": np.bool_(True)}, "arr": np.arange(3)}
-    assert plain(cfg, arrays="values") == {"a": {"y": True, "z": 0.5}, "arr": [0, 1, 2], "b": [1, 2]}
+    cfg = {
+        "b": (1, np.int64(2)),
+        "a": {"z": np.float32(0.5), "y": np.bool_(True)},
+        "arr": np.arange(3),
+    }
+    assert plain(cfg, arrays="values") == {
+        "a": {"y": True, "z": 0.5},
+        "arr": [0, 1, 2],
+        "b": [1, 2],
+    }
     assert list(plain(cfg)) == ["a", "arr", "b"] and plain(cfg)["arr"]["shape"] == [3]
     json.dumps(plain(cfg))  # plain JSON
 
@@ -131,7 +139,9 @@ def test_failed_computation_leaves_nothing(tmp_path):
 
     # a write that fails costs the caching, not the result
     with pytest.warns(CacheWarning, match="disk full"):
-        assert cache.get_or_compute("bad", {"n": 2}, lambda: 1, half_written, lambda p: 0, ".bin") == 1
+        assert (
+            cache.get_or_compute("bad", {"n": 2}, lambda: 1, half_written, lambda p: 0, ".bin") == 1
+        )
     leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert leftovers == []
 
@@ -173,7 +183,9 @@ def _append(path):
         fh.write(b"junk")
 
 
-@pytest.mark.parametrize("damage", [_truncate, _flip, _append], ids=["truncated", "flipped", "appended"])
+@pytest.mark.parametrize(
+    "damage", [_truncate, _flip, _append], ids=["truncated", "flipped", "appended"]
+)
 @pytest.mark.parametrize("kind", ["arrays", "pickle"])
 def test_a_damaged_entry_is_reported_with_its_path_and_recomputed(tmp_path, damage, kind):
     cache = DiskCache(tmp_path)
@@ -217,8 +229,12 @@ def test_an_entry_that_fails_to_load_is_recomputed(tmp_path):
         raise RuntimeError("written by an incompatible version")
 
     with pytest.warns(CacheWarning, match="incompatible version"):
-        assert cache.get_or_compute("t", {"n": 1}, lambda: 2, lambda v, p: p.write_text("2"),
-                                    broken_loader, ".txt") == 2
+        assert (
+            cache.get_or_compute(
+                "t", {"n": 1}, lambda: 2, lambda v, p: p.write_text("2"), broken_loader, ".txt"
+            )
+            == 2
+        )
 
 
 # ------------------------------------------------------------------------------ invalid results
@@ -247,7 +263,9 @@ def test_nothing_invalid_is_ever_cached(tmp_path):
 
 # ------------------------------------------------------------------------------ unwritable caches
 def _read_only(monkeypatch):
-    monkeypatch.setattr(cache_module, "_probe_writable", lambda root: PermissionError(13, "Permission denied"))
+    monkeypatch.setattr(
+        cache_module, "_probe_writable", lambda root: PermissionError(13, "Permission denied")
+    )
 
 
 def test_an_unwritable_cache_warns_up_front_and_computes_without_storing(tmp_path, monkeypatch):
@@ -336,8 +354,14 @@ def test_a_process_killed_while_writing_leaves_nothing_that_hurts(tmp_path):
     left = list((tmp_path / "big").iterdir())
     assert len(left) == 1 and cache_module._TMP_TAG in left[0].name  # the killed write's temporary
     cache = DiskCache(tmp_path)
-    value = cache.get_or_compute("big", {"n": 1}, lambda: 7, lambda v, p: p.write_text(str(v)),
-                                 lambda p: int(p.read_text()), ".bin")
+    value = cache.get_or_compute(
+        "big",
+        {"n": 1},
+        lambda: 7,
+        lambda v, p: p.write_text(str(v)),
+        lambda p: int(p.read_text()),
+        ".bin",
+    )
     assert value == 7
     names = sorted(p.name for p in (tmp_path / "big").iterdir())
     assert all(cache_module._TMP_TAG not in n for n in names) and len(names) == 2  # entry + sidecar

@@ -9,9 +9,15 @@ def make(n=4, v=3, c=3, bodies=None, seed=0):
     shape = (lambda t: (t, v, c)) if bodies is None else (lambda t: (t, bodies, v, c))
     seqs = [rng.normal(size=shape(5 + i)) for i in range(n)]
     return SkeletonDataset.from_arrays(
-        seqs, labels=[i % 2 for i in range(n)], class_names=["a", "b"],
-        subjects=["s1", "s1", "s2", "s2"][:n], split=["train", "train", "test", "test"][:n],
-        edges=[(0, 1), (1, 2)], center=1, name="toy")
+        seqs,
+        labels=[i % 2 for i in range(n)],
+        class_names=["a", "b"],
+        subjects=["s1", "s1", "s2", "s2"][:n],
+        split=["train", "train", "test", "test"][:n],
+        edges=[(0, 1), (1, 2)],
+        center=1,
+        name="toy",
+    )
 
 
 def test_from_arrays_and_facts():
@@ -49,21 +55,27 @@ def test_normalized_centres_on_root():
     frame = ds.normalized("frame")
     np.testing.assert_allclose(frame.sequences[2][:, 1], 0, atol=1e-6)
     # relative positions are unchanged by centring
-    np.testing.assert_allclose(frame.sequences[2][:, 0] - frame.sequences[2][:, 2],
-                               ds.sequences[2][:, 0] - ds.sequences[2][:, 2], atol=1e-5)
+    np.testing.assert_allclose(
+        frame.sequences[2][:, 0] - frame.sequences[2][:, 2],
+        ds.sequences[2][:, 0] - ds.sequences[2][:, 2],
+        atol=1e-5,
+    )
     scaled = ds.normalized(None, scale=2.0)
     np.testing.assert_allclose(scaled.sequences[0], ds.sequences[0] / 2, rtol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(sequences=[np.zeros((0, 3, 3))]), "zero frames"),
-    (dict(sequences=[np.full((2, 3, 3), np.nan)]), "NaN or inf at frame 0"),
-    (dict(sequences=[np.zeros((2, 3, 3)), np.zeros((2, 4, 3))]), r"sequence 1 .* expected"),
-    (dict(sequences=[np.zeros((2, 3))]), "expected"),
-    (dict(labels=[5]), "outside"),
-    (dict(split=["val"]), "train' or 'test"),
-    (dict(edges=[(0, 9)]), "edges"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(sequences=[np.zeros((0, 3, 3))]), "zero frames"),
+        (dict(sequences=[np.full((2, 3, 3), np.nan)]), "NaN or inf at frame 0"),
+        (dict(sequences=[np.zeros((2, 3, 3)), np.zeros((2, 4, 3))]), r"sequence 1 .* expected"),
+        (dict(sequences=[np.zeros((2, 3))]), "expected"),
+        (dict(labels=[5]), "outside"),
+        (dict(split=["val"]), "train' or 'test"),
+        (dict(edges=[(0, 9)]), "edges"),
+    ],
+)
 def test_bad_input_is_named(kwargs, match):
     args = dict(sequences=[np.zeros((2, 3, 3))], labels=[0], class_names=["a"], split=["train"])
     args.update(kwargs)
@@ -80,12 +92,19 @@ def test_pad_sequences_empty():
 
 def test_labels_must_be_whole_numbers():
     seqs = [np.zeros((2, 3, 3))] * 3
-    with pytest.raises(ValueError, match=r"label 1\.7 of sequence 1 is not a whole number \(2 such"):
+    with pytest.raises(
+        ValueError, match=r"label 1\.7 of sequence 1 is not a whole number \(2 such"
+    ):
         SkeletonDataset.from_arrays(seqs, labels=[0.0, 1.7, 1.2])
     with pytest.raises(ValueError, match="label nan of sequence 2"):
         SkeletonDataset.from_arrays(seqs, labels=[0.0, 1.0, np.nan])
     with pytest.raises(TypeError, match="np.unique"):
         SkeletonDataset.from_arrays(seqs, labels=["walk", "run", "walk"])
     # whole-number floats (labels read from a CSV, say) are fine
-    np.testing.assert_array_equal(SkeletonDataset.from_arrays(seqs, labels=[0.0, 1.0, 1.0]).labels, [0, 1, 1])
-    assert SkeletonDataset.from_arrays(seqs, labels=np.array([0, 1, 1], np.int8)).labels.dtype == np.int64
+    np.testing.assert_array_equal(
+        SkeletonDataset.from_arrays(seqs, labels=[0.0, 1.0, 1.0]).labels, [0, 1, 1]
+    )
+    assert (
+        SkeletonDataset.from_arrays(seqs, labels=np.array([0, 1, 1], np.int8)).labels.dtype
+        == np.int64
+    )

@@ -1,4 +1,5 @@
 """Tests for helpers.distances (dataset DTW, padded Euclidean, 1-NN) and plot_dtw_pair."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -12,6 +13,7 @@ import scipy.sparse as sp  # noqa: E402
 
 import helpers.distances as distances  # noqa: E402
 from helpers.data.dataset import SkeletonDataset  # noqa: E402
+from helpers.data.resampling import resample  # noqa: E402
 from helpers.distances import (  # noqa: E402
     as_sequence_list,
     data_fingerprint,
@@ -21,21 +23,28 @@ from helpers.distances import (  # noqa: E402
     padded_euclidean,
     sequence_matrix,
 )
-from helpers.data.resampling import resample  # noqa: E402
 from helpers.dtw import dtw_distance, dtw_path, pairwise_dtw  # noqa: E402
 from helpers.graph_plot import plot_dtw_pair  # noqa: E402
+
 from naive import naive_padded_euclidean  # noqa: E402
 
 
 def _random_seqs(rng, n=7, v=4, c=3, tmin=5, tmax=19):
-    return [rng.normal(size=(int(rng.integers(tmin, tmax)), v, c)).astype(np.float32) for _ in range(n)]
+    return [
+        rng.normal(size=(int(rng.integers(tmin, tmax)), v, c)).astype(np.float32) for _ in range(n)
+    ]
 
 
 def _dataset(rng, n=8):
     seqs = _random_seqs(rng, n)
-    return SkeletonDataset.from_arrays(seqs, labels=np.arange(n) % 3, class_names=["a", "b", "c"],
-                                       split=["train", "test"] * (n // 2), edges=[(0, 1), (1, 2), (2, 3)],
-                                       files=[f"clip{i}.amc" for i in range(n)])
+    return SkeletonDataset.from_arrays(
+        seqs,
+        labels=np.arange(n) % 3,
+        class_names=["a", "b", "c"],
+        split=["train", "test"] * (n // 2),
+        edges=[(0, 1), (1, 2), (2, 3)],
+        files=[f"clip{i}.amc" for i in range(n)],
+    )
 
 
 # ------------------------------------------------------------------------------ sequence_matrix
@@ -75,7 +84,9 @@ def test_padded_euclidean_matches_naive_loop(mode, length):
     rng = np.random.default_rng(1)
     seqs = _random_seqs(rng, n=6)
     D = padded_euclidean(seqs, mode=mode, length=length)
-    np.testing.assert_allclose(D, naive_padded_euclidean(seqs, mode, length), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        D, naive_padded_euclidean(seqs, mode, length), rtol=1e-10, atol=1e-10
+    )
     assert np.array_equal(D, D.T) and np.all(np.diag(D) == 0)
 
 
@@ -87,8 +98,11 @@ def test_padded_euclidean_equals_dtw_without_warping():
     # after resampling to a common length the same holds for clips of different lengths
     clips = [s.reshape(len(s), -1) for s in _random_seqs(rng, n=4)]
     resampled = [resample(s.astype(np.float64), 11) for s in clips]
-    np.testing.assert_allclose(padded_euclidean(clips, mode="resample", length=11),
-                               pairwise_dtw(resampled, window=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        padded_euclidean(clips, mode="resample", length=11),
+        pairwise_dtw(resampled, window=0),
+        rtol=1e-12,
+    )
 
 
 def test_padded_euclidean_bad_mode():
@@ -102,7 +116,8 @@ def test_nearest_neighbor_accuracy_hand_worked():
     x = np.array([0.0, 1.0, 3.0, 7.0, 8.0])
     D = np.abs(x[:, None] - x[None, :])
     y = np.array([0, 0, 1, 1, 0])
-    # leave-one-out neighbours: 0->1 (A, ok), 1->0 (A, ok), 2->1 (A, wrong), 3->4 (A, wrong), 4->3 (B, wrong)
+    # leave-one-out neighbours: 0->1 (A, ok), 1->0 (A, ok), 2->1 (A, wrong), 3->4 (A, wrong), 4->3
+    # (B, wrong)
     q, nn, pred = nearest_neighbor_predict(D, y)
     np.testing.assert_array_equal(nn, [1, 0, 1, 4, 3])
     assert nearest_neighbor_accuracy(D, y) == pytest.approx(2 / 5)
@@ -188,7 +203,9 @@ def test_dataset_dtw_torch_backend_agrees(tmp_path):
     rng = np.random.default_rng(9)
     seqs = _random_seqs(rng, n=4, tmax=12)
     D = dataset_dtw(seqs, window=0.3, cache=False, backend="torch", device="cpu", progress=False)
-    np.testing.assert_allclose(D, dataset_dtw(seqs, window=0.3, cache=False, progress=False), rtol=1e-9)
+    np.testing.assert_allclose(
+        D, dataset_dtw(seqs, window=0.3, cache=False, progress=False), rtol=1e-9
+    )
 
 
 def test_dataset_dtw_key_skips_fingerprint(tmp_path, monkeypatch):
@@ -228,10 +245,10 @@ def test_fingerprint_changes_with_data():
     variants = [
         bumped,
         shorter,
-        seqs[::-1],                                  # order
-        [s.astype(np.float32) for s in seqs],        # dtype
-        [s.reshape(3, 6) for s in seqs],             # same bytes, other shape
-        seqs[:2],                                    # fewer sequences
+        seqs[::-1],  # order
+        [s.astype(np.float32) for s in seqs],  # dtype
+        [s.reshape(3, 6) for s in seqs],  # same bytes, other shape
+        seqs[:2],  # fewer sequences
         [np.concatenate([seqs[0], seqs[1]])] + seqs[2:],  # same bytes, other split into clips
     ]
     prints = {data_fingerprint(v) for v in variants}

@@ -4,19 +4,26 @@ Everything is compared with ``naive_dtw`` below: a plain-Python O(n m) DTW that 
 the conventions (squared Euclidean frame cost, sum along the path, square root; band rule;
 ties in cost go to the shorter path for ``normalize``).
 """
+
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from helpers.dtw import (GRAM_MIN_DIM, band_mask, dtw_cost_matrix, dtw_distance, dtw_path,
-                         pairwise_dtw, window_radius)
+from helpers.dtw import (
+    GRAM_MIN_DIM,
+    band_mask,
+    dtw_cost_matrix,
+    dtw_distance,
+    dtw_path,
+    pairwise_dtw,
+    window_radius,
+)
 from helpers.dtw_torch import pairwise_dtw_torch
-from naive import naive_allowed, naive_dtw, naive_radius
 
+from naive import naive_allowed, naive_dtw
 
 # ---------------------------------------------------------------------------------------------
 # Reference implementation
@@ -95,7 +102,8 @@ def test_dtw_distance_matches_naive(rng, band, normalize):
             assert got == pytest.approx(want, rel=1e-12), (n, m, window)
             # symmetric in its arguments
             assert dtw_distance(b, a, window, band=band, normalize=normalize) == pytest.approx(
-                got, rel=1e-12)
+                got, rel=1e-12
+            )
 
 
 @pytest.mark.parametrize("method", ["direct", "gram"])
@@ -144,8 +152,7 @@ def test_gram_equals_direct_across_blocks_and_tiles(rng):
     # "auto" picks direct for small D or narrow bands, gram for large D without a band
     assert np.array_equal(pairwise_dtw(X, window=4), pairwise_dtw(X, window=4, method="direct"))
     big = [x.repeat(GRAM_MIN_DIM // 7 + 1, axis=1) for x in X[:5]]
-    assert np.array_equal(pairwise_dtw(big, window=2),
-                          pairwise_dtw(big, window=2, method="direct"))
+    assert np.array_equal(pairwise_dtw(big, window=2), pairwise_dtw(big, window=2, method="direct"))
     assert np.array_equal(pairwise_dtw(big), pairwise_dtw(big, method="gram"))
 
 
@@ -154,8 +161,9 @@ def test_threads_and_progress_do_not_change_results(rng):
     ref = pairwise_dtw(X, window=3)
     np.testing.assert_array_equal(pairwise_dtw(X, window=3, n_jobs=1), ref)
     np.testing.assert_array_equal(pairwise_dtw(X, window=3, n_jobs=-1, progress=True), ref)
-    np.testing.assert_allclose(pairwise_dtw(X, window=3, method="gram", progress=True), ref,
-                               rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        pairwise_dtw(X, window=3, method="gram", progress=True), ref, rtol=1e-9, atol=1e-9
+    )
 
 
 def test_array_collections(rng):
@@ -182,7 +190,8 @@ def test_float32_inputs_accumulate_in_float64(rng):
     assert dtw_distance(X[0], X[1], 3) == pytest.approx(ref[0, 1], rel=1e-13)
     # integers are accepted as numbers
     assert dtw_distance(np.array([0, 0, 1, 2]), np.array([0, 1, 2, 2]), 0) == pytest.approx(
-        math.sqrt(2))
+        math.sqrt(2)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,14 +238,16 @@ def test_band_masks(rng):
         for r in [0, 1, 3]:
             for band in ["sakoe", "slanted"]:
                 mask = band_mask(n, m, r, band=band)
-                want = np.array([[naive_allowed(i, j, n, m, r, band) for j in range(m)]
-                                 for i in range(n)])
+                want = np.array(
+                    [[naive_allowed(i, j, n, m, r, band) for j in range(m)] for i in range(n)]
+                )
                 np.testing.assert_array_equal(mask, want)
                 np.testing.assert_array_equal(band_mask(m, n, r, band=band), mask.T)
                 assert mask[0, 0] and mask[-1, -1] and mask.any(axis=1).all()
             if n == m:
-                np.testing.assert_array_equal(band_mask(n, m, r, band="slanted"),
-                                              band_mask(n, m, r))
+                np.testing.assert_array_equal(
+                    band_mask(n, m, r, band="slanted"), band_mask(n, m, r)
+                )
     # the slanted band follows the diagonal of the rectangle
     assert band_mask(10, 4, 0, band="slanted").sum() == 10
 
@@ -263,8 +274,9 @@ def test_dtw_path(rng, band):
             assert d == pytest.approx(ref, rel=1e-12) and len(path) == length
             _, dn = dtw_path(a, b, window, band=band, normalize=True)
             assert dn == pytest.approx(math.sqrt(cost / len(path)), rel=1e-12)
-            assert dn == pytest.approx(dtw_distance(a, b, window, band=band, normalize=True),
-                                       rel=1e-12)
+            assert dn == pytest.approx(
+                dtw_distance(a, b, window, band=band, normalize=True), rel=1e-12
+            )
 
 
 def test_dtw_cost_matrix(rng):
@@ -289,8 +301,9 @@ def test_matches_dtaidistance(rng):
             want = dtw_ndim.distance(a, b, window=None if r is None else r + 1)
             assert dtw_distance(a, b, r) == pytest.approx(want, rel=1e-12), (n, m, r)
         a1, b1 = a[:, 0].copy(), b[:, 0].copy()
-        assert dtw_distance(a1, b1, 2) == pytest.approx(dtw_1d.distance(a1, b1, window=3),
-                                                        rel=1e-12)
+        assert dtw_distance(a1, b1, 2) == pytest.approx(
+            dtw_1d.distance(a1, b1, window=3), rel=1e-12
+        )
 
 
 def test_matches_tslearn(rng):
@@ -302,11 +315,13 @@ def test_matches_tslearn(rng):
         a, b = rng.standard_normal((n, 2)), rng.standard_normal((m, 2))
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         for r in [0, 2, 5]:
-            want = metrics.dtw(ta, tb, global_constraint="sakoe_chiba", sakoe_chiba_radius=r,
-                               be="pytorch")
+            want = metrics.dtw(
+                ta, tb, global_constraint="sakoe_chiba", sakoe_chiba_radius=r, be="pytorch"
+            )
             assert dtw_distance(a, b, r) == pytest.approx(float(want), rel=1e-12)
-        assert dtw_distance(a, b) == pytest.approx(float(metrics.dtw(ta, tb, be="pytorch")),
-                                                   rel=1e-12)
+        assert dtw_distance(a, b) == pytest.approx(
+            float(metrics.dtw(ta, tb, be="pytorch")), rel=1e-12
+        )
 
 
 def test_matches_aeon_equal_lengths(rng):
@@ -327,15 +342,25 @@ def _naive_matrix(X, Y=None, **kw):
     return np.array([[naive_dtw(a, b, **kw)[0] for b in Y] for a in X])
 
 
-@pytest.mark.parametrize("kw", [dict(window=None), dict(window=2), dict(window=0.3, band="slanted"),
-                                dict(window=1, normalize=True), dict(window=0.2, band="slanted",
-                                                                    normalize=True)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(window=None),
+        dict(window=2),
+        dict(window=0.3, band="slanted"),
+        dict(window=1, normalize=True),
+        dict(window=0.2, band="slanted", normalize=True),
+    ],
+)
 def test_both_backends_match_the_same_naive_oracle(rng, kw):
     """numba and torch are checked against naive_dtw, not only against each other."""
     X = rand_seqs(rng, 9, 1, 14, 3)
     Y = rand_seqs(rng, 4, 2, 14, 3)
     ref, refY = _naive_matrix(X, **kw), _naive_matrix(X, Y, **kw)
-    for name, fn in (("numba", pairwise_dtw), ("torch", lambda *a, **k: pairwise_dtw_torch(*a, device="cpu", **k))):
+    for name, fn in (
+        ("numba", pairwise_dtw),
+        ("torch", lambda *a, **k: pairwise_dtw_torch(*a, device="cpu", **k)),
+    ):
         got = fn(X, **kw)
         np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9, err_msg=name)
         assert np.array_equal(got, got.T) and np.all(np.diag(got) == 0)
@@ -370,8 +395,9 @@ def test_bad_sequences_name_the_index(rng):
     good = [rng.standard_normal((5, 3)) for _ in range(4)]
     nan = [g.copy() for g in good]
     nan[2][3, 1] = np.nan
-    with pytest.raises(ValueError,
-                       match=r"X\[2\] contains NaN or inf \(first at frame 3, feature 1\)"):
+    with pytest.raises(
+        ValueError, match=r"X\[2\] contains NaN or inf \(first at frame 3, feature 1\)"
+    ):
         pairwise_dtw(nan)
     inf = [g.copy() for g in good]
     inf[1][0, 0] = np.inf
@@ -383,8 +409,9 @@ def test_bad_sequences_name_the_index(rng):
         pairwise_dtw(good[:3] + [np.zeros((4, 2))])
     with pytest.raises(ValueError, match=r"Y\[0\] has D=2 features but X\[0\] has D=3"):
         pairwise_dtw(good, [np.zeros((4, 2))])
-    with pytest.raises(ValueError,
-                       match=r"X\[0\] has shape \(2, 3, 4\); expected \(T,\) or \(T, D\)"):
+    with pytest.raises(
+        ValueError, match=r"X\[0\] has shape \(2, 3, 4\); expected \(T,\) or \(T, D\)"
+    ):
         pairwise_dtw([np.zeros((2, 3, 4))])
     with pytest.raises(ValueError, match="X holds no sequences"):
         pairwise_dtw([])

@@ -1,4 +1,5 @@
 """Tests for helpers.embedding (classical MDS) and the graph drawings of helpers.graph_plot."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -64,7 +65,9 @@ def test_mds_hand_worked_line():
 
 def test_mds_reports_negative_eigenvalues_for_non_euclidean_distances():
     # violates the triangle inequality: d(0, 2) > d(0, 1) + d(1, 2)
-    D = np.array([[0.0, 1.0, 5.0, 1.0], [1.0, 0.0, 1.0, 1.0], [5.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.0]])
+    D = np.array(
+        [[0.0, 1.0, 5.0, 1.0], [1.0, 0.0, 1.0, 1.0], [5.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.0]]
+    )
     res = classical_mds(D, 2, return_result=True)
     assert res.eigenvalues.min() < 0
     expected = -res.eigenvalues[res.eigenvalues < 0].sum() / np.abs(res.eigenvalues).sum()
@@ -81,13 +84,16 @@ def test_mds_warns_when_too_few_positive_directions():
     np.testing.assert_allclose(Y[:, 1], 0.0)
 
 
-@pytest.mark.parametrize("D, match", [
-    (np.ones((2, 3)), "square"),
-    (np.array([[0.0, 1.0], [2.0, 0.0]]), "symmetric"),
-    (np.array([[0.0, -1.0], [-1.0, 0.0]]), "non-negative"),
-    (np.array([[0.0, np.nan], [np.nan, 0.0]]), "finite"),
-    (np.array([[1.0, 1.0], [1.0, 0.0]]), "zero diagonal"),
-])
+@pytest.mark.parametrize(
+    "D, match",
+    [
+        (np.ones((2, 3)), "square"),
+        (np.array([[0.0, 1.0], [2.0, 0.0]]), "symmetric"),
+        (np.array([[0.0, -1.0], [-1.0, 0.0]]), "non-negative"),
+        (np.array([[0.0, np.nan], [np.nan, 0.0]]), "finite"),
+        (np.array([[1.0, 1.0], [1.0, 0.0]]), "zero diagonal"),
+    ],
+)
 def test_mds_input_errors(D, match):
     with pytest.raises(ValueError, match=match):
         classical_mds(D)
@@ -152,15 +158,16 @@ def test_dtw_pair_explorer_builds_and_redraws():
     ipywidgets = pytest.importorskip("ipywidgets")
     rng = np.random.default_rng(2)
     seqs = [rng.normal(size=(t, 3, 3)).astype(np.float32) for t in (6, 9, 7)]
-    ds = SkeletonDataset.from_arrays(seqs, [0, 1, 0], class_names=["x", "y"],
-                                     joint_names=["root", "knee", "foot"])
+    ds = SkeletonDataset.from_arrays(
+        seqs, [0, 1, 0], class_names=["x", "y"], joint_names=["root", "knee", "foot"]
+    )
     ui = dtw_pair_explorer(ds, first=0, second=2, window=0.3, joint="knee", axis=1)
     assert isinstance(ui, ipywidgets.VBox)
     dd_a, dd_b = ui.children[0].children
     slider, joint, axis = ui.children[1].children
     assert (dd_a.value, dd_b.value, joint.value, axis.value) == (0, 2, 1, 1)
-    slider.value = 0.0     # radius 0 frames
-    dd_b.value = 1         # redraws without error
+    slider.value = 0.0  # radius 0 frames
+    dd_b.value = 1  # redraws without error
     assert len(plt.get_fignums()) == 0  # every drawn figure was closed again
     with pytest.raises(ValueError, match="joint="):
         dtw_pair_explorer(ds, joint="elbow")

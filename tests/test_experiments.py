@@ -14,26 +14,40 @@ from helpers.experiments import get_trained_model, split_dataset
 from helpers.graph import SkeletonGraph
 from helpers.profiles import get_profile
 from helpers.training import evaluate
+
 from test_training import make_dataset
 
 
 def hdm05_toy(n_per_class: int = 4):
     layout = SkeletonGraph.from_layout("hdm05")
-    ds = make_dataset(n_per_class=n_per_class, joints=layout.num_nodes,
-                      edges=[tuple(e) for e in layout.edges])
+    ds = make_dataset(
+        n_per_class=n_per_class, joints=layout.num_nodes, edges=[tuple(e) for e in layout.edges]
+    )
     # synthetic actors: three training actors and one test actor, as in HDM05's split
     ds.subjects = np.array(["bd", "bk", "dg", "mm"])[ds.subjects]
     return ds
 
 
 def tiny_profile():
-    return get_profile("quick", model_schedule=[[4, 1], [4, 2]], train_epochs=2, train_length=12,
-                       train_batch_size=8)
+    return get_profile(
+        "quick",
+        model_schedule=[[4, 1], [4, 2]],
+        train_epochs=2,
+        train_length=12,
+        train_batch_size=8,
+    )
 
 
 def train(tmp_path, seed=1, **kw):
-    return get_trained_model(tiny_profile(), device="cpu", cache_dir=tmp_path, seed=seed,
-                             progress=False, dataset=hdm05_toy(), **kw)
+    return get_trained_model(
+        tiny_profile(),
+        device="cpu",
+        cache_dir=tmp_path,
+        seed=seed,
+        progress=False,
+        dataset=hdm05_toy(),
+        **kw,
+    )
 
 
 def _no_training(*args, **kwargs):
@@ -55,7 +69,9 @@ def test_get_trained_model_trains_once_then_loads(tmp_path, monkeypatch):
     np.testing.assert_array_equal(cached.test.confusion, result.test.confusion)
     ev = evaluate(again, ds.test(), cached.config)
     assert ev.accuracy == pytest.approx(result.test.accuracy)
-    with pytest.raises(AssertionError, match="should have been loaded"):  # another seed: another model
+    with pytest.raises(
+        AssertionError, match="should have been loaded"
+    ):  # another seed: another model
         train(tmp_path, seed=2)
 
 
@@ -94,7 +110,9 @@ def test_an_unreadable_resume_point_costs_only_its_epochs(tmp_path):
 def test_without_a_writable_cache_the_model_is_trained_and_not_stored(tmp_path, monkeypatch):
     from helpers import cache as cache_module
 
-    monkeypatch.setattr(cache_module, "_probe_writable", lambda root: PermissionError(13, "read-only"))
+    monkeypatch.setattr(
+        cache_module, "_probe_writable", lambda root: PermissionError(13, "read-only")
+    )
     monkeypatch.setattr(cache_module, "_WARNED_UNWRITABLE", set())
     with pytest.warns(CacheWarning, match="not writable"):
         _, result = train(tmp_path)

@@ -17,13 +17,16 @@ from helpers.geometry import (
 )
 from helpers.nnk import KNNGraph, NNKGraph
 from helpers.smoothness import graph_smoothness
+
 from naive import euclidean
 
 
 @pytest.fixture(scope="module")
 def clusters():
     rng = np.random.default_rng(7)
-    X = np.concatenate([rng.normal(0, 1, (15, 2)), rng.normal(4, 1, (15, 2)), rng.normal((0, 6), 1, (10, 2))])
+    X = np.concatenate(
+        [rng.normal(0, 1, (15, 2)), rng.normal(4, 1, (15, 2)), rng.normal((0, 6), 1, (10, 2))]
+    )
     y = np.repeat([0, 1, 2], [15, 15, 10])
     return euclidean(X), y
 
@@ -32,7 +35,7 @@ def test_within_between_by_hand():
     # points 0, 1 (class a) and 10, 12 (class b) on a line
     x = np.array([0.0, 1.0, 10.0, 12.0])
     D = np.abs(x[:, None] - x[None, :])
-    within = (1 + 2) / 2            # |0-1|, |10-12|
+    within = (1 + 2) / 2  # |0-1|, |10-12|
     between = (10 + 12 + 9 + 11) / 4
     assert within_between_ratio(D, [0, 0, 1, 1]) == pytest.approx(within / between)
     with pytest.raises(ValueError, match="same class"):
@@ -64,15 +67,24 @@ def test_neighbourhood_graphs_are_the_graphs_and_measures_of_their_modules(clust
 def test_graph_table_is_tidy(clusters):
     D, y = clusters
     table = graph_table({"a": D, "b": D * 2}, y, k=[3, 6])
-    assert list(table.columns) == ["distance", "graph", "k", "edges", "neighbours", "label_variation",
-                                   "interpolation_error"]
+    assert list(table.columns) == [
+        "distance",
+        "graph",
+        "k",
+        "edges",
+        "neighbours",
+        "label_variation",
+        "interpolation_error",
+    ]
     assert len(table) == 2 * 2 * len(GRAPH_KINDS)
     # scaling all distances changes neither the candidates nor the Gaussian kernel of mean_kth sigma
     a = table[table.distance == "a"].drop(columns="distance").reset_index(drop=True)
     b = table[table.distance == "b"].drop(columns="distance").reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
     row = table[(table.distance == "a") & (table.graph == "NNK") & (table.k == 6)].iloc[0]
-    assert row.label_variation == pytest.approx(neighbourhood_graphs(D, y, 6)["NNK"].label_variation)
+    assert row.label_variation == pytest.approx(
+        neighbourhood_graphs(D, y, 6)["NNK"].label_variation
+    )
 
 
 def test_distance_table(clusters):

@@ -3,6 +3,7 @@
 Tests on the real data skip (via the ``hdm05_root`` fixture) when ``$STGCN_DATA_DIR`` is missing;
 the synthetic folder is written into ``tmp_path`` so the loader and cache logic are always tested.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,6 +18,7 @@ from helpers.data.acclaim import SkeletonFormatError, forward_kinematics, parse_
 from helpers.data.hdm05 import load_hdm05, read_clip
 from helpers.data.resampling import resample_fps
 from helpers.skeletons import HDM05, HDM05_EDGES, HDM05_JOINT_NAMES, HDM05_PARENTS
+
 from naive import naive_forward_kinematics
 
 
@@ -32,22 +34,48 @@ NO_DOF = {"lhipjoint", "rhipjoint"}
 def _fake_asf(scale: float = 1.0) -> str:
     """An ASF with the HDM05 bones and hierarchy; directions spread out, lengths scaled by ``scale``."""
     rng = np.random.default_rng(1)
-    out = [":version 1.10", ":name VICON", ":units", "  mass 1.0", "  length 0.45", "  angle deg",
-           ":root", "   order TX TY TZ RX RY RZ", "   axis XYZ", "   position 0 0 0", "   orientation 0 0 0",
-           ":bonedata"]
+    out = [
+        ":version 1.10",
+        ":name VICON",
+        ":units",
+        "  mass 1.0",
+        "  length 0.45",
+        "  angle deg",
+        ":root",
+        "   order TX TY TZ RX RY RZ",
+        "   axis XYZ",
+        "   position 0 0 0",
+        "   orientation 0 0 0",
+        ":bonedata",
+    ]
     for k, name in enumerate(BONES, 1):
         d = rng.normal(size=3)
         d /= np.linalg.norm(d)
-        out += ["  begin", f"     id {k}", f"     name {name}", f"     direction {d[0]:.6f} {d[1]:.6f} {d[2]:.6f}",
-                f"     length {scale * (1 + k % 4):.4f}", f"     axis {k * 7 % 90} 0 {k * 11 % 90} XYZ"]
+        out += [
+            "  begin",
+            f"     id {k}",
+            f"     name {name}",
+            f"     direction {d[0]:.6f} {d[1]:.6f} {d[2]:.6f}",
+            f"     length {scale * (1 + k % 4):.4f}",
+            f"     axis {k * 7 % 90} 0 {k * 11 % 90} XYZ",
+        ]
         if name not in NO_DOF:
-            out += ["    dof rx ry rz", "    limits (-180.0 180.0)", "           (-180.0 180.0)", "           (-180.0 180.0)"]
+            out += [
+                "    dof rx ry rz",
+                "    limits (-180.0 180.0)",
+                "           (-180.0 180.0)",
+                "           (-180.0 180.0)",
+            ]
         out.append("  end")
     children: dict[str, list[str]] = {}
     for j, p in enumerate(HDM05_PARENTS):
         if p >= 0:
             children.setdefault(HDM05_JOINT_NAMES[p], []).append(HDM05_JOINT_NAMES[j])
-    out += [":hierarchy", "  begin"] + [f"    {p} {' '.join(c)}" for p, c in children.items()] + ["  end"]
+    out += (
+        [":hierarchy", "  begin"]
+        + [f"    {p} {' '.join(c)}" for p, c in children.items()]
+        + ["  end"]
+    )
     return "\r\n".join(out) + "\r\n"
 
 
@@ -99,10 +127,17 @@ def test_layout_constants():
     e = hdm05_edges()
     assert e.shape == (30, 2) and e.dtype == np.int64
     np.testing.assert_array_equal(e[:, 1], np.arange(1, 31))
-    assert (e[:, 0] < e[:, 1]).all()                        # parents come first
+    assert (e[:, 0] < e[:, 1]).all()  # parents come first
     named = {(HDM05_JOINT_NAMES[a], HDM05_JOINT_NAMES[b]) for a, b in e}
-    assert {("root", "lhipjoint"), ("root", "rhipjoint"), ("root", "lowerback"), ("thorax", "lclavicle"),
-            ("lwrist", "lthumb"), ("rhand", "rfingers"), ("upperneck", "head")} <= named
+    assert {
+        ("root", "lhipjoint"),
+        ("root", "rhipjoint"),
+        ("root", "lowerback"),
+        ("thorax", "lclavicle"),
+        ("lwrist", "lthumb"),
+        ("rhand", "rfingers"),
+        ("upperneck", "head"),
+    } <= named
 
 
 # ---------------------------------------------------------------------------------- resampling
@@ -112,7 +147,9 @@ def test_read_clip_resamples_like_full_rate_then_interpolate(fake_root):
     full = read_clip(amc, asf, fps=None)
     assert full.shape == (13, 31, 3) and full.dtype == np.float32
     np.testing.assert_array_equal(read_clip(amc, asf, fps=30), full[::4])
-    np.testing.assert_allclose(read_clip(amc, asf, fps=50), resample_fps(full.astype(np.float64), 120, 50), atol=1e-6)
+    np.testing.assert_allclose(
+        read_clip(amc, asf, fps=50), resample_fps(full.astype(np.float64), 120, 50), atol=1e-6
+    )
     # the layout permutation is the identity for an ASF in HDM05 order
     fk = forward_kinematics(asf, parse_amc(amc, asf))
     np.testing.assert_allclose(full, fk, atol=1e-6)
@@ -121,8 +158,14 @@ def test_read_clip_resamples_like_full_rate_then_interpolate(fake_root):
 # ---------------------------------------------------------------------------------- loader
 def test_load_fake_hdm05(fake_root):
     ds = load_hdm05(fake_root, progress=False)
-    assert len(ds) == 4 and ds.name == "hdm05" and ds.units == "m" and ds.up_axis == 1 and ds.center == 0
-    assert ds.class_names == ["wave", "jump"]                          # class_folder order, not file order
+    assert (
+        len(ds) == 4
+        and ds.name == "hdm05"
+        and ds.units == "m"
+        and ds.up_axis == 1
+        and ds.center == 0
+    )
+    assert ds.class_names == ["wave", "jump"]  # class_folder order, not file order
     np.testing.assert_array_equal(ds.labels, [1, 0, 0, 1])
     np.testing.assert_array_equal(ds.subjects, ["aa", "aa", "bb", "bb"])
     np.testing.assert_array_equal(ds.split, ["train", "train", "test", "test"])
@@ -214,7 +257,8 @@ def test_a_huge_value_raises_and_caches_nothing(fake_root, tmp_path):
 
 
 def test_invalid_arrays_are_never_cached_even_when_the_converter_lets_them_through(
-        fake_root, tmp_path, monkeypatch):
+    fake_root, tmp_path, monkeypatch
+):
     real = hdm05.read_clip
 
     def silent_overflow(*args, **kwargs):
@@ -231,8 +275,9 @@ def test_invalid_arrays_are_never_cached_even_when_the_converter_lets_them_throu
 def test_forward_kinematics_of_the_hdm05_skeleton_matches_the_naive_oracle(fake_root):
     asf = parse_asf(fake_root / "asf" / "HDM_bb.asf")
     motion = parse_amc(fake_root / "amc" / FAKE_CLIPS[2][0], asf)
-    np.testing.assert_allclose(forward_kinematics(asf, motion), naive_forward_kinematics(asf, motion),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        forward_kinematics(asf, motion), naive_forward_kinematics(asf, motion), atol=1e-9
+    )
 
 
 def test_missing_data_folder_says_where_to_get_it(tmp_path, monkeypatch):
@@ -286,7 +331,11 @@ def test_real_dataset_shape(real_ds):
     assert set(ds.subjects[ds.split == "train"]) == {"bd", "bk", "dg"}
     assert set(ds.subjects[ds.split == "test"]) == {"mm", "tr"}
     counts = dict(zip(ds.class_names, ds.class_counts()))
-    assert counts["squat1Reps"] == 52 and counts["throwBasketball"] == 14 and sum(counts.values()) == 287
+    assert (
+        counts["squat1Reps"] == 52
+        and counts["throwBasketball"] == 14
+        and sum(counts.values()) == 287
+    )
     assert ds.class_names[0] == "depositFloorR" and ds.class_names[-1] == "throwBasketball"
 
 
@@ -295,8 +344,8 @@ def test_real_positions_are_metres_with_rigid_bones(real_ds):
     e = hdm05_edges()
     for seq, f in zip(real_ds.sequences, real_ds.files):
         assert np.isfinite(seq).all(), f
-        assert np.abs(seq).max() < 20.0, f                   # metres, inside a mocap hall
-        bones = np.linalg.norm(seq[:, e[:, 1]] - seq[:, e[:, 0]], axis=-1)    # (T, 30)
+        assert np.abs(seq).max() < 20.0, f  # metres, inside a mocap hall
+        bones = np.linalg.norm(seq[:, e[:, 1]] - seq[:, e[:, 0]], axis=-1)  # (T, 30)
         assert np.ptp(bones, axis=0).max() < 1e-5, f
     # the femur is 35-55 cm long
     femur = np.linalg.norm(real_ds.sequences[0][0, 2] - real_ds.sequences[0][0, 1])
@@ -318,7 +367,7 @@ def test_real_standing_height_and_upright(real_ds):
             v = first[head] - first[root]
             tilt = math.degrees(math.acos(v[up] / np.linalg.norm(v)))
             assert tilt < 20, (actor, cls, tilt)
-            assert 0.8 < first[root, up] < 1.2                # pelvis height, feet on the floor at y ~ 0
+            assert 0.8 < first[root, up] < 1.2  # pelvis height, feet on the floor at y ~ 0
 
 
 @pytest.mark.slow
@@ -334,32 +383,46 @@ def test_real_second_load_uses_cache(real_ds, real_cache, hdm05_root, monkeypatc
 # ---------------------------------------------------------------------------------- drawing
 def _tiny_dataset():
     from helpers.data.dataset import SkeletonDataset
+
     rng = np.random.default_rng(0)
     seqs = [rng.normal(size=(t, 31, 3)).astype(np.float32) for t in (8, 5)]
-    return SkeletonDataset.from_arrays(seqs, [0, 1], class_names=["a", "b"], edges=HDM05_EDGES,
-                                       joint_names=list(HDM05_JOINT_NAMES), fps=30.0, files=["x.amc", "y.amc"])
+    return SkeletonDataset.from_arrays(
+        seqs,
+        [0, 1],
+        class_names=["a", "b"],
+        edges=HDM05_EDGES,
+        joint_names=list(HDM05_JOINT_NAMES),
+        fps=30.0,
+        files=["x.amc", "y.amc"],
+    )
 
 
 def test_plot_skeleton_puts_up_axis_vertical_without_mirroring():
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     from helpers.skeleton_plot import edge_colors_by_side, plot_skeleton, to_display
 
     pts = np.eye(3)
     disp = to_display(pts, up_axis=1)
-    np.testing.assert_array_equal(disp[:, 2], [0, 1, 0])     # y is drawn vertically
-    assert np.linalg.det(disp) == pytest.approx(1.0)          # a rotation: left stays left
+    np.testing.assert_array_equal(disp[:, 2], [0, 1, 0])  # y is drawn vertically
+    assert np.linalg.det(disp) == pytest.approx(1.0)  # a rotation: left stays left
     frame = np.random.default_rng(0).normal(size=(31, 3))
     fig = plt.figure()
     ax = fig.add_subplot(projection="3d")
-    art = plot_skeleton(ax, frame, hdm05_edges(), edge_colors=edge_colors_by_side(HDM05_JOINT_NAMES, hdm05_edges()))
+    art = plot_skeleton(
+        ax, frame, hdm05_edges(), edge_colors=edge_colors_by_side(HDM05_JOINT_NAMES, hdm05_edges())
+    )
     assert len(art.bones) == 30
-    xs, ys, zs = art.bones[0].get_data_3d()                   # edge root -> lhipjoint
+    xs, ys, zs = art.bones[0].get_data_3d()  # edge root -> lhipjoint
     np.testing.assert_allclose(zs, frame[[0, 1], 1])
     np.testing.assert_allclose(xs, frame[[0, 1], 2])
     colors = edge_colors_by_side(HDM05_JOINT_NAMES, hdm05_edges())
-    assert colors[0] != colors[5] and colors[10] == colors[11]   # lhipjoint vs rhipjoint; lowerback/upperback centre
+    assert (
+        colors[0] != colors[5] and colors[10] == colors[11]
+    )  # lhipjoint vs rhipjoint; lowerback/upperback centre
     with pytest.raises(ValueError, match=r"\(V, 3\)"):
         plot_skeleton(ax, frame[:, :2], hdm05_edges())
     plt.close(fig)
@@ -372,11 +435,12 @@ def test_skeleton_animation_subsamples_and_exports_html():
     anim = skeleton_animation(seq, hdm05_edges(), max_frames=12, fps=30, figsize=(2, 2), dpi=30)
     html = anim.to_jshtml()
     assert html.count("frames[") >= 12 and "<script" in html
-    assert anim._interval == pytest.approx(1000 * 199 / 30 / 11)   # real-time playback
+    assert anim._interval == pytest.approx(1000 * 199 / 30 / 11)  # real-time playback
 
 
 def test_skeleton_player_widgets():
     import ipywidgets as widgets
+
     from helpers.skeleton_plot import skeleton_player
 
     ds = _tiny_dataset()
@@ -397,8 +461,14 @@ def test_skeleton_player_widgets():
 def test_manifest_from_file_names_matches_the_shipped_manifest(hdm05_root):
     from helpers.data.hdm05 import manifest_from_files, read_manifest
 
-    shipped = {r.file: (r.actor, r.motion, r.class_folder, r.split) for r in read_manifest(hdm05_root / "manifest.csv")}
-    inferred = {r.file: (r.actor, r.motion, r.class_folder, r.split) for r in manifest_from_files(hdm05_root)}
+    shipped = {
+        r.file: (r.actor, r.motion, r.class_folder, r.split)
+        for r in read_manifest(hdm05_root / "manifest.csv")
+    }
+    inferred = {
+        r.file: (r.actor, r.motion, r.class_folder, r.split)
+        for r in manifest_from_files(hdm05_root)
+    }
     assert inferred == shipped
 
 
@@ -408,7 +478,11 @@ def test_load_without_manifest_infers_classes_and_split(hdm05_root, tmp_path):
     (tmp_path / "asf").symlink_to(hdm05_root / "asf")
     amc = tmp_path / "amc" / "some_class_folder"
     amc.mkdir(parents=True)
-    names = ["HDM_bd_squat1Reps_001_120.amc", "HDM_mm_squat1Reps_037_120.amc", "HDM_tr_grabHighR_023_120.amc"]
+    names = [
+        "HDM_bd_squat1Reps_001_120.amc",
+        "HDM_mm_squat1Reps_037_120.amc",
+        "HDM_tr_grabHighR_023_120.amc",
+    ]
     for n in names:
         (amc / n).symlink_to(hdm05_root / "amc" / n)
     with pytest.warns(UserWarning, match="no manifest.csv"):

@@ -61,7 +61,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -114,17 +114,27 @@ def test_layers_flow_one_way():
                 todo.extend(graph.get(m, ()))
         return False
 
-    lower_to_higher = [("helpers.data.dataset", "helpers.graph"), ("helpers.graph", "helpers.model"),
-                       ("helpers.model", "helpers.training"), ("helpers.training", "helpers.experiments"),
-                       ("helpers.nnk", "helpers.geometry"), ("helpers.geometry", "helpers.experiments")]
+    lower_to_higher = [
+        ("helpers.data.dataset", "helpers.graph"),
+        ("helpers.graph", "helpers.model"),
+        ("helpers.model", "helpers.training"),
+        ("helpers.training", "helpers.experiments"),
+        ("helpers.nnk", "helpers.geometry"),
+        ("helpers.geometry", "helpers.experiments"),
+    ]
     for low, high in lower_to_higher:
         assert not reaches(low, high), f"{low} imports (through others) {high}, a layer above it"
 
 
-@pytest.mark.parametrize("module", ["helpers", "helpers.dtw", "helpers.distances", "helpers.geometry"])
+@pytest.mark.parametrize(
+    "module", ["helpers", "helpers.dtw", "helpers.distances", "helpers.geometry"]
+)
 def test_light_modules_do_not_import_heavy_ones(module):
-    code = (f"import sys, {module}; "
-            "print(','.join(m for m in ('torch', 'nbformat', 'papermill', 'jupytext') if m in sys.modules))")
+    code = (
+        f"import sys, {module}; "
+        "print(','.join(m for m in ('torch', 'nbformat', 'papermill', 'jupytext') if m in "
+        "sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"import {module} loads {out.stdout.strip()}"
 

@@ -1,5 +1,6 @@
 """ST-GCN model: parameter count and logits against a re-implementation of the original code,
 shapes, per-block features and valid lengths, checkpoints, pickling, seeding and variants."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,9 @@ torch.set_num_threads(1)  # the test machine's cores are shared; these models ar
 
 
 def _reference(layout: str, num_class: int = 60, seed: int = 0, **kwargs) -> ref.ReferenceModel:
-    model = ref.ReferenceModel(3, num_class, {"layout": layout, "strategy": "spatial"}, True, dropout=0.5, **kwargs)
+    model = ref.ReferenceModel(
+        3, num_class, {"layout": layout, "strategy": "spatial"}, True, dropout=0.5, **kwargs
+    )
     return ref.randomize_reference(model, seed).eval()
 
 
@@ -26,14 +29,17 @@ def _input(n: int, t: int, v: int, m: int, seed: int = 0) -> torch.Tensor:
     return torch.randn(n, 3, t, v, m, generator=torch.Generator().manual_seed(seed))
 
 
-# --------------------------------------------------------------------------- reference configuration
+# --------------------------------------------------------------------------- reference
+# configuration
 def test_reference_configuration_parameter_count():
     ours = STGCN(num_classes=60, layout="ntu-rgb+d", strategy="spatial")
     theirs = ref.ReferenceModel(3, 60, {"layout": "ntu-rgb+d", "strategy": "spatial"}, True)
     n_ref = sum(p.numel() for p in theirs.parameters())
     assert ours.num_parameters() == n_ref
     assert abs(n_ref - 3.1e6) < 0.05e6
-    assert [tuple(p.shape) for p in ours.parameters()] == [tuple(p.shape) for p in theirs.parameters()]
+    assert [tuple(p.shape) for p in ours.parameters()] == [
+        tuple(p.shape) for p in theirs.parameters()
+    ]
     assert list(ours.state_dict()) == list(theirs.state_dict())  # same names, same order
     assert ours.schedule == list(REFERENCE_SCHEDULE)
     rows = ours.summary(T=300)
@@ -47,7 +53,9 @@ def test_reference_checkpoint_gives_same_logits(tmp_path, layout, v, m):
     theirs = _reference(layout, num_class=11, seed=1)
     # wrapped and DataParallel-prefixed, as the original training script and others save it
     path = tmp_path / "ref.pt"
-    torch.save({"state_dict": {"module." + k: t for k, t in theirs.state_dict().items()}, "epoch": 3}, path)
+    torch.save(
+        {"state_dict": {"module." + k: t for k, t in theirs.state_dict().items()}, "epoch": 3}, path
+    )
     ours = STGCN.from_reference_checkpoint(path, layout=layout).eval()
     assert ours.num_classes == 11 and ours.graph.center_distance == "truncated"
     x = _input(3, 40, v, m, seed=2)
@@ -133,7 +141,9 @@ def test_features_are_the_blocks_outputs():
             torch.testing.assert_close(feats[i], h, rtol=0, atol=0)
         # the logits pool the last feature over time, joints and bodies
         pooled = feats[-1].mean(dim=(2, 3)).view(n, m, -1).mean(1)
-        torch.testing.assert_close(model(x), pooled @ model.fcn.weight[:, :, 0, 0].T + model.fcn.bias)
+        torch.testing.assert_close(
+            model(x), pooled @ model.fcn.weight[:, :, 0, 0].T + model.fcn.bias
+        )
 
 
 def test_temporal_lengths_by_hand():
@@ -153,7 +163,9 @@ def test_temporal_lengths_by_hand():
 
 # --------------------------------------------------------------------------- persistence
 def test_checkpoint_round_trip_is_exact(tmp_path):
-    graph = SkeletonGraph(5, [(0, 1), (1, 2), (2, 3), (2, 4)], center=2, strategy="distance", max_hop=2)
+    graph = SkeletonGraph(
+        5, [(0, 1), (1, 2), (2, 3), (2, 4)], center=2, strategy="distance", max_hop=2
+    )
     model = STGCN(4, graph=graph, width=0.25, num_blocks=6, dropout=0.5, random_state=3)
     with torch.no_grad():  # make the BN statistics non-trivial
         model.train()(_input(4, 12, 5, 1, seed=5))
@@ -200,21 +212,34 @@ def test_reference_initialisation():
     assert abs(model.data_bn.weight.mean().item() - 1.0) < 0.01
 
 
-# --------------------------------------------------------------------------- variants and robustness
-@pytest.mark.parametrize("kwargs,channels,strides", [
-    (dict(width=0.25), [16] * 4 + [32] * 3 + [64] * 3, [1, 1, 1, 1, 2, 1, 1, 2, 1, 1]),
-    (dict(num_blocks=4), [64] * 4, [1] * 4),
-    (dict(num_blocks=7, width=0.5), [32] * 4 + [64] * 3, [1, 1, 1, 1, 2, 1, 1]),
-    (dict(schedule=[(64, 1), (64, 1), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1)]),
-     [64, 64, 64, 128, 128, 256, 256], [1, 1, 1, 2, 1, 2, 1]),
-    (dict(strategy="uniform", edge_importance=False, width=0.25, num_blocks=5), [16] * 4 + [32], [1] * 4 + [2]),
-])
+# --------------------------------------------------------------------------- variants and
+# robustness
+@pytest.mark.parametrize(
+    "kwargs,channels,strides",
+    [
+        (dict(width=0.25), [16] * 4 + [32] * 3 + [64] * 3, [1, 1, 1, 1, 2, 1, 1, 2, 1, 1]),
+        (dict(num_blocks=4), [64] * 4, [1] * 4),
+        (dict(num_blocks=7, width=0.5), [32] * 4 + [64] * 3, [1, 1, 1, 1, 2, 1, 1]),
+        (
+            dict(schedule=[(64, 1), (64, 1), (64, 1), (128, 2), (128, 1), (256, 2), (256, 1)]),
+            [64, 64, 64, 128, 128, 256, 256],
+            [1, 1, 1, 2, 1, 2, 1],
+        ),
+        (
+            dict(strategy="uniform", edge_importance=False, width=0.25, num_blocks=5),
+            [16] * 4 + [32],
+            [1] * 4 + [2],
+        ),
+    ],
+)
 def test_variants_build_and_train(kwargs, channels, strides):
     model = STGCN(6, layout="hdm05", random_state=0, **kwargs)
     assert [c for c, _ in model.schedule] == channels and [s for _, s in model.schedule] == strides
     kinds = [b.residual_kind for b in model.st_gcn_networks]
-    assert kinds[0] == "none" and all(k == ("conv" if (c != p or s != 1) else "identity")
-                                      for k, c, p, s in zip(kinds[1:], channels[1:], channels, strides[1:]))
+    assert kinds[0] == "none" and all(
+        k == ("conv" if (c != p or s != 1) else "identity")
+        for k, c, p, s in zip(kinds[1:], channels[1:], channels, strides[1:])
+    )
     x = _input(2, 12, 31, 1)
     logits, feats = model(x, return_features=True)
     assert logits.shape == (2, 6) and feats[-1].shape[1] == channels[-1]

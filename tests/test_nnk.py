@@ -1,10 +1,9 @@
 """Tests for helpers.nnk: NNK against an independent NNLS reference, hand-worked cases, properties."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.linalg
-import scipy.optimize
 import scipy.sparse as sp
 
 from helpers.nnk import (
@@ -19,6 +18,7 @@ from helpers.nnk import (
     nnk_graph_from_distances,
     reconstruction_error,
 )
+
 from naive import clipped, euclidean, naive_candidates, naive_nnk
 
 E = np.exp
@@ -126,7 +126,9 @@ def test_duplicate_points():
     expected_directed = np.array(
         [[0, 1, 0, 0], [1, 0, 0, 0], [a / 2, a / 2, 0, 0], [0, 0, E(-2), 0]]
     )
-    np.testing.assert_allclose(g.directed_adjacency_.toarray(), expected_directed, rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(
+        g.directed_adjacency_.toarray(), expected_directed, rtol=1e-5, atol=1e-12
+    )
     np.testing.assert_allclose(g.reconstruction_error_, [0, 0, 1 - a**2, 1 - E(-4)], atol=1e-8)
     W = g.adjacency_.toarray()
     assert W[0, 1] == pytest.approx(1.0)
@@ -149,7 +151,9 @@ def test_symmetrize_mean_halves_one_sided_edges():
     g = NNKGraph(k=2, sigma=1.0, symmetrize="mean").fit(D)
     c = E(-0.5) / (1 + E(-2))
     w = (E(-0.5) + c) / 2
-    np.testing.assert_allclose(g.adjacency_.toarray(), [[0, w, 0], [w, 0, w], [0, w, 0]], rtol=1e-12)
+    np.testing.assert_allclose(
+        g.adjacency_.toarray(), [[0, w, 0], [w, 0, w], [0, w, 0]], rtol=1e-12
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -197,7 +201,9 @@ def test_reconstruction_error(dist):
     n = len(K)
     rows = np.repeat(np.arange(n), k)
     equal = sp.csr_matrix((np.full(n * k, 1.0 / k), (rows, g.candidates_.ravel())), shape=(n, n))
-    kernel_w = sp.csr_matrix((K[rows, g.candidates_.ravel()], (rows, g.candidates_.ravel())), shape=(n, n))
+    kernel_w = sp.csr_matrix(
+        (K[rows, g.candidates_.ravel()], (rows, g.candidates_.ravel())), shape=(n, n)
+    )
     # NNK is the optimum over all non-negative weights on the same candidates.
     assert np.all(err <= reconstruction_error(K, equal) + 1e-9)
     assert np.all(err <= reconstruction_error(K, kernel_w) + 1e-9)
@@ -206,9 +212,15 @@ def test_reconstruction_error(dist):
 
 
 def test_candidates_kernel_ties_go_to_lower_index():
-    K = np.array([[1.0, 0.5, 0.5, 0.5], [0.5, 1.0, 0.2, 0.2], [0.5, 0.2, 1.0, 0.2], [0.5, 0.2, 0.2, 1.0]])
-    np.testing.assert_array_equal(neighbor_candidates(K, 2, kind="kernel"), [[1, 2], [0, 2], [0, 1], [0, 1]])
-    np.testing.assert_array_equal(neighbor_candidates(K, 2, kind="kernel"), naive_candidates(K, 2, largest=True))
+    K = np.array(
+        [[1.0, 0.5, 0.5, 0.5], [0.5, 1.0, 0.2, 0.2], [0.5, 0.2, 1.0, 0.2], [0.5, 0.2, 0.2, 1.0]]
+    )
+    np.testing.assert_array_equal(
+        neighbor_candidates(K, 2, kind="kernel"), [[1, 2], [0, 2], [0, 1], [0, 1]]
+    )
+    np.testing.assert_array_equal(
+        neighbor_candidates(K, 2, kind="kernel"), naive_candidates(K, 2, largest=True)
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -229,7 +241,9 @@ def test_indefinite_kernel_is_handled():
     g = NNKGraph(k=k, metric="precomputed_kernel").fit(K)
     A = check_graph(g.adjacency_)
     assert np.all(np.isfinite(A)) and np.all(np.isfinite(g.reconstruction_error_))
-    np.testing.assert_allclose(g.directed_adjacency_.toarray(), naive_nnk(K, cand), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        g.directed_adjacency_.toarray(), naive_nnk(K, cand), rtol=1e-6, atol=1e-9
+    )
     # Optimality for the clipped blocks (KKT).
     for i, S in enumerate(cand):
         x = g.coefficients_[i]
@@ -238,12 +252,17 @@ def test_indefinite_kernel_is_handled():
 
 
 def test_indefinite_kernel_hand_made():
-    # Node 0's candidate block [[1, 0, .9], [0, 1, .9], [.9, .9, 1]] has eigenvalue 1 - .9 sqrt(2) < 0.
-    K = np.array([[1.0, 0.9, 0.9, 0.0], [0.9, 1.0, 0.0, 0.9], [0.9, 0.0, 1.0, 0.9], [0.0, 0.9, 0.9, 1.0]])
+    # Node 0's candidate block [[1, 0, .9], [0, 1, .9], [.9, .9, 1]] has eigenvalue 1 - .9 sqrt(2) <
+    # 0.
+    K = np.array(
+        [[1.0, 0.9, 0.9, 0.0], [0.9, 1.0, 0.0, 0.9], [0.9, 0.0, 1.0, 0.9], [0.0, 0.9, 0.9, 1.0]]
+    )
     g = NNKGraph(k=3, metric="precomputed_kernel").fit(K)
     check_graph(g.adjacency_)
     cand = naive_candidates(K, 3, largest=True)
-    np.testing.assert_allclose(g.directed_adjacency_.toarray(), naive_nnk(K, cand), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        g.directed_adjacency_.toarray(), naive_nnk(K, cand), rtol=1e-6, atol=1e-9
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -268,9 +287,13 @@ def test_inputs_are_not_modified(dist):
     g = NNKGraph(k=5).fit(D)
     np.testing.assert_array_equal(D, before)
     np.fill_diagonal(before, 0)
-    np.testing.assert_array_equal(g.adjacency_.toarray(), NNKGraph(k=5).fit(before).adjacency_.toarray())
+    np.testing.assert_array_equal(
+        g.adjacency_.toarray(), NNKGraph(k=5).fit(before).adjacency_.toarray()
+    )
     # coefficients_ and the sparse graph do not share memory
-    np.testing.assert_array_equal(g.directed_adjacency_.toarray()[np.arange(len(D))[:, None], g.candidates_], g.coefficients_)
+    np.testing.assert_array_equal(
+        g.directed_adjacency_.toarray()[np.arange(len(D))[:, None], g.candidates_], g.coefficients_
+    )
 
 
 def test_local_sigma_kernel():
@@ -293,7 +316,10 @@ def test_local_sigma_kernel():
         (lambda: nnk_graph_from_distances(np.array([[0, 1.0], [2.0, 0]]), 1), "symmetric"),
         (lambda: nnk_graph_from_distances(np.ones((3, 3)) - np.eye(3), 3), r"1 <= k <= N - 1 = 2"),
         (lambda: knn_graph_from_distances(np.ones((3, 3)) - np.eye(3), 0), "k must satisfy"),
-        (lambda: nnk_graph_from_distances(np.ones((3, 3)) - np.eye(3), 1.5), "k must be an integer"),
+        (
+            lambda: nnk_graph_from_distances(np.ones((3, 3)) - np.eye(3), 1.5),
+            "k must be an integer",
+        ),
         (lambda: nnk_graph(np.ones((3, 3)) - np.eye(3), 1), "diagonal"),
         (lambda: nnk_graph(np.eye(3), 1, symmetrize="min"), "symmetrize"),
         (lambda: nnk_graph(np.eye(3), 1, edge_tol=2.0), "edge_tol"),
@@ -314,8 +340,12 @@ def test_bad_input(call, match):
 def test_sparse_distances_are_refused_sparse_kernels_read_as_zero_similarity(dist):
     """An absent entry of a sparse distance matrix would be distance 0: a nearest neighbour."""
     D = sp.csr_matrix(np.where(dist < np.median(dist), dist, 0.0))
-    for build in (lambda: NNKGraph(5).fit(D), lambda: KNNGraph(5).fit(D),
-                  lambda: nnk_graph_from_distances(D, 5), lambda: kernel_bandwidth(D, 5)):
+    for build in (
+        lambda: NNKGraph(5).fit(D),
+        lambda: KNNGraph(5).fit(D),
+        lambda: nnk_graph_from_distances(D, 5),
+        lambda: kernel_bandwidth(D, 5),
+    ):
         with pytest.raises(TypeError, match="scipy.sparse.*distance 0.*precomputed_kernel"):
             build()
     K = gaussian_kernel(dist, 1.0)

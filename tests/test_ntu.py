@@ -4,6 +4,7 @@ The hand-made fixtures in tests/fixtures/ntu/ (see its README.md) hold values ch
 can be asserted exactly; random files are checked against a naive token-by-token reader written
 here after the dataset's own MATLAB reader.
 """
+
 from __future__ import annotations
 
 import io
@@ -17,24 +18,35 @@ import numpy as np
 import pytest
 
 from helpers.data.ntu import (
-    NTU60_CLASS_NAMES, NTU60_XSUB_TRAIN_SUBJECTS, NTU120_XSUB_TRAIN_SUBJECTS,
-    NTU_CLASS_NAMES, NtuFormatError, NtuMissingSkeletonError,
-    load_ntu_preprocessed, load_ntu_preprocessed_folder, load_ntu_skeletons, ntu_preprocessed_paths,
-    ntu_split, parse_ntu_name, read_ignore_list, read_skeleton_file,
+    NTU60_CLASS_NAMES,
+    NTU60_XSUB_TRAIN_SUBJECTS,
+    NTU120_XSUB_TRAIN_SUBJECTS,
+    NTU_CLASS_NAMES,
+    NtuFormatError,
+    NtuMissingSkeletonError,
+    load_ntu_preprocessed,
+    load_ntu_preprocessed_folder,
+    load_ntu_skeletons,
+    ntu_preprocessed_paths,
+    ntu_split,
+    parse_ntu_name,
+    read_ignore_list,
+    read_skeleton_file,
 )
 from helpers.skeletons import NTU_CENTER, NTU_EDGES, NTU_JOINT_NAMES
+
 from naive import naive_read_ntu_skeleton
 
 FIX = Path(__file__).parent / "fixtures" / "ntu"
-TWO = FIX / "S001C002P003R002A013.skeleton"       # still body A, moving body B from frame 1
-GAPS = FIX / "S001C001P001R001A001.skeleton"      # one body, frames 1 and 3 empty, CRLF
-EMPTY = FIX / "S002C003P002R001A060.skeleton"     # no body at all
-IGNORED = FIX / "S001C003P008R002A002.skeleton"   # listed in ignore.txt
+TWO = FIX / "S001C002P003R002A013.skeleton"  # still body A, moving body B from frame 1
+GAPS = FIX / "S001C001P001R001A001.skeleton"  # one body, frames 1 and 3 empty, CRLF
+EMPTY = FIX / "S002C003P002R001A060.skeleton"  # no body at all
+IGNORED = FIX / "S001C003P008R002A002.skeleton"  # listed in ignore.txt
 
 J = np.arange(25)
 
 
-def body_a(t):                                    # (25, 3), the same in every frame
+def body_a(t):  # (25, 3), the same in every frame
     return np.stack([-0.5 + J / 16, 0.25 * (J % 5), np.full(25, 3.0)], axis=1)
 
 
@@ -44,6 +56,7 @@ def body_b(t):
 
 # --------------------------------------------------------------------------- writing test files
 
+
 def skeleton_text(frames, body_info="0 0 0 0 0 0 0 0 2") -> str:
     """NTU text for ``frames``: a list (one per frame) of lists of (body_id, (25, 3) positions)."""
     out = [str(len(frames))]
@@ -51,31 +64,40 @@ def skeleton_text(frames, body_info="0 0 0 0 0 0 0 0 2") -> str:
         out.append(str(len(bodies)))
         for body_id, xyz in bodies:
             out += [f"{body_id} {body_info}", "25"]
-            out += [f"{x!r} {y!r} {z!r} 1 2 3 4 1 0 0 0 2" for x, y, z in np.asarray(xyz, float).tolist()]
+            out += [
+                f"{x!r} {y!r} {z!r} 1 2 3 4 1 0 0 0 2"
+                for x, y, z in np.asarray(xyz, float).tolist()
+            ]
     return "\n".join(out) + "\n"
 
 
 # --------------------------------------------------------------------------- parsing the fixtures
 
+
 def test_two_body_fixture_fields_exact():
     f = read_skeleton_file(TWO)
     assert f.num_frames == 3 and f.body_counts.tolist() == [1, 2, 2]
-    a, b = f.bodies                                # order of first appearance
+    a, b = f.bodies  # order of first appearance
     assert (a.body_id, b.body_id) == (72057594037931101, 72057594037931102)
     assert a.frames.tolist() == [0, 1, 2] and b.frames.tolist() == [1, 2]
     for k, t in enumerate(a.frames):
         np.testing.assert_array_equal(a.positions[k], body_a(t).astype(np.float32))
         np.testing.assert_array_equal(a.depth_xy[k], np.stack([100 + J, np.full(25, 200 + t)], 1))
         np.testing.assert_array_equal(a.color_xy[k], np.stack([1000 + J, np.full(25, 500 + t)], 1))
-    for k, t in enumerate(b.frames):               # B is listed second in frame 1, first in frame 2
+    for k, t in enumerate(b.frames):  # B is listed second in frame 1, first in frame 2
         np.testing.assert_array_equal(b.positions[k], body_b(t).astype(np.float32))
         np.testing.assert_array_equal(b.color_xy[k], np.stack([1100 + J, np.full(25, 520 + t)], 1))
     np.testing.assert_array_equal(a.orientation, np.broadcast_to([1, 0, 0, 0], (3, 25, 4)))
     np.testing.assert_array_equal(b.orientation, np.full((2, 25, 4), 0.5))
-    assert a.joint_tracking.min() == 2 and b.joint_tracking[1, 7] == 1 and b.joint_tracking.sum() == 2 * 50 - 1
+    assert (
+        a.joint_tracking.min() == 2
+        and b.joint_tracking[1, 7] == 1
+        and b.joint_tracking.sum() == 2 * 50 - 1
+    )
     np.testing.assert_array_equal(a.info[0], [0, 1, 1, 0, 0, 0, 0.25, -0.5, 2])
     np.testing.assert_array_equal(b.info[1], [0, 0, 0, 1, 1, 0, -0.125, 0.0625, 2])
-    # hand-worked activity: A is still; B's y takes two values 0.5 apart -> variance 0.0625 per joint
+    # hand-worked activity: A is still; B's y takes two values 0.5 apart -> variance 0.0625 per
+    # joint
     assert a.activity == 0.0 and b.activity == pytest.approx(25 * 0.0625)
 
 
@@ -83,7 +105,7 @@ def test_moving_body_comes_first_and_missing_frames_are_zero():
     f = read_skeleton_file(TWO)
     p = f.positions()
     assert p.shape == (3, 2, 25, 3) and p.dtype == np.float32
-    assert np.all(p[0, 0] == 0)                    # B is absent in frame 0
+    assert np.all(p[0, 0] == 0)  # B is absent in frame 0
     for t in (1, 2):
         np.testing.assert_array_equal(p[t, 0], body_b(t))
     for t in range(3):
@@ -141,7 +163,9 @@ def test_random_files_match_the_naive_reader(tmp_path):
         assert {b.body_id for b in f.bodies} == set(ref)
         for b in f.bodies:
             assert b.frames.tolist() == sorted(ref[b.body_id])
-            np.testing.assert_array_equal(b.positions, np.stack([ref[b.body_id][t] for t in b.frames]).astype(np.float32))
+            np.testing.assert_array_equal(
+                b.positions, np.stack([ref[b.body_id][t] for t in b.frames]).astype(np.float32)
+            )
         # positions(): each slot is one body over time, ranked by the activity of the reference data
         act = {bid: np.var(np.stack(list(d.values())), axis=0).sum() for bid, d in ref.items()}
         order = sorted(ref, key=lambda bid: -act[bid])[:2]
@@ -154,6 +178,7 @@ def test_random_files_match_the_naive_reader(tmp_path):
 
 # --------------------------------------------------------------------------- names and splits
 
+
 def test_parse_ntu_name():
     s = parse_ntu_name("S001C002P003R002A013")
     assert (s.setup, s.camera, s.performer, s.replication, s.action) == (1, 2, 3, 2, 13)
@@ -165,28 +190,47 @@ def test_parse_ntu_name():
     assert big.label == 119 and big.is_ntu120_only and not s.is_ntu120_only
 
 
-@pytest.mark.parametrize("bad", [
-    "S001C002P003R002", "S01C002P003R002A013", "foo.skeleton", "S001C002P003R002A0134",
-    "s001c002p003r002a013", "NTU_RGBD_samples_with_missing_skeletons.txt", "S000C002P003R002A013",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "S001C002P003R002",
+        "S01C002P003R002A013",
+        "foo.skeleton",
+        "S001C002P003R002A0134",
+        "s001c002p003r002a013",
+        "NTU_RGBD_samples_with_missing_skeletons.txt",
+        "S000C002P003R002A013",
+    ],
+)
 def test_parse_ntu_name_rejects(bad):
     with pytest.raises(ValueError, match="S001C002P003R002A013|1-based") as err:
         parse_ntu_name(bad)
     assert repr(bad) in str(err.value)
 
 
-@pytest.mark.parametrize("name, bench, split", [
-    ("S001C001P001R001A001", "xsub", "train"), ("S005C003P003R002A010", "xsub", "test"),
-    ("S017C002P038R001A060", "xsub", "train"), ("S017C002P040R001A060", "xsub", "test"),
-    ("S003C001P025R001A001", "xsub", "train"), ("S003C001P026R001A001", "xsub", "test"),
-    ("S001C001P001R001A001", "xview", "test"), ("S001C002P003R002A013", "xview", "train"),
-    ("S009C003P007R001A020", "xview", "train"),
-    ("S018C001P045R001A061", "xsub120", "train"), ("S018C001P044R001A061", "xsub120", "test"),
-    ("S032C001P103R001A120", "xsub120", "train"), ("S032C001P106R001A120", "xsub120", "test"),
-    ("S001C001P002R001A001", "xsub120", "train"),
-    ("S018C001P044R001A061", "xset", "train"), ("S019C001P001R001A061", "xset", "test"),
-    ("S002C001P003R001A001", "xset", "train"), ("S001C001P001R001A001", "xset", "test"),
-])
+@pytest.mark.parametrize(
+    "name, bench, split",
+    [
+        ("S001C001P001R001A001", "xsub", "train"),
+        ("S005C003P003R002A010", "xsub", "test"),
+        ("S017C002P038R001A060", "xsub", "train"),
+        ("S017C002P040R001A060", "xsub", "test"),
+        ("S003C001P025R001A001", "xsub", "train"),
+        ("S003C001P026R001A001", "xsub", "test"),
+        ("S001C001P001R001A001", "xview", "test"),
+        ("S001C002P003R002A013", "xview", "train"),
+        ("S009C003P007R001A020", "xview", "train"),
+        ("S018C001P045R001A061", "xsub120", "train"),
+        ("S018C001P044R001A061", "xsub120", "test"),
+        ("S032C001P103R001A120", "xsub120", "train"),
+        ("S032C001P106R001A120", "xsub120", "test"),
+        ("S001C001P002R001A001", "xsub120", "train"),
+        ("S018C001P044R001A061", "xset", "train"),
+        ("S019C001P001R001A061", "xset", "test"),
+        ("S002C001P003R001A001", "xset", "train"),
+        ("S001C001P001R001A001", "xset", "test"),
+    ],
+)
 def test_split_rules(name, bench, split):
     assert ntu_split(name, bench) == split
 
@@ -212,22 +256,34 @@ def test_skeleton_constants():
         while parent[i] != i:
             i = parent[i]
         return i
+
     for i, j in NTU_EDGES:
         ri, rj = root(i), root(j)
         assert ri != rj, f"bone {(i, j)} closes a cycle"
         parent[ri] = rj
     assert len({root(i) for i in range(25)}) == 1
     named = {frozenset((NTU_JOINT_NAMES[i], NTU_JOINT_NAMES[j])) for i, j in NTU_EDGES}
-    for bone in [("head", "neck"), ("left elbow", "left wrist"), ("right hip", "spine base"),
-                 ("left hand tip", "left thumb"), ("left thumb", "left hand")]:   # st-gcn's hand chain
+    for bone in [
+        ("head", "neck"),
+        ("left elbow", "left wrist"),
+        ("right hip", "spine base"),
+        ("left hand tip", "left thumb"),
+        ("left thumb", "left hand"),
+    ]:  # st-gcn's hand chain
         assert frozenset(bone) in named, bone
     assert len(NTU_CLASS_NAMES) == 120 and len(set(NTU_CLASS_NAMES)) == 120
     assert NTU60_CLASS_NAMES == NTU_CLASS_NAMES[:60]
-    assert NTU_CLASS_NAMES[12] == "tear up paper" and NTU_CLASS_NAMES[59] == "walking apart from each other"
-    assert NTU_CLASS_NAMES[60] == "put on headphone" and NTU_CLASS_NAMES[119].startswith("finger-guessing")
+    assert (
+        NTU_CLASS_NAMES[12] == "tear up paper"
+        and NTU_CLASS_NAMES[59] == "walking apart from each other"
+    )
+    assert NTU_CLASS_NAMES[60] == "put on headphone" and NTU_CLASS_NAMES[119].startswith(
+        "finger-guessing"
+    )
 
 
 # --------------------------------------------------------------------------- folder loader
+
 
 def test_load_fixture_folder():
     with pytest.warns(UserWarning, match="1 NTU sample.*S002C003P002R001A060"):
@@ -247,10 +303,15 @@ def test_load_fixture_folder():
 
 def test_load_options():
     with pytest.warns(UserWarning):
-        everything = load_ntu_skeletons(FIX, progress=False)          # no ignore list
+        everything = load_ntu_skeletons(FIX, progress=False)  # no ignore list
     assert "S001C003P008R002A002.skeleton" in everything.files and len(everything) == 3
-    one = load_ntu_skeletons(FIX, files=["S001C002P003R002A013.skeleton"], max_bodies=1,
-                             class_names=[f"c{i}" for i in range(60)], progress=False)
+    one = load_ntu_skeletons(
+        FIX,
+        files=["S001C002P003R002A013.skeleton"],
+        max_bodies=1,
+        class_names=[f"c{i}" for i in range(60)],
+        progress=False,
+    )
     assert len(one) == 1 and one.sequences[0].shape == (3, 1, 25, 3) and one.class_names[0] == "c0"
     with pytest.raises(NtuMissingSkeletonError, match="S002C003P002R001A060"):
         load_ntu_skeletons(FIX, missing="error", progress=False)
@@ -262,7 +323,7 @@ def test_load_options():
 
 def test_load_skips_or_raises_on_malformed(tmp_path):
     shutil.copy(TWO, tmp_path / TWO.name)
-    (tmp_path / "S001C001P001R001A002.skeleton").write_text("2\n1\n")            # truncated
+    (tmp_path / "S001C001P001R001A002.skeleton").write_text("2\n1\n")  # truncated
     with pytest.raises(NtuFormatError, match="S001C001P001R001A002.skeleton, line 3"):
         load_ntu_skeletons(tmp_path, progress=False)
     with pytest.warns(UserWarning, match="1 malformed NTU file.*A002"):
@@ -284,7 +345,9 @@ def test_ntu120_samples_need_a_120_benchmark(tmp_path):
 def test_missing_or_empty_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found.*ROSE Lab"):
         load_ntu_skeletons(tmp_path / "nope", progress=False)
-    with pytest.raises(FileNotFoundError, match=r"no \.skeleton files.*S001C002P003R002A013\.skeleton.*ROSE Lab"):
+    with pytest.raises(
+        FileNotFoundError, match=r"no \.skeleton files.*S001C002P003R002A013\.skeleton.*ROSE Lab"
+    ):
         load_ntu_skeletons(tmp_path, progress=False)
     with pytest.raises(ValueError, match="benchmark"):
         load_ntu_skeletons(FIX, "cs", progress=False)
@@ -295,13 +358,13 @@ def test_missing_or_empty_folder(tmp_path):
 LINES = TWO.read_text().splitlines()
 
 
-def _edit(i, text):                # replace 1-based line i
+def _edit(i, text):  # replace 1-based line i
     out = list(LINES)
     out[i - 1] = text
     return out
 
 
-def _with_token(i, k, token):      # replace token k of 1-based line i
+def _with_token(i, k, token):  # replace token k of 1-based line i
     toks = LINES[i - 1].split()
     toks[k] = token
     return _edit(i, " ".join(toks))
@@ -319,7 +382,11 @@ BROKEN = {
     "non-integer body id": (_with_token(3, 0, "0x1F"), 3, "integer bodyID"),
     "wrong joint count": (_edit(4, "24"), 4, "joint count 25"),
     "non-number in a joint line": (_with_token(10, 5, "abc"), 10, "a number"),
-    "missing number in a joint line": (_edit(62, " ".join(LINES[61].split()[:11])), 62, "12 numbers"),
+    "missing number in a joint line": (
+        _edit(62, " ".join(LINES[61].split()[:11])),
+        62,
+        "12 numbers",
+    ),
     "extra number in a joint line": (_edit(62, LINES[61] + " 7"), 62, "12 numbers"),
     "blank joint line": (_edit(90, ""), 90, "12 numbers"),
     "NaN position": (_with_token(7, 0, "nan"), 7, "finite"),
@@ -345,22 +412,28 @@ def test_missing_skeleton_cases(tmp_path):
         read_skeleton_file(path)
     with pytest.raises(NtuMissingSkeletonError, match="none of the 2 frames"):
         read_skeleton_file(EMPTY)
-    assert issubclass(NtuMissingSkeletonError, NtuFormatError) and issubclass(NtuFormatError, ValueError)
+    assert issubclass(NtuMissingSkeletonError, NtuFormatError) and issubclass(
+        NtuFormatError, ValueError
+    )
     with pytest.raises(FileNotFoundError, match="nope.skeleton"):
         read_skeleton_file(tmp_path / "nope.skeleton")
 
 
 def test_nan_outside_positions_is_kept(tmp_path):
     path = tmp_path / TWO.name
-    path.write_text("\n".join(_with_token(7, 5, "nan")) + "\n")      # colorX of one joint
+    path.write_text("\n".join(_with_token(7, 5, "nan")) + "\n")  # colorX of one joint
     f = read_skeleton_file(path)
     assert np.isnan(f.bodies[0].color_xy[0, 2, 0]) and np.isfinite(f.positions()).all()
 
 
 # --------------------------------------------------------------------------- preprocessed arrays
 
-NAMES = ["S001C001P001R001A001.skeleton", "S001C002P002R001A013.skeleton",
-         "S002C003P004R002A060.skeleton", "S003C001P005R001A005.skeleton"]
+NAMES = [
+    "S001C001P001R001A001.skeleton",
+    "S001C002P002R001A013.skeleton",
+    "S002C003P004R002A060.skeleton",
+    "S003C001P005R001A005.skeleton",
+]
 LENGTHS = [300, 17, 1, 120]
 
 
@@ -371,9 +444,9 @@ def synthetic(names=NAMES, lengths=LENGTHS, seed=0):
     for i, t in enumerate(lengths):
         x[i, :, :t, :, 0] = rng.normal(size=(3, t, 25))
         x[i, :, : t // 2, :, 1] = rng.normal(size=(3, t // 2, 25))
-    x[3, :, 10:20] = 0                         # empty frames inside the valid range stay
-    x[0, :, 299, :, 0] = 0                     # the last frame has only the second body ...
-    x[0, 0, 299, 4, 1] = 0.5                   # ... at one joint
+    x[3, :, 10:20] = 0  # empty frames inside the valid range stay
+    x[0, :, 299, :, 0] = 0  # the last frame has only the second body ...
+    x[0, 0, 299, 4, 1] = 0.5  # ... at one joint
     return x
 
 
@@ -400,7 +473,12 @@ def test_preprocessed_lengths_and_round_trip(tmp_path, mmap):
     assert lengths.tolist() == LENGTHS
     assert ds.labels.tolist() == [0, 12, 59, 4] and ds.subjects.tolist() == [1, 2, 4, 5]
     assert ds.split.tolist() == ["train"] * 4 and ds.files == NAMES
-    assert ds.num_classes == 60 and ds.center == 20 and ds.edges.shape == (24, 2) and ds.name == "ntu-rgb+d"
+    assert (
+        ds.num_classes == 60
+        and ds.center == 20
+        and ds.edges.shape == (24, 2)
+        and ds.name == "ntu-rgb+d"
+    )
     assert ds.sequences[0].flags.writeable is (not mmap)
     ds.validate()
 
@@ -410,7 +488,9 @@ def test_preprocessed_folder_and_splits(tmp_path):
     write_pair(folder, "train", names=NAMES[1:3], x=synthetic()[1:3])
     write_pair(folder, "val", names=[NAMES[0], NAMES[3]], x=synthetic()[[0, 3]])
     paths = ntu_preprocessed_paths(folder)
-    assert paths["train"][0].name == "train_data_joint.npy" and paths["val"][1].name == "val_label.pkl"
+    assert (
+        paths["train"][0].name == "train_data_joint.npy" and paths["val"][1].name == "val_label.pkl"
+    )
     ds = load_ntu_preprocessed_folder(folder, progress=False)
     assert ds.files == [NAMES[1], NAMES[2], NAMES[0], NAMES[3]]
     assert ds.split.tolist() == ["train", "train", "test", "test"]
@@ -418,15 +498,20 @@ def test_preprocessed_folder_and_splits(tmp_path):
     # without a train/val prefix the split comes from the names under the folder's benchmark
     (folder / "val_data_joint.npy").rename(folder / "all_data_joint.npy")
     (folder / "val_label.pkl").rename(folder / "all_label.pkl")
-    ds = load_ntu_preprocessed(folder / "all_data_joint.npy", progress=False)     # label path derived
-    assert ds.split.tolist() == ["test", "test"]                                   # camera 1
+    ds = load_ntu_preprocessed(folder / "all_data_joint.npy", progress=False)  # label path derived
+    assert ds.split.tolist() == ["test", "test"]  # camera 1
     with pytest.raises(FileNotFoundError, match="val_data_joint.npy.*val_label.pkl"):
         ntu_preprocessed_paths(folder)
 
 
 def test_preprocessed_split_disagreement_and_label_mismatch_warn(tmp_path):
-    names = ["S001C001P001R001A001", "S001C002P003R001A013", "S002C003P006R002A060", "S003C001P005R001A005"]
-    data, label = write_pair(tmp_path / "xsub", names=names)      # performers 3 and 6 are xsub test
+    names = [
+        "S001C001P001R001A001",
+        "S001C002P003R001A013",
+        "S002C003P006R002A060",
+        "S003C001P005R001A005",
+    ]
+    data, label = write_pair(tmp_path / "xsub", names=names)  # performers 3 and 6 are xsub test
     with pytest.warns(UserWarning, match="2 of 4 samples belong to 'test'"):
         load_ntu_preprocessed(data, label, benchmark="xsub", progress=False)
     data, label = write_pair(tmp_path / "xsub2", labels=[0, 12, 59, 3])
@@ -435,7 +520,10 @@ def test_preprocessed_split_disagreement_and_label_mismatch_warn(tmp_path):
     data, label = write_pair(tmp_path / "plain", part="all")
     with pytest.raises(ValueError, match="cannot tell the split"):
         load_ntu_preprocessed(data, label, progress=False)
-    assert load_ntu_preprocessed(data, label, split="test", progress=False).split.tolist() == ["test"] * 4
+    assert (
+        load_ntu_preprocessed(data, label, split="test", progress=False).split.tolist()
+        == ["test"] * 4
+    )
 
 
 class Py2Pickler(pickle._Pickler):
@@ -455,11 +543,11 @@ class Py2Pickler(pickle._Pickler):
 
 def test_python2_label_pickle(tmp_path):
     names = [b"S019C001P045R001A001.skeleton", b"S021C002P046R001A101.skeleton"]
-    labels = np.array([0.0, 100.0], dtype=np.float32)      # 100.0f has a byte >= 0x80 in its buffer
+    labels = np.array([0.0, 100.0], dtype=np.float32)  # 100.0f has a byte >= 0x80 in its buffer
     buf = io.BytesIO()
     Py2Pickler(buf, protocol=2).dump((names, labels))
     with pytest.raises(UnicodeDecodeError):
-        pickle.loads(buf.getvalue())                         # what a plain Python 3 load does
+        pickle.loads(buf.getvalue())  # what a plain Python 3 load does
     folder = tmp_path / "xset"
     data, label = write_pair(folder, "val", x=synthetic()[:2], names=[n.decode() for n in names])
     label.write_bytes(buf.getvalue())
@@ -478,8 +566,11 @@ def test_preprocessed_bad_input(tmp_path):
     for shape in [(4, 3, 300, 25), (4, 2, 300, 25, 2), (4, 3, 300, 18, 2)]:
         bad = tmp_path / "prep" / "bad_data_joint.npy"
         np.save(bad, np.zeros(shape, np.float32))
-        with pytest.raises(NtuFormatError, match=r"expected \(N, 3, T, 25, M\) array in .*bad_data_joint.npy, got "
-                                                 + re.escape(str(shape))):
+        with pytest.raises(
+            NtuFormatError,
+            match=r"expected \(N, 3, T, 25, M\) array in .*bad_data_joint.npy, got "
+            + re.escape(str(shape)),
+        ):
             load_ntu_preprocessed(bad, label, split="train", progress=False)
     cases = [
         ((NAMES[:3], [0, 12, 59]), "3 labels but .* holds N=4"),
@@ -501,12 +592,17 @@ def test_preprocessed_bad_input(tmp_path):
     x = synthetic()
     x[2] = 0
     np.save(data, x)
-    with pytest.raises(NtuFormatError, match=r"sample 2 \(S002C003P004R002A060.skeleton\) is all zeros"):
+    with pytest.raises(
+        NtuFormatError, match=r"sample 2 \(S002C003P004R002A060.skeleton\) is all zeros"
+    ):
         load_ntu_preprocessed(data, label, progress=False)
     x = synthetic()
     x[1, 2, 5, 3, 0] = np.nan
     np.save(data, x)
-    with pytest.raises(NtuFormatError, match=r"sample 1 \(S001C002P002R001A013.skeleton\) has NaN or inf at frame 5"):
+    with pytest.raises(
+        NtuFormatError,
+        match=r"sample 1 \(S001C002P002R001A013.skeleton\) has NaN or inf at frame 5",
+    ):
         load_ntu_preprocessed(data, label, progress=False)
     with pytest.raises(FileNotFoundError, match="expected an .npy array"):
         load_ntu_preprocessed(tmp_path / "nope_data_joint.npy", label, progress=False)

@@ -13,6 +13,7 @@ from helpers.data.resampling import (
     resample,
     resample_fps,
 )
+
 from naive import naive_interp
 
 
@@ -31,7 +32,9 @@ def test_resample_hand_worked_and_identity():
 def test_crop_resample_matches_np_interp():
     clip = _clip(23)
     out = crop_resample(clip, 3.25, 18.5, 40)
-    np.testing.assert_allclose(out, naive_interp(clip, np.linspace(3.25, 18.5, 40)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        out, naive_interp(clip, np.linspace(3.25, 18.5, 40)), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_resample_keeps_end_points_and_lines():
@@ -61,7 +64,9 @@ def test_dtype_is_kept_and_integers_widen():
 
 def test_whole_number_positions_return_stored_frames_exactly():
     clip = _clip(40)
-    np.testing.assert_array_equal(interpolate_frames(clip, np.array([0.0, 3.0, 39.0])), clip[[0, 3, 39]])
+    np.testing.assert_array_equal(
+        interpolate_frames(clip, np.array([0.0, 3.0, 39.0])), clip[[0, 3, 39]]
+    )
 
 
 def test_bad_input_is_named():

@@ -1,4 +1,5 @@
 """Tests for helpers.smoothness: hand-worked graphs, naive loop references, the trace identity."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +12,7 @@ from helpers.smoothness import (
     interpolation_error,
     label_variation,
 )
+
 from naive import naive_interpolation_error, naive_label_variation
 
 

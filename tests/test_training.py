@@ -1,4 +1,5 @@
 """Training loop, evaluation, checkpoints and the trained-model cache, on tiny synthetic data."""
+
 from __future__ import annotations
 
 import math
@@ -29,10 +30,16 @@ CHAIN = [(0, 1), (1, 2), (2, 3), (3, 4)]
 class TinyNet(nn.Module):
     """Stand-in classifier: temporal conv per joint, global pooling, linear layer (with dropout and BN)."""
 
-    def __init__(self, num_classes: int, in_channels: int = 3, num_joints: int = 5, hidden: int = 8):
+    def __init__(
+        self, num_classes: int, in_channels: int = 3, num_joints: int = 5, hidden: int = 8
+    ):
         super().__init__()
-        self.config = {"num_classes": num_classes, "in_channels": in_channels, "num_joints": num_joints,
-                       "hidden": hidden}
+        self.config = {
+            "num_classes": num_classes,
+            "in_channels": in_channels,
+            "num_joints": num_joints,
+            "hidden": hidden,
+        }
         self.bn = nn.BatchNorm2d(in_channels)
         self.conv = nn.Conv2d(in_channels, hidden, kernel_size=(5, 1), padding=(2, 0))
         self.drop = nn.Dropout(0.2)
@@ -41,12 +48,13 @@ class TinyNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, t, v, m = x.shape
         h = x.permute(0, 4, 1, 2, 3).reshape(n * m, c, t, v)
-        h = torch.relu(self.conv(self.bn(h))).mean(dim=2)          # (N*M, hidden, V)
+        h = torch.relu(self.conv(self.bn(h))).mean(dim=2)  # (N*M, hidden, V)
         return self.fc(self.drop(h.flatten(1))).view(n, m, -1).mean(dim=1)
 
 
-def make_dataset(n_per_class: int = 8, classes: int = 3, seed: int = 0, joints: int = 5,
-                 edges=CHAIN) -> SkeletonDataset:
+def make_dataset(
+    n_per_class: int = 8, classes: int = 3, seed: int = 0, joints: int = 5, edges=CHAIN
+) -> SkeletonDataset:
     """Separable toy actions: the tip joint swings at a class-specific frequency; lengths vary."""
     rng = np.random.default_rng(seed)
     seqs, labels, subjects, split = [], [], [], []
@@ -55,19 +63,34 @@ def make_dataset(n_per_class: int = 8, classes: int = 3, seed: int = 0, joints: 
             t = int(rng.integers(20, 41))
             phase = np.linspace(0, 2 * np.pi * (k + 1), t)
             base = np.zeros((t, joints, 3), np.float32)
-            base[:, :, 1] = np.arange(joints) * 0.3                # a standing chain along y
+            base[:, :, 1] = np.arange(joints) * 0.3  # a standing chain along y
             base[:, -1, 0] += 0.5 * np.sin(phase)
             base[:, -1, 2] += 0.5 * np.cos(phase)
             seqs.append(base + rng.normal(0, 0.02, base.shape).astype(np.float32))
             labels.append(k)
             subjects.append(i % 4)
             split.append("test" if i % 4 == 3 else "train")
-    return SkeletonDataset.from_arrays(seqs, labels, [f"act{k}" for k in range(classes)], subjects, split,
-                                       edges=edges, center=0, up_axis=1, name="toy")
+    return SkeletonDataset.from_arrays(
+        seqs,
+        labels,
+        [f"act{k}" for k in range(classes)],
+        subjects,
+        split,
+        edges=edges,
+        center=0,
+        up_axis=1,
+        name="toy",
+    )
 
 
-FAST = TrainConfig(epochs=3, batch_size=4, lr=0.05, length=16, warmup_epochs=0.5,
-                   augment={"crop": [0.8, 1.0], "rotate_up": 20.0})
+FAST = TrainConfig(
+    epochs=3,
+    batch_size=4,
+    lr=0.05,
+    length=16,
+    warmup_epochs=0.5,
+    augment={"crop": [0.8, 1.0], "rotate_up": 20.0},
+)
 
 
 def tiny_model(seed: int = 0, **kw) -> TinyNet:
@@ -81,8 +104,17 @@ def toy() -> SkeletonDataset:
 
 
 def test_same_seed_same_first_epoch_loss(toy):
-    runs = [fit(tiny_model(), toy.train(), None, FAST.to_dict() | {"epochs": 1}, random_state=s, progress=False)
-            for s in (7, 7, 8)]
+    runs = [
+        fit(
+            tiny_model(),
+            toy.train(),
+            None,
+            FAST.to_dict() | {"epochs": 1},
+            random_state=s,
+            progress=False,
+        )
+        for s in (7, 7, 8)
+    ]
     assert runs[0].history["loss"][0] == runs[1].history["loss"][0]
     assert runs[0].history["loss"][0] != runs[2].history["loss"][0]
 
@@ -118,8 +150,16 @@ def test_resume_gives_the_uninterrupted_weights(toy, tmp_path):
 
     ckpt = tmp_path / "run.pt"
     with pytest.raises(KeyboardInterrupt):
-        fit(tiny_model(0), toy.train(), toy.test(), cfg, random_state=3, checkpoint=ckpt, progress=False,
-            on_epoch_end=interrupt)
+        fit(
+            tiny_model(0),
+            toy.train(),
+            toy.test(),
+            cfg,
+            random_state=3,
+            checkpoint=ckpt,
+            progress=False,
+            on_epoch_end=interrupt,
+        )
     assert load_checkpoint(ckpt, tiny_model())[1].epochs_done == 2
     # resume into a differently initialised model: the checkpoint overrides it
     model = tiny_model(99)
@@ -128,13 +168,15 @@ def test_resume_gives_the_uninterrupted_weights(toy, tmp_path):
         assert torch.equal(a, b), name
     for key in ("loss", "train_acc", "val_acc", "lr"):
         assert res.history[key] == ref.history[key]
-    assert not list(tmp_path.glob(".*tmp*"))       # no temporary files left behind
+    assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left behind
 
 
 def test_corrupt_checkpoint_gives_a_clear_error(toy, tmp_path):
     good = tmp_path / "good.pt"
     model = tiny_model()
-    save_checkpoint(good, model, config=FAST, history={}, epoch=0, random_state=0, dataset_fingerprint="x")
+    save_checkpoint(
+        good, model, config=FAST, history={}, epoch=0, random_state=0, dataset_fingerprint="x"
+    )
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     garbage = tmp_path / "garbage.pt"
@@ -149,7 +191,7 @@ def test_corrupt_checkpoint_gives_a_clear_error(toy, tmp_path):
     with pytest.raises(CheckpointError, match="not a stgcn-geometry-checkpoint"):
         load_checkpoint(foreign, tiny_model())
     pickled = tmp_path / "pickled.pt"
-    torch.save({"obj": TinyNet}, pickled)      # arbitrary Python objects are refused, not unpickled
+    torch.save({"obj": TinyNet}, pickled)  # arbitrary Python objects are refused, not unpickled
     with pytest.raises(CheckpointError, match="Python objects"):
         load_checkpoint(pickled, tiny_model())
 
@@ -158,7 +200,9 @@ def test_mismatched_checkpoint_gives_a_clear_error(toy, tmp_path):
     ckpt = tmp_path / "run.pt"
     cfg = FAST.to_dict() | {"epochs": 1}
     fit(tiny_model(), toy.train(), None, cfg, random_state=0, checkpoint=ckpt, progress=False)
-    with pytest.raises(CheckpointMismatchError, match=r"training config lr: checkpoint has 0.05, this run has 0.1"):
+    with pytest.raises(
+        CheckpointMismatchError, match=r"training config lr: checkpoint has 0.05, this run has 0.1"
+    ):
         fit(tiny_model(), toy.train(), None, cfg | {"lr": 0.1}, checkpoint=ckpt, progress=False)
     with pytest.raises(CheckpointMismatchError, match="dataset fingerprint"):
         fit(tiny_model(), make_dataset(seed=1).train(), None, cfg, checkpoint=ckpt, progress=False)
@@ -177,19 +221,24 @@ class OracleNet(nn.Module):
         self.dummy = nn.Parameter(torch.zeros(1))
 
     def forward(self, x):
-        return nn.functional.one_hot(x[:, 0, 0, 0, 0].round().long(), self.num_classes).float() + 0 * self.dummy
+        return (
+            nn.functional.one_hot(x[:, 0, 0, 0, 0].round().long(), self.num_classes).float()
+            + 0 * self.dummy
+        )
 
 
 def test_evaluate_hand_worked_confusion():
     labels = [0, 0, 0, 1, 1, 2]
-    said = [0, 0, 1, 1, 1, 0]                      # two mistakes: a 0 called 1, a 2 called 0
+    said = [0, 0, 1, 1, 1, 0]  # two mistakes: a 0 called 1, a 2 called 0
     seqs = [np.full((5 + i, 2, 3), p, np.float32) for i, p in enumerate(said)]
     ds = SkeletonDataset.from_arrays(seqs, labels, ["a", "b", "c", "d"], edges=[(0, 1)])
     ev = evaluate(OracleNet(4), ds, TrainConfig(center=None, length=8))
     assert ev.accuracy == pytest.approx(4 / 6)
-    np.testing.assert_array_equal(ev.confusion, [[2, 1, 0, 0], [0, 2, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        ev.confusion, [[2, 1, 0, 0], [0, 2, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]]
+    )
     np.testing.assert_allclose(ev.per_class[:3], [2 / 3, 1.0, 0.0])
-    assert math.isnan(ev.per_class[3])               # no clip of class d
+    assert math.isnan(ev.per_class[3])  # no clip of class d
     np.testing.assert_array_equal(ev.predictions, said)
     np.testing.assert_allclose(ev.scores.sum(axis=1), 1.0, rtol=1e-6)
     assert ev.balanced_accuracy == pytest.approx((2 / 3 + 1 + 0) / 3)
@@ -204,16 +253,18 @@ def test_model_inputs_resample_and_pad(toy):
     assert x.shape[2] == toy.lengths.max()
     np.testing.assert_array_equal(lengths, toy.lengths[:2])
     np.testing.assert_array_equal(x[0, :, : lengths[0], :, 0], toy.sequences[0].transpose(2, 0, 1))
-    assert not x[0, :, lengths[0]:].any()
+    assert not x[0, :, lengths[0] :].any()
 
 
 def test_warmup_schedule_hand_worked():
     cos = WarmupSchedule(total_steps=12, warmup_steps=4, kind="cosine", min_factor=0.1)
     np.testing.assert_allclose([cos(s) for s in range(4)], [0.25, 0.5, 0.75, 1.0])
     assert cos(4) == pytest.approx(1.0)
-    assert cos(8) == pytest.approx(0.1 + 0.9 * 0.5)           # half-way through the decay
+    assert cos(8) == pytest.approx(0.1 + 0.9 * 0.5)  # half-way through the decay
     assert cos(12) == pytest.approx(0.1)
-    step = WarmupSchedule(total_steps=100, warmup_steps=0, kind="step", milestones=[10, 50], gamma=0.1)
+    step = WarmupSchedule(
+        total_steps=100, warmup_steps=0, kind="step", milestones=[10, 50], gamma=0.1
+    )
     assert [step(s) for s in (0, 9, 10, 49, 50, 99)] == pytest.approx([1, 1, 0.1, 0.1, 0.01, 0.01])
 
 
@@ -221,8 +272,10 @@ def test_class_balancing():
     labels = np.array([0] * 60 + [1] * 30 + [2] * 10)
     w = _class_weights(labels, 3)
     np.testing.assert_allclose(w, [100 / 180, 100 / 90, 100 / 30])
-    assert (w[labels]).sum() == pytest.approx(len(labels))     # the average clip keeps weight 1
-    order = np.concatenate([_epoch_order(labels, 3, "sampler", np.random.default_rng(s)) for s in range(50)])
+    assert (w[labels]).sum() == pytest.approx(len(labels))  # the average clip keeps weight 1
+    order = np.concatenate(
+        [_epoch_order(labels, 3, "sampler", np.random.default_rng(s)) for s in range(50)]
+    )
     share = np.bincount(labels[order], minlength=3) / len(order)
     np.testing.assert_allclose(share, 1 / 3, atol=0.02)
     perm = _epoch_order(labels, 3, "none", np.random.default_rng(0))
@@ -231,7 +284,13 @@ def test_class_balancing():
 
 @pytest.mark.parametrize("balance", ["weights", "sampler"])
 def test_balanced_training_runs(toy, balance):
-    res = fit(tiny_model(), toy.train(), None, FAST.to_dict() | {"epochs": 1, "balance": balance}, progress=False)
+    res = fit(
+        tiny_model(),
+        toy.train(),
+        None,
+        FAST.to_dict() | {"epochs": 1, "balance": balance},
+        progress=False,
+    )
     assert np.isfinite(res.history["loss"]).all()
 
 
@@ -251,15 +310,18 @@ def test_bad_configs_are_named():
         TrainConfig(augment={"crop": [0, 1]})
 
 
-@pytest.mark.parametrize("field, value, match", [
-    ("grad_clip", -1.0, "grad_clip must be None or > 0"),
-    ("grad_clip", 0.0, "grad_clip must be None or > 0"),
-    ("momentum", 1.0, r"momentum must be in \[0, 1\)"),
-    ("weight_decay", -1e-4, "weight_decay must be >= 0"),
-    ("label_smoothing", 1.0, "label_smoothing must be in"),
-    ("gamma", 0.0, "gamma must be > 0"),
-    ("min_lr", 1.0, r"min_lr must be in \[0, lr\]"),
-])
+@pytest.mark.parametrize(
+    "field, value, match",
+    [
+        ("grad_clip", -1.0, "grad_clip must be None or > 0"),
+        ("grad_clip", 0.0, "grad_clip must be None or > 0"),
+        ("momentum", 1.0, r"momentum must be in \[0, 1\)"),
+        ("weight_decay", -1e-4, "weight_decay must be >= 0"),
+        ("label_smoothing", 1.0, "label_smoothing must be in"),
+        ("gamma", 0.0, "gamma must be > 0"),
+        ("min_lr", 1.0, r"min_lr must be in \[0, lr\]"),
+    ],
+)
 def test_out_of_range_options_are_named(field, value, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**{field: value})
@@ -272,7 +334,9 @@ model_mod = pytest.importorskip("helpers.model")
 
 def hdm05_toy(n_per_class: int = 4) -> SkeletonDataset:
     layout = hdm05_graph.SkeletonGraph.from_layout("hdm05")
-    ds = make_dataset(n_per_class=n_per_class, joints=layout.num_nodes, edges=[tuple(e) for e in layout.edges])
+    ds = make_dataset(
+        n_per_class=n_per_class, joints=layout.num_nodes, edges=[tuple(e) for e in layout.edges]
+    )
     # synthetic actors: two training actors and one test actor, as in HDM05's cross-subject split
     ds.subjects = np.array(["bd", "bk", "dg", "mm"])[ds.subjects]
     return ds

@@ -25,6 +25,7 @@ joints and bodies, then ``nn.Linear``) with fixed initial weights, clips whose l
 ``config.length`` (so the training-time resampling is the identity) and ``batch_size >= N`` (one
 batch per epoch, so the data order does not matter).
 """
+
 from __future__ import annotations
 
 import math
@@ -32,19 +33,20 @@ import math
 import numpy as np
 import pytest
 import torch
-from naive import (
-    inverse_frequency_weights,
-    lr_at_step,
-    naive_full_batch_training,
-)
 from torch import nn
 
 from helpers.data.dataset import SkeletonDataset
 from helpers.training import TrainConfig, fit, model_inputs
 
+from naive import (
+    inverse_frequency_weights,
+    lr_at_step,
+    naive_full_batch_training,
+)
+
 C, V, T, K = 3, 4, 8, 3
-TOL = 1e-5          # fit (float32) against the float64 oracle
-CLEARLY = 1e-3      # how far the oracle without the option must be from fit (100 x TOL)
+TOL = 1e-5  # fit (float32) against the float64 oracle
+CLEARLY = 1e-3  # how far the oracle without the option must be from fit (100 x TOL)
 
 
 # =========================================================================== models and data
@@ -76,7 +78,9 @@ class Recorder(nn.Module):
         self.logit_dtypes: list[torch.dtype] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        (self.train_batches if self.training else self.eval_batches).append(x.detach().float().cpu().numpy().copy())
+        (self.train_batches if self.training else self.eval_batches).append(
+            x.detach().float().cpu().numpy().copy()
+        )
         logits = self.fc(torch.zeros_like(x.mean(dim=(2, 3, 4))))
         self.logit_dtypes.append(logits.dtype)
         return logits
@@ -85,8 +89,8 @@ class Recorder(nn.Module):
         """Every training clip seen, in order, back in (T, V, C) (or (T, M, V, C)) layout."""
         out = []
         for xb in self.train_batches:
-            for x in xb:                              # (C, T, V, M)
-                s = np.transpose(x, (1, 3, 2, 0))     # (T, M, V, C)
+            for x in xb:  # (C, T, V, M)
+                s = np.transpose(x, (1, 3, 2, 0))  # (T, M, V, C)
                 out.append(s[:, 0] if s.shape[1] == 1 else s)
         return out
 
@@ -105,34 +109,70 @@ def linear_dataset(counts=(6, 4, 2), seed: int = 0) -> SkeletonDataset:
             offset = np.eye(C)[k] + rng.normal(0, 0.6, C)
             seqs.append(offset + rng.normal(0, 0.3, (T, V, C)))
             labels.append(k)
-    return SkeletonDataset.from_arrays(seqs, labels, [f"c{k}" for k in range(K)], edges=[(0, 1), (1, 2), (2, 3)])
+    return SkeletonDataset.from_arrays(
+        seqs, labels, [f"c{k}" for k in range(K)], edges=[(0, 1), (1, 2), (2, 3)]
+    )
 
 
 def features(ds: SkeletonDataset) -> np.ndarray:
     """(N, C) float64 mean position of every clip: what ``MeanLinear`` feeds its linear layer."""
-    return np.stack([np.asarray(s, np.float64).reshape(-1, s.shape[-1]).mean(axis=0) for s in ds.sequences])
+    return np.stack(
+        [np.asarray(s, np.float64).reshape(-1, s.shape[-1]).mean(axis=0) for s in ds.sequences]
+    )
 
 
-BASE = {"epochs": 8, "batch_size": 64, "lr": 0.2, "momentum": 0.9, "nesterov": True, "weight_decay": 0.0,
-        "schedule": "cosine", "warmup_epochs": 0.0, "milestones": (), "gamma": 0.1, "min_lr": 0.0,
-        "label_smoothing": 0.0, "grad_clip": None, "amp": False, "balance": "none", "center": None, "scale": None,
-        "length": T, "eval_mode": "resample", "augment": {}}
+BASE = {
+    "epochs": 8,
+    "batch_size": 64,
+    "lr": 0.2,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 0.0,
+    "schedule": "cosine",
+    "warmup_epochs": 0.0,
+    "milestones": (),
+    "gamma": 0.1,
+    "min_lr": 0.0,
+    "label_smoothing": 0.0,
+    "grad_clip": None,
+    "amp": False,
+    "balance": "none",
+    "center": None,
+    "scale": None,
+    "length": T,
+    "eval_mode": "resample",
+    "augment": {},
+}
 
 
 def oracle_kwargs(cfg: TrainConfig, labels: np.ndarray) -> dict:
     """The oracle's arguments for ``cfg`` (class weights written out, not taken from helpers)."""
-    return {"epochs": cfg.epochs, "lr": cfg.lr, "momentum": cfg.momentum, "nesterov": cfg.nesterov,
-            "weight_decay": cfg.weight_decay, "schedule": cfg.schedule, "warmup_epochs": cfg.warmup_epochs,
-            "milestones": cfg.milestones, "gamma": cfg.gamma, "min_lr": cfg.min_lr,
-            "label_smoothing": cfg.label_smoothing, "grad_clip": cfg.grad_clip,
-            "class_weights": inverse_frequency_weights(labels, K) if cfg.balance == "weights" else None}
+    return {
+        "epochs": cfg.epochs,
+        "lr": cfg.lr,
+        "momentum": cfg.momentum,
+        "nesterov": cfg.nesterov,
+        "weight_decay": cfg.weight_decay,
+        "schedule": cfg.schedule,
+        "warmup_epochs": cfg.warmup_epochs,
+        "milestones": cfg.milestones,
+        "gamma": cfg.gamma,
+        "min_lr": cfg.min_lr,
+        "label_smoothing": cfg.label_smoothing,
+        "grad_clip": cfg.grad_clip,
+        "class_weights": inverse_frequency_weights(labels, K) if cfg.balance == "weights" else None,
+    }
 
 
 def fit_mean_linear(ds: SkeletonDataset, cfg: TrainConfig, **kw):
     w0, b0 = initial_weights()
     model = MeanLinear(w0, b0)
     result = fit(model, ds, None, cfg, random_state=0, device="cpu", progress=False, **kw)
-    return model.fc.weight.detach().double().numpy(), model.fc.bias.detach().double().numpy(), result
+    return (
+        model.fc.weight.detach().double().numpy(),
+        model.fc.bias.detach().double().numpy(),
+        result,
+    )
 
 
 def max_diff(weight, bias, ref: dict) -> float:
@@ -148,22 +188,49 @@ CASES = [
     ("momentum", {"momentum": 0.5}, [{"momentum": 0.9}, {"momentum": 0.0}]),
     ("no-nesterov", {"nesterov": False}, [{"nesterov": True}]),
     ("weight-decay", {"weight_decay": 0.05}, [{"weight_decay": 0.0}, {"decay_bias": True}]),
-    ("step", {"schedule": "step", "milestones": (3, 6), "gamma": 0.2},
-     [{"schedule": "cosine"}, {"milestones": ()}, {"gamma": 0.1}, {"milestones": (2, 5)}, {"milestones": (4, 7)}]),
+    (
+        "step",
+        {"schedule": "step", "milestones": (3, 6), "gamma": 0.2},
+        [
+            {"schedule": "cosine"},
+            {"milestones": ()},
+            {"gamma": 0.1},
+            {"milestones": (2, 5)},
+            {"milestones": (4, 7)},
+        ],
+    ),
     ("warmup", {"warmup_epochs": 3.0}, [{"warmup_epochs": 0.0}, {"warmup_epochs": 2.0}]),
-    ("warmup-then-step", {"warmup_epochs": 2.0, "schedule": "step", "milestones": (5,), "gamma": 0.1},
-     [{"warmup_epochs": 0.0}, {"schedule": "cosine"}]),
+    (
+        "warmup-then-step",
+        {"warmup_epochs": 2.0, "schedule": "step", "milestones": (5,), "gamma": 0.1},
+        [{"warmup_epochs": 0.0}, {"schedule": "cosine"}],
+    ),
     ("min-lr", {"min_lr": 0.15}, [{"min_lr": 0.0}]),
     ("epochs", {"epochs": 5}, [{"epochs": 8}, {"epochs": 4}]),
     ("label-smoothing", {"label_smoothing": 0.3}, [{"label_smoothing": 0.0}]),
     ("grad-clip", {"grad_clip": 0.05}, [{"grad_clip": None}, {"grad_clip": 0.1}]),
     ("balance-weights", {"balance": "weights"}, [{"class_weights": None}]),
-    ("weights-and-smoothing", {"balance": "weights", "label_smoothing": 0.2},
-     [{"class_weights": None}, {"label_smoothing": 0.0}]),
-    ("everything", {"momentum": 0.8, "nesterov": False, "weight_decay": 0.02, "schedule": "step",
-                    "milestones": (4,), "gamma": 0.3, "warmup_epochs": 2.0, "label_smoothing": 0.1,
-                    "grad_clip": 0.3, "balance": "weights"},
-     [{"grad_clip": None}, {"class_weights": None}, {"decay_bias": True}, {"nesterov": True}]),
+    (
+        "weights-and-smoothing",
+        {"balance": "weights", "label_smoothing": 0.2},
+        [{"class_weights": None}, {"label_smoothing": 0.0}],
+    ),
+    (
+        "everything",
+        {
+            "momentum": 0.8,
+            "nesterov": False,
+            "weight_decay": 0.02,
+            "schedule": "step",
+            "milestones": (4,),
+            "gamma": 0.3,
+            "warmup_epochs": 2.0,
+            "label_smoothing": 0.1,
+            "grad_clip": 0.3,
+            "balance": "weights",
+        },
+        [{"grad_clip": None}, {"class_weights": None}, {"decay_bias": True}, {"nesterov": True}],
+    ),
 ]
 
 
@@ -184,42 +251,89 @@ def test_fit_matches_the_naive_full_batch_loop(imbalanced, changes, variants):
     np.testing.assert_allclose(weight, ref["weight"], atol=TOL, rtol=0)
     np.testing.assert_allclose(bias, ref["bias"], atol=TOL, rtol=0)
     np.testing.assert_allclose(result.history["loss"], ref["loss"], atol=TOL, rtol=0)
-    expected_lr = [lr_at_step(e + 1, lr=cfg.lr, steps_per_epoch=1, epochs=cfg.epochs, schedule=cfg.schedule,
-                              warmup_epochs=cfg.warmup_epochs, milestones=cfg.milestones, gamma=cfg.gamma,
-                              min_lr=cfg.min_lr) for e in range(cfg.epochs)]
+    expected_lr = [
+        lr_at_step(
+            e + 1,
+            lr=cfg.lr,
+            steps_per_epoch=1,
+            epochs=cfg.epochs,
+            schedule=cfg.schedule,
+            warmup_epochs=cfg.warmup_epochs,
+            milestones=cfg.milestones,
+            gamma=cfg.gamma,
+            min_lr=cfg.min_lr,
+        )
+        for e in range(cfg.epochs)
+    ]
     np.testing.assert_allclose(result.history["lr"], expected_lr, rtol=1e-9, atol=1e-12)
     assert result.history["epoch"] == list(range(1, cfg.epochs + 1))
     if cfg.grad_clip:
         assert ref["clipped"].mean() > 0.5, "grad_clip is too large to be active in this test"
 
-    # the comparison is sensitive: the oracle without the option (or with a likely mistake) is far off
+    # the comparison is sensitive: the oracle without the option (or with a likely mistake) is far
+    # off
     for variant in variants:
         other = naive_full_batch_training(x, y, w0, b0, **(kwargs | variant))
-        assert max_diff(weight, bias, other) > CLEARLY, f"fit's result does not tell {changes} from {variant}"
+        assert max_diff(weight, bias, other) > CLEARLY, (
+            f"fit's result does not tell {changes} from {variant}"
+        )
 
 
-# =========================================================================== several steps per epoch
+# =========================================================================== several steps per
+# epoch
 def identical_clips(n: int = 12, k: int = K) -> SkeletonDataset:
     """``n`` copies of one clip (class 0): every mini-batch is the same, whatever the order."""
     rng = np.random.default_rng(7)
     clip = np.array([0.8, -0.5, 0.3]) + rng.normal(0, 0.3, (T, V, C))
-    return SkeletonDataset.from_arrays([clip] * n, [0] * n, [f"c{i}" for i in range(k)], edges=[(0, 1)])
+    return SkeletonDataset.from_arrays(
+        [clip] * n, [0] * n, [f"c{i}" for i in range(k)], edges=[(0, 1)]
+    )
 
 
 # (changes to BASE, steps per epoch, hand-computed lr at each epoch's end)
 SCHEDULES = {
     # milestone 2 = after two epochs; counted in steps (6 of them) it would decay within epoch 1
-    "step-milestone-2": ({"schedule": "step", "milestones": (2,), "gamma": 0.1, "lr": 0.1, "epochs": 4,
-                          "batch_size": 4}, 3, [0.1, 0.01, 0.01, 0.01]),
-    "step-two-milestones": ({"schedule": "step", "milestones": (1, 3), "gamma": 0.5, "lr": 0.2, "epochs": 4,
-                             "batch_size": 3}, 4, [0.1, 0.1, 0.05, 0.05]),
+    "step-milestone-2": (
+        {
+            "schedule": "step",
+            "milestones": (2,),
+            "gamma": 0.1,
+            "lr": 0.1,
+            "epochs": 4,
+            "batch_size": 4,
+        },
+        3,
+        [0.1, 0.01, 0.01, 0.01],
+    ),
+    "step-two-milestones": (
+        {
+            "schedule": "step",
+            "milestones": (1, 3),
+            "gamma": 0.5,
+            "lr": 0.2,
+            "epochs": 4,
+            "batch_size": 3,
+        },
+        4,
+        [0.1, 0.1, 0.05, 0.05],
+    ),
     # cosine over the 9 steps after a one-epoch (3 steps) warm-up, down to min_lr
-    "warmup-cosine": ({"warmup_epochs": 1.0, "min_lr": 0.01, "lr": 0.1, "epochs": 4, "batch_size": 4}, 3,
-                      [0.1, 0.01 + 0.09 * 0.75, 0.01 + 0.09 * 0.25, 0.01]),
+    "warmup-cosine": (
+        {"warmup_epochs": 1.0, "min_lr": 0.01, "lr": 0.1, "epochs": 4, "batch_size": 4},
+        3,
+        [0.1, 0.01 + 0.09 * 0.75, 0.01 + 0.09 * 0.25, 0.01],
+    ),
     # a warm-up of 1.5 epochs = 6 steps of 4: after epoch 1 (4 steps) the rate is 5/6 of the peak
-    "fractional-warmup": ({"warmup_epochs": 1.5, "lr": 0.1, "epochs": 4, "batch_size": 3}, 4,
-                          [0.1 * 5 / 6, 0.1 * 0.5 * (1 + math.cos(math.pi * 2 / 10)),
-                           0.1 * 0.5 * (1 + math.cos(math.pi * 6 / 10)), 0.0]),
+    "fractional-warmup": (
+        {"warmup_epochs": 1.5, "lr": 0.1, "epochs": 4, "batch_size": 3},
+        4,
+        [
+            0.1 * 5 / 6,
+            0.1 * 0.5 * (1 + math.cos(math.pi * 2 / 10)),
+            0.1 * 0.5 * (1 + math.cos(math.pi * 6 / 10)),
+            0.0,
+        ],
+    ),
 }
 
 
@@ -233,46 +347,81 @@ def test_schedules_count_epochs_not_steps(name):
     np.testing.assert_allclose(result.history["lr"], expected_lr, rtol=1e-9, atol=1e-12)
     # the rate of every step, not only the reported ones: the weights follow the oracle
     w0, b0 = initial_weights()
-    ref = naive_full_batch_training(features(ds), ds.labels, w0, b0, steps_per_epoch=steps_per_epoch,
-                                    **oracle_kwargs(cfg, ds.labels))
+    ref = naive_full_batch_training(
+        features(ds),
+        ds.labels,
+        w0,
+        b0,
+        steps_per_epoch=steps_per_epoch,
+        **oracle_kwargs(cfg, ds.labels),
+    )
     np.testing.assert_allclose(weight, ref["weight"], atol=TOL, rtol=0)
     np.testing.assert_allclose(bias, ref["bias"], atol=TOL, rtol=0)
     np.testing.assert_allclose(result.history["loss"], ref["loss"], atol=TOL, rtol=0)
     # ... and they are sensitive to the schedule: one step per epoch (epochs == steps) is far off
-    other = naive_full_batch_training(features(ds), ds.labels, w0, b0, steps_per_epoch=steps_per_epoch,
-                                      **(oracle_kwargs(cfg, ds.labels) | {"schedule": "cosine", "warmup_epochs": 0,
-                                                                         "min_lr": 0.0}))
+    other = naive_full_batch_training(
+        features(ds),
+        ds.labels,
+        w0,
+        b0,
+        steps_per_epoch=steps_per_epoch,
+        **(
+            oracle_kwargs(cfg, ds.labels)
+            | {"schedule": "cosine", "warmup_epochs": 0, "min_lr": 0.0}
+        ),
+    )
     assert max_diff(weight, bias, other) > CLEARLY
 
 
 # =========================================================================== losses by hand
-@pytest.mark.parametrize("changes, expected", [
-    ({}, lambda nl: (6 * nl[0] + 4 * nl[1] + 2 * nl[2]) / 12),
-    ({"balance": "weights"}, lambda nl: nl.mean()),                      # every class counts the same
-    ({"label_smoothing": 0.3}, lambda nl: 0.7 * (6 * nl[0] + 4 * nl[1] + 2 * nl[2]) / 12 + 0.3 * nl.mean()),
-    # torch's convention: the smoothing term of class c carries class c's weight (1/6, 1/4, 1/2 here),
-    # normalised, like the plain term, by the summed weights of the true classes (12 clips: 3)
-    ({"balance": "weights", "label_smoothing": 0.3},
-     lambda nl: 0.7 * nl.mean() + 0.3 / 3 * 12 * (nl[0] / 6 + nl[1] / 4 + nl[2] / 2) / 3),
-], ids=["none", "weights", "smoothing", "weights-and-smoothing"])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({}, lambda nl: (6 * nl[0] + 4 * nl[1] + 2 * nl[2]) / 12),
+        ({"balance": "weights"}, lambda nl: nl.mean()),  # every class counts the same
+        (
+            {"label_smoothing": 0.3},
+            lambda nl: 0.7 * (6 * nl[0] + 4 * nl[1] + 2 * nl[2]) / 12 + 0.3 * nl.mean(),
+        ),
+        # torch's convention: the smoothing term of class c carries class c's weight (1/6, 1/4, 1/2
+        # here),
+        # normalised, like the plain term, by the summed weights of the true classes (12 clips: 3)
+        (
+            {"balance": "weights", "label_smoothing": 0.3},
+            lambda nl: 0.7 * nl.mean() + 0.3 / 3 * 12 * (nl[0] / 6 + nl[1] / 4 + nl[2] / 2) / 3,
+        ),
+    ],
+    ids=["none", "weights", "smoothing", "weights-and-smoothing"],
+)
 def test_first_epoch_loss_by_hand(imbalanced, changes, expected):
-    logits = np.array([2.0, 0.0, -1.0])          # the same logits for every clip (zero weight)
+    logits = np.array([2.0, 0.0, -1.0])  # the same logits for every clip (zero weight)
     nl = -(logits - np.log(np.exp(logits).sum()))
     model = MeanLinear(np.zeros((K, C)), logits)
-    res = fit(model, imbalanced, None, TrainConfig(**(BASE | {"epochs": 1} | changes)), device="cpu", progress=False)
+    res = fit(
+        model,
+        imbalanced,
+        None,
+        TrainConfig(**(BASE | {"epochs": 1} | changes)),
+        device="cpu",
+        progress=False,
+    )
     assert res.history["loss"][0] == pytest.approx(float(expected(nl)), abs=1e-6)
 
 
-# =========================================================================== what fit feeds the model
+# =========================================================================== what fit feeds the
+# model
 def indexed_dataset(counts=(18, 2), up_axis: int = 1) -> SkeletonDataset:
     """Clip ``i`` holds the value ``i`` everywhere, so a recorded input names its clip."""
     labels = np.repeat(np.arange(len(counts)), counts)
     seqs = [np.full((T, V, C), float(i), np.float32) for i in range(len(labels))]
-    return SkeletonDataset.from_arrays(seqs, labels, [f"c{k}" for k in range(len(counts))], edges=[(0, 1)],
-                                       up_axis=up_axis)
+    return SkeletonDataset.from_arrays(
+        seqs, labels, [f"c{k}" for k in range(len(counts))], edges=[(0, 1)], up_axis=up_axis
+    )
 
 
-def record(ds: SkeletonDataset, val_ds: SkeletonDataset | None = None, **changes) -> tuple[Recorder, object]:
+def record(
+    ds: SkeletonDataset, val_ds: SkeletonDataset | None = None, **changes
+) -> tuple[Recorder, object]:
     model = Recorder(ds.num_classes, ds.num_channels)
     cfg = TrainConfig(**(BASE | {"lr": 0.01} | changes))
     result = fit(model, ds, val_ds, cfg, random_state=3, device="cpu", progress=False)
@@ -294,14 +443,16 @@ def test_without_sampler_every_clip_once_per_epoch(balance):
 
 
 def test_sampler_draws_the_minority_class_as_often_as_the_majority():
-    ds = indexed_dataset((18, 2))                 # the minority class is 10 % of the clips
+    ds = indexed_dataset((18, 2))  # the minority class is 10 % of the clips
     model, _ = record(ds, epochs=5, balance="sampler")
     epochs = seen_indices(model)
     assert len(epochs) == 5 and all(len(idx) == len(ds) for idx in epochs)
     drawn = np.concatenate(epochs)
     minority = (ds.labels[drawn] == 1).mean()
-    assert 0.3 < minority < 0.7, f"minority share {minority:.2f}; a class-balanced sampler gives about 0.5"
-    assert any(len(np.unique(idx)) < len(idx) for idx in epochs)      # drawn with replacement
+    assert 0.3 < minority < 0.7, (
+        f"minority share {minority:.2f}; a class-balanced sampler gives about 0.5"
+    )
+    assert any(len(np.unique(idx)) < len(idx) for idx in epochs)  # drawn with replacement
 
 
 @pytest.mark.parametrize("n, batch_size, sizes", [(10, 4, [4, 4, 2]), (9, 4, [4, 5]), (6, 64, [6])])
@@ -324,8 +475,9 @@ def ramp_dataset(lengths=(5, 9), up_axis: int = 1) -> SkeletonDataset:
     for n in lengths:
         a, b = rng.normal(0, 1, (V, C)), rng.normal(0, 1, (V, C))
         seqs.append(a + b * np.arange(n)[:, None, None])
-    return SkeletonDataset.from_arrays(seqs, [i % 2 for i in range(len(lengths))], ["a", "b"], edges=[(0, 1)],
-                                       up_axis=up_axis)
+    return SkeletonDataset.from_arrays(
+        seqs, [i % 2 for i in range(len(lengths))], ["a", "b"], edges=[(0, 1)], up_axis=up_axis
+    )
 
 
 def ramp_at(seq: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -340,7 +492,7 @@ def test_model_inputs_resample_to_length():
     assert x.shape == (2, C, 7, V, 1) and x.dtype == np.float32
     np.testing.assert_array_equal(lengths, [7, 7])
     for i, s in enumerate(ds.sequences):
-        expected = ramp_at(s, np.arange(7) * (len(s) - 1) / 6)            # (7, V, C)
+        expected = ramp_at(s, np.arange(7) * (len(s) - 1) / 6)  # (7, V, C)
         np.testing.assert_allclose(x[i, :, :, :, 0], expected.transpose(2, 0, 1), atol=1e-5)
 
 
@@ -365,10 +517,17 @@ def test_fit_trains_on_length_frames_and_validates_by_eval_mode(eval_mode, val_f
     assert all(s.shape == (6, V, C) for s in seen)
     # crop (1, 1): each training clip is the whole clip resampled to `length` frames
     for s in seen:
-        i = int(np.argmin([np.abs(s[0] - q[0]).sum() for q in train.sequences]))    # resampling keeps frame 0
-        np.testing.assert_allclose(s, ramp_at(train.sequences[i], np.linspace(0, len(train.sequences[i]) - 1, 6)),
-                                   atol=1e-5)
-    assert len(model.eval_batches) == 2 and all(xb.shape[2] == val_frames for xb in model.eval_batches)
+        i = int(
+            np.argmin([np.abs(s[0] - q[0]).sum() for q in train.sequences])
+        )  # resampling keeps frame 0
+        np.testing.assert_allclose(
+            s,
+            ramp_at(train.sequences[i], np.linspace(0, len(train.sequences[i]) - 1, 6)),
+            atol=1e-5,
+        )
+    assert len(model.eval_batches) == 2 and all(
+        xb.shape[2] == val_frames for xb in model.eval_batches
+    )
     assert np.isfinite(result.history["val_loss"]).all()
 
 
@@ -380,12 +539,14 @@ def hand_skeleton(up_axis: int) -> tuple[SkeletonDataset, np.ndarray]:
     the clip moves, so ``'first'`` and ``'frame'`` centring differ.
     """
     f0 = np.array([[0.0, 0.0, 0.0], [1.0, 2.0, 4.0], [0.5, 1.0, 1.0]])
-    seq = np.stack([f0, 2 * f0 + [3.0, 5.0, 7.0], f0 + 1.0]) + [10.0, 20.0, 30.0]      # (3, V=3, C)
-    ds = SkeletonDataset.from_arrays([seq], [0], ["a"], edges=[(0, 1), (1, 2)], center=1, up_axis=up_axis)
+    seq = np.stack([f0, 2 * f0 + [3.0, 5.0, 7.0], f0 + 1.0]) + [10.0, 20.0, 30.0]  # (3, V=3, C)
+    ds = SkeletonDataset.from_arrays(
+        [seq], [0], ["a"], edges=[(0, 1), (1, 2)], center=1, up_axis=up_axis
+    )
     return ds, seq
 
 
-EXTENT = {0: 1.0, 1: 2.0, 2: 4.0}          # first-frame extent of hand_skeleton along each axis
+EXTENT = {0: 1.0, 1: 2.0, 2: 4.0}  # first-frame extent of hand_skeleton along each axis
 
 
 @pytest.mark.parametrize("up_axis", [1, 2, 0])
@@ -402,7 +563,9 @@ def test_center_and_scale_by_hand(up_axis, center, scale):
         expected = expected / EXTENT[up_axis]
     elif scale is not None:
         expected = expected / scale
-    np.testing.assert_allclose(ds.normalized(center=center, scale=scale).sequences[0], expected, atol=1e-5)
+    np.testing.assert_allclose(
+        ds.normalized(center=center, scale=scale).sequences[0], expected, atol=1e-5
+    )
     x, lengths = model_inputs(ds, TrainConfig(center=center, scale=scale, length=3))
     assert x.shape == (1, C, 3, 3, 1) and lengths.tolist() == [3]
     np.testing.assert_allclose(x[0, :, :, :, 0], expected.transpose(2, 0, 1), atol=1e-5)
@@ -410,11 +573,11 @@ def test_center_and_scale_by_hand(up_axis, center, scale):
 
 def test_height_uses_the_first_body_of_several():
     _, seq = hand_skeleton(up_axis=2)
-    other = seq[:, ::-1] * 3.0                                   # a larger second body
-    two = np.stack([seq, other], axis=1)                         # (T, M=2, V, C)
+    other = seq[:, ::-1] * 3.0  # a larger second body
+    two = np.stack([seq, other], axis=1)  # (T, M=2, V, C)
     ds = SkeletonDataset.from_arrays([two], [0], ["a"], edges=[(0, 1)], center=1, up_axis=2)
     out = ds.normalized(center="frame", scale="height").sequences[0]
-    root = seq[:, 1][:, None, None, :]                           # body 0's root joint in every frame
+    root = seq[:, 1][:, None, None, :]  # body 0's root joint in every frame
     np.testing.assert_allclose(out, (two - root) / EXTENT[2], atol=1e-5)
 
 
@@ -429,8 +592,13 @@ def test_fit_trains_on_centred_and_scaled_clips(up_axis):
 # =========================================================================== augmentation
 def moving_dataset(up_axis: int, n: int = 6) -> SkeletonDataset:
     rng = np.random.default_rng(5)
-    seqs = [rng.normal(0, 1, (V, C)) + rng.normal(0, 1, (1, C)) * np.arange(T)[:, None, None] for _ in range(n)]
-    return SkeletonDataset.from_arrays(seqs, np.arange(n) % 2, ["a", "b"], edges=[(0, 1)], up_axis=up_axis)
+    seqs = [
+        rng.normal(0, 1, (V, C)) + rng.normal(0, 1, (1, C)) * np.arange(T)[:, None, None]
+        for _ in range(n)
+    ]
+    return SkeletonDataset.from_arrays(
+        seqs, np.arange(n) % 2, ["a", "b"], edges=[(0, 1)], up_axis=up_axis
+    )
 
 
 def seen_in_order(model: Recorder, ds: SkeletonDataset) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -458,10 +626,13 @@ def test_rotate_up_turns_about_the_datasets_vertical_axis(up_axis):
     model, _ = record(ds, epochs=1, augment={"rotate_up": 180.0})
     horizontal = [a for a in range(3) if a != up_axis]
     moved = 0.0
-    for s, orig in seen_in_order(model, ds):          # rotations keep norms, so the matching holds
+    for s, orig in seen_in_order(model, ds):  # rotations keep norms, so the matching holds
         np.testing.assert_allclose(s[..., up_axis], orig[..., up_axis], atol=1e-5)
-        np.testing.assert_allclose(np.linalg.norm(s[..., horizontal], axis=-1),
-                                   np.linalg.norm(orig[..., horizontal], axis=-1), atol=1e-5)
+        np.testing.assert_allclose(
+            np.linalg.norm(s[..., horizontal], axis=-1),
+            np.linalg.norm(orig[..., horizontal], axis=-1),
+            atol=1e-5,
+        )
         moved = max(moved, float(np.abs(s - orig).max()))
     assert moved > 0.1
 
@@ -471,14 +642,16 @@ def test_tilt_moves_the_vertical_coordinate():
     model, _ = record(ds, epochs=1, augment={"tilt": 20.0})
     pairs = seen_in_order(model, ds)
     for s, orig in pairs:
-        np.testing.assert_allclose(np.linalg.norm(s, axis=-1), np.linalg.norm(orig, axis=-1), atol=1e-4)
+        np.testing.assert_allclose(
+            np.linalg.norm(s, axis=-1), np.linalg.norm(orig, axis=-1), atol=1e-4
+        )
     assert max(float(np.abs(s[..., 2] - orig[..., 2]).max()) for s, orig in pairs) > 0.05
 
 
 def test_noise_is_gaussian_with_the_given_sigma():
     ds = indexed_dataset((10, 10))
     model, _ = record(ds, epochs=1, augment={"noise": 0.1})
-    seen = np.stack(model.seen())                                  # (N, T, V, C)
+    seen = np.stack(model.seen())  # (N, T, V, C)
     clean = np.stack([ds.sequences[round(float(s.mean()))] for s in seen])
     noise = seen - clean
     assert noise.std() == pytest.approx(0.1, rel=0.15)
@@ -499,7 +672,8 @@ def test_crop_covers_the_given_share_of_the_clip():
     model, _ = record(ds, epochs=1, length=9, augment={"crop": (0.5, 0.5)})
     spans = []
     for s in model.seen():
-        # each seen clip is a ramp over 4 of the clip's 8 frame intervals: its step is half the original
+        # each seen clip is a ramp over 4 of the clip's 8 frame intervals: its step is half the
+        # original
         steps = np.diff(s, axis=0)
         np.testing.assert_allclose(steps, steps[:1].repeat(len(steps), axis=0), atol=1e-5)
         spans.append(np.abs(s[-1] - s[0]).sum())
@@ -522,19 +696,36 @@ def test_amp_is_ignored_on_cpu(imbalanced):
 def test_amp_autocasts_to_float16_on_cuda(imbalanced):
     for amp, dtype in ((True, torch.float16), (False, torch.float32)):
         model = Recorder(K)
-        fit(model, imbalanced, None, TrainConfig(**(BASE | {"epochs": 1, "amp": amp})), device="cuda", progress=False)
+        fit(
+            model,
+            imbalanced,
+            None,
+            TrainConfig(**(BASE | {"epochs": 1, "amp": amp})),
+            device="cuda",
+            progress=False,
+        )
         assert model.logit_dtypes == [dtype], f"amp={amp}"
     x, y = features(imbalanced), imbalanced.labels
     w0, b0 = initial_weights()
     cfg = TrainConfig(**(BASE | {"grad_clip": 0.3}))
     ref = naive_full_batch_training(x, y, w0, b0, **oracle_kwargs(cfg, y))
     model = MeanLinear(w0, b0)
-    fit(model, imbalanced, None, cfg, device="cuda", progress=False)          # full precision on CUDA
-    np.testing.assert_allclose(model.fc.weight.detach().cpu().double().numpy(), ref["weight"], atol=1e-4)
-    np.testing.assert_allclose(model.fc.bias.detach().cpu().double().numpy(), ref["bias"], atol=1e-4)
+    fit(model, imbalanced, None, cfg, device="cuda", progress=False)  # full precision on CUDA
+    np.testing.assert_allclose(
+        model.fc.weight.detach().cpu().double().numpy(), ref["weight"], atol=1e-4
+    )
+    np.testing.assert_allclose(
+        model.fc.bias.detach().cpu().double().numpy(), ref["bias"], atol=1e-4
+    )
     # mixed precision (with the gradient scaler unscaling before clipping) still trains
     model = MeanLinear(w0, b0)
-    res = fit(model, imbalanced, None, TrainConfig(**(BASE | {"grad_clip": 0.3, "amp": True})), device="cuda",
-              progress=False)
+    res = fit(
+        model,
+        imbalanced,
+        None,
+        TrainConfig(**(BASE | {"grad_clip": 0.3, "amp": True})),
+        device="cuda",
+        progress=False,
+    )
     assert np.isfinite(model.fc.weight.detach().cpu().numpy()).all()
     assert res.history["loss"][-1] < res.history["loss"][0]

@@ -34,6 +34,7 @@ Files are read as Latin-1 (HDM05 headers hold a non-UTF-8 path) and may mix CRLF
 endings. Malformed input raises :class:`SkeletonFormatError` naming the file, the line and what
 was expected.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,8 +46,17 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "SkeletonFormatError", "HDM05FormatError", "AsfBone", "AsfSkeleton", "AmcMotion",
-    "parse_asf", "parse_amc", "forward_kinematics", "rest_pose", "euler_matrix", "METRES_PER_INCH",
+    "SkeletonFormatError",
+    "HDM05FormatError",
+    "AsfBone",
+    "AsfSkeleton",
+    "AmcMotion",
+    "parse_asf",
+    "parse_amc",
+    "forward_kinematics",
+    "rest_pose",
+    "euler_matrix",
+    "METRES_PER_INCH",
 ]
 
 METRES_PER_INCH = 0.0254
@@ -112,13 +122,13 @@ class AsfBone:
 
     name: str
     id: int | None
-    direction: np.ndarray            # (3,) unit vector, global frame, rest pose
+    direction: np.ndarray  # (3,) unit vector, global frame, rest pose
     length: float
-    axis: np.ndarray                 # (3,) Euler angles (radians) of the bone's local frame
-    axis_order: str                  # e.g. "XYZ"
-    dof: tuple[str, ...] = ()        # subset of ("rx", "ry", "rz"), in file order
+    axis: np.ndarray  # (3,) Euler angles (radians) of the bone's local frame
+    axis_order: str  # e.g. "XYZ"
+    dof: tuple[str, ...] = ()  # subset of ("rx", "ry", "rz"), in file order
     limits: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # (len(dof), 2), radians
-    line: int = 0                    # line of the bone's ``begin`` in the ASF file
+    line: int = 0  # line of the bone's ``begin`` in the ASF file
 
     @property
     def frame(self) -> np.ndarray:
@@ -138,13 +148,13 @@ class AsfSkeleton:
     path: str
     name: str
     version: str
-    length_unit: float               # ``:units length`` (0.45 in HDM05): ASF length / this = inches
+    length_unit: float  # ``:units length`` (0.45 in HDM05): ASF length / this = inches
     mass_unit: float
-    angle_unit: str                  # "deg" or "rad", as declared by the file
-    root_order: tuple[str, ...]      # e.g. ("TX", "TY", "TZ", "RX", "RY", "RZ")
-    root_axis: str                   # e.g. "XYZ"
-    root_position: np.ndarray        # (3,) ASF units
-    root_orientation: np.ndarray     # (3,) radians
+    angle_unit: str  # "deg" or "rad", as declared by the file
+    root_order: tuple[str, ...]  # e.g. ("TX", "TY", "TZ", "RX", "RY", "RZ")
+    root_axis: str  # e.g. "XYZ"
+    root_position: np.ndarray  # (3,) ASF units
+    root_orientation: np.ndarray  # (3,) radians
     bones: list[AsfBone]
     parents: dict[str, str]
 
@@ -203,10 +213,10 @@ class AmcMotion:
     """
 
     path: str
-    frame_numbers: np.ndarray        # (T,) int64, as written in the file
+    frame_numbers: np.ndarray  # (T,) int64, as written in the file
     values: dict[str, np.ndarray]
     bones: list[str]
-    angle_unit: str = "deg"          # "deg" or "rad"
+    angle_unit: str = "deg"  # "deg" or "rad"
 
     @property
     def num_frames(self) -> int:
@@ -215,9 +225,13 @@ class AmcMotion:
     def take(self, frames) -> "AmcMotion":
         """A motion holding only the given frames (0-based indices into this motion)."""
         idx = np.asarray(frames, dtype=np.int64).reshape(-1)
-        return AmcMotion(path=self.path, frame_numbers=self.frame_numbers[idx],
-                         values={b: v[idx] for b, v in self.values.items()},
-                         bones=list(self.bones), angle_unit=self.angle_unit)
+        return AmcMotion(
+            path=self.path,
+            frame_numbers=self.frame_numbers[idx],
+            values={b: v[idx] for b, v in self.values.items()},
+            bones=list(self.bones),
+            angle_unit=self.angle_unit,
+        )
 
 
 # ---------------------------------------------------------------------------------- reading
@@ -235,7 +249,9 @@ def _float(tok: str, path: Path, line: int, what: str, finite: bool = True) -> f
     try:
         v = float(tok)
     except ValueError:
-        raise SkeletonFormatError(path, line, f"expected a number for {what}, got {tok!r}") from None
+        raise SkeletonFormatError(
+            path, line, f"expected a number for {what}, got {tok!r}"
+        ) from None
     if finite and not math.isfinite(v):
         raise SkeletonFormatError(path, line, f"{what} is {tok!r}; expected a finite number")
     return v
@@ -243,14 +259,18 @@ def _float(tok: str, path: Path, line: int, what: str, finite: bool = True) -> f
 
 def _floats(toks: list[str], n: int, path: Path, line: int, what: str) -> np.ndarray:
     if len(toks) != n:
-        raise SkeletonFormatError(path, line, f"expected {n} numbers for {what}, got {len(toks)}: {' '.join(toks)!r}")
+        raise SkeletonFormatError(
+            path, line, f"expected {n} numbers for {what}, got {len(toks)}: {' '.join(toks)!r}"
+        )
     return np.array([_float(t, path, line, f"{what} value {k + 1}") for k, t in enumerate(toks)])
 
 
 def _check_order(tok: str, path: Path, line: int, what: str) -> str:
     order = tok.upper()
     if len(order) != 3 or sorted(order) != ["X", "Y", "Z"]:
-        raise SkeletonFormatError(path, line, f"expected a rotation order such as XYZ for {what}, got {tok!r}")
+        raise SkeletonFormatError(
+            path, line, f"expected a rotation order such as XYZ for {what}, got {tok!r}"
+        )
     return order
 
 
@@ -270,7 +290,7 @@ def parse_asf(path: str | os.PathLike) -> AsfSkeleton:
     hierarchy: list[tuple[int, list[str]]] = []
     section = None
     bone: dict | None = None
-    pending_limits: dict | None = None   # bone whose ``limits`` continue on following lines
+    pending_limits: dict | None = None  # bone whose ``limits`` continue on following lines
     in_hier_block = False
 
     for lineno, line in enumerate(lines, 1):
@@ -280,7 +300,9 @@ def parse_asf(path: str | os.PathLike) -> AsfSkeleton:
         head = toks[0]
         if head.startswith(":"):
             if bone is not None:
-                raise SkeletonFormatError(path, lineno, f"bone starting at line {bone['line']} has no 'end' before {head}")
+                raise SkeletonFormatError(
+                    path, lineno, f"bone starting at line {bone['line']} has no 'end' before {head}"
+                )
             section = head[1:].lower()
             sections[section] = lineno
             pending_limits = None
@@ -291,37 +313,58 @@ def parse_asf(path: str | os.PathLike) -> AsfSkeleton:
             continue
         if section == "units":
             if len(toks) != 2:
-                raise SkeletonFormatError(path, lineno, f"expected 'key value' in :units, got {line.strip()!r}")
+                raise SkeletonFormatError(
+                    path, lineno, f"expected 'key value' in :units, got {line.strip()!r}"
+                )
             key = head.lower()
             if key == "angle":
                 if toks[1].lower() not in ("deg", "rad"):
-                    raise SkeletonFormatError(path, lineno, f"expected 'angle deg' or 'angle rad', got {toks[1]!r}")
+                    raise SkeletonFormatError(
+                        path, lineno, f"expected 'angle deg' or 'angle rad', got {toks[1]!r}"
+                    )
                 units["angle"] = toks[1].lower()
             else:
                 units[key] = _float(toks[1], path, lineno, f"units {key}")
                 if key == "length" and units[key] <= 0:
-                    raise SkeletonFormatError(path, lineno, f"units length must be positive, got {toks[1]}")
+                    raise SkeletonFormatError(
+                        path, lineno, f"units length must be positive, got {toks[1]}"
+                    )
         elif section == "root":
             key = head.lower()
             if key == "order":
                 chans = tuple(t.upper() for t in toks[1:])
                 bad = [c for c in chans if c not in _ROOT_CHANNELS]
                 if bad or len(set(chans)) != len(chans) or not chans:
-                    raise SkeletonFormatError(path, lineno, f"root order must list channels out of {' '.join(_ROOT_CHANNELS)} once each, got {' '.join(toks[1:])!r}")
+                    raise SkeletonFormatError(
+                        path,
+                        lineno,
+                        f"root order must list channels out of {' '.join(_ROOT_CHANNELS)} once "
+                        f"each, got {' '.join(toks[1:])!r}",
+                    )
                 root["order"] = chans
             elif key == "axis":
                 if len(toks) != 2:
-                    raise SkeletonFormatError(path, lineno, f"expected 'axis XYZ' for the root, got {line.strip()!r}")
+                    raise SkeletonFormatError(
+                        path, lineno, f"expected 'axis XYZ' for the root, got {line.strip()!r}"
+                    )
                 root["axis"] = _check_order(toks[1], path, lineno, "root axis")
             elif key in ("position", "orientation"):
                 root[key] = _floats(toks[1:], 3, path, lineno, f"root {key}")
             else:
-                raise SkeletonFormatError(path, lineno, f"unknown root entry {head!r}; expected order, axis, position or orientation")
+                raise SkeletonFormatError(
+                    path,
+                    lineno,
+                    f"unknown root entry {head!r}; expected order, axis, position or orientation",
+                )
         elif section == "bonedata":
             key = head.lower()
             if bone is None:
                 if key != "begin":
-                    raise SkeletonFormatError(path, lineno, f"expected 'begin' of a bone in :bonedata, got {line.strip()!r}")
+                    raise SkeletonFormatError(
+                        path,
+                        lineno,
+                        f"expected 'begin' of a bone in :bonedata, got {line.strip()!r}",
+                    )
                 bone = {"line": lineno}
                 continue
             if pending_limits is not None and head.startswith("("):
@@ -332,27 +375,39 @@ def parse_asf(path: str | os.PathLike) -> AsfSkeleton:
                 raw_bones.append(bone)
                 bone = None
             elif key == "id":
-                bone["id"] = int(_float(toks[1], path, lineno, "bone id")) if len(toks) == 2 else None
+                bone["id"] = (
+                    int(_float(toks[1], path, lineno, "bone id")) if len(toks) == 2 else None
+                )
             elif key == "name":
                 if len(toks) != 2:
-                    raise SkeletonFormatError(path, lineno, f"expected 'name BONE', got {line.strip()!r}")
+                    raise SkeletonFormatError(
+                        path, lineno, f"expected 'name BONE', got {line.strip()!r}"
+                    )
                 bone["name"] = toks[1]
             elif key == "direction":
                 bone["direction"] = _floats(toks[1:], 3, path, lineno, "bone direction")
             elif key == "length":
                 bone["length"] = _floats(toks[1:], 1, path, lineno, "bone length")[0]
                 if bone["length"] < 0:
-                    raise SkeletonFormatError(path, lineno, f"bone length must be >= 0, got {toks[1]}")
+                    raise SkeletonFormatError(
+                        path, lineno, f"bone length must be >= 0, got {toks[1]}"
+                    )
             elif key == "axis":
                 if len(toks) != 5:
-                    raise SkeletonFormatError(path, lineno, f"expected 'axis ax ay az ORDER', got {line.strip()!r}")
+                    raise SkeletonFormatError(
+                        path, lineno, f"expected 'axis ax ay az ORDER', got {line.strip()!r}"
+                    )
                 bone["axis"] = _floats(toks[1:4], 3, path, lineno, "bone axis")
                 bone["axis_order"] = _check_order(toks[4], path, lineno, "bone axis")
             elif key == "dof":
                 dof = tuple(t.lower() for t in toks[1:])
                 bad = [d for d in dof if d not in _ROT_DOFS]
                 if bad or len(set(dof)) != len(dof):
-                    raise SkeletonFormatError(path, lineno, f"supported dof are rx, ry, rz, each once; got {' '.join(toks[1:])!r}")
+                    raise SkeletonFormatError(
+                        path,
+                        lineno,
+                        f"supported dof are rx, ry, rz, each once; got {' '.join(toks[1:])!r}",
+                    )
                 bone["dof"] = dof
                 bone["dof_line"] = lineno
             elif key == "limits":
@@ -368,10 +423,16 @@ def parse_asf(path: str | os.PathLike) -> AsfSkeleton:
                 in_hier_block = False
             elif in_hier_block:
                 if len(toks) < 2:
-                    raise SkeletonFormatError(path, lineno, f"expected 'parent child [child ...]' in :hierarchy, got {line.strip()!r}")
+                    raise SkeletonFormatError(
+                        path,
+                        lineno,
+                        f"expected 'parent child [child ...]' in :hierarchy, got {line.strip()!r}",
+                    )
                 hierarchy.append((lineno, toks))
             else:
-                raise SkeletonFormatError(path, lineno, f"expected 'begin' in :hierarchy, got {line.strip()!r}")
+                raise SkeletonFormatError(
+                    path, lineno, f"expected 'begin' in :hierarchy, got {line.strip()!r}"
+                )
     if bone is not None:
         raise SkeletonFormatError(path, bone["line"], "bone has no 'end' (file truncated?)")
     if "bonedata" not in sections:
@@ -381,7 +442,11 @@ def parse_asf(path: str | os.PathLike) -> AsfSkeleton:
     if not raw_bones:
         raise SkeletonFormatError(path, sections["bonedata"], ":bonedata holds no bones")
     if root["order"] is None:
-        raise SkeletonFormatError(path, sections.get("root"), "the root has no 'order' line (e.g. 'order TX TY TZ RX RY RZ')")
+        raise SkeletonFormatError(
+            path,
+            sections.get("root"),
+            "the root has no 'order' line (e.g. 'order TX TY TZ RX RY RZ')",
+        )
 
     to_rad = math.pi / 180.0 if units["angle"] == "deg" else 1.0
     bones: list[AsfBone] = []
@@ -396,48 +461,91 @@ def parse_asf(path: str | os.PathLike) -> AsfSkeleton:
         direction = rb["direction"]
         norm = float(np.linalg.norm(direction))
         if norm == 0.0 and rb["length"] > 0:
-            raise SkeletonFormatError(path, rb["line"], f"bone {rb['name']!r} has a zero direction vector")
+            raise SkeletonFormatError(
+                path, rb["line"], f"bone {rb['name']!r} has a zero direction vector"
+            )
         dof = rb.get("dof", ())
         limits = np.full((len(dof), 2), [-np.inf, np.inf])
         if "limits_text" in rb:
             pairs = _LIMIT_RE.findall(rb["limits_text"])
             if len(pairs) != len(dof):
-                raise SkeletonFormatError(path, rb["limits_line"], f"bone {rb['name']!r} has {len(pairs)} limit pairs for {len(dof)} dof; expected '(min max)' per dof")
+                raise SkeletonFormatError(
+                    path,
+                    rb["limits_line"],
+                    f"bone {rb['name']!r} has {len(pairs)} limit pairs for {len(dof)} dof; "
+                    "expected '(min max)' per dof",
+                )
             for k, (lo, hi) in enumerate(pairs):
-                limits[k] = [_float(lo, path, rb["limits_line"], "a limit", finite=False),
-                             _float(hi, path, rb["limits_line"], "a limit", finite=False)]
+                limits[k] = [
+                    _float(lo, path, rb["limits_line"], "a limit", finite=False),
+                    _float(hi, path, rb["limits_line"], "a limit", finite=False),
+                ]
             limits = limits * to_rad
-        bones.append(AsfBone(
-            name=rb["name"], id=rb.get("id"), direction=direction / norm if norm > 0 else direction,
-            length=float(rb["length"]), axis=rb["axis"] * to_rad, axis_order=rb["axis_order"],
-            dof=dof, limits=limits, line=rb["line"],
-        ))
+        bones.append(
+            AsfBone(
+                name=rb["name"],
+                id=rb.get("id"),
+                direction=direction / norm if norm > 0 else direction,
+                length=float(rb["length"]),
+                axis=rb["axis"] * to_rad,
+                axis_order=rb["axis_order"],
+                dof=dof,
+                limits=limits,
+                line=rb["line"],
+            )
+        )
 
     parents: dict[str, str] = {}
     for lineno, toks in hierarchy:
         parent, children = toks[0], toks[1:]
         if parent not in seen:
-            raise SkeletonFormatError(path, lineno, f"unknown bone {parent!r} in :hierarchy (not in :bonedata and not 'root')")
+            raise SkeletonFormatError(
+                path,
+                lineno,
+                f"unknown bone {parent!r} in :hierarchy (not in :bonedata and not 'root')",
+            )
         for child in children:
             if child not in seen or child == "root":
-                raise SkeletonFormatError(path, lineno, f"unknown bone {child!r} in :hierarchy (not in :bonedata)")
+                raise SkeletonFormatError(
+                    path, lineno, f"unknown bone {child!r} in :hierarchy (not in :bonedata)"
+                )
             if child in parents:
-                raise SkeletonFormatError(path, lineno, f"bone {child!r} gets a second parent ({parent!r}; first {parents[child]!r})")
+                raise SkeletonFormatError(
+                    path,
+                    lineno,
+                    f"bone {child!r} gets a second parent ({parent!r}; first {parents[child]!r})",
+                )
             parents[child] = parent
     orphans = [b for b in bones if b.name not in parents]
     if orphans:
-        raise SkeletonFormatError(path, sections["hierarchy"], f"bones not attached in :hierarchy: {', '.join(b.name for b in orphans)}")
+        raise SkeletonFormatError(
+            path,
+            sections["hierarchy"],
+            f"bones not attached in :hierarchy: {', '.join(b.name for b in orphans)}",
+        )
 
     skel = AsfSkeleton(
-        path=str(path), name=name, version=version, length_unit=float(units["length"]),
-        mass_unit=float(units["mass"]), angle_unit=str(units["angle"]), root_order=root["order"],
-        root_axis=root["axis"], root_position=root["position"], root_orientation=root["orientation"] * to_rad,
-        bones=bones, parents=parents,
+        path=str(path),
+        name=name,
+        version=version,
+        length_unit=float(units["length"]),
+        mass_unit=float(units["mass"]),
+        angle_unit=str(units["angle"]),
+        root_order=root["order"],
+        root_axis=root["axis"],
+        root_position=root["position"],
+        root_orientation=root["orientation"] * to_rad,
+        bones=bones,
+        parents=parents,
     )
-    if len(skel.fk_order()) != len(bones):     # a loop that never reaches the root
+    if len(skel.fk_order()) != len(bones):  # a loop that never reaches the root
         reached = {bones[i].name for i in skel.fk_order()}
         cut = [b.name for b in bones if b.name not in reached]
-        raise SkeletonFormatError(path, sections["hierarchy"], f"bones not connected to the root (a cycle?): {', '.join(cut)}")
+        raise SkeletonFormatError(
+            path,
+            sections["hierarchy"],
+            f"bones not connected to the root (a cycle?): {', '.join(cut)}",
+        )
     return skel
 
 
@@ -486,10 +594,19 @@ def parse_amc(path: str | os.PathLike, skeleton: AsfSkeleton | None = None) -> A
         if missing:
             where = "the end of the file" if next_line > len(lines) else f"line {next_line}"
             names = ", ".join(sorted(missing))
-            raise SkeletonFormatError(path, frame_lines[-1], f"frame {frame_numbers[-1]} lacks bone(s) {names} before {where} (file truncated?)")
+            raise SkeletonFormatError(
+                path,
+                frame_lines[-1],
+                f"frame {frame_numbers[-1]} lacks bone(s) {names} before {where} (file truncated?)",
+            )
         extra = current - required if expected is None else set()
         if extra:
-            raise SkeletonFormatError(path, frame_lines[-1], f"frame {frame_numbers[-1]} has bone(s) {', '.join(sorted(extra))} that the first frame does not have")
+            raise SkeletonFormatError(
+                path,
+                frame_lines[-1],
+                f"frame {frame_numbers[-1]} has bone(s) {', '.join(sorted(extra))} that the first "
+                "frame does not have",
+            )
 
     for lineno in range(i + 1, len(lines) + 1):
         toks = lines[lineno - 1].split()
@@ -505,19 +622,31 @@ def parse_amc(path: str | os.PathLike, skeleton: AsfSkeleton | None = None) -> A
         if head.startswith("#"):
             continue
         if not frame_numbers:
-            raise SkeletonFormatError(path, lineno, f"expected a frame number line, got {lines[lineno - 1].strip()!r}")
+            raise SkeletonFormatError(
+                path, lineno, f"expected a frame number line, got {lines[lineno - 1].strip()!r}"
+            )
         n = len(toks) - 1
         want = counts.get(head)
         if want is None:
             if expected is not None:
-                raise SkeletonFormatError(path, lineno, f"bone {head!r} is not in the skeleton {skeleton.path}")
+                raise SkeletonFormatError(
+                    path, lineno, f"bone {head!r} is not in the skeleton {skeleton.path}"
+                )
             if len(frame_numbers) > 1:
-                raise SkeletonFormatError(path, lineno, f"bone {head!r} does not appear in the first frame")
+                raise SkeletonFormatError(
+                    path, lineno, f"bone {head!r} does not appear in the first frame"
+                )
             counts[head] = want = n
         if n != want:
-            raise SkeletonFormatError(path, lineno, f"bone {head!r} has {n} values; expected {want}" + _dof_hint(skeleton, head))
+            raise SkeletonFormatError(
+                path,
+                lineno,
+                f"bone {head!r} has {n} values; expected {want}" + _dof_hint(skeleton, head),
+            )
         if head in current:
-            raise SkeletonFormatError(path, lineno, f"bone {head!r} appears twice in frame {frame_numbers[-1]}")
+            raise SkeletonFormatError(
+                path, lineno, f"bone {head!r} appears twice in frame {frame_numbers[-1]}"
+            )
         current.add(head)
         if len(frame_numbers) == 1:
             order.append(head)
@@ -539,8 +668,13 @@ def parse_amc(path: str | os.PathLike, skeleton: AsfSkeleton | None = None) -> A
     if skeleton is not None:
         for bone in skeleton.dof_counts():
             values.setdefault(bone, np.zeros((t, 0)))
-    return AmcMotion(path=str(path), frame_numbers=np.array(frame_numbers, dtype=np.int64), values=values,
-                     bones=order, angle_unit=angle_unit)
+    return AmcMotion(
+        path=str(path),
+        frame_numbers=np.array(frame_numbers, dtype=np.int64),
+        values=values,
+        bones=order,
+        angle_unit=angle_unit,
+    )
 
 
 def _dof_hint(skeleton: AsfSkeleton | None, bone: str) -> str:
@@ -559,16 +693,21 @@ def _raise_bad_number(path: Path, lines: list[str], start: int, bone: str) -> No
         if toks and toks[0] == bone:
             for k, tok in enumerate(toks[1:]):
                 _float(tok, path, lineno, f"bone {bone!r} value {k + 1}")
-    raise SkeletonFormatError(path, None, f"bone {bone!r} holds a value that is not a finite number")
+    raise SkeletonFormatError(
+        path, None, f"bone {bone!r} holds a value that is not a finite number"
+    )
 
 
 # ---------------------------------------------------------------------------------- kinematics
 def rest_pose(skeleton: AsfSkeleton, *, metres: bool = True) -> np.ndarray:
     """(1 + len(bones), 3) joint positions with every dof at zero (the ASF's own pose) at the ASF root position."""
-    zero = AmcMotion(path=skeleton.path, frame_numbers=np.zeros(1, dtype=np.int64),
-                     values={"root": np.zeros((1, len(skeleton.root_order)))}
-                     | {b.name: np.zeros((1, len(b.dof))) for b in skeleton.bones},
-                     bones=skeleton.joint_names)
+    zero = AmcMotion(
+        path=skeleton.path,
+        frame_numbers=np.zeros(1, dtype=np.int64),
+        values={"root": np.zeros((1, len(skeleton.root_order)))}
+        | {b.name: np.zeros((1, len(b.dof))) for b in skeleton.bones},
+        bones=skeleton.joint_names,
+    )
     chans = list(skeleton.root_order)
     for k, c in enumerate(("TX", "TY", "TZ")):
         if c in chans:
@@ -576,7 +715,9 @@ def rest_pose(skeleton: AsfSkeleton, *, metres: bool = True) -> np.ndarray:
     return forward_kinematics(skeleton, zero, metres=metres)[0]
 
 
-def forward_kinematics(skeleton: AsfSkeleton, motion: AmcMotion, *, metres: bool = True) -> np.ndarray:
+def forward_kinematics(
+    skeleton: AsfSkeleton, motion: AmcMotion, *, metres: bool = True
+) -> np.ndarray:
     """Joint positions of every frame, vectorised over frames.
 
     Returns (T, 1 + len(skeleton.bones), 3) float64: joint 0 is the root, joint ``k`` the end
@@ -590,13 +731,20 @@ def forward_kinematics(skeleton: AsfSkeleton, motion: AmcMotion, *, metres: bool
     rot = np.zeros((t, nb + 1, 3, 3))
 
     if "root" not in motion.values or motion.values["root"].shape[1] != len(skeleton.root_order):
-        raise SkeletonFormatError(motion.path, None, f"the motion has no root values matching the root order {' '.join(skeleton.root_order)} of {skeleton.path}")
+        raise SkeletonFormatError(
+            motion.path,
+            None,
+            "the motion has no root values matching the root order "
+            f"{' '.join(skeleton.root_order)} of {skeleton.path}",
+        )
     rv = motion.values["root"]
     chan = {c: rv[:, k] for k, c in enumerate(skeleton.root_order)}
     zero = np.zeros(t)
     pos[:, 0] = np.stack([chan.get(c, zero) for c in ("TX", "TY", "TZ")], axis=1)
     rot_chans = [c for c in skeleton.root_order if c.startswith("R")]
-    m_root = euler_matrix(np.stack([chan[c] for c in rot_chans], axis=1) * to_rad, "".join(c[1] for c in rot_chans))
+    m_root = euler_matrix(
+        np.stack([chan[c] for c in rot_chans], axis=1) * to_rad, "".join(c[1] for c in rot_chans)
+    )
     c_root = euler_matrix(skeleton.root_orientation, skeleton.root_axis)
     rot[:, 0] = c_root @ m_root @ c_root.T
 
@@ -607,7 +755,12 @@ def forward_kinematics(skeleton: AsfSkeleton, motion: AmcMotion, *, metres: bool
         if bone.dof:
             vals = motion.values.get(bone.name)
             if vals is None or vals.shape[1] != len(bone.dof):
-                raise SkeletonFormatError(motion.path, None, f"the motion has no values for bone {bone.name!r} (dof {' '.join(bone.dof)}) of {skeleton.path}")
+                raise SkeletonFormatError(
+                    motion.path,
+                    None,
+                    f"the motion has no values for bone {bone.name!r} (dof {' '.join(bone.dof)}) "
+                    f"of {skeleton.path}",
+                )
             c = bone.frame
             local = c @ euler_matrix(vals * to_rad, "".join(d[1] for d in bone.dof)) @ c.T
             rot[:, j] = rot[:, p] @ local

@@ -12,6 +12,7 @@ Rotations turn positions about the coordinate origin, so centre the sequences fi
 (:meth:`helpers.data.dataset.SkeletonDataset.normalized`), otherwise a rotation also moves the
 actor around the room.
 """
+
 from __future__ import annotations
 
 import math
@@ -76,7 +77,7 @@ def rotation_about_axis(axis: int, degrees: float) -> np.ndarray:
     """(3, 3) right-handed rotation matrix by ``degrees`` about coordinate ``axis`` (0, 1 or 2)."""
     if axis not in (0, 1, 2):
         raise ValueError(f"axis must be 0, 1 or 2, got {axis}")
-    a, b = (axis + 1) % 3, (axis + 2) % 3     # the plane it turns, in cyclic order
+    a, b = (axis + 1) % 3, (axis + 2) % 3  # the plane it turns, in cyclic order
     c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
     r = np.eye(3)
     r[a, a], r[a, b], r[b, a], r[b, b] = c, -s, s, c
@@ -153,17 +154,25 @@ class Augment:
     def __post_init__(self) -> None:
         self.crop = tuple(float(c) for c in self.crop)
         if len(self.crop) != 2 or not (0.0 < self.crop[0] <= self.crop[1] <= 1.0):
-            raise ValueError(f"Augment: crop must be (low, high) with 0 < low <= high <= 1, got {self.crop}")
+            raise ValueError(
+                f"Augment: crop must be (low, high) with 0 < low <= high <= 1, got {self.crop}"
+            )
         if isinstance(self.length, (list, tuple)):
             self.length = tuple(int(v) for v in self.length)
             if len(self.length) != 2 or not 1 <= self.length[0] <= self.length[1]:
-                raise ValueError(f"Augment: length range must be (low, high) with 1 <= low <= high, got {self.length}")
+                raise ValueError(
+                    "Augment: length range must be (low, high) with 1 <= low <= high, got "
+                    f"{self.length}"
+                )
         elif self.length is not None and int(self.length) < 1:
             raise ValueError(f"Augment: length must be >= 1 or None, got {self.length}")
         if self.scale is not None:
             self.scale = tuple(float(s) for s in self.scale)
             if len(self.scale) != 2 or not 0.0 < self.scale[0] <= self.scale[1]:
-                raise ValueError(f"Augment: scale must be None or (low, high) with 0 < low <= high, got {self.scale}")
+                raise ValueError(
+                    "Augment: scale must be None or (low, high) with 0 < low <= high, got "
+                    f"{self.scale}"
+                )
         if self.rotate_up < 0 or self.tilt < 0 or self.noise < 0:
             raise ValueError("Augment: rotate_up, tilt and noise must be >= 0")
         if self.up_axis not in (0, 1, 2):
@@ -190,5 +199,7 @@ class Augment:
     def from_dict(cls, d: Mapping[str, Any]) -> "Augment":
         unknown = sorted(set(d) - set(cls.__dataclass_fields__))
         if unknown:
-            raise ValueError(f"Augment: unknown settings {unknown}; known: {sorted(cls.__dataclass_fields__)}")
+            raise ValueError(
+                f"Augment: unknown settings {unknown}; known: {sorted(cls.__dataclass_fields__)}"
+            )
         return cls(**d)

@@ -12,6 +12,7 @@ Any other skeleton dataset plugs in through :meth:`SkeletonDataset.from_arrays`:
                                      subjects=actor_ids, split=["train", "test", ...],
                                      edges=[(0, 1), (1, 2)], center=0)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -90,14 +91,26 @@ class SkeletonDataset:
             k = int(labels_arr.max()) + 1 if n else 0
             class_names = [f"class {i}" for i in range(k)]
         subjects_arr = np.asarray(subjects) if subjects is not None else np.zeros(n, dtype=np.int64)
-        split_arr = np.asarray(split, dtype=object) if split is not None else np.array(["train"] * n, dtype=object)
+        split_arr = (
+            np.asarray(split, dtype=object)
+            if split is not None
+            else np.array(["train"] * n, dtype=object)
+        )
         edges_arr = np.asarray(list(edges), dtype=np.int64).reshape(-1, 2)
         ds = cls(
-            sequences=seqs, labels=labels_arr, class_names=list(class_names), subjects=subjects_arr,
-            split=split_arr.astype(str), edges=edges_arr, center=int(center),
+            sequences=seqs,
+            labels=labels_arr,
+            class_names=list(class_names),
+            subjects=subjects_arr,
+            split=split_arr.astype(str),
+            edges=edges_arr,
+            center=int(center),
             files=list(files) if files is not None else [""] * n,
             joint_names=list(joint_names) if joint_names is not None else [],
-            fps=float(fps), up_axis=int(up_axis), name=name, units=units,
+            fps=float(fps),
+            up_axis=int(up_axis),
+            name=name,
+            units=units,
         )
         ds.validate()
         return ds
@@ -109,11 +122,17 @@ class SkeletonDataset:
             raise ValueError("a SkeletonDataset needs at least one sequence")
         first = self.sequences[0]
         if first.ndim not in (3, 4):
-            raise ValueError(f"sequence 0 ({self._where(0)}) has shape {first.shape}; expected (T, V, C) or (T, M, V, C)")
+            raise ValueError(
+                f"sequence 0 ({self._where(0)}) has shape {first.shape}; expected (T, V, C) or (T, "
+                "M, V, C)"
+            )
         tail = first.shape[1:]
         for i, s in enumerate(self.sequences):
             if s.ndim != first.ndim or s.shape[1:] != tail:
-                raise ValueError(f"sequence {i} ({self._where(i)}) has shape {s.shape}; expected (T, {', '.join(map(str, tail))}) like sequence 0")
+                raise ValueError(
+                    f"sequence {i} ({self._where(i)}) has shape {s.shape}; expected (T, "
+                    f"{', '.join(map(str, tail))}) like sequence 0"
+                )
             if s.shape[0] == 0:
                 raise ValueError(f"sequence {i} ({self._where(i)}) has zero frames")
             if not np.isfinite(s).all():
@@ -127,7 +146,10 @@ class SkeletonDataset:
         k = len(self.class_names)
         bad = np.flatnonzero((self.labels < 0) | (self.labels >= k))
         if bad.size:
-            raise ValueError(f"label {self.labels[bad[0]]} of sequence {bad[0]} is outside 0..{k - 1} ({k} class names)")
+            raise ValueError(
+                f"label {self.labels[bad[0]]} of sequence {bad[0]} is outside 0..{k - 1} ({k} "
+                "class names)"
+            )
         odd = sorted(set(self.split.tolist()) - set(SPLITS))
         if odd:
             raise ValueError(f"split values must be 'train' or 'test', got {odd}")
@@ -147,9 +169,11 @@ class SkeletonDataset:
     def __repr__(self) -> str:
         counts = np.unique(self.split, return_counts=True)
         split = ", ".join(f"{k}={v}" for k, v in zip(*counts))
-        return (f"SkeletonDataset({self.name!r}: {len(self)} sequences, {self.num_classes} classes, "
-                f"V={self.num_joints}, C={self.num_channels}, M={self.num_bodies}, "
-                f"T={self.lengths.min()}..{self.lengths.max()}, {split})")
+        return (
+            f"SkeletonDataset({self.name!r}: {len(self)} sequences, {self.num_classes} classes, "
+            f"V={self.num_joints}, C={self.num_channels}, M={self.num_bodies}, "
+            f"T={self.lengths.min()}..{self.lengths.max()}, {split})"
+        )
 
     @property
     def lengths(self) -> np.ndarray:
@@ -178,14 +202,24 @@ class SkeletonDataset:
 
     def fingerprint(self) -> str:
         """A 20-hex-digit SHA-256 digest of the sequences, labels, subjects, split and skeleton:
-        the dataset's identity in cache keys and checkpoints."""
-        meta = {"name": self.name, "class_names": list(self.class_names), "center": int(self.center),
-                "up_axis": int(self.up_axis), "fps": None if np.isnan(self.fps) else float(self.fps),
-                "units": self.units, "edges": np.asarray(self.edges).tolist(),
-                "labels": np.asarray(self.labels, np.int64).tolist(),
-                "subjects": [str(s) for s in self.subjects], "split": [str(s) for s in self.split]}
+        the dataset's identity in cache keys and checkpoints.
+        """
+        meta = {
+            "name": self.name,
+            "class_names": list(self.class_names),
+            "center": int(self.center),
+            "up_axis": int(self.up_axis),
+            "fps": None if np.isnan(self.fps) else float(self.fps),
+            "units": self.units,
+            "edges": np.asarray(self.edges).tolist(),
+            "labels": np.asarray(self.labels, np.int64).tolist(),
+            "subjects": [str(s) for s in self.subjects],
+            "split": [str(s) for s in self.split],
+        }
         h = hashlib.sha256(repr(sorted(meta.items())).encode())
-        h.update(sequences_fingerprint([np.asarray(s, np.float32) for s in self.sequences]).encode())
+        h.update(
+            sequences_fingerprint([np.asarray(s, np.float32) for s in self.sequences]).encode()
+        )
         return h.hexdigest()[:20]
 
     # ------------------------------------------------------------------ selection
@@ -200,7 +234,9 @@ class SkeletonDataset:
         return replace(
             self,
             sequences=[self.sequences[i] for i in idx],
-            labels=self.labels[idx], subjects=self.subjects[idx], split=self.split[idx],
+            labels=self.labels[idx],
+            subjects=self.subjects[idx],
+            split=self.split[idx],
             files=[self.files[i] for i in idx],
         )
 
@@ -213,9 +249,13 @@ class SkeletonDataset:
     # ------------------------------------------------------------------ transforms
     def map(self, fn) -> "SkeletonDataset":
         """A new dataset with ``fn(sequence)`` applied to every sequence (metadata unchanged)."""
-        return replace(self, sequences=[np.ascontiguousarray(fn(s), dtype=np.float32) for s in self.sequences])
+        return replace(
+            self, sequences=[np.ascontiguousarray(fn(s), dtype=np.float32) for s in self.sequences]
+        )
 
-    def normalized(self, center: str | None = "first", scale: float | str | None = None) -> "SkeletonDataset":
+    def normalized(
+        self, center: str | None = "first", scale: float | str | None = None
+    ) -> "SkeletonDataset":
         """Centre (and optionally scale) every sequence.
 
         center: ``'first'`` subtracts the centre joint's position in the first frame (keeps the
@@ -231,11 +271,11 @@ class SkeletonDataset:
         up = self.up_axis
 
         def norm(s: np.ndarray) -> np.ndarray:
-            body0 = s if s.ndim == 3 else s[:, 0]           # (T, V, C)
+            body0 = s if s.ndim == 3 else s[:, 0]  # (T, V, C)
             if center == "first":
                 s = s - body0[0, c]
             elif center == "frame":
-                ref = body0[:, c]                           # (T, C)
+                ref = body0[:, c]  # (T, C)
                 s = s - (ref[:, None, :] if s.ndim == 3 else ref[:, None, None, :])
             if scale is None:
                 return s
@@ -276,17 +316,20 @@ def _as_labels(labels) -> np.ndarray:
     if bad.size:
         i = int(bad[0])
         raise ValueError(
-            f"label {float(arr[i])!r} of sequence {i} is not a whole number ({bad.size} such label(s)); "
+            f"label {float(arr[i])!r} of sequence {i} is not a whole number ({bad.size} such "
+            "label(s)); "
             "labels are integer class indices 0..K-1"
         )
     return arr.astype(np.int64)
 
 
-def pad_sequences(sequences: Sequence[np.ndarray], max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pad_sequences(
+    sequences: Sequence[np.ndarray], max_len: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Pad (T_i, V, C) or (T_i, M, V, C) sequences into (N, C, T, V, M) float32 plus (N,) lengths."""
     if len(sequences) == 0:
         raise ValueError("pad_sequences needs at least one sequence")
-    seqs = [s[:, None] if s.ndim == 3 else s for s in sequences]   # (T, M, V, C)
+    seqs = [s[:, None] if s.ndim == 3 else s for s in sequences]  # (T, M, V, C)
     lengths = np.array([s.shape[0] for s in seqs], dtype=np.int64)
     t = int(max_len) if max_len is not None else int(lengths.max())
     lengths = np.minimum(lengths, t)

@@ -23,6 +23,7 @@ decimation, which keeps every bone length exact. No anti-aliasing average is app
 averaging positions of a rotating limb shortens it, and human motion carries little energy above
 the 15 Hz Nyquist frequency of 30 fps.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,7 +40,14 @@ from tqdm.auto import tqdm
 from ..cache import DiskCache
 from ..config import DATA_ENV, require_data_dir
 from ..skeletons import HDM05, HDM05_EDGES, HDM05_JOINT_NAMES, HDM05_PARENTS
-from .acclaim import AsfSkeleton, SkeletonFormatError, forward_kinematics, parse_amc, parse_asf, rest_pose
+from .acclaim import (
+    AsfSkeleton,
+    SkeletonFormatError,
+    forward_kinematics,
+    parse_amc,
+    parse_asf,
+    rest_pose,
+)
 from .dataset import SkeletonDataset
 from .resampling import fps_positions, interpolation_plan
 
@@ -77,8 +85,9 @@ _MANIFEST_COLUMNS = ("file", "actor", "motion", "class_folder", "split")
 _FPS_RE = re.compile(r"_(\d+)\.amc$", re.IGNORECASE)
 
 
-def require_hdm05_dir(root: str | os.PathLike | None = None,
-                      needs: tuple[str, ...] = ("asf", "amc")) -> Path:
+def require_hdm05_dir(
+    root: str | os.PathLike | None = None, needs: tuple[str, ...] = ("asf", "amc")
+) -> Path:
     """The HDM05 folder (see :func:`helpers.config.data_dir`), checked to hold ``needs``.
 
     Raises :class:`FileNotFoundError` saying what is missing, where to put it and where to get
@@ -107,30 +116,46 @@ def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:
-            raise ValueError(f"{path}: the manifest is empty; expected the header {','.join(_MANIFEST_COLUMNS)}")
+            raise ValueError(
+                f"{path}: the manifest is empty; expected the header {','.join(_MANIFEST_COLUMNS)}"
+            )
         header = [h.strip() for h in header]
         missing = [c for c in _MANIFEST_COLUMNS if c not in header]
         if missing:
-            raise ValueError(f"{path}:1: the manifest lacks column(s) {', '.join(missing)}; expected {','.join(_MANIFEST_COLUMNS)}")
+            raise ValueError(
+                f"{path}:1: the manifest lacks column(s) {', '.join(missing)}; expected "
+                f"{','.join(_MANIFEST_COLUMNS)}"
+            )
         col = {c: header.index(c) for c in _MANIFEST_COLUMNS}
         rows = []
         for lineno, rec in enumerate(reader, 2):
             if not rec or all(not r.strip() for r in rec):
                 continue
             if len(rec) != len(header):
-                raise ValueError(f"{path}:{lineno}: expected {len(header)} fields, got {len(rec)}: {','.join(rec)!r}")
+                raise ValueError(
+                    f"{path}:{lineno}: expected {len(header)} fields, got {len(rec)}: "
+                    f"{','.join(rec)!r}"
+                )
             get = {c: rec[i].strip() for c, i in col.items()}
             try:
                 folder = int(get["class_folder"])
             except ValueError:
-                raise ValueError(f"{path}:{lineno}: class_folder must be an integer, got {get['class_folder']!r}") from None
+                raise ValueError(
+                    f"{path}:{lineno}: class_folder must be an integer, got {get['class_folder']!r}"
+                ) from None
             if get["split"] not in ("train", "test"):
-                raise ValueError(f"{path}:{lineno}: split must be 'train' or 'test', got {get['split']!r}")
+                raise ValueError(
+                    f"{path}:{lineno}: split must be 'train' or 'test', got {get['split']!r}"
+                )
             if not get["file"].lower().endswith(".amc"):
-                raise ValueError(f"{path}:{lineno}: file must name an .amc file, got {get['file']!r}")
+                raise ValueError(
+                    f"{path}:{lineno}: file must name an .amc file, got {get['file']!r}"
+                )
             if not get["actor"]:
                 raise ValueError(f"{path}:{lineno}: the actor is empty")
-            rows.append(ManifestRow(get["file"], get["actor"], get["motion"], folder, get["split"], lineno))
+            rows.append(
+                ManifestRow(get["file"], get["actor"], get["motion"], folder, get["split"], lineno)
+            )
     if not rows:
         raise ValueError(f"{path}: the manifest lists no clips")
     return rows
@@ -143,19 +168,31 @@ def _layout_permutation(skeleton: AsfSkeleton) -> np.ndarray:
     if sorted(names) != sorted(HDM05_JOINT_NAMES):
         extra = sorted(set(names) - set(HDM05_JOINT_NAMES))
         lack = sorted(set(HDM05_JOINT_NAMES) - set(names))
-        raise SkeletonFormatError(skeleton.path, None, f"the skeleton does not have the 31 HDM05 bones (extra: {extra}, missing: {lack})")
+        raise SkeletonFormatError(
+            skeleton.path,
+            None,
+            f"the skeleton does not have the 31 HDM05 bones (extra: {extra}, missing: {lack})",
+        )
     perm = np.array([names.index(n) for n in HDM05_JOINT_NAMES], dtype=np.int64)
     parents = skeleton.parent_indices()
     inv = np.empty_like(perm)
     inv[perm] = np.arange(len(perm))
-    remapped = [-1 if parents[perm[j]] < 0 else int(inv[parents[perm[j]]]) for j in range(len(perm))]
+    remapped = [
+        -1 if parents[perm[j]] < 0 else int(inv[parents[perm[j]]]) for j in range(len(perm))
+    ]
     if tuple(remapped) != HDM05_PARENTS:
-        raise SkeletonFormatError(skeleton.path, None, "the skeleton's :hierarchy differs from the HDM05 layout")
+        raise SkeletonFormatError(
+            skeleton.path, None, "the skeleton's :hierarchy differs from the HDM05 layout"
+        )
     return perm
 
 
-def read_clip(amc_path: str | os.PathLike, skeleton: AsfSkeleton | str | os.PathLike,
-              fps: float | None = 30.0, src_fps: float = HDM05_FPS) -> np.ndarray:
+def read_clip(
+    amc_path: str | os.PathLike,
+    skeleton: AsfSkeleton | str | os.PathLike,
+    fps: float | None = 30.0,
+    src_fps: float = HDM05_FPS,
+) -> np.ndarray:
     """Joint positions of one HDM05 clip: (T', 31, 3) float32 metres in :data:`HDM05_JOINT_NAMES` order.
 
     ``skeleton`` is the actor's parsed ASF (or its path). ``fps=None`` keeps the recorded rate.
@@ -181,9 +218,11 @@ def read_clip(amc_path: str | os.PathLike, skeleton: AsfSkeleton | str | os.Path
     if not np.isfinite(out).all():
         t, j = np.argwhere(~np.isfinite(out).all(axis=2))[0]
         raise SkeletonFormatError(
-            Path(amc_path), None,
+            Path(amc_path),
+            None,
             f"joint {HDM05_JOINT_NAMES[j]} of output frame {t} is not a finite position in "
-            "float32 (an angle or translation in the file is too large or not a number)")
+            "float32 (an angle or translation in the file is too large or not a number)",
+        )
     return out
 
 
@@ -203,7 +242,9 @@ _CLIP_RE = re.compile(r"^HDM_([A-Za-z]+)_(.+)_(\d+)_(\d+)\.amc$", re.IGNORECASE)
 HDM05_TEST_ACTORS = ("mm", "tr")
 
 
-def manifest_from_files(root: str | os.PathLike, test_actors: tuple[str, ...] = HDM05_TEST_ACTORS) -> list[ManifestRow]:
+def manifest_from_files(
+    root: str | os.PathLike, test_actors: tuple[str, ...] = HDM05_TEST_ACTORS
+) -> list[ManifestRow]:
     """Manifest rows inferred from the AMC file names under ``root/amc`` (searched recursively).
 
     For users who downloaded HDM05 themselves and have no ``manifest.csv``: each file named
@@ -212,19 +253,29 @@ def manifest_from_files(root: str | os.PathLike, test_actors: tuple[str, ...] = 
     test, the others train). Files that do not follow the pattern raise a ValueError naming them.
     """
     amc_root = Path(root) / "amc"
-    files = sorted(p.relative_to(amc_root).as_posix() for p in amc_root.rglob("*") if p.suffix.lower() == ".amc")
+    files = sorted(
+        p.relative_to(amc_root).as_posix()
+        for p in amc_root.rglob("*")
+        if p.suffix.lower() == ".amc"
+    )
     if not files:
         raise FileNotFoundError(f"no .amc files under {amc_root}")
     parsed = []
     for f in files:
         m = _CLIP_RE.match(Path(f).name)
         if m is None:
-            raise ValueError(f"{amc_root / f}: cannot read actor and motion from the name; expected "
-                             "HDM_<actor>_<motion>_<nnn>_<fps>.amc (or list the clips in manifest.csv)")
+            raise ValueError(
+                f"{amc_root / f}: cannot read actor and motion from the name; expected "
+                "HDM_<actor>_<motion>_<nnn>_<fps>.amc (or list the clips in manifest.csv)"
+            )
         parsed.append((f, m.group(1), m.group(2)))
     folder_of = {motion: k + 1 for k, motion in enumerate(sorted({m for _, _, m in parsed}))}
-    return [ManifestRow(f, actor, motion, folder_of[motion], "test" if actor in test_actors else "train", 0)
-            for f, actor, motion in parsed]
+    return [
+        ManifestRow(
+            f, actor, motion, folder_of[motion], "test" if actor in test_actors else "train", 0
+        )
+        for f, actor, motion in parsed
+    ]
 
 
 def hdm05_rest_pose(actor: str = "bd", root: str | os.PathLike | None = None) -> np.ndarray:
@@ -234,8 +285,14 @@ def hdm05_rest_pose(actor: str = "bd", root: str | os.PathLike | None = None) ->
     return rest_pose(skel)[_layout_permutation(skel)]
 
 
-def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, *, cache: bool = True,
-               cache_dir: str | os.PathLike | None = None, progress: bool = True) -> SkeletonDataset:
+def load_hdm05(
+    root: str | os.PathLike | None = None,
+    fps: float | None = 30.0,
+    *,
+    cache: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> SkeletonDataset:
     """Load the HDM05 clips listed in ``manifest.csv`` as joint positions.
 
     Parameters
@@ -261,9 +318,14 @@ def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, 
         manifest_key = hashlib.sha256(manifest.read_bytes()).hexdigest()
     else:
         rows = manifest_from_files(base)
-        warnings.warn(f"{base} has no manifest.csv: classes and the split were inferred from the AMC file "
-                      f"names (test actors {', '.join(HDM05_TEST_ACTORS)})", stacklevel=2)
-        manifest_key = hashlib.sha256(repr([tuple(vars(r).values()) for r in rows]).encode()).hexdigest()
+        warnings.warn(
+            f"{base} has no manifest.csv: classes and the split were inferred from the AMC file "
+            f"names (test actors {', '.join(HDM05_TEST_ACTORS)})",
+            stacklevel=2,
+        )
+        manifest_key = hashlib.sha256(
+            repr([tuple(vars(r).values()) for r in rows]).encode()
+        ).hexdigest()
 
     def where(r: ManifestRow) -> str:
         return f"{manifest}:{r.line}" if r.line else f"clip {r.file} (no manifest.csv)"
@@ -272,8 +334,10 @@ def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, 
     names: dict[int, str] = {}
     for r in rows:
         if names.setdefault(r.class_folder, r.motion) != r.motion:
-            raise ValueError(f"{where(r)}: class_folder {r.class_folder} is {r.motion!r} here "
-                             f"but {names[r.class_folder]!r} earlier; each class_folder needs one motion name")
+            raise ValueError(
+                f"{where(r)}: class_folder {r.class_folder} is {r.motion!r} here "
+                f"but {names[r.class_folder]!r} earlier; each class_folder needs one motion name"
+            )
     label_of = {f: k for k, f in enumerate(folders)}
 
     amc_paths, asf_paths = [], {}
@@ -291,18 +355,26 @@ def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, 
     def convert() -> dict[str, np.ndarray]:
         skeletons = {actor: parse_asf(p) for actor, p in asf_paths.items()}
         seqs = []
-        for r, p in tqdm(list(zip(rows, amc_paths)), desc="HDM05 -> joint positions", unit="clip",
-                         disable=not progress):
+        for r, p in tqdm(
+            list(zip(rows, amc_paths)),
+            desc="HDM05 -> joint positions",
+            unit="clip",
+            disable=not progress,
+        ):
             seqs.append(read_clip(p, skeletons[r.actor], fps=fps, src_fps=_clip_fps(r.file)))
-        return {"positions": np.concatenate(seqs, axis=0),
-                "lengths": np.array([len(s) for s in seqs], dtype=np.int64)}
+        return {
+            "positions": np.concatenate(seqs, axis=0),
+            "lengths": np.array([len(s) for s in seqs], dtype=np.int64),
+        }
 
     def build(arrays: dict[str, np.ndarray]) -> SkeletonDataset:
         # also the cache's validator: nothing that fails here is ever stored
         lengths = arrays["lengths"]
         if len(lengths) != len(rows) or int(lengths.sum()) != len(arrays["positions"]):
-            raise ValueError(f"the HDM05 arrays hold {len(lengths)} clips of {int(lengths.sum())} "
-                             f"frames in all, but the manifest lists {len(rows)} clips")
+            raise ValueError(
+                f"the HDM05 arrays hold {len(lengths)} clips of {int(lengths.sum())} "
+                f"frames in all, but the manifest lists {len(rows)} clips"
+            )
         sequences = np.split(arrays["positions"], np.cumsum(lengths)[:-1])
         return SkeletonDataset.from_arrays(
             sequences,
@@ -323,13 +395,15 @@ def load_hdm05(root: str | os.PathLike | None = None, fps: float | None = 30.0, 
     if not cache:
         return build(convert())
     config = {
-        "dataset": "hdm05", "converter": CONVERTER_VERSION,
+        "dataset": "hdm05",
+        "converter": CONVERTER_VERSION,
         "fps": None if fps is None else float(fps),
         "manifest": manifest_key,
         "asf": [_fingerprint(asf_paths[a]) for a in sorted(asf_paths)],
         "amc": [_fingerprint(p) for p in amc_paths],
     }
     built: list[SkeletonDataset] = []
-    arrays = DiskCache(cache_dir).arrays("hdm05", config, convert,
-                                         validate=lambda a: built.append(build(a)))
+    arrays = DiskCache(cache_dir).arrays(
+        "hdm05", config, convert, validate=lambda a: built.append(build(a))
+    )
     return built[-1] if built else build(arrays)
