@@ -79,7 +79,7 @@ class PlainBlock(nn.Module):
 
 
 class PlainSTGCN(nn.Module):
-    """The same network as ``STGCN(model.config)``, written plainly; built from one of our models."""
+    """The network of ``STGCN(model.config)``, written plainly; built from one of our models."""
 
     def __init__(self, model: STGCN):
         super().__init__()
@@ -256,7 +256,10 @@ def main(argv: list[str] | None = None) -> None:
         "of "
         f"{repeats} runs (median in brackets); ratio = ours / baseline\n"
     )
-    head = f"{'config':<18} {'device':<6} {'mode':<10} {'shape':<16} {'ours':>18} {'baseline':>18} {'ratio':>6}"
+    head = (
+        f"{'config':<18} {'device':<6} {'mode':<10} {'shape':<16} "
+        f"{'ours':>18} {'baseline':>18} {'ratio':>6}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:

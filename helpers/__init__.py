@@ -1,9 +1,18 @@
 """stgcn-geometry: the computing behind the book.
 
-Modules: ``config`` (data and cache folders), ``cache`` (content-addressed artefact store),
-``data`` (datasets and loaders), ``graph`` (skeleton graphs), ``model`` (ST-GCN), ``training``,
-``dtw`` (windowed dynamic time warping), ``nnk`` (NNK and kNN graphs), ``smoothness``
-(label smoothness on graphs), plotting helpers for the book.
+Modules, from the bottom of the import graph to the top (each imports only modules above it in
+this list; ``tests/test_imports.py`` checks that there are no cycles):
+
+* ``config`` (data and cache folders), ``cache`` (the content-addressed artefact store),
+  ``skeletons`` (joint names, bones, centre joints of HDM05 and NTU RGB+D), ``device``;
+* ``data`` (``dataset``, ``resampling``, ``acclaim``, ``hdm05``, ``ntu``, ``augment``);
+* ``graph`` (skeleton graphs and partitions), ``model`` (ST-GCN), ``training`` (fit, evaluate,
+  checkpoints), ``profiles`` (the quick and paper settings);
+* ``dtw_core`` (what the DTW backends share), ``dtw`` (numba) and ``dtw_torch`` (GPU);
+* ``distances``, ``nnk`` (NNK and kNN graphs), ``smoothness``, ``embedding`` (classical MDS),
+  ``geometry`` (the summaries of a distance matrix the chapters report);
+* ``experiments`` (the cached studies of a profile: trained models, ...);
+* plots for the book: ``skeleton_plot``, ``graph_plot``; build tooling: ``bookrun``.
 """
 
 __version__ = "0.1.0"

@@ -119,7 +119,7 @@ def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> i
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m helpers.bookrun [--profile P] [--device D] --out DIR book/*.md``."""
+    """Command line ``python -m helpers.bookrun [--profile P] [--device D] --out DIR book/*.md``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("chapters", nargs="+", type=Path)
     ap.add_argument("--profile", default="quick", choices=["quick", "paper"])

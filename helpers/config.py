@@ -3,9 +3,9 @@
 Two settings, each an environment variable with a documented default:
 
 ``STGCN_DATA_DIR``
-    The HDM05 folder (holding ``asf/``, ``amc/`` and ``manifest.csv``). Default:
-    ``../shared/data/hdm05`` next to the repository checkout. Data folders are
-    only ever read.
+    The data folder. Default: ``../shared/data/hdm05`` next to the repository checkout, the
+    HDM05 subset the book uses (its loader, :mod:`helpers.data.hdm05`, says what the folder must
+    hold). Data folders are only ever read.
 ``STGCN_CACHE_DIR``
     Where converted arrays, checkpoints, features and distance matrices are cached.
     Default: ``_build/cache`` inside the repository when it is writable, else
@@ -30,7 +30,7 @@ def default_data_dir() -> Path:
 
 
 def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """Resolve the HDM05 data folder: explicit ``path``, else ``$STGCN_DATA_DIR``, else the default."""
+    """The data folder: explicit ``path``, else ``$STGCN_DATA_DIR``, else the default."""
     if path is not None and str(path) != "":
         return Path(path).expanduser().resolve()
     env = os.environ.get(DATA_ENV)

@@ -74,7 +74,7 @@ def sequence_matrix(seq: np.ndarray) -> np.ndarray:
 
 
 def as_sequence_list(data: SequenceData, name: str = "data") -> list[np.ndarray]:
-    """The sequences of a :class:`SkeletonDataset` or of a list of arrays as (T_i, D) frame matrices.
+    """The sequences of a :class:`SkeletonDataset` or a list of arrays as (T_i, D) frame matrices.
 
     Raises ValueError naming the offending sequence (and its file, for a dataset) when the
     sequences do not share D, are empty, or hold NaN/inf.
@@ -255,9 +255,9 @@ def padded_euclidean(
 
     ``mode="zero-pad"`` appends zero frames (a sequence longer than ``length`` is cut to its first
     ``length`` frames), as a fixed-size model input would; ``"resample"`` stretches every sequence
-    linearly to ``length`` frames (:func:`helpers.data.resampling.resample`). ``length`` defaults to the longest
-    sequence. The distance is ``sqrt(sum_t ||x_t - y_t||^2)`` over the common frames, the same unit
-    as :func:`dataset_dtw`.
+    linearly to ``length`` frames (:func:`helpers.data.resampling.resample`). ``length`` defaults
+    to the longest sequence. The distance is ``sqrt(sum_t ||x_t - y_t||^2)`` over the common
+    frames, the same unit as :func:`dataset_dtw`.
 
     Returns (N, N) float64, symmetric, zero diagonal (computed exactly, pair by pair, with
     :func:`scipy.spatial.distance.pdist`).
@@ -369,9 +369,10 @@ def nearest_neighbor_predict(
 
 
 def nearest_neighbor_accuracy(D, labels, train_mask=None) -> float:
-    """Share of sequences whose nearest neighbour has their label (see :func:`nearest_neighbor_predict`).
+    """Share of sequences whose nearest neighbour has their label.
 
-    ``train_mask=None``: leave-one-out over all N; else test (``~train_mask``) vs train.
+    Neighbours as in :func:`nearest_neighbor_predict`. ``train_mask=None``: leave-one-out over
+    all N; else test (``~train_mask``) vs train.
     """
     query, _, pred = nearest_neighbor_predict(D, labels, train_mask)
     return float(np.mean(pred == np.asarray(labels)[query]))

@@ -102,8 +102,9 @@ GRAM_MIN_BAND = 0.85
 def _dp_row(
     R2: np.ndarray, L2: np.ndarray, ip: int, C4: np.ndarray, p: int, lo: int, hi: int, track: bool
 ) -> None:
-    """One DP row: ``R2[ip]`` holds the row above, the new row goes to ``R2[1 - ip]`` (index
-    ``j + 1`` = column ``j``, slot 0 = the column before 0); costs are ``C4[p, j + 3]``.
+    """One DP row: ``R2[ip]`` holds the row above, the new row goes to ``R2[1 - ip]``.
+
+    Index ``j + 1`` = column ``j``, slot 0 = the column before 0; costs are ``C4[p, j + 3]``.
 
     ``new[j+1] = cost + min(above[j], above[j+1], new[j])``. With ``track`` the path length
     (``L2``) is carried along and ties in cost go to the shorter path, which makes the length
@@ -165,8 +166,7 @@ def _sqdist_4x4(
     j2: int,
     j3: int,
 ):
-    """Squared distances between rows ``i0..i3`` of A and rows ``j0..j3`` of B: a tuple of
-    16 values, row-major.
+    """Squared distances between rows ``i0..i3`` of A and ``j0..j3`` of B: a 16-tuple, row-major.
 
     4 x 4 register blocking: every loaded feature is used four times, so the loop is bound by
     arithmetic rather than loads (measured ~20 billion feature terms per second and core at
@@ -222,8 +222,9 @@ def _sqdist_4x4(
 
 @njit(cache=True, nogil=True)
 def _pad_group(C4: np.ndarray, lo: np.ndarray, hi: np.ndarray, i0: int, k: int) -> None:
-    """Set the costs of a row group that lie in the union of its bands but outside the row's
-    own band to inf (a few cells per row: bands shift by at most one column per row).
+    """Set to inf the costs of a row group in the union of its bands but outside the row's band.
+
+    These are a few cells per row: bands shift by at most one column per row.
     """
     jl = lo[i0]
     jh = hi[i0 + k - 1]
@@ -246,9 +247,10 @@ def _cost_rows4(
     hi: np.ndarray,
     C4: np.ndarray,
 ) -> None:
-    """Frame costs of rows ``i0..i0+3`` (those < n) into ``C4``: ``C4[p, j + 3]`` is the cost
-    of cell ``(i0 + p, j)`` for ``j`` in the union of the rows' bands, inf outside the row's
-    own band.
+    """Frame costs of rows ``i0..i0+3`` (those < n) into ``C4``.
+
+    ``C4[p, j + 3]`` is the cost of cell ``(i0 + p, j)`` for ``j`` in the union of the rows'
+    bands, inf outside the row's own band.
 
     For D > 1 the costs come in 4 x 4 blocks spanning that union; indices past the group's
     last row or column are clamped (their duplicate results are dropped), so no bounds checks
@@ -292,8 +294,9 @@ def _gram_rows4(
     hi: np.ndarray,
     C4: np.ndarray,
 ) -> None:
-    """Like :func:`_cost_rows4`, with costs ``na[i] + nb[j] - 2 G[i, j]`` from a Gram tile
-    (clamped at 0: cancellation can leave tiny negatives).
+    """Like :func:`_cost_rows4`, with costs ``na[i] + nb[j] - 2 G[i, j]`` from a Gram tile.
+
+    The costs are clamped at 0: cancellation can leave tiny negatives.
     """
     k = min(4, n - i0)
     for p in range(k):
@@ -307,8 +310,10 @@ def _gram_rows4(
 
 @njit(cache=True, nogil=True)
 def _dp_rows4(R2: np.ndarray, ip: int, C4: np.ndarray, jl: int, jh: int) -> None:
-    """Four DP rows at once over the columns ``jl..jh`` of their bands' union; the row above
-    is ``R2[ip]``, the fourth new row goes to ``R2[1 - ip]`` (layout as in :func:`_dp_row`).
+    """Four DP rows at once over the columns ``jl..jh`` of their bands' union.
+
+    The row above is ``R2[ip]``, the fourth new row goes to ``R2[1 - ip]`` (layout as in
+    :func:`_dp_row`).
 
     Row ``p`` runs one column behind row ``p - 1`` (a skewed sweep): at step ``t`` it computes
     column ``t - p`` from the values row ``p - 1`` produced in the two previous steps, kept in
@@ -364,8 +369,9 @@ def _dp_group(
     k: int,
     track: bool,
 ) -> int:
-    """DP rows ``i0..i0+k-1`` from costs in ``C4``; returns the index of the buffer row now
-    holding the last of them.
+    """DP rows ``i0..i0+k-1`` from costs in ``C4``.
+
+    Returns the index of the buffer row now holding the last of them.
     """
     if k == 4 and not track:
         _dp_rows4(R2, ip, C4, lo[i0], hi[i0 + 3])
@@ -407,11 +413,11 @@ def _dtw_direct(
         # per-cell work grows with the band checks this would need)
         for i in range(n):
             ic = 1 - ip
-            l = lo[i]
+            lo_i = lo[i]
             x = np.float64(A[oa + i, 0])
-            R2[ic, l] = np.inf
+            R2[ic, lo_i] = np.inf
             left = np.inf
-            for j in range(l, hi[i] + 1):
+            for j in range(lo_i, hi[i] + 1):
                 c = x - np.float64(B[ob + j, 0])
                 d = R2[ip, j]
                 u = R2[ip, j + 1]
@@ -445,8 +451,10 @@ def _dtw_gram(
     L2,
     C4,
 ):
-    """Like :func:`_dtw_direct`, with frame costs from rows ``oa:oa+n`` and columns
-    ``ob:ob+m`` of a Gram tile ``G`` and of the squared norms ``na``, ``nb``.
+    """Like :func:`_dtw_direct`, with frame costs from a Gram tile ``G`` and squared norms.
+
+    The costs come from rows ``oa:oa+n`` and columns ``ob:ob+m`` of ``G`` and of the squared
+    norms ``na``, ``nb``.
     """
     fill_bounds(n, m, r, slanted, lo, hi)
     _reset(R2, L2, m)
@@ -459,8 +467,10 @@ def _dtw_gram(
 
 @njit(cache=True, nogil=True)
 def _buffers(maxn: int, maxm: int):
-    """Work buffers for pairs of at most ``maxn`` x ``maxm`` frames: band bounds (2 x maxn),
-    two DP rows and their path lengths (2, maxm + 5), costs of a row group (4, maxm + 7).
+    """Work buffers for pairs of at most ``maxn`` x ``maxm`` frames.
+
+    Band bounds (2 x maxn), two DP rows and their path lengths (2, maxm + 5), costs of a row
+    group (4, maxm + 7).
     """
     C4 = np.empty((4, maxm + 7))
     C4[:] = np.inf  # never NaN, see _dp_rows4
@@ -494,9 +504,10 @@ def _pairs_direct(
     out,
     out_len,
 ) -> None:
-    """DTW for pairs ``(pa[p], pb[p])``, ``start <= p < stop``, of sequences stacked in ``A``
-    (offsets ``offa``, lengths ``lena``) and ``B``; results go to ``out[ga + a, gb + b]``.
-    Releases the GIL: threads run chunks of pairs side by side.
+    """DTW for pairs ``(pa[p], pb[p])``, ``start <= p < stop``, of sequences stacked in A and B.
+
+    ``A`` holds them at offsets ``offa`` with lengths ``lena`` (likewise ``B``); results go to
+    ``out[ga + a, gb + b]``. Releases the GIL: threads run chunks of pairs side by side.
     """
     lo, hi, R2, L2, C4 = _buffers(lena.max(), lenb.max())  # reused for every pair
     for p in range(start, stop):
@@ -537,8 +548,9 @@ def _tiles_gram(
     out,
     out_len,
 ) -> None:
-    """DTW for all pairs of tiles ``(ti[k], tj[k])``, ``start <= k < stop``; each tile pair's
-    frame costs come from one small GEMM.
+    """DTW for all pairs of tiles ``(ti[k], tj[k])``, ``start <= k < stop``.
+
+    Each tile pair's frame costs come from one small GEMM.
 
     ``FA`` (Fa, D) holds the stacked frames of sequences ``0..len(lena)`` with offsets
     ``offa`` and squared norms ``nA`` (likewise ``FB``). Tile ``t`` of A is the sequences
@@ -584,9 +596,10 @@ def _tiles_gram(
 
 @njit(cache=True, nogil=True)
 def _acc_matrix(A: np.ndarray, B: np.ndarray, r: int, slanted: bool):
-    """Full accumulated-cost matrix (n, m) (inf outside the band), path lengths (n, m) and
-    the band bounds. Same costs (same blocks, same rounding) and recurrence as
-    :func:`_dtw_direct`, so its last cell equals :func:`dtw_distance` exactly.
+    """Full (n, m) accumulated-cost matrix (inf outside the band), (n, m) path lengths, band bounds.
+
+    Same costs (same blocks, same rounding) and recurrence as :func:`_dtw_direct`, so its last
+    cell equals :func:`dtw_distance` exactly.
     """
     n = A.shape[0]
     m = B.shape[0]
@@ -609,8 +622,9 @@ def _acc_matrix(A: np.ndarray, B: np.ndarray, r: int, slanted: bool):
 
 @njit(cache=True, nogil=True)
 def _backtrack(R: np.ndarray, Lm: np.ndarray) -> np.ndarray:
-    """Walk back from (n-1, m-1) along the predecessor with the least (cost, length);
-    exact ties prefer the diagonal, then the step back in ``a``, then in ``b``.
+    """Walk back from (n-1, m-1) along the predecessor with the least (cost, length).
+
+    Exact ties prefer the diagonal, then the step back in ``a``, then in ``b``.
     """
     n, m = R.shape
     i = n - 1
@@ -728,8 +742,9 @@ def _n_threads(n_jobs: int | None) -> int:
 
 
 def _run_tasks(run, bounds: np.ndarray, sizes: np.ndarray, n_threads: int, bar) -> None:
-    """Call ``run(start, stop)`` for consecutive ``bounds`` on ``n_threads`` threads (the
-    kernels release the GIL), largest tasks first, and advance ``bar`` by ``sizes``.
+    """Call ``run(start, stop)`` for consecutive ``bounds`` on ``n_threads`` threads.
+
+    The kernels release the GIL. Largest tasks run first; ``bar`` advances by ``sizes``.
     """
     tasks = sorted(range(bounds.size - 1), key=lambda k: -sizes[k])
     if n_threads == 1 or len(tasks) == 1:
@@ -750,8 +765,9 @@ def _run_tasks(run, bounds: np.ndarray, sizes: np.ndarray, n_threads: int, bar) 
 
 
 def _balanced_chunks(work: np.ndarray, n_chunks: int) -> np.ndarray:
-    """Boundaries (k + 1,) cutting ``work`` into at most ``n_chunks`` contiguous runs of about
-    equal sum (the tasks that threads take one by one).
+    """Boundaries (k + 1,) cutting ``work`` into at most ``n_chunks`` runs of about equal sum.
+
+    The runs are contiguous: they are the tasks that threads take one by one.
     """
     if work.size == 0:
         return np.zeros(1, np.int64)
@@ -885,8 +901,9 @@ def _progress_bar(total: int, progress: bool, desc: str):
 
 
 def _tile_bounds(lengths: np.ndarray, tile_frames: int) -> np.ndarray:
-    """Boundaries (k + 1,) of tiles of consecutive sequences with at most ``tile_frames``
-    frames each (a longer sequence gets a tile of its own).
+    """Boundaries (k + 1,) of tiles of consecutive sequences with at most ``tile_frames`` frames.
+
+    A longer sequence gets a tile of its own.
     """
     return np.array([s for s, _ in blocks(lengths, tile_frames)] + [lengths.size], np.int64)
 
@@ -927,10 +944,10 @@ def _run_numba(
     blocks_a = blocks(lena, bf)
     blocks_b = blocks_a if symmetric else blocks(lenb, bf)
     jobs = [
-        (I, J)
-        for I in range(len(blocks_a))
-        for J in range(len(blocks_b))
-        if not symmetric or J >= I
+        (bi, bj)
+        for bi in range(len(blocks_a))
+        for bj in range(len(blocks_b))
+        if not symmetric or bj >= bi
     ]
     n_pairs = lena.size * (lena.size - 1) // 2 if symmetric else lena.size * lenb.size
     out_len = length if track else np.zeros((1, 1), np.int64)
@@ -943,12 +960,12 @@ def _run_numba(
     desc = "DTW pairs (Gram)" if use_gram else "DTW pairs"
     cached = None
     with _blas_single_thread(use_gram), _progress_bar(n_pairs, progress, desc) as bar:
-        for I, J in jobs:
-            (a0, a1), (b0, b1) = blocks_a[I], blocks_b[J]
-            if cached is None or cached[0] != I:  # jobs run row block by row block
-                cached = (I, *stack(xs, a0, a1))
+        for bi, bj in jobs:
+            (a0, a1), (b0, b1) = blocks_a[bi], blocks_b[bj]
+            if cached is None or cached[0] != bi:  # jobs run row block by row block
+                cached = (bi, *stack(xs, a0, a1))
             _, FA, nA = cached
-            diag = symmetric and I == J
+            diag = symmetric and bi == bj
             FB, nB = (FA, nA) if diag else stack(ys, b0, b1)
             la, lb = lena[a0:a1], lenb[b0:b1]
             offa, offb = offsets(la), offsets(lb)
@@ -1025,10 +1042,10 @@ def _cache_ordered_pairs(
     ga = _tile_bounds(la, per)
     gb = ga if diag else _tile_bounds(lb, per)
     pas, pbs = [], []
-    for I in range(ga.size - 1):
-        for J in range(I if diag else 0, gb.size - 1):
+    for gi in range(ga.size - 1):
+        for gj in range(gi if diag else 0, gb.size - 1):
             pa, pb = pair_list(
-                la.size, lb.size, diag and I == J, ga[I], ga[I + 1], gb[J], gb[J + 1]
+                la.size, lb.size, diag and gi == gj, ga[gi], ga[gi + 1], gb[gj], gb[gj + 1]
             )
             pas.append(pa)
             pbs.append(pb)
@@ -1107,8 +1124,9 @@ def _gram_block_pair(
 
 @contextmanager
 def _blas_single_thread(active: bool = True) -> Iterator[None]:
-    """One BLAS thread per worker thread (threadpoolctl); without threadpoolctl BLAS keeps its
-    default, which is correct but oversubscribes the cores.
+    """One BLAS thread per worker thread (threadpoolctl).
+
+    Without threadpoolctl BLAS keeps its default, which is correct but oversubscribes the cores.
     """
     if not active:
         yield

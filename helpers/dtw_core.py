@@ -99,8 +99,10 @@ def as_sequence(x, what: str) -> np.ndarray:
 
 
 def as_collection(X, name: str) -> list[np.ndarray]:
-    """Validate a collection of sequences: a list of (T_i, D) / (T_i,) arrays, or an array
-    shaped (N, T) (N univariate sequences) or (N, T, D).
+    """Validate a collection of sequences and return them as a list of (T_i, D) arrays.
+
+    The collection is a list of (T_i, D) / (T_i,) arrays, or an array shaped (N, T) (N
+    univariate sequences) or (N, T, D).
     """
     if isinstance(X, np.ndarray):
         if X.ndim not in (2, 3):
@@ -218,6 +220,7 @@ def window_radius(window: Window, n: int, m: int) -> int:
 
 
 def check_lengths(n, m) -> None:
+    """Check that lengths ``n`` and ``m`` are positive ints (not bools); raise ValueError if not."""
     for name, v in (("n", n), ("m", m)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
             raise ValueError(f"{name}={v!r}; expected a positive int length")
@@ -341,8 +344,9 @@ def offsets(lengths: np.ndarray) -> np.ndarray:
 
 
 def blocks(lengths: np.ndarray, max_frames: int) -> list[tuple[int, int]]:
-    """Group consecutive sequences into blocks of at most ``max_frames`` frames (a longer
-    sequence gets a block of its own).
+    """Group consecutive sequences into blocks of at most ``max_frames`` frames.
+
+    A longer sequence gets a block of its own.
     """
     out, start, total = [], 0, 0
     for i, t in enumerate(lengths):

@@ -162,16 +162,16 @@ def _pairwise_torch(
     out = np.zeros((la.size, lb.size))
     n_pairs = la.size * (la.size - 1) // 2 if symmetric else la.size * lb.size
     with tqdm(total=n_pairs, disable=not progress, desc="DTW pairs (torch)", unit="pairs") as bar:
-        for I, (a0, a1) in enumerate(blocks_a):
-            for J, (b0, b1) in enumerate(blocks_b):
-                if symmetric and J < I:
+        for bi, (a0, a1) in enumerate(blocks_a):
+            for bj, (b0, b1) in enumerate(blocks_b):
+                if symmetric and bj < bi:
                     continue
                 ra = slice(offa[a0], offa[a1 - 1] + la[a1 - 1])
                 rb = slice(offb[b0], offb[b1 - 1] + lb[b1 - 1])
                 G = FA[ra] @ FB[rb].T
                 gi, gj = np.meshgrid(np.arange(a0, a1), np.arange(b0, b1), indexing="ij")
                 gi, gj = gi.ravel(), gj.ravel()
-                if symmetric and I == J:
+                if symmetric and bi == bj:
                     keep = gi < gj
                     gi, gj = gi[keep], gj[keep]
                 # batches of consecutive pairs with at most batch_cells padded cells
@@ -211,8 +211,10 @@ def _pairwise_torch(
 
 
 def _batch(G, nA, nB, oa, na_len, ob, nb_len, r_int, frac, slanted, track, dev):
-    """Costs for one batch of pairs: pair p aligns rows ``oa[p]:oa[p]+na_len[p]`` of the Gram
-    block ``G`` with its columns ``ob[p]:ob[p]+nb_len[p]``.
+    """Costs for one batch of pairs from the Gram block ``G``.
+
+    Pair p aligns rows ``oa[p]:oa[p]+na_len[p]`` of ``G`` with its columns
+    ``ob[p]:ob[p]+nb_len[p]``.
     """
     n = torch.from_numpy(na_len).to(dev)
     m = torch.from_numpy(nb_len).to(dev)

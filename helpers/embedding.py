@@ -5,9 +5,9 @@ Given distances ``D`` (N, N), classical MDS double-centres the squared distances
     B = -1/2 J D^2 J,      J = I - 11'/N,
 
 which for Euclidean distances is the Gram matrix ``X X'`` of the centred points, and embeds
-with the top eigenvectors scaled by the square roots of their eigenvalues: ``Y = V_n Lambda_n^{1/2}``.
-For distances that are exactly Euclidean in ``n`` dimensions this recovers the points up to a
-rotation/reflection, so ``Y``'s pairwise distances equal ``D``.
+with the top eigenvectors scaled by the square roots of their eigenvalues:
+``Y = V_n Lambda_n^{1/2}``. For distances that are exactly Euclidean in ``n`` dimensions this
+recovers the points up to a rotation/reflection, so ``Y``'s pairwise distances equal ``D``.
 
 DTW is not a metric (no triangle inequality) and far from Euclidean, so ``B`` then has
 **negative eigenvalues**: directions along which no real point configuration can reproduce the

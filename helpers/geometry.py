@@ -103,12 +103,18 @@ class GraphScores:
 
     @property
     def label_variation(self) -> float:
-        """Share of edge weight joining different labels (:func:`~helpers.smoothness.label_variation`)."""
+        """Share of edge weight joining different labels.
+
+        See :func:`~helpers.smoothness.label_variation`.
+        """
         return float(self.smoothness.label_variation.overall)
 
     @property
     def interpolation_error(self) -> float:
-        """Leave-one-out label interpolation error (:func:`~helpers.smoothness.interpolation_error`)."""
+        """Leave-one-out label interpolation error.
+
+        See :func:`~helpers.smoothness.interpolation_error`.
+        """
         return float(self.smoothness.interpolation_error.overall)
 
     def as_row(self) -> dict:

@@ -142,8 +142,9 @@ class SkeletonGraph:
         *,
         center_distance: str = "geodesic",
     ) -> "SkeletonGraph":
-        """A built-in skeleton (:mod:`helpers.skeletons`): ``'ntu-rgb+d'`` (25 Kinect v2 joints)
-        or ``'hdm05'`` (31 ASF joints), partitioned around the layout's centre joint.
+        """A built-in skeleton (:mod:`helpers.skeletons`), partitioned around its centre joint.
+
+        ``layout`` is ``'ntu-rgb+d'`` (25 Kinect v2 joints) or ``'hdm05'`` (31 ASF joints).
         """
         spec = get_layout(layout)
         return cls(
@@ -169,9 +170,10 @@ class SkeletonGraph:
         center: int | None = None,
         center_distance: str = "geodesic",
     ) -> "SkeletonGraph":
-        """The skeleton of a :class:`~helpers.data.dataset.SkeletonDataset` (``.edges``, ``.center``).
+        """The skeleton (edges, centre) of a :class:`~helpers.data.dataset.SkeletonDataset`.
 
-        ``center`` overrides ``dataset.center`` (which may be chosen for normalisation, e.g. the root).
+        ``center`` overrides ``dataset.center`` (which may be chosen for normalisation, e.g. the
+        root).
         """
         v = int(dataset.num_joints)
         names = list(getattr(dataset, "joint_names", []) or []) or None
@@ -232,7 +234,7 @@ class SkeletonGraph:
 
     @property
     def adjacency(self) -> np.ndarray:
-        """(V, V) float32 binary neighbourhood (valid hops, self-loops included), before normalisation."""
+        """(V, V) float32 binary neighbourhood (valid hops and self-loops), before normalisation."""
         return (self.A.sum(axis=0) > 0).astype(np.float32)
 
     def neighbor_subsets(self, node: int) -> dict[int, list[int]]:
@@ -329,7 +331,6 @@ def _partition(
     hop: np.ndarray, center: int, strategy: str, max_hop: int, dilation: int, center_distance: str
 ) -> tuple[np.ndarray, list[str]]:
     """The (K, V, V) float32 adjacency stack and subset names; see the module docstring."""
-    v = hop.shape[0]
     valid_hops = list(range(0, max_hop + 1, dilation))
     # Float copy with inf beyond max_hop: the original code's truncated distance matrix.
     within = hop.astype(np.float64)

@@ -248,7 +248,10 @@ def plot_distance_matrix(
 # One DTW alignment
 # --------------------------------------------------------------------------------------------
 def _band_outline(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Step outlines (x, y) of the band's left and right edges in image coordinates (cells at integers)."""
+    """Step outlines (x, y) of the band's left and right edges in image coordinates.
+
+    Cells sit at integer coordinates.
+    """
     rows = np.arange(mask.shape[0])
     lo = mask.argmax(axis=1)
     hi = mask.shape[1] - 1 - mask[:, ::-1].argmax(axis=1)
@@ -292,13 +295,14 @@ def plot_dtw_pair(
     and the optimal warping path (red). Right: feature ``feature`` of ``a`` and of ``b`` (shifted
     down) over frames, joined by grey lines for the path's frame pairs (at most ``max_links``).
 
-    a, b : (T_a, ...) and (T_b, ...) sequences, flattened by :func:`helpers.distances.sequence_matrix`
-        to (T, D); same D. window, band : as in :mod:`helpers.dtw`.
+    a, b : (T_a, ...) and (T_b, ...) sequences, flattened to (T, D) by
+        :func:`helpers.distances.sequence_matrix`; same D. window, band : as in :mod:`helpers.dtw`.
     feature : index into the D features of a frame (for (T, V, C) input: ``joint * C + axis``);
         default the feature with the largest variance over both sequences.
     feature_name : axis label for that feature; for (T, V, C) input it defaults to the joint's name
         (from ``joint_names``, else ``joint v``) and the axis letter.
-    names : captions for ``a`` and ``b``. fig : draw into this figure (cleared) instead of a new one.
+    names : captions for ``a`` and ``b``.
+    fig : draw into this figure (cleared) instead of a new one.
 
     Returns the figure; ``fig.axes[0]`` is the cost matrix, ``fig.axes[1]`` the alignment (a
     colour bar is ``fig.axes[2]``).

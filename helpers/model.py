@@ -1,4 +1,4 @@
-"""ST-GCN (Yan, Xiong & Lin, AAAI 2018), faithful to the original code and able to load its checkpoints.
+"""ST-GCN (Yan, Xiong & Lin, AAAI 2018), true to the original code and able to load its checkpoints.
 
 The module tree and parameter names follow ``net/st_gcn.py`` of yysijie/st-gcn, so a state dict
 saved by the original ``Model`` loads into :class:`STGCN` unchanged::
@@ -74,6 +74,7 @@ class SpatialGraphConv(nn.Module):
         self.conv = nn.Conv2d(in_channels, out_channels * num_subsets, kernel_size=1)
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        """(N, C_out, T, V) graph convolution of x (N, C_in, T, V) with A (K, V, V)."""
         # Both orders compute the same linear map; aggregating over joints costs in proportion to
         # the
         # channels it runs on, so aggregate the narrower side (C_in for the first block: 3 vs 64).
@@ -111,7 +112,8 @@ class SpatialGraphConv(nn.Module):
 class NoResidual(nn.Module):
     """Stand-in for the first block's missing residual (the original's ``lambda x: 0``)."""
 
-    def forward(self, x: torch.Tensor) -> None:  # noqa: D401 - returns nothing on purpose
+    def forward(self, x: torch.Tensor) -> None:
+        """``None`` for any input, so that the block adds no residual."""
         return None
 
 
@@ -162,6 +164,7 @@ class STGCNBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        """(N, C_out, T_out, V) block output for x (N, C_in, T, V) and A (K, V, V)."""
         res = self.residual(x)
         y = self.tcn(self.gcn(x, A))
         if res is not None:
@@ -178,7 +181,8 @@ class STGCN(nn.Module):
     num_classes : number of output classes
     in_channels : coordinates per joint C (3 for x, y, z)
     layout : built-in skeleton name (``'ntu-rgb+d'``, ``'hdm05'``) or a :class:`SkeletonGraph`
-    graph : a :class:`SkeletonGraph`; overrides ``layout``, ``strategy``, ``max_hop``, ``center_distance``
+    graph : a :class:`SkeletonGraph`; overrides ``layout``, ``strategy``, ``max_hop`` and
+        ``center_distance``
     strategy : partition strategy (``'uniform'``, ``'distance'``, ``'spatial'``) for a named layout
     edge_importance : learn a (K, V, V) mask per block, multiplied into A
     dropout : dropout probability in the temporal unit of every block but the first; the
@@ -308,7 +312,7 @@ class STGCN(nn.Module):
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "STGCN":
-        """Rebuild an (untrained) model from :attr:`config`; load a state dict into it for the weights."""
+        """Rebuild an (untrained) model from :attr:`config`; load a state dict for the weights."""
         cfg = dict(config)
         graph = SkeletonGraph.from_config(cfg.pop("graph"))
         return cls(
@@ -318,6 +322,7 @@ class STGCN(nn.Module):
     # ------------------------------------------------------------------ forward
     @property
     def num_blocks(self) -> int:
+        """Number of ST-GCN blocks."""
         return len(self.st_gcn_networks)
 
     def adjacency(self, block: int) -> torch.Tensor:
@@ -327,8 +332,10 @@ class STGCN(nn.Module):
         return self.A * self.edge_importance[block]
 
     def forward(self, x: torch.Tensor, return_features: bool = False):
-        """Logits (N, num_classes) for x (N, C, T, V, M); with ``return_features`` also the list of
-        block outputs, each (N*M, C_l, T_l, V), sample-major (row ``n*M + m`` is body m of sample n).
+        """Logits (N, num_classes) for x (N, C, T, V, M), and block outputs if ``return_features``.
+
+        With ``return_features`` it returns ``(logits, features)``: the list of block outputs,
+        each (N*M, C_l, T_l, V), sample-major (row ``n*M + m`` is body m of sample n).
         """
         self._check_input(x)
         n, c, t, v, m = x.shape
@@ -372,8 +379,9 @@ class STGCN(nn.Module):
         """Valid frame counts after each block, for input valid lengths (N,).
 
         A block with stride s, kernel k and padding (k-1)/2 maps length L to
-        ``floor((L + 2*pad - k) / s) + 1 = floor((L - 1) / s) + 1`` (= ceil(L/2) for s=2): the output
-        frames whose kernel centre lies on a valid input frame. Returns one (N,) int64 array per block.
+        ``floor((L + 2*pad - k) / s) + 1 = floor((L - 1) / s) + 1`` (= ceil(L/2) for s=2): the
+        output frames whose kernel centre lies on a valid input frame. Returns one (N,) int64 array
+        per block.
         """
         arr = (
             lengths.detach().cpu().numpy()
@@ -399,7 +407,7 @@ class STGCN(nn.Module):
         return [(batch * num_bodies, c, int(t[0]), v) for (c, _), t in zip(self.schedule, lengths)]
 
     def summary(self, T: int = 300) -> list[dict[str, Any]]:
-        """One row per block for an architecture table: channels, stride, residual, T_out, parameters."""
+        """One architecture-table row per block: channels, stride, residual, T_out, parameters."""
         rows, c_in = [], self.in_channels
         shapes = self.block_output_shapes(T)
         for i, (block, (c_out, stride), shape) in enumerate(
@@ -424,6 +432,7 @@ class STGCN(nn.Module):
         return rows
 
     def num_parameters(self, trainable_only: bool = False) -> int:
+        """Number of parameter values (only those with ``requires_grad`` if ``trainable_only``)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     # ------------------------------------------------------------------ reference checkpoints
@@ -439,14 +448,15 @@ class STGCN(nn.Module):
         graph: SkeletonGraph | None = None,
         dropout: float = 0.0,
     ) -> "STGCN":
-        """Load a checkpoint of the original ST-GCN code (yysijie/st-gcn and forks) into an :class:`STGCN`.
+        """An :class:`STGCN` from a checkpoint of the original code (yysijie/st-gcn and its forks).
 
-        Accepts a path (``torch.load``-able, loaded with ``weights_only=True``) or a state dict, also
-        wrapped as ``{'state_dict': ...}`` / ``{'model': ...}`` and with DataParallel ``module.``
-        prefixes. Channel widths, block count, temporal kernel, input channels, number of classes and
-        edge importance are read from the weights (strides: 2 wherever the channel count grows, as in
-        the reference). The checkpoint's ``A`` decides between the geodesic and the original
-        ("truncated") centre distance. Raises ValueError listing missing, unexpected and mis-shaped keys.
+        Accepts a path (``torch.load``-able, loaded with ``weights_only=True``) or a state dict,
+        also wrapped as ``{'state_dict': ...}`` / ``{'model': ...}`` and with DataParallel
+        ``module.`` prefixes. Channel widths, block count, temporal kernel, input channels, number
+        of classes and edge importance are read from the weights (strides: 2 wherever the channel
+        count grows, as in the reference). The checkpoint's ``A`` decides between the geodesic and
+        the original ("truncated") centre distance. Raises ValueError listing missing, unexpected
+        and mis-shaped keys.
         """
         state = _unwrap_state_dict(_load_checkpoint(path_or_state_dict, map_location))
         origin = (
@@ -479,9 +489,10 @@ class STGCN(nn.Module):
     def load_reference_state_dict(
         self, state: Mapping[str, torch.Tensor], origin: str = "state dict"
     ) -> None:
-        """Copy a (reference-layout) state dict into this model, or raise a ValueError naming every
-        missing, unexpected and mis-shaped key. BN ``num_batches_tracked`` counters may be absent
-        (checkpoints from PyTorch < 0.4.1).
+        """Copy a (reference-layout) state dict into this model.
+
+        Raises a ValueError naming every missing, unexpected and mis-shaped key. BN
+        ``num_batches_tracked`` counters may be absent (checkpoints from PyTorch < 0.4.1).
         """
         state = _unwrap_state_dict(state)
         own = self.state_dict()

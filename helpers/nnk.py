@@ -615,7 +615,7 @@ def nnk_graph(
 
 
 def knn_graph(kernel, k: int, *, symmetrize: Symmetrize = "max") -> sp.csr_matrix:
-    """KNN graph of an (N, N) kernel matrix, weights ``max(K_ij, 0)``; (N, N) symmetric csr_matrix."""
+    """Symmetric (N, N) csr_matrix KNN graph of an (N, N) kernel, weights ``max(K_ij, 0)``."""
     return KNNGraph(k, metric="precomputed_kernel", symmetrize=symmetrize).fit_transform(kernel)
 
 
@@ -629,7 +629,7 @@ def nnk_graph_from_distances(
     eig_floor: float = 1e-10,
     progress: bool = False,
 ) -> sp.csr_matrix:
-    """NNK graph of an (N, N) distance matrix with a Gaussian kernel; (N, N) symmetric csr_matrix."""
+    """Symmetric (N, N) csr_matrix NNK graph of an (N, N) distance matrix, Gaussian kernel."""
     return NNKGraph(
         k,
         metric="precomputed_distance",

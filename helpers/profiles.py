@@ -71,8 +71,8 @@ class Profile:
     def replace(self, **changes: Any) -> "Profile":
         """A copy with some entries of ``model``, ``train`` or ``data`` changed.
 
-        Keyword names pick the section: ``model_width=0.5``, ``train_epochs=10``, ``data_split=...``;
-        ``name=...`` renames.
+        Keyword names pick the section: ``model_width=0.5``, ``train_epochs=10``,
+        ``data_split=...``; ``name=...`` renames.
         """
         parts = {
             "model": copy.deepcopy(self.model),

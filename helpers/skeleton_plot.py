@@ -55,7 +55,7 @@ def edge_colors_by_side(joint_names: Sequence[str], edges: np.ndarray) -> list[s
 
 
 def to_display(points: np.ndarray, up_axis: int = 1) -> np.ndarray:
-    """Reorder (..., 3) coordinates to matplotlib's (horizontal, horizontal, vertical), right-handed."""
+    """Reorder (..., 3) points to matplotlib's (horizontal, horizontal, vertical), right-handed."""
     pts = np.asarray(points, dtype=np.float64)
     if pts.shape[-1] != 3:
         raise ValueError(f"expected 3-D points with shape (..., 3), got {pts.shape}")
@@ -279,8 +279,8 @@ def skeleton_player(
     so in a static HTML page the player shows the state it was saved in.
 
     ``interval_ms`` is the play step (default: real time, but at least 50 ms, since each frame
-    is rendered in the kernel). Returns an ``ipywidgets.VBox``; its ``.player`` attribute holds the parts
-    (``dropdown``, ``play``, ``slider``, ``output``, ``show(index, frame)``).
+    is rendered in the kernel). Returns an ``ipywidgets.VBox``; its ``.player`` attribute holds
+    the parts (``dropdown``, ``play``, ``slider``, ``output``, ``show(index, frame)``).
     """
     import ipywidgets as widgets
 
@@ -396,8 +396,8 @@ def plot_partition(
 
     ``positions``: (V, 2) or (V, 3) joint coordinates; for 3-D, ``axes`` picks the two plotted
     coordinates (default x and y, y being up in HDM05 and NTU). The root joint is drawn large and
-    black-edged; every other joint in its neighbourhood takes its subset's colour; the rest stay grey.
-    Returns the matplotlib axes.
+    black-edged; every other joint in its neighbourhood takes its subset's colour; the rest stay
+    grey. Returns the matplotlib axes.
     """
     import matplotlib.pyplot as plt
 

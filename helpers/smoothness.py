@@ -79,7 +79,10 @@ class GraphSmoothness:
 
 
 def _check_inputs(W, labels) -> tuple[sp.coo_matrix, np.ndarray, np.ndarray]:
-    """Validated (coo W without diagonal or stored zeros, sorted classes (C,), class index per node (N,))."""
+    """Validated inputs: (coo W, sorted classes (C,), class index per node (N,)).
+
+    W comes back without its diagonal or stored zeros.
+    """
     if sp.issparse(W):
         W = sp.csr_matrix(W)
         if W.ndim != 2 or W.shape[0] != W.shape[1]:

@@ -91,7 +91,8 @@ class TrainConfig:
     ``label_smoothing``, ``grad_clip`` (max gradient norm or ``None``), ``amp`` (mixed precision;
     only used on CUDA).
     Classes: ``balance`` = ``'none'``, ``'weights'`` (inverse-frequency loss weights) or
-    ``'sampler'`` (each epoch draws clips with probability inversely proportional to their class size).
+    ``'sampler'`` (each epoch draws clips with probability inversely proportional to their class
+    size).
     Inputs: ``center`` and ``scale`` as in :meth:`SkeletonDataset.normalized`; ``length`` frames
     per clip; ``eval_mode`` ``'resample'`` or ``'pad'``; ``augment`` = keyword arguments of
     :class:`~helpers.data.augment.Augment` except ``length`` and ``up_axis`` (taken from here and
@@ -181,6 +182,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | "TrainConfig" | None) -> "TrainConfig":
+        """A config from :meth:`to_dict` settings, a copy of a config, or defaults for ``None``."""
         if d is None:
             return cls()
         if isinstance(d, TrainConfig):
@@ -220,6 +222,7 @@ class WarmupSchedule:
         self.min_factor = float(min_factor)
 
     def __call__(self, step: int) -> float:
+        """The factor multiplying the peak learning rate at optimisation step ``step`` (0-based)."""
         if step < self.warmup_steps:
             return (step + 1) / self.warmup_steps
         if self.kind == "step":
@@ -271,6 +274,7 @@ class EvalResult:
 
     @classmethod
     def from_state(cls, s: Mapping[str, Any]) -> "EvalResult":
+        """An :class:`EvalResult` from its :meth:`to_state` form (tensors become numpy arrays)."""
         arr = {k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in s.items()}
         return cls(
             accuracy=float(arr["accuracy"]),
@@ -317,13 +321,14 @@ class TrainResult:
 
     @property
     def seconds_per_epoch(self) -> float:
+        """Mean wall time of a completed epoch (``nan`` before the first)."""
         s = self.history.get("seconds", [])
         return float(np.mean(s)) if s else float("nan")
 
 
 # =========================================================================== data pipeline
 def dataset_fingerprint(ds: SkeletonDataset) -> str:
-    """The dataset's identity in checkpoints and cache keys (:meth:`SkeletonDataset.fingerprint`)."""
+    """The dataset's identity in checkpoints and cache keys: :meth:`SkeletonDataset.fingerprint`."""
     return ds.fingerprint()
 
 
@@ -350,7 +355,7 @@ def model_inputs(
     config: TrainConfig | Mapping | None = None,
     index: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Evaluation inputs exactly as the model saw them: ``x`` (N, C, T, V, M) float32 and lengths (N,).
+    """Evaluation inputs exactly as the model saw them: ``x`` (N, C, T, V, M) float32, lengths (N,).
 
     Applies centring/scaling and then, for ``eval_mode='resample'``, resamples every clip to
     ``config.length`` frames (all lengths equal ``length``); for ``'pad'``, zero-pads to the longest
@@ -436,7 +441,7 @@ def evaluate(
     device: str | torch.device | None = None,
     progress: bool = False,
 ) -> EvalResult:
-    """Top-1 accuracy, per-class accuracy, confusion matrix and predictions of ``model`` on ``dataset``.
+    """Top-1 and per-class accuracy, confusion matrix and predictions of ``model`` on ``dataset``.
 
     ``config`` must be the :class:`TrainConfig` the model was trained with (it fixes the input
     pipeline, see :func:`model_inputs`). ``device`` defaults to where the model's parameters are.
@@ -511,7 +516,10 @@ def save_checkpoint(
     test: EvalResult | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a checkpoint atomically: weights, full configuration, epoch, optimiser state and history."""
+    """Write a checkpoint atomically.
+
+    It holds the weights, the full configuration, the epoch, the optimiser state and the history.
+    """
     state = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,

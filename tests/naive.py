@@ -277,8 +277,11 @@ def naive_forward_kinematics(skeleton, motion, metres: bool = True) -> np.ndarra
 def naive_graph_conv(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, A: torch.Tensor
 ) -> torch.Tensor:
-    """``sum_k (W_k x + b_k) @ A_k`` for x (N, C_in, T, V), weight (K, C_out, C_in), bias (K, C_out),
-    A (K, V, V): the spatial graph convolution of ST-GCN, one subset and one einsum at a time."""
+    """``sum_k (W_k x + b_k) @ A_k``: the spatial graph convolution of ST-GCN.
+
+    For x (N, C_in, T, V), weight (K, C_out, C_in), bias (K, C_out) and A (K, V, V); one subset
+    and one einsum at a time.
+    """
     out = 0
     for k in range(A.shape[0]):
         mixed = torch.einsum("oc,nctv->notv", weight[k], x) + bias[k][None, :, None, None]
@@ -405,7 +408,10 @@ def column_normalize(adj: np.ndarray) -> np.ndarray:
 
 
 class ReferenceGraph:
-    """Adjacency stack of the original code for a layout name or an explicit (num_node, edges, center)."""
+    """Adjacency stack of the original code for a layout name or an explicit custom skeleton.
+
+    ``custom`` is ``(num_node, edges, center)``.
+    """
 
     def __init__(self, layout="ntu-rgb+d", strategy="spatial", max_hop=1, dilation=1, custom=None):
         if custom is not None:
@@ -507,7 +513,11 @@ class st_gcn(nn.Module):  # noqa: N801 - the original class name, kept for the m
 
 
 class ReferenceModel(nn.Module):
-    """``ReferenceModel(in_channels, num_class, graph_args, edge_importance_weighting, **kwargs)`` as in the original."""
+    """The original code's ST-GCN model, taking the original's constructor arguments.
+
+    ``ReferenceModel(in_channels, num_class, graph_args, edge_importance_weighting, **kwargs)``
+    as in the original.
+    """
 
     def __init__(self, in_channels, num_class, graph_args, edge_importance_weighting, **kwargs):
         super().__init__()

@@ -1,4 +1,4 @@
-"""Augmentation: geometric invariants, a linear ramp stays a ramp, peers (scipy, np.interp) agree."""
+"""Augmentation: geometric invariants, a linear ramp stays a ramp, scipy/np.interp peers agree."""
 
 from __future__ import annotations
 

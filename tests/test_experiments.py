@@ -1,4 +1,4 @@
-"""The cached studies: a profile's model is trained once, loaded after, and a bad cache never hurts."""
+"""Cached studies: a profile's model is trained once, loaded after, and a bad cache never hurts."""
 
 from __future__ import annotations
 

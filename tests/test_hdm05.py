@@ -1,4 +1,4 @@
-"""The HDM05 loader (on a synthetic HDM05-shaped folder and on the real data) and the skeleton plots.
+"""The HDM05 loader (on a synthetic HDM05-shaped folder and the real data) and the skeleton plots.
 
 Tests on the real data skip (via the ``hdm05_root`` fixture) when ``$STGCN_DATA_DIR`` is missing;
 the synthetic folder is written into ``tmp_path`` so the loader and cache logic are always tested.
@@ -32,7 +32,7 @@ NO_DOF = {"lhipjoint", "rhipjoint"}
 
 
 def _fake_asf(scale: float = 1.0) -> str:
-    """An ASF with the HDM05 bones and hierarchy; directions spread out, lengths scaled by ``scale``."""
+    """An ASF of HDM05's bones and hierarchy; directions spread out, lengths scaled by ``scale``."""
     rng = np.random.default_rng(1)
     out = [
         ":version 1.10",

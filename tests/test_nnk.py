@@ -1,4 +1,4 @@
-"""Tests for helpers.nnk: NNK against an independent NNLS reference, hand-worked cases, properties."""
+"""Tests for helpers.nnk: NNK vs an independent NNLS reference, hand-worked cases, properties."""
 
 from __future__ import annotations
 

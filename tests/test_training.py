@@ -28,7 +28,7 @@ CHAIN = [(0, 1), (1, 2), (2, 3), (3, 4)]
 
 
 class TinyNet(nn.Module):
-    """Stand-in classifier: temporal conv per joint, global pooling, linear layer (with dropout and BN)."""
+    """Stand-in classifier: temporal conv per joint, pooling, linear layer (with dropout and BN)."""
 
     def __init__(
         self, num_classes: int, in_channels: int = 3, num_joints: int = 5, hidden: int = 8
@@ -213,7 +213,7 @@ def test_mismatched_checkpoint_gives_a_clear_error(toy, tmp_path):
 
 
 class OracleNet(nn.Module):
-    """Predicts the class written into coordinate 0 of joint 0 in frame 0 (for hand-worked scores)."""
+    """Predicts the class written in coordinate 0 of joint 0 in frame 0 (for hand-worked scores)."""
 
     def __init__(self, num_classes: int):
         super().__init__()
@@ -343,7 +343,7 @@ def hdm05_toy(n_per_class: int = 4) -> SkeletonDataset:
 
 
 def test_paper_profile_smoke_on_cpu():
-    """The full-width paper network and schedule run a couple of iterations on CPU (not a full run)."""
+    """The full-width paper network and schedule run a couple of iterations on CPU (no full run)."""
     from helpers.profiles import get_profile
 
     prof = get_profile("paper", train_epochs=1, train_batch_size=2)

@@ -533,7 +533,7 @@ def test_fit_trains_on_length_frames_and_validates_by_eval_mode(eval_mode, val_f
 
 # =========================================================================== centring and scaling
 def hand_skeleton(up_axis: int) -> tuple[SkeletonDataset, np.ndarray]:
-    """One clip of 3 frames and 3 joints (root: joint 1) whose first frame spans 1, 2 and 4 along x, y, z.
+    """One clip of 3 frames and 3 joints (root: joint 1) whose first frame spans 1, 2, 4 in x, y, z.
 
     The second frame is twice as large, so only the first frame gives the documented height, and
     the clip moves, so ``'first'`` and ``'frame'`` centring differ.
@@ -602,7 +602,10 @@ def moving_dataset(up_axis: int, n: int = 6) -> SkeletonDataset:
 
 
 def seen_in_order(model: Recorder, ds: SkeletonDataset) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(seen, original) pairs for one epoch without sampler, matched by the clips' norms (rotations keep them)."""
+    """(seen, original) pairs for one epoch without sampler, matched by the clips' norms.
+
+    Rotations keep the norms.
+    """
     seen = model.seen()
     assert len(seen) == len(ds)
     keys = np.array([float(np.linalg.norm(s)) for s in ds.sequences])

@@ -47,7 +47,6 @@ import numpy as np
 
 __all__ = [
     "SkeletonFormatError",
-    "HDM05FormatError",
     "AsfBone",
     "AsfSkeleton",
     "AmcMotion",
@@ -77,10 +76,6 @@ class SkeletonFormatError(ValueError):
         self.reason = message
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {message}")
-
-
-#: The name used by the HDM05 loader; the same class.
-HDM05FormatError = SkeletonFormatError
 
 
 # ---------------------------------------------------------------------------------- rotations
@@ -169,6 +164,7 @@ class AsfSkeleton:
         return METRES_PER_INCH / self.length_unit
 
     def bone(self, name: str) -> AsfBone:
+        """The bone called ``name``; raises KeyError if the skeleton has none."""
         for b in self.bones:
             if b.name == name:
                 return b
@@ -220,6 +216,7 @@ class AmcMotion:
 
     @property
     def num_frames(self) -> int:
+        """Number of frames T."""
         return int(len(self.frame_numbers))
 
     def take(self, frames) -> "AmcMotion":
@@ -700,7 +697,10 @@ def _raise_bad_number(path: Path, lines: list[str], start: int, bone: str) -> No
 
 # ---------------------------------------------------------------------------------- kinematics
 def rest_pose(skeleton: AsfSkeleton, *, metres: bool = True) -> np.ndarray:
-    """(1 + len(bones), 3) joint positions with every dof at zero (the ASF's own pose) at the ASF root position."""
+    """(1 + len(bones), 3) joint positions with every dof at zero (the ASF's own pose).
+
+    The root is placed at the ASF's root position.
+    """
     zero = AmcMotion(
         path=skeleton.path,
         frame_numbers=np.zeros(1, dtype=np.int64),

@@ -89,7 +89,8 @@ def random_rotation_matrix(
 ) -> np.ndarray:
     """(3, 3) random rotation: a turn about the vertical axis after small tilts about the other two.
 
-    Angles are drawn uniformly from ``[-up_degrees, up_degrees]`` and ``[-tilt_degrees, tilt_degrees]``.
+    Angles are drawn uniformly from ``[-up_degrees, up_degrees]`` and
+    ``[-tilt_degrees, tilt_degrees]``.
     """
     r = np.eye(3)
     for axis in ((up_axis + 1) % 3, (up_axis + 2) % 3):
@@ -112,7 +113,7 @@ def rotate(seq: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 
 
 def add_joint_noise(seq: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    """Add i.i.d. Gaussian noise of standard deviation ``sigma`` (in the data's units) to every coordinate."""
+    """Add i.i.d. Gaussian noise of standard deviation ``sigma`` (data units) to each coordinate."""
     seq = _check_sequence(seq)
     if sigma < 0:
         raise ValueError(f"noise sigma must be >= 0, got {sigma}")
@@ -179,6 +180,7 @@ class Augment:
             raise ValueError(f"Augment: up_axis must be 0, 1 or 2, got {self.up_axis}")
 
     def __call__(self, seq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A new float32 augmented copy of a (T, V, C) or (T, M, V, C) ``seq``, drawn by ``rng``."""
         seq = _check_sequence(seq)
         out = seq.astype(np.float32, copy=True)
         if self.crop != (1.0, 1.0) or self.length is not None:
@@ -197,6 +199,7 @@ class Augment:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Augment":
+        """An :class:`Augment` from :meth:`to_dict` settings; raises ValueError on unknown keys."""
         unknown = sorted(set(d) - set(cls.__dataclass_fields__))
         if unknown:
             raise ValueError(

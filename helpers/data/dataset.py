@@ -80,7 +80,8 @@ class SkeletonDataset:
     ) -> "SkeletonDataset":
         """Build and validate a dataset from plain arrays.
 
-        ``sequences``: N arrays shaped (T_i, V, C) or (T_i, M, V, C), all with the same V, C (and M).
+        ``sequences``: N arrays shaped (T_i, V, C) or (T_i, M, V, C), all with the same V, C
+        (and M).
         ``labels``: N ints; ``class_names`` defaults to ``['class 0', ...]``.
         ``subjects`` defaults to all 0; ``split`` to all ``'train'``.
         """
@@ -116,7 +117,7 @@ class SkeletonDataset:
         return ds
 
     def validate(self) -> None:
-        """Check shapes, labels, metadata lengths and finiteness; raise ValueError naming the culprit."""
+        """Check shapes, labels, metadata lengths and finiteness; ValueError names the culprit."""
         n = len(self.sequences)
         if n == 0:
             raise ValueError("a SkeletonDataset needs at least one sequence")
@@ -182,18 +183,22 @@ class SkeletonDataset:
 
     @property
     def num_joints(self) -> int:
+        """Number of joints V."""
         return int(self.sequences[0].shape[-2])
 
     @property
     def num_channels(self) -> int:
+        """Number of coordinates per joint C."""
         return int(self.sequences[0].shape[-1])
 
     @property
     def num_bodies(self) -> int:
+        """Number of bodies M per frame (1 for (T, V, C) sequences)."""
         return int(self.sequences[0].shape[1]) if self.sequences[0].ndim == 4 else 1
 
     @property
     def num_classes(self) -> int:
+        """Number of classes K (``len(class_names)``)."""
         return len(self.class_names)
 
     def class_counts(self) -> np.ndarray:
@@ -201,8 +206,9 @@ class SkeletonDataset:
         return np.bincount(self.labels, minlength=self.num_classes)
 
     def fingerprint(self) -> str:
-        """A 20-hex-digit SHA-256 digest of the sequences, labels, subjects, split and skeleton:
-        the dataset's identity in cache keys and checkpoints.
+        """A 20-hex-digit SHA-256 digest of the sequences, labels, subjects, split and skeleton.
+
+        It is the dataset's identity in cache keys and checkpoints.
         """
         meta = {
             "name": self.name,
@@ -241,9 +247,11 @@ class SkeletonDataset:
         )
 
     def train(self) -> "SkeletonDataset":
+        """A new dataset with the sequences whose split is ``'train'``."""
         return self.subset(self.split == "train")
 
     def test(self) -> "SkeletonDataset":
+        """A new dataset with the sequences whose split is ``'test'``."""
         return self.subset(self.split == "test")
 
     # ------------------------------------------------------------------ transforms
@@ -326,7 +334,7 @@ def _as_labels(labels) -> np.ndarray:
 def pad_sequences(
     sequences: Sequence[np.ndarray], max_len: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pad (T_i, V, C) or (T_i, M, V, C) sequences into (N, C, T, V, M) float32 plus (N,) lengths."""
+    """Pad (T_i, V, C) or (T_i, M, V, C) sequences to (N, C, T, V, M) float32 and (N,) lengths."""
     if len(sequences) == 0:
         raise ValueError("pad_sequences needs at least one sequence")
     seqs = [s[:, None] if s.ndim == 3 else s for s in sequences]  # (T, M, V, C)

@@ -9,12 +9,12 @@ positions in metres by Acclaim forward kinematics (:mod:`helpers.data.acclaim`),
 Joint layout (31 joints, y up; each bone's joint is the bone's end point, see
 :data:`helpers.skeletons.HDM05`, which holds the names, parents and bones)::
 
-    0 root
-    1 lhipjoint  2 lfemur  3 ltibia  4 lfoot  5 ltoes            (parents 0 1 2 3 4)
-    6 rhipjoint  7 rfemur  8 rtibia  9 rfoot 10 rtoes            (parents 0 6 7 8 9)
-   11 lowerback 12 upperback 13 thorax 14 lowerneck 15 upperneck 16 head   (0 11 12 13 14 15)
-   17 lclavicle 18 lhumerus 19 lradius 20 lwrist 21 lhand 22 lfingers 23 lthumb (13 17 18 19 20 21 20)
-   24 rclavicle 25 rhumerus 26 rradius 27 rwrist 28 rhand 29 rfingers 30 rthumb (13 24 25 26 27 28 27)
+  0 root
+  1 lhipjoint  2 lfemur  3 ltibia  4 lfoot  5 ltoes            (parents 0 1 2 3 4)
+  6 rhipjoint  7 rfemur  8 rtibia  9 rfoot 10 rtoes            (parents 0 6 7 8 9)
+ 11 lowerback 12 upperback 13 thorax 14 lowerneck 15 upperneck 16 head   (0 11 12 13 14 15)
+ 17 lclavicle 18 lhumerus 19 lradius 20 lwrist 21 lhand 22 lfingers 23 lthumb (13 17 18 19 20 21 20)
+ 24 rclavicle 25 rhumerus 26 rradius 27 rwrist 28 rhand 29 rfingers 30 rthumb (13 24 25 26 27 28 27)
 
 Resampling: the 120 Hz motion is sampled on the new time grid ``t_k = k / fps`` (from the first
 frame up to the last) by linear interpolation of joint positions. When ``120 / fps`` is an
@@ -193,10 +193,11 @@ def read_clip(
     fps: float | None = 30.0,
     src_fps: float = HDM05_FPS,
 ) -> np.ndarray:
-    """Joint positions of one HDM05 clip: (T', 31, 3) float32 metres in :data:`HDM05_JOINT_NAMES` order.
+    """Joint positions of one HDM05 clip: (T', 31, 3) float32 metres.
 
-    ``skeleton`` is the actor's parsed ASF (or its path). ``fps=None`` keeps the recorded rate.
-    Forward kinematics runs only on the frames the new time grid needs.
+    Joints are in :data:`HDM05_JOINT_NAMES` order. ``skeleton`` is the actor's parsed ASF (or its
+    path). ``fps=None`` keeps the recorded rate. Forward kinematics runs only on the frames the new
+    time grid needs.
     """
     skel = skeleton if isinstance(skeleton, AsfSkeleton) else parse_asf(skeleton)
     perm = _layout_permutation(skel)
@@ -279,7 +280,10 @@ def manifest_from_files(
 
 
 def hdm05_rest_pose(actor: str = "bd", root: str | os.PathLike | None = None) -> np.ndarray:
-    """(31, 3) float64 rest pose (all angles zero, a T-pose) of an actor's skeleton, metres, HDM05 order."""
+    """(31, 3) float64 rest pose (all angles zero, a T-pose) of an actor's skeleton in metres.
+
+    Joints are in HDM05 order (:data:`HDM05_JOINT_NAMES`).
+    """
     base = require_hdm05_dir(root, needs=("asf",))
     skel = parse_asf(base / "asf" / f"HDM_{actor}.asf")
     return rest_pose(skel)[_layout_permutation(skel)]
@@ -300,9 +304,9 @@ def load_hdm05(
     root : the data folder; ``None`` uses :func:`helpers.config.data_dir` (``$STGCN_DATA_DIR``).
         A missing or incomplete folder raises :class:`FileNotFoundError` with instructions.
     fps : frame rate of the returned sequences (default 30; ``None`` keeps 120 Hz).
-    cache : reuse/store the converted arrays in the disk cache (``cache_dir`` or ``$STGCN_CACHE_DIR``).
-        The key covers every input file's name, size and modification time, the manifest's
-        content, ``fps`` and :data:`CONVERTER_VERSION`.
+    cache : reuse/store the converted arrays in the disk cache (``cache_dir`` or
+        ``$STGCN_CACHE_DIR``). The key covers every input file's name, size and modification
+        time, the manifest's content, ``fps`` and :data:`CONVERTER_VERSION`.
     progress : show a progress bar while converting.
 
     Returns a :class:`SkeletonDataset` with sequences (T_i, 31, 3) float32 in metres (y up),

@@ -1,4 +1,4 @@
-"""NTU RGB+D (60 and 120): raw ``.skeleton`` files, sample names, benchmark splits, preprocessed arrays.
+"""NTU RGB+D 60/120: raw ``.skeleton`` files, sample names, benchmark splits, preprocessed arrays.
 
 NTU RGB+D (Shahroudy et al., CVPR 2016) and NTU RGB+D 120 (Liu et al., TPAMI 2019) are recorded
 with three Kinect v2 cameras; every sample is one file named ``SsssCcccPpppRrrrAaaa`` (setup,
@@ -266,7 +266,10 @@ NTU_BENCHMARKS: dict[str, str] = {
 _NTU60_LAST_SETUP = 17
 _NTU60_LAST_PERFORMER = 40
 _NAME_RE = re.compile(r"S(\d{3})C(\d{3})P(\d{3})R(\d{3})A(\d{3})")
-_JOINT_FIELDS = "x y z depthX depthY colorX colorY orientationW orientationX orientationY orientationZ trackingState"
+_JOINT_FIELDS = (
+    "x y z depthX depthY colorX colorY orientationW orientationX orientationY orientationZ "
+    "trackingState"
+)
 #: Names of the 9 numbers after the body ID on a body's info line (NtuBody.info columns).
 BODY_INFO_FIELDS: tuple[str, ...] = (
     "clippedEdges",
@@ -328,7 +331,7 @@ class NtuSampleName(NamedTuple):
 
 
 def parse_ntu_name(name: str | os.PathLike) -> NtuSampleName:
-    """Parse ``'S001C002P003R002A013'`` (or a file name/path such as ``.../S001C002P003R002A013.skeleton``).
+    """Parse ``'S001C002P003R002A013'`` or a file name/path (``.../S001C002P003R002A013.skeleton``).
 
     Raises :class:`ValueError` naming the input when its base name does not start with the
     ``SsssCcccPpppRrrrAaaa`` pattern (three digits each, ids >= 1).
@@ -453,7 +456,7 @@ class NtuSkeletonFile:
     bodies: list[NtuBody] = field(default_factory=list)
 
     def ranked_bodies(self) -> list[NtuBody]:
-        """Bodies by decreasing :attr:`NtuBody.activity`; ties keep the order of first appearance."""
+        """Bodies by decreasing :attr:`NtuBody.activity`; ties keep their first-appearance order."""
         order = sorted(range(len(self.bodies)), key=lambda i: (-self.bodies[i].activity, i))
         return [self.bodies[i] for i in order]
 
@@ -656,8 +659,10 @@ def read_skeleton_file(path: str | os.PathLike) -> NtuSkeletonFile:
 
 
 def read_ignore_list(ignore: str | os.PathLike | Iterable[str]) -> set[str]:
-    """Sample names to leave out: a text file (e.g. NTU's ``NTU_RGBD_samples_with_missing_skeletons.txt``,
-    whose prose header lines are skipped) or an iterable of names. Returns canonical names.
+    """Sample names to leave out, from a text file or an iterable of names.
+
+    The text file is e.g. NTU's ``NTU_RGBD_samples_with_missing_skeletons.txt``, whose prose header
+    lines are skipped. Returns canonical names.
     """
     if isinstance(ignore, (str, os.PathLike)):
         p = Path(ignore)
@@ -817,7 +822,7 @@ def load_ntu_skeletons(
 
 
 def _load_label_pickle(label_path: Path, n: int, data_path: Path) -> tuple[list[str], np.ndarray]:
-    """Read ``(sample_names, labels)`` from a pickle, falling back to latin1 for Python 2 pickles."""
+    """Read ``(sample_names, labels)`` from a pickle, falling back to latin1 for Python 2 ones."""
     if not label_path.is_file():
         raise FileNotFoundError(
             f"label file not found: {label_path} (expected a pickle of (sample_names, labels) "
@@ -897,7 +902,7 @@ def _split_from_file_name(path: Path) -> str | None:
 
 
 def _infer_benchmark(path: Path) -> str | None:
-    """The benchmark of a folder named like the usual layout (``xsub/``, ``xview/``, ``xsub120/``, ``xset/``)."""
+    """The benchmark of a folder named as usual (``xsub/``, ``xview/``, ``xsub120/``, ``xset/``)."""
     folder = path.resolve().parent.name.lower()
     return folder if folder in NTU_BENCHMARKS else None
 
@@ -1127,7 +1132,7 @@ def load_ntu_preprocessed_folder(
     class_names: Sequence[str] | None = None,
     progress: bool = True,
 ) -> SkeletonDataset:
-    """Load a benchmark folder's train and val files (:func:`ntu_preprocessed_paths`) as one dataset.
+    """One dataset of a benchmark folder's train and val files (:func:`ntu_preprocessed_paths`).
 
     Train samples come first; the split is ``'train'`` / ``'test'`` from the file names. Other
     arguments as in :func:`load_ntu_preprocessed`.
