@@ -125,3 +125,10 @@ def test_execute_injects_hides_and_reports_failures(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "chapter broke" in err and "02_bad" in err
     assert "03_untagged" in err and "parameters" in err
+
+
+def test_long_output_lines_wrap_in_the_built_pages():
+    css = (ROOT / "_static" / "custom.css").read_text()
+    assert "div.cell_output pre" in css and "pre-wrap" in css
+    # the style sheet travels into the staged book that Jupyter Book builds
+    assert "_static $(STAGE)" in (ROOT / "Makefile").read_text()
