@@ -7,11 +7,13 @@ this list; ``tests/test_imports.py`` checks that there are no cycles):
   ``skeletons`` (joint names, bones, centre joints of HDM05 and NTU RGB+D), ``device``;
 * ``data`` (``dataset``, ``resampling``, ``acclaim``, ``hdm05``, ``ntu``, ``augment``);
 * ``graph`` (skeleton graphs and partitions), ``model`` (ST-GCN), ``training`` (fit, evaluate,
-  checkpoints), ``profiles`` (the quick and paper settings);
+  checkpoints), ``profiles`` (the quick and paper settings), ``features`` (each layer's
+  output per sequence, cropped to its valid length);
 * ``dtw_core`` (what the DTW backends share), ``dtw`` (numba) and ``dtw_torch`` (GPU);
 * ``distances``, ``nnk`` (NNK and kNN graphs), ``smoothness``, ``embedding`` (classical MDS),
   ``geometry`` (the summaries of a distance matrix the chapters report);
-* ``experiments`` (the cached studies of a profile: trained models, ...);
+* ``experiments`` (the cached studies of a profile: trained models, the layer geometry study,
+  the noise study);
 * plots for the book: ``skeleton_plot``, ``graph_plot``; build tooling: ``bookrun``.
 """
 

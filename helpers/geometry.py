@@ -9,7 +9,11 @@ under DTW or another distance) and their labels, this module answers the paper's
 * which local neighbourhoods do the sequences form, and how well do they agree with the labels?
   :func:`neighbourhood_graphs` builds the kNN and NNK graphs (:mod:`helpers.nnk`) and measures
   label smoothness on them (:mod:`helpers.smoothness`); :func:`graph_table` collects the numbers
-  of several matrices and neighbourhood sizes in one tidy DataFrame.
+  of several matrices and neighbourhood sizes in one tidy DataFrame;
+* how does that geometry change from layer to layer of a network? :func:`layer_geometry` takes
+  every layer's features (:func:`helpers.features.layer_features`), computes (and caches) the
+  windowed DTW distances between the sequences of each layer and reports the three smoothness
+  measures of the book per layer, graph and class in one tidy DataFrame.
 
 >>> scores = neighbourhood_graphs(D, labels, k=10)
 >>> scores["NNK"].label_variation, scores["NNK"].edges
@@ -24,15 +28,18 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .distances import dense_distances, nearest_neighbor_accuracy
+from .distances import dataset_dtw, dense_distances, nearest_neighbor_accuracy
 from .nnk import KNNGraph, NNKGraph
-from .smoothness import GraphSmoothness, graph_smoothness
+from .smoothness import GraphSmoothness, graph_smoothness, knn_label_error
 
 __all__ = [
     "GRAPH_KINDS",
     "GraphScores",
     "distance_table",
     "graph_table",
+    "LAYER_METRICS",
+    "layer_distances",
+    "layer_geometry",
     "neighbourhood_graphs",
     "within_between_ratio",
 ]
@@ -219,3 +226,189 @@ def distance_table(
         row["within_between"] = within_between_ratio(D, labels)
         rows.append(row)
     return pd.DataFrame(rows).set_index("distance")
+
+
+# --------------------------------------------------------------------------------------------
+# Layer by layer
+# --------------------------------------------------------------------------------------------
+#: The measures of :func:`layer_geometry`, in display order.
+LAYER_METRICS = (
+    "label_variation",
+    "interpolation_error",
+    "paper_knn_error",
+    "degree",
+    "isolated",
+)
+
+
+def _subset_index(subset, n: int) -> np.ndarray:
+    if subset is None:
+        return np.arange(n)
+    idx = np.asarray(subset)
+    if idx.dtype == bool:
+        if idx.shape != (n,):
+            raise ValueError(f"a boolean subset must have shape ({n},), got {idx.shape}")
+        return np.flatnonzero(idx)
+    idx = idx.astype(np.int64).reshape(-1)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError(f"subset indices must lie in 0..{n - 1}")
+    return idx
+
+
+def layer_distances(
+    features: Sequence[Sequence[np.ndarray]],
+    window: int | float | None = 0.1,
+    *,
+    subset=None,
+    cache: bool = True,
+    cache_dir=None,
+    progress: bool = False,
+) -> list[np.ndarray]:
+    """Windowed DTW distances between the sequences of every layer, cached on disk.
+
+    Parameters
+    ----------
+    features : a list over layers of lists over sequences of (T_i, D_l) arrays, as
+        :func:`helpers.features.layer_features` returns.
+    window : the Sakoe-Chiba band (see :mod:`helpers.dtw`), the same for every layer; a float
+        is a share of the longer sequence, so it scales with each layer's time resolution.
+    subset : which sequences (indices or a boolean mask); default all.
+    cache, cache_dir, progress : as in :func:`helpers.distances.dataset_dtw`.
+
+    Returns
+    -------
+    One (S, S) float64 matrix per layer, S the number of sequences in ``subset``.
+    """
+    out = []
+    for layer in features:
+        idx = _subset_index(subset, len(layer))
+        out.append(
+            dataset_dtw(
+                [layer[i] for i in idx], window, cache=cache, cache_dir=cache_dir, progress=progress
+            )
+        )
+    return out
+
+
+def layer_geometry(
+    features: Sequence[Sequence[np.ndarray]],
+    labels,
+    *,
+    window: int | float | None = 0.1,
+    k: int = 10,
+    subset=None,
+    sigma: float | str = "mean_kth",
+    class_names: Sequence[str] | None = None,
+    distances: Sequence[np.ndarray] | None = None,
+    cache: bool = True,
+    cache_dir=None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Label smoothness of every layer's neighbourhood graphs, as one tidy DataFrame.
+
+    For each layer: windowed DTW distances between the (cropped) feature sequences
+    (:func:`layer_distances`), then the kNN and NNK graphs on a Gaussian kernel of them
+    (:func:`neighbourhood_graphs`) and the measures
+
+    ``label_variation``
+        share of edge weight between different classes (:func:`helpers.smoothness.label_variation`);
+    ``interpolation_error``
+        leave-one-out label interpolation error with the graph's weights (for NNK, the NNK
+        interpolation of the papers; :func:`helpers.smoothness.interpolation_error`);
+    ``paper_knn_error``
+        the authors' measure: k nearest neighbours weighted by 1/d
+        (:func:`helpers.smoothness.knn_label_error`); it needs no kernel and is reported with
+        the ``knn`` rows;
+    ``degree``
+        mean number of neighbours per node of the symmetrised graph (for NNK, how many of the
+        ``k`` candidates the local geometry keeps);
+    ``isolated``
+        share of nodes without any neighbour (the NNK reference rule can leave a node alone);
+        each counts as an interpolation error of 1.
+
+    Parameters
+    ----------
+    features : a list over layers (layer 0 = input) of lists over sequences of (T_i, D_l)
+        arrays (:func:`helpers.features.layer_features`).
+    labels : (N,) integer classes of the sequences.
+    window : the DTW band (see :mod:`helpers.dtw`).
+    k : candidates per node of both graphs and neighbours of the authors' measure.
+    subset : the sequences to use (indices or boolean mask, e.g. ``ds.split == 'test'``);
+        default all.
+    sigma : the Gaussian bandwidth rule of the graphs (see :mod:`helpers.nnk`).
+    class_names : names for the per-class rows (default: the label values).
+    distances : precomputed matrices, one per layer, of the subset (skips the DTW).
+    cache, cache_dir, progress : for the DTW matrices (:func:`helpers.distances.dataset_dtw`).
+
+    Returns
+    -------
+    A DataFrame with the columns ``layer`` (0 = input), ``graph`` (``'knn'`` or ``'nnk'``),
+    ``metric`` (:data:`LAYER_METRICS`), ``class`` (empty for the overall rows, else the class
+    name) and ``value``: one row per layer x graph x metric overall, and one per class.
+    """
+    y_all = np.asarray(labels)
+    n = len(features[0]) if len(features) else 0
+    if y_all.shape != (n,):
+        raise ValueError(
+            f"labels must have shape ({n},) to match the {n} sequences, got {y_all.shape}"
+        )
+    idx = _subset_index(subset, n)
+    y = y_all[idx]
+    if distances is None:
+        distances = layer_distances(
+            features, window, subset=idx, cache=cache, cache_dir=cache_dir, progress=progress
+        )
+    elif len(distances) != len(features):
+        raise ValueError(f"{len(distances)} distance matrices given for {len(features)} layers")
+    classes = np.unique(y)
+    names = {c: (str(class_names[c]) if class_names is not None else str(c)) for c in classes}
+    rows = []
+
+    def add(layer, graph, metric, overall, per_class):
+        rows.append(
+            {"layer": layer, "graph": graph, "metric": metric, "class": "", "value": float(overall)}
+        )
+        for c, v in zip(classes, per_class):
+            rows.append(
+                {
+                    "layer": layer,
+                    "graph": graph,
+                    "metric": metric,
+                    "class": names[c],
+                    "value": float(v),
+                }
+            )
+
+    for layer, D in enumerate(distances):
+        D = dense_distances(D, f"distances[{layer}]")
+        for kind in GRAPH_KINDS:
+            graph = (KNNGraph if kind == "kNN" else NNKGraph)(k, sigma=sigma).fit(D)
+            sm = graph_smoothness(graph.adjacency_, y)
+            name = kind.lower()
+            add(
+                layer,
+                name,
+                "label_variation",
+                sm.label_variation.overall,
+                sm.label_variation.per_class,
+            )
+            add(
+                layer,
+                name,
+                "interpolation_error",
+                sm.interpolation_error.overall,
+                sm.interpolation_error.per_class,
+            )
+            degree = np.diff(graph.adjacency_.tocsr().indptr)
+            add(layer, name, "degree", degree.mean(), [degree[y == c].mean() for c in classes])
+            alone = degree == 0
+            add(layer, name, "isolated", alone.mean(), [alone[y == c].mean() for c in classes])
+        paper = knn_label_error(D, y, k=k)
+        add(layer, "knn", "paper_knn_error", paper.overall, paper.per_class)
+    table = pd.DataFrame(rows, columns=["layer", "graph", "metric", "class", "value"])
+    order = {m: i for i, m in enumerate(LAYER_METRICS)}
+    return table.sort_values(
+        ["layer", "graph", "metric", "class"],
+        key=lambda c: c.map(order) if c.name == "metric" else c,
+        kind="stable",
+    ).reset_index(drop=True)

@@ -32,6 +32,7 @@ __all__ = [
     "plot_distance_matrix",
     "plot_dtw_pair",
     "dtw_pair_explorer",
+    "layer_graph_explorer",
 ]
 
 AXIS_NAMES = ("x", "y", "z")
@@ -523,3 +524,66 @@ def dtw_pair_explorer(
         w.observe(redraw, names="value")
     redraw()
     return widgets.VBox([widgets.HBox([dd_a, dd_b]), widgets.HBox([sl_w, dd_j, dd_x]), out])
+
+
+def layer_graph_explorer(
+    embeddings: Sequence[np.ndarray],
+    graphs: Sequence,
+    labels: Sequence[int],
+    class_names: Sequence[str] | None = None,
+    *,
+    titles: Sequence[str] | None = None,
+    start: int = 0,
+    figsize: tuple[float, float] = (7.5, 5.5),
+    dpi: float = 72.0,
+):
+    """An ipywidgets viewer of one graph per layer, drawn on that layer's 2-D embedding.
+
+    Parameters
+    ----------
+    embeddings : one (N, 2) array of node positions per layer (e.g. classical MDS of the
+        layer's DTW distances).
+    graphs : one (N, N) weight matrix per layer (dense or scipy.sparse).
+    labels, class_names : node classes and their names, as in :func:`plot_graph_embedding`.
+    titles : one title per layer (default ``layer l``).
+    start : the layer shown first.
+    figsize, dpi : size of each drawing.
+
+    Returns
+    -------
+    An ``ipywidgets.VBox``: a slider and a ``Stack`` of pre-rendered images, linked in the
+    browser (``jslink``), so the selector also works in a static HTML page that saved the
+    widget state, without a running kernel.
+    """
+    import io
+
+    import ipywidgets as widgets
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if len(embeddings) != len(graphs) or not len(graphs):
+        raise ValueError(
+            f"{len(embeddings)} embeddings for {len(graphs)} graphs; expected one of "
+            "each per layer, at least one"
+        )
+    titles = list(titles) if titles is not None else [f"layer {i}" for i in range(len(graphs))]
+    if len(titles) != len(graphs):
+        raise ValueError(f"{len(titles)} titles for {len(graphs)} layers")
+    if not 0 <= int(start) < len(graphs):
+        raise ValueError(f"start={start}; expected a layer in 0..{len(graphs) - 1}")
+    images = []
+    for Y, W, title in zip(embeddings, graphs, titles):
+        fig = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        plot_graph_embedding(ax, Y, W, labels, class_names, legend=True, title=title)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        images.append(widgets.Image(value=buf.getvalue(), format="png"))
+    stack = widgets.Stack(images, selected_index=int(start))
+    slider = widgets.IntSlider(
+        value=int(start), min=0, max=len(graphs) - 1, description="layer", continuous_update=True
+    )
+    widgets.jslink((slider, "value"), (stack, "selected_index"))
+    return widgets.VBox([slider, stack])

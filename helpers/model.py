@@ -75,9 +75,9 @@ class SpatialGraphConv(nn.Module):
 
     def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
         """(N, C_out, T, V) graph convolution of x (N, C_in, T, V) with A (K, V, V)."""
-        # Both orders compute the same linear map; aggregating over joints costs in proportion to
-        # the
-        # channels it runs on, so aggregate the narrower side (C_in for the first block: 3 vs 64).
+        # Both orders compute the same linear map; aggregating over joints costs in proportion
+        # to the channels it runs on, so aggregate the narrower side (C_in for the first block:
+        # 3 vs 64).
         if self.in_channels < self.out_channels:
             return self._aggregate_then_mix(x, A)
         return self._mix_then_aggregate(x, A)
@@ -107,6 +107,59 @@ class SpatialGraphConv(nn.Module):
             bias = self.conv.bias.view(k, c).t().to(A.dtype) @ A.sum(dim=1)  # (c, w)
             y = y + bias.to(y.dtype)[None, :, None, :]
         return y
+
+
+def time_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """(N, T) float mask, 1 for the first ``lengths[n]`` frames of row n and 0 after them."""
+    return (torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]).float()
+
+
+def masked_batch_norm(
+    bn: nn.modules.batchnorm._BatchNorm, x: torch.Tensor, mask: torch.Tensor | None
+) -> torch.Tensor:
+    """``bn(x)`` with batch statistics taken over the valid frames only.
+
+    Parameters
+    ----------
+    bn : a BatchNorm1d over (N, C, T) or BatchNorm2d over (N, C, T, V).
+    x : (N, C, T) or (N, C, T, V).
+    mask : (N, T) valid frames (:func:`time_mask`), or None for all of them.
+
+    Returns
+    -------
+    The normalised x, shaped like x. In evaluation mode (or without a mask) this is ``bn(x)``: a
+    per-channel affine map, which cannot mix frames. In training mode the mean and variance come
+    from the valid frames of the batch, and the running statistics are updated with them as
+    :class:`torch.nn.BatchNorm2d` does (unbiased variance, ``momentum``), so zero padding that
+    makes clips of different lengths into one batch does not shift them.
+    """
+    if mask is None or not (bn.training or not bn.track_running_stats):
+        return bn(x)
+    dtype = x.dtype
+    x = x.float()  # statistics in float32, also under autocast (half sums overflow)
+    m = mask.float().view(mask.shape[0], 1, mask.shape[1], *([1] * (x.dim() - 3)))
+    dims = [0] + list(range(2, x.dim()))
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    # the same number of valid entries for every channel: frames x joints
+    count = m.sum() * (x.shape[3] if x.dim() == 4 else 1)
+    xm = x * m
+    mean = xm.sum(dim=dims) / count
+    # E[x^2] - E[x]^2 over the valid entries: two reductions instead of a centred pass
+    var = torch.clamp((xm * x).sum(dim=dims) / count - mean * mean, min=0.0)
+    if bn.track_running_stats:
+        with torch.no_grad():
+            bn.num_batches_tracked += 1
+            factor = 1.0 / float(bn.num_batches_tracked) if bn.momentum is None else bn.momentum
+            unbiased = var * count / torch.clamp(count - 1, min=1)
+            bn.running_mean.mul_(1 - factor).add_(factor * mean.detach())
+            bn.running_var.mul_(1 - factor).add_(factor * unbiased.detach())
+    scale = torch.rsqrt(var + bn.eps)
+    if bn.affine:
+        scale = scale * bn.weight
+        shift = bn.bias - mean * scale
+    else:
+        shift = -mean * scale
+    return (x * scale.view(shape) + shift.view(shape)).to(dtype)
 
 
 class NoResidual(nn.Module):
@@ -163,10 +216,33 @@ class STGCNBlock(nn.Module):
             self.residual_kind = "conv"
         self.relu = nn.ReLU(inplace=True)
 
-    def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
-        """(N, C_out, T_out, V) block output for x (N, C_in, T, V) and A (K, V, V)."""
-        res = self.residual(x)
-        y = self.tcn(self.gcn(x, A))
+    def forward(
+        self,
+        x: torch.Tensor,
+        A: torch.Tensor,
+        mask_in: torch.Tensor | None = None,
+        mask_out: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(N, C_out, T_out, V) block output for x (N, C_in, T, V) and A (K, V, V).
+
+        With the valid-frame masks of the input (N, T) and of the output (N, T_out), padded
+        frames never reach a valid output: they are zeroed before the temporal convolution (as
+        its own zero padding would be for a clip on its own) and left out of the batch
+        statistics in training.
+        """
+        if mask_in is None:
+            res = self.residual(x)
+            y = self.tcn(self.gcn(x, A))
+        else:
+            if isinstance(self.residual, nn.Sequential):  # 1x1 conv (stride s), then BN
+                conv_r, bn_r = self.residual
+                res = masked_batch_norm(bn_r, conv_r(x), mask_out)
+            else:
+                res = self.residual(x)
+            bn1, relu, conv, bn2, drop = self.tcn
+            h = relu(masked_batch_norm(bn1, self.gcn(x, A), mask_in))
+            h = h * mask_in[:, None, :, None].to(h.dtype)
+            y = drop(masked_batch_norm(bn2, conv(h), mask_out))
         if res is not None:
             y = y + res
         return self.relu(y)
@@ -331,28 +407,75 @@ class STGCN(nn.Module):
             return self.A
         return self.A * self.edge_importance[block]
 
-    def forward(self, x: torch.Tensor, return_features: bool = False):
+    def forward(
+        self,
+        x: torch.Tensor,
+        return_features: bool = False,
+        *,
+        lengths: torch.Tensor | Sequence[int] | None = None,
+    ):
         """Logits (N, num_classes) for x (N, C, T, V, M), and block outputs if ``return_features``.
 
         With ``return_features`` it returns ``(logits, features)``: the list of block outputs,
         each (N*M, C_l, T_l, V), sample-major (row ``n*M + m`` is body m of sample n).
+
+        ``lengths`` (N,) are the clips' valid frame counts when ``x`` holds clips of different
+        lengths, zero-padded to T. The padding then changes nothing: every clip gets the logits
+        it would get on its own (in evaluation mode; in training, batch statistics are taken
+        over the valid frames), pooling averages over valid frames only, and block ``l``'s output
+        is valid for the first :meth:`temporal_lengths` frames (the rest is undefined).
         """
         self._check_input(x)
         n, c, t, v, m = x.shape
+        masks = self._masks(lengths, n, m, t, x.device)
         # per-body BN over (joint, coordinate) pairs, in the original's (N*M, V*C, T) layout
         x = x.permute(0, 4, 3, 1, 2).reshape(n * m, v * c, t)
-        x = self.data_bn(x)
+        x = masked_batch_norm(self.data_bn, x, masks[0] if masks else None)
         x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
 
         features: list[torch.Tensor] = []
         for i, block in enumerate(self.st_gcn_networks):
-            x = block(x, self.adjacency(i))
+            if masks:
+                x = block(x, self.adjacency(i), masks[i], masks[i + 1])
+            else:
+                x = block(x, self.adjacency(i))
             if return_features:
                 features.append(x)
 
-        pooled = x.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)  # over time and joints, then bodies
+        if masks:  # mean over the valid frames and all joints
+            last = masks[-1][:, None, :, None].to(x.dtype)
+            pooled = (x * last).sum(dim=(2, 3)) / (last.sum(dim=(2, 3)) * v)
+            pooled = pooled.view(n, m, -1).mean(dim=1)
+        else:
+            pooled = x.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)  # over time and joints, bodies
         logits = self.fcn(pooled[:, :, None, None]).view(n, self.num_classes)
         return (logits, features) if return_features else logits
+
+    def _masks(self, lengths, n: int, m: int, t: int, device) -> list[torch.Tensor] | None:
+        """Valid-frame masks (N*M, T_l) of the input and of every block's output, or None."""
+        if lengths is None:
+            return None
+        arr = np.asarray(
+            lengths.detach().cpu().numpy() if isinstance(lengths, torch.Tensor) else lengths
+        )
+        if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(
+                f"lengths must be (N,) = ({n},) integer frame counts, got {arr.dtype} {arr.shape}"
+            )
+        if arr.min() < 1 or arr.max() > t:
+            raise ValueError(
+                f"lengths must lie in 1..T = 1..{t} (the padded input's frames), got "
+                f"{int(arr.min())}..{int(arr.max())}"
+            )
+        per_block = [arr] + self.temporal_lengths(arr)
+        sizes = [t]
+        for _, stride in self.schedule:
+            pad = (self.temporal_kernel - 1) // 2
+            sizes.append((sizes[-1] + 2 * pad - self.temporal_kernel) // stride + 1)
+        return [
+            time_mask(torch.as_tensor(np.repeat(L, m), device=device), T)
+            for L, T in zip(per_block, sizes)
+        ]
 
     def _check_input(self, x: torch.Tensor) -> None:
         if not isinstance(x, torch.Tensor):

@@ -12,7 +12,8 @@ Both graphs look at the same ``k`` candidates per node (the ``k`` most similar
   i.e. the best non-negative reconstruction of ``phi_i`` (node ``i`` in the
   kernel's feature space) from ``{phi_j : j in S}``. Candidates with a zero
   coefficient are "shadowed" by a closer candidate in the same direction and are
-  dropped; the kept coefficients are the edge weights.
+  dropped; the non-zero coefficients are the candidate edge weights, and the edge
+  rule below decides which of them become edges.
 
 Conventions (the same for both graphs, so that they differ only in the selection):
 
@@ -39,14 +40,60 @@ Indefinite kernels
     weight equally. For well-conditioned PSD blocks the change is at rounding level.
 Solver
     An exact active-set (Lawson-Hanson) solver for the QP, in numba, iterated until
-    the KKT conditions hold to ``~1e-12`` relative. Coefficients ``theta_j <=
-    edge_tol * max(theta)`` (default ``edge_tol=1e-6``) are set to zero: they are
-    at the level of the solver's noise given the eigenvalue floor.
+    the KKT conditions hold to ``~1e-12`` relative. Small coefficients are then set to
+    zero (``edge_tol``, default ``1e-6``): under ``edge_rule="reference"`` the absolute
+    rule of the reference code, ``theta_j < edge_tol``; under ``edge_rule="either"``
+    the relative rule ``theta_j <= edge_tol * max(theta)``. Either way they are at the
+    level of the solver's noise given the eigenvalue floor, and the reconstruction
+    error below is that of the thresholded coefficients.
+Reconstruction error
+    ``err_i = ||phi_i - Phi_S theta_i||^2 = K_ii - 2 theta_i'K_Si + theta_i'Q theta_i``
+    with ``Q`` the (clipped) block the QP used; for a PSD block this is exactly the
+    reference code's ``G_ii - 2 x'g_i + x'G_i x``.
+Edge rule (which directed coefficients become edges)
+    ``edge_rule="reference"`` (default) is the rule of the NNK authors' code,
+    ``nnk_graph`` in ``graph_construction.py`` of STAC-USC/PyNNK_graph_construction
+    (Shekkizhar & Ortega, ICASSP 2020; the same lines are in shekkizh/GraphLearning)::
+
+        error = sparse.coo_matrix((error_values, (rows, neighbors)))  # err_i at (i, j in S_i)
+        adjacency = adjacency.multiply(error < error.T)
+        adjacency = adjacency.maximum(adjacency.T)
+
+    i.e. the coefficient ``theta_ij`` is kept when ``E_ij < E_ji``, with ``E_ij = err_i``
+    for every candidate ``j`` of ``i`` (selected or not) and ``E_ij = 0`` otherwise.
+    So a pair ``i, j`` that are each other's candidates (mutual kNN) gets the
+    coefficient of the endpoint with the strictly smaller reconstruction error, and
+    only that one: if that endpoint's coefficient is 0 there is no edge, even when
+    the other endpoint selected it. Equal errors keep neither direction: exact
+    duplicates, the interior of a regular grid, and every pair when ``k = 1`` with a
+    unit diagonal (``err = 1 - K_ij^2`` at both ends, so that graph is empty). The
+    comparison is exact, as in the reference, so errors that are equal in exact
+    arithmetic but computed in a different order (candidates listed differently) are
+    resolved by their rounding. A one-sided candidate ``j`` of ``i`` is compared
+    with the absent entry 0, so it is kept only if ``err_i < 0`` (never, for a PSD
+    kernel, except by rounding). The kept coefficients are symmetrised by
+    ``symmetrize`` (see below). Every kept coefficient is non-zero, so (up to the two
+    rules' different small-coefficient thresholds) the graph is a subgraph of the
+    ``"either"`` graph. The authors' MATLAB ``nnk_inverse_kernel_graph.m``
+    (STAC-USC/NNK_graph_construction), and this Python file before commit dd641ec
+    (2020-02-12), zero the coefficients where ``error > error'`` instead, which keeps
+    both directions of a tie; this module follows the current Python code. Only the
+    rule is the reference's: the coefficients are this module's exact QP solutions.
+    The reference solver (``non_neg_qpsolver.py``) drops negative coefficients and
+    never re-admits them, which is not always optimal, and gives near-duplicates
+    (``K_ij > 1 - 1e-6``) their kernel value, so on the same kernel and candidates its
+    graph differs (two 2-D Gaussian clusters, N = 300, k = 10: 451 edges, 541 here).
+
+    ``edge_rule="either"`` keeps every non-zero coefficient: an edge exists when
+    either endpoint selects the other (this module's rule before the reference rule
+    became the default).
 Symmetrisation
-    ``symmetrize="max"`` (default): ``W = max(W_dir, W_dir')``. An edge is kept if
-    either endpoint selects it (as in the NNK papers); for kNN both directions
-    carry the same weight ``K_ij``, so kNN weights stay exactly the kernel values.
-    ``"mean"`` gives ``(W_dir + W_dir') / 2`` (same edges, one-sided edges halved).
+    ``symmetrize="max"`` (default): ``W = max(W_kept, W_kept')``. For kNN both
+    directions carry the same weight ``K_ij``, so kNN weights stay exactly the kernel
+    values; under ``edge_rule="reference"`` at most one direction of a pair is kept
+    (for a PSD kernel), so the weight is that endpoint's coefficient.
+    ``"mean"`` gives ``(W_kept + W_kept') / 2`` (same edges, one-sided edges halved;
+    under ``edge_rule="reference"`` that halves almost every weight).
 Output
     ``scipy.sparse.csr_matrix``, float64, symmetric, non-negative, zero diagonal,
     sorted indices, no stored zeros. Negative kernel values never become edges
@@ -80,6 +127,7 @@ __all__ = [
 
 SigmaRule = Literal["mean_kth", "local"]
 Symmetrize = Literal["max", "mean"]
+EdgeRule = Literal["reference", "either"]
 Metric = Literal["precomputed_distance", "precomputed_kernel"]
 
 # Nodes per numba call: small enough for a smooth progress bar, large enough that
@@ -154,6 +202,12 @@ def _check_symmetrize(symmetrize: str) -> str:
     if symmetrize not in ("max", "mean"):
         raise ValueError(f"symmetrize must be 'max' or 'mean', got {symmetrize!r}")
     return symmetrize
+
+
+def _check_edge_rule(edge_rule: str) -> str:
+    if edge_rule not in ("reference", "either"):
+        raise ValueError(f"edge_rule must be 'reference' or 'either', got {edge_rule!r}")
+    return edge_rule
 
 
 def _check_positive_float(value, name: str) -> float:
@@ -359,12 +413,13 @@ def _nnqp(Q, b, lam_max):
 
 
 @njit(cache=True)
-def _nnk_rows(K, cand, rows, eig_floor, edge_tol, theta, err):
+def _nnk_rows(K, cand, rows, eig_floor, edge_tol, relative_tol, theta, err):
     """NNK coefficients for the nodes in ``rows``.
 
     K: (N, N) kernel; cand: (N, k) candidate indices; writes theta[i] (k,)
     aligned with cand[i], and err[i] = K_ii - 2 theta'K_Si + theta'Q theta with Q
-    the eigenvalue-clipped block that the QP used.
+    the eigenvalue-clipped block that the QP used. Coefficients ``<= edge_tol * max``
+    (``relative_tol``) or ``< edge_tol`` (absolute) are set to zero before err.
     """
     k = cand.shape[1]
     Kss = np.empty((k, k))
@@ -391,12 +446,17 @@ def _nnk_rows(K, cand, rows, eig_floor, edge_tol, theta, err):
         else:
             Q = Kss.copy()
         x = _nnqp(Q, b, lam_max)
-        xmax = 0.0
-        for r in range(k):
-            xmax = max(xmax, x[r])
-        for r in range(k):
-            if x[r] <= edge_tol * xmax:
-                x[r] = 0.0
+        if relative_tol:
+            xmax = 0.0
+            for r in range(k):
+                xmax = max(xmax, x[r])
+            for r in range(k):
+                if x[r] <= edge_tol * xmax:
+                    x[r] = 0.0
+        else:
+            for r in range(k):
+                if x[r] < edge_tol:
+                    x[r] = 0.0
         e = K[i, i]
         for r in range(k):
             if x[r] != 0.0:
@@ -407,16 +467,42 @@ def _nnk_rows(K, cand, rows, eig_floor, edge_tol, theta, err):
         err[i] = e
 
 
-def _solve_nnk(K: np.ndarray, cand: np.ndarray, eig_floor: float, edge_tol: float, progress: bool):
+def _solve_nnk(
+    K: np.ndarray,
+    cand: np.ndarray,
+    eig_floor: float,
+    edge_tol: float,
+    progress: bool,
+    relative_tol: bool = True,
+):
     n, k = cand.shape
     theta = np.zeros((n, k))
     err = np.zeros(n)
     with tqdm(total=n, desc="NNK", unit="node", disable=not progress, leave=False) as bar:
         for start in range(0, n, _CHUNK):
             rows = np.arange(start, min(start + _CHUNK, n), dtype=np.int64)
-            _nnk_rows(K, cand, rows, eig_floor, edge_tol, theta, err)
+            _nnk_rows(K, cand, rows, eig_floor, edge_tol, relative_tol, theta, err)
             bar.update(rows.size)
     return theta, err
+
+
+def _reference_kept(cand: np.ndarray, theta: np.ndarray, err: np.ndarray) -> np.ndarray:
+    """The reference edge rule: (N, k) coefficients kept, aligned with ``cand``.
+
+    ``theta_ij`` (j = cand[i, r]) is kept iff ``E_ij < E_ji``, where ``E_ij = err_i`` for the
+    candidates j of i and 0 elsewhere (the absent entries of the reference's sparse matrix).
+    """
+    n, k = cand.shape
+    rows = np.repeat(np.arange(n, dtype=np.int64), k)
+    cols = cand.ravel().astype(np.int64)
+    # Is i a candidate of j? Look the reversed pair (j, i) up among the sorted pairs (i, j).
+    keys = np.sort(rows * n + cols)
+    reverse = cols * n + rows
+    pos = np.minimum(np.searchsorted(keys, reverse), keys.size - 1)
+    mutual = (keys[pos] == reverse).reshape(n, k)
+    e_ji = np.where(mutual, err[cand], 0.0)  # E_ji
+    keep = err[:, None] < e_ji  # E_ij < E_ji
+    return np.where(keep, theta, 0.0)
 
 
 # --------------------------------------------------------------------------- #
@@ -487,14 +573,19 @@ class _NeighborhoodGraph:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
-    def _store(self, cand: np.ndarray, weights: np.ndarray, sigma):
-        """Set the fitted attributes shared by both graphs from (N, k) candidates and weights."""
+    def _store(self, cand: np.ndarray, weights: np.ndarray, sigma, kept: np.ndarray | None = None):
+        """Set the fitted attributes shared by both graphs from (N, k) candidates and weights.
+
+        ``kept`` (N, k): the weights that the edge rule turns into edges (default: all of
+        ``weights``). Returns the (N, N) csr_matrix of those kept directed weights.
+        """
         self.candidates_ = cand
         self.n_neighbors_ = np.count_nonzero(weights, axis=1)
         self.sigma_ = sigma
         self.directed_adjacency_ = _directed(cand, weights)
-        self.adjacency_ = _symmetrized(self.directed_adjacency_, self.symmetrize)
-        return self
+        kept_adjacency = self.directed_adjacency_ if kept is None else _directed(cand, kept)
+        self.adjacency_ = _symmetrized(kept_adjacency, self.symmetrize)
+        return kept_adjacency
 
     def fit_transform(self, X, y=None) -> sp.csr_matrix:
         """``fit(X)`` and return ``adjacency_``."""
@@ -530,20 +621,33 @@ class NNKGraph(_NeighborhoodGraph):
     sigma : Gaussian bandwidth for distance input: ``"mean_kth"`` (default),
         ``"local"`` or a positive float; see the module docstring. Ignored for kernel input.
     symmetrize : ``"max"`` (default) or ``"mean"``.
-    edge_tol : coefficients ``<= edge_tol * max_j theta_ij`` count as zero.
+    edge_rule : ``"reference"`` (default; the NNK authors' code: of two mutual candidates
+        the one with the smaller reconstruction error decides the edge) or ``"either"``
+        (an edge wherever either endpoint has a non-zero coefficient); see the module docstring.
+    edge_tol : small coefficients count as zero: ``theta_ij < edge_tol`` under
+        ``edge_rule="reference"`` (absolute, as the reference code), ``theta_ij <= edge_tol *
+        max_j theta_ij`` under ``edge_rule="either"`` (relative).
     eig_floor : eigenvalues of each ``K_SS`` are raised to ``eig_floor * lambda_max``.
     progress : show a tqdm progress bar over nodes.
 
     Attributes (after ``fit``)
     --------------------------
-    adjacency_ : (N, N) csr_matrix, the symmetrised weighted graph.
-    directed_adjacency_ : (N, N) csr_matrix, row i holds node i's NNK coefficients theta_i.
+    adjacency_ : (N, N) csr_matrix, the symmetrised weighted graph: ``symmetrize`` applied
+        to ``kept_adjacency_``.
+    directed_adjacency_ : (N, N) csr_matrix, row i holds node i's NNK coefficients theta_i
+        (after ``edge_tol``, before the edge rule), whichever the edge rule.
+    kept_adjacency_ : (N, N) csr_matrix, the coefficients that the edge rule keeps (row i:
+        theta_ij for the edges that node i decides). Equal to ``directed_adjacency_`` under
+        ``edge_rule="either"``.
     candidates_ : (N, k) int array of candidate indices, closest first.
-    coefficients_ : (N, k) float array, theta aligned with ``candidates_``.
-    n_neighbors_ : (N,) int, non-zero coefficients per node (before symmetrisation).
+    coefficients_ : (N, k) float array, theta aligned with ``candidates_`` (before the edge rule).
+    n_neighbors_ : (N,) int, non-zero coefficients per node: the neighbours node i selects,
+        before the edge rule and before symmetrisation (the row counts of
+        ``directed_adjacency_``; those of ``kept_adjacency_`` are the edges it keeps).
     reconstruction_error_ : (N,) float, ``||phi_i - Phi_S theta_i||^2 = K_ii -
         2 theta'K_Si + theta'K_SS theta`` (with the clipped block; may be slightly
-        negative only when the kernel is indefinite around node i).
+        negative only when the kernel is indefinite around node i). The reference edge
+        rule compares these values.
     sigma_ : the bandwidth used (float, or (N,) array for ``"local"``); None for kernel input.
     """
 
@@ -554,11 +658,13 @@ class NNKGraph(_NeighborhoodGraph):
         metric: Metric = "precomputed_distance",
         sigma: float | SigmaRule = "mean_kth",
         symmetrize: Symmetrize = "max",
+        edge_rule: EdgeRule = "reference",
         edge_tol: float = 1e-6,
         eig_floor: float = 1e-10,
         progress: bool = False,
     ):
         super().__init__(k, metric=metric, sigma=sigma, symmetrize=symmetrize)
+        self.edge_rule = edge_rule
         self.edge_tol = edge_tol
         self.eig_floor = eig_floor
         self.progress = progress
@@ -566,11 +672,16 @@ class NNKGraph(_NeighborhoodGraph):
     def fit(self, X, y=None) -> "NNKGraph":
         """Build the graph from an (N, N) distance or kernel matrix ``X``; ``y`` is ignored."""
         eig_floor, edge_tol = _check_solver_params(self.eig_floor, self.edge_tol)
+        reference = _check_edge_rule(self.edge_rule) == "reference"
         K, cand, sigma = self._prepare(X)
-        theta, err = _solve_nnk(K, cand, eig_floor, edge_tol, bool(self.progress))
+        theta, err = _solve_nnk(
+            K, cand, eig_floor, edge_tol, bool(self.progress), relative_tol=not reference
+        )
         self.coefficients_ = theta
         self.reconstruction_error_ = err
-        return self._store(cand, theta, sigma)
+        kept = _reference_kept(cand, theta, err) if reference else None
+        self.kept_adjacency_ = self._store(cand, theta, sigma, kept)
+        return self
 
 
 class KNNGraph(_NeighborhoodGraph):
@@ -588,7 +699,8 @@ class KNNGraph(_NeighborhoodGraph):
         """Build the graph from an (N, N) distance or kernel matrix ``X``; ``y`` is ignored."""
         K, cand, sigma = self._prepare(X)
         weights = np.maximum(np.take_along_axis(K, cand, axis=1), 0.0)
-        return self._store(cand, weights, sigma)
+        self._store(cand, weights, sigma)
+        return self
 
 
 # --------------------------------------------------------------------------- #
@@ -599,15 +711,20 @@ def nnk_graph(
     k: int,
     *,
     symmetrize: Symmetrize = "max",
+    edge_rule: EdgeRule = "reference",
     edge_tol: float = 1e-6,
     eig_floor: float = 1e-10,
     progress: bool = False,
 ) -> sp.csr_matrix:
-    """NNK graph of an (N, N) kernel (similarity) matrix; (N, N) symmetric csr_matrix."""
+    """NNK graph of an (N, N) kernel (similarity) matrix; (N, N) symmetric csr_matrix.
+
+    Parameters as :class:`NNKGraph` (default ``edge_rule="reference"``).
+    """
     return NNKGraph(
         k,
         metric="precomputed_kernel",
         symmetrize=symmetrize,
+        edge_rule=edge_rule,
         edge_tol=edge_tol,
         eig_floor=eig_floor,
         progress=progress,
@@ -625,16 +742,21 @@ def nnk_graph_from_distances(
     *,
     sigma: float | SigmaRule = "mean_kth",
     symmetrize: Symmetrize = "max",
+    edge_rule: EdgeRule = "reference",
     edge_tol: float = 1e-6,
     eig_floor: float = 1e-10,
     progress: bool = False,
 ) -> sp.csr_matrix:
-    """Symmetric (N, N) csr_matrix NNK graph of an (N, N) distance matrix, Gaussian kernel."""
+    """Symmetric (N, N) csr_matrix NNK graph of an (N, N) distance matrix, Gaussian kernel.
+
+    Parameters as :class:`NNKGraph` (default ``edge_rule="reference"``).
+    """
     return NNKGraph(
         k,
         metric="precomputed_distance",
         sigma=sigma,
         symmetrize=symmetrize,
+        edge_rule=edge_rule,
         edge_tol=edge_tol,
         eig_floor=eig_floor,
         progress=progress,

@@ -3,7 +3,9 @@
 Two measures, each reported overall and per class, for a non-negative (N, N)
 weight matrix ``W`` (dense or scipy.sparse; normally the symmetric output of
 :mod:`helpers.nnk`) and integer labels ``y`` of shape (N,). Self-loops
-(``W_ii``) are ignored by both: a node says nothing about its own label.
+(``W_ii``) are ignored by both: a node says nothing about its own label. A third,
+the kNN label error of Das, Shekkizhar & Ortega, builds its own graph from a
+distance matrix.
 
 Label variation
     The share of edge weight that joins different labels::
@@ -32,6 +34,25 @@ Interpolation error
     weight matrix works too. Nodes without neighbours (zero row sum) cannot be
     interpolated: they count as error 1 and are reported in ``n_isolated``.
     Per class ``c``: the mean over the nodes of class ``c``.
+
+kNN label error (Das, Shekkizhar & Ortega 2024)
+    The label smoothness error of "Towards a geometric understanding of
+    spatio-temporal graph convolution networks" (IEEE OJSP 2024), computed from an
+    (N, N) distance matrix ``D`` (e.g. DTW) rather than a graph::
+
+        w_ij = (1 / d_ij) / sum_{l in N_i} (1 / d_il)    for j in N_i
+        y_hat_i = sum_{j in N_i} w_ij onehot(y_j),   KLE = mean_i (1 - y_hat_i[y_i])
+
+    with ``N_i`` the ``k`` nearest *other* nodes (default ``k = 10``; self excluded by
+    index, ties to the lower index, as :func:`helpers.nnk.neighbor_candidates`). If
+    some of ``N_i`` are at distance 0, the limit of 1/d weighting is used: those
+    zero-distance neighbours share the weight equally and the others get none.
+    Per class ``c``: the mean over the nodes of class ``c``. Every node has ``k``
+    neighbours, so ``n_isolated`` is 0. Without zero distances this is
+    :func:`interpolation_error` of the directed kNN graph with weights ``1 / d_ij``.
+    (The authors' script, ``stability_analysis/main_gradcam.py`` of
+    daspraty/stg-gradcam, computes ``1 - y_hat_i[y_i]`` this way; a zero distance to
+    a neighbour gives NaN there.)
 """
 
 from __future__ import annotations
@@ -41,12 +62,16 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .distances import dense_distances
+from .nnk import neighbor_candidates
+
 __all__ = [
     "ClassScores",
     "GraphSmoothness",
     "label_variation",
     "interpolation_error",
     "graph_smoothness",
+    "knn_label_error",
 ]
 
 
@@ -102,16 +127,20 @@ def _check_inputs(W, labels) -> tuple[sp.coo_matrix, np.ndarray, np.ndarray]:
     coo = sp.coo_matrix(W, dtype=np.float64)
     keep = (coo.row != coo.col) & (coo.data != 0)  # drop self-loops and stored zeros
     W = sp.coo_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape)
+    return (W, *_check_labels(labels, W.shape[0], "W"))
 
+
+def _check_labels(labels, n: int, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted classes (C,) and class index per node (N,) of integer labels for ``n`` nodes."""
     y = np.asarray(labels)
     if y.ndim != 1:
         raise ValueError(f"labels must be a 1-D array of shape (N,), got shape {y.shape}")
-    if y.shape[0] != W.shape[0]:
-        raise ValueError(f"labels must have length N = {W.shape[0]} to match W, got {y.shape[0]}")
+    if y.shape[0] != n:
+        raise ValueError(f"labels must have length N = {n} to match {what}, got {y.shape[0]}")
     if not (np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_):
         raise ValueError(f"labels must be integers, got dtype {y.dtype}")
     classes, cls_idx = np.unique(y, return_inverse=True)
-    return W, classes, cls_idx.ravel()
+    return classes, cls_idx.ravel()
 
 
 def _label_variation(W: sp.coo_matrix, classes: np.ndarray, cls_idx: np.ndarray) -> ClassScores:
@@ -166,3 +195,37 @@ def graph_smoothness(W, labels) -> GraphSmoothness:
     """Both :func:`label_variation` and :func:`interpolation_error` for one graph."""
     checked = _check_inputs(W, labels)
     return GraphSmoothness(_label_variation(*checked), _interpolation_error(*checked))
+
+
+def knn_label_error(distances, labels, k: int = 10) -> ClassScores:
+    """Label error of 1/d-weighted k-nearest-neighbour voting (Das, Shekkizhar & Ortega 2024).
+
+    Parameters
+    ----------
+    distances : (N, N) dense array of pairwise distances (e.g. DTW), symmetric, finite,
+        non-negative; the diagonal is ignored. A scipy.sparse matrix is refused (an absent
+        entry would read as distance 0).
+    labels : (N,) integer labels.
+    k : neighbours per node, ``1 <= k <= N - 1``.
+
+    Returns
+    -------
+    ClassScores
+        ``overall`` = mean over nodes of ``1 - y_hat_i[y_i]``, ``per_class`` (C,) the mean over
+        each class's nodes, ``n_isolated`` = 0. See the module docstring for the weights, the
+        rule for zero distances and the tie rule.
+    """
+    D = dense_distances(distances, "distances")
+    classes, cls_idx = _check_labels(labels, D.shape[0], "the distances")
+    nbr = neighbor_candidates(D, k, kind="distance")  # (N, k), validates D and k
+    d = np.take_along_axis(D, nbr, axis=1)
+    zero = d == 0
+    has_zero = zero.any(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        inv = np.where(has_zero, zero.astype(np.float64), 1.0 / np.where(zero, 1.0, d))
+    w = inv / inv.sum(axis=1, keepdims=True)  # (N, k), rows sum to 1
+    own = (w * (cls_idx[nbr] == cls_idx[:, None])).sum(axis=1)
+    err = 1.0 - own
+    counts = np.bincount(cls_idx, minlength=classes.size)
+    per_class = np.bincount(cls_idx, weights=err, minlength=classes.size) / counts
+    return ClassScores(float(err.mean()), classes, per_class, 0)

@@ -15,12 +15,24 @@ The trained models of the book's profiles (:mod:`helpers.profiles`) are cached b
 :func:`helpers.experiments.get_trained_model`, which builds on :func:`fit`.
 
 Input pipeline. Each clip is centred (``center='first'``: the root joint of the first frame is the
-origin) and optionally scaled. Training crops a random window and resamples it to ``length``
-frames (then rotates etc.); evaluation resamples the whole clip to ``length`` frames
-(``eval_mode='resample'``), so no batch carries zero padding that ST-GCN's global average pooling
-would average in. ``eval_mode='pad'`` instead zero-pads every clip to the longest clip in the
-evaluated dataset (kept for comparison: with training on resampled clips it scored near chance on
-the validation actor, because padded clips look nothing like the training inputs).
+origin) and optionally scaled. Then one of two clip modes:
+
+``clip_mode='resample'``
+    Training crops a random window and resamples it to ``length`` frames (then rotates etc.);
+    evaluation resamples the whole clip to ``length`` frames (``eval_mode='resample'``), so every
+    clip, long or short, becomes ``length`` frames and no batch carries zero padding.
+    ``eval_mode='pad'`` instead zero-pads every clip to the longest clip in the evaluated dataset
+    (kept for comparison: with training on resampled clips it scored near chance on the
+    validation actor, because padded clips look nothing like the training inputs).
+``clip_mode='natural'``
+    Clips keep their duration at the dataset's frame rate, as the paper's analysis needs (each
+    layer's output cropped to the clip's valid length). Training crops a random window (the
+    ``crop`` range of ``augment``) and plays it at a random speed (its ``speed`` range); random
+    batches of such windows are zero-padded to their longest, and the model is called as
+    ``model(x, lengths=lengths)`` so that padding changes nothing
+    (:meth:`helpers.model.STGCN.forward`). Evaluation takes
+    every clip whole (``eval_mode='natural'``, which also evaluates a resample-mode model on
+    whole clips).
 
 Reproducibility. ``random_state`` seeds the data order, augmentation and dropout of each epoch
 separately (from ``(random_state, epoch)``), so a run resumed from a checkpoint continues with
@@ -93,10 +105,12 @@ class TrainConfig:
     Classes: ``balance`` = ``'none'``, ``'weights'`` (inverse-frequency loss weights) or
     ``'sampler'`` (each epoch draws clips with probability inversely proportional to their class
     size).
-    Inputs: ``center`` and ``scale`` as in :meth:`SkeletonDataset.normalized`; ``length`` frames
-    per clip; ``eval_mode`` ``'resample'`` or ``'pad'``; ``augment`` = keyword arguments of
+    Inputs: ``center`` and ``scale`` as in :meth:`SkeletonDataset.normalized`; ``clip_mode``
+    ``'resample'`` (clips resampled to ``length`` frames) or ``'natural'`` (clips keep their
+    duration; see the module docstring); ``eval_mode`` ``'resample'``, ``'pad'`` or
+    ``'natural'`` (required with ``clip_mode='natural'``); ``augment`` = keyword arguments of
     :class:`~helpers.data.augment.Augment` except ``length`` and ``up_axis`` (taken from here and
-    from the dataset).
+    from the dataset; ``speed`` only in natural mode).
     """
 
     epochs: int = 30
@@ -119,6 +133,7 @@ class TrainConfig:
     length: int = 64
     eval_mode: str = "resample"
     augment: dict = field(default_factory=dict)
+    clip_mode: str = "resample"
 
     def __post_init__(self) -> None:
         self.milestones = tuple(int(m) for m in self.milestones)
@@ -136,8 +151,17 @@ class TrainConfig:
             problems.append(
                 f"balance must be 'none', 'weights' or 'sampler' (got {self.balance!r})"
             )
-        if self.eval_mode not in ("resample", "pad"):
-            problems.append(f"eval_mode must be 'resample' or 'pad' (got {self.eval_mode!r})")
+        if self.eval_mode not in ("resample", "pad", "natural"):
+            problems.append(
+                f"eval_mode must be 'resample', 'pad' or 'natural' (got {self.eval_mode!r})"
+            )
+        if self.clip_mode not in ("resample", "natural"):
+            problems.append(f"clip_mode must be 'resample' or 'natural' (got {self.clip_mode!r})")
+        elif self.clip_mode == "natural" and self.eval_mode != "natural":
+            problems.append(
+                "clip_mode='natural' evaluates every clip whole: set eval_mode='natural' "
+                f"(got {self.eval_mode!r})"
+            )
         if int(self.length) < 1:
             problems.append(f"length must be >= 1 (got {self.length})")
         if self.warmup_epochs < 0:
@@ -165,7 +189,8 @@ class TrainConfig:
             )
         else:
             try:
-                Augment.from_dict(self.augment)
+                length = None if self.clip_mode == "natural" else 1
+                Augment.from_dict({**self.augment, "length": length})
             except (TypeError, ValueError) as err:
                 problems.append(f"augment settings are invalid: {err}")
         if problems:
@@ -193,9 +218,15 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: unknown settings {unknown}; known: {sorted(known)}")
         return cls(**dict(d))
 
+    @property
+    def natural(self) -> bool:
+        """Whether clips keep their duration (``clip_mode='natural'``)."""
+        return self.clip_mode == "natural"
+
     def augmenter(self, up_axis: int) -> Augment:
         """The training :class:`Augment` for data whose vertical axis is ``up_axis``."""
-        return Augment(length=int(self.length), up_axis=int(up_axis), **self.augment)
+        length = None if self.natural else int(self.length)
+        return Augment(length=length, up_axis=int(up_axis), **self.augment)
 
 
 class WarmupSchedule:
@@ -347,6 +378,8 @@ def _eval_batch(
 ) -> tuple[np.ndarray, np.ndarray]:
     if cfg.eval_mode == "resample":
         return pad_sequences([resample(s, cfg.length) for s in sequences])
+    if cfg.eval_mode == "natural":
+        return pad_sequences(list(sequences))
     return pad_sequences(list(sequences), max_len=pad_to)
 
 
@@ -358,8 +391,9 @@ def model_inputs(
     """Evaluation inputs exactly as the model saw them: ``x`` (N, C, T, V, M) float32, lengths (N,).
 
     Applies centring/scaling and then, for ``eval_mode='resample'``, resamples every clip to
-    ``config.length`` frames (all lengths equal ``length``); for ``'pad'``, zero-pads to the longest
-    clip in ``ds`` (``lengths`` are the original frame counts).
+    ``config.length`` frames (all lengths equal ``length``); for ``'pad'`` and ``'natural'``,
+    zero-pads to the longest selected clip (``lengths`` are the clips' frame counts; a natural-mode
+    model takes them as ``model(x, lengths=lengths)``).
     """
     cfg = TrainConfig.from_dict(config)
     ds = prepare_dataset(ds, cfg)
@@ -421,15 +455,47 @@ def _model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def _forward_eval(
-    model: nn.Module, x: np.ndarray, device: torch.device, batch_size: int
+def _forward(
+    model: nn.Module, x: np.ndarray, lengths: np.ndarray | None, device: torch.device
+) -> torch.Tensor:
+    """The model on one batch x (N, C, T, V, M); natural-length batches also pass ``lengths``."""
+    xb = torch.from_numpy(x).to(device, non_blocking=True)
+    if lengths is None:
+        return model(xb)
+    return model(xb, lengths=torch.as_tensor(lengths))
+
+
+def _dataset_logits(
+    model: nn.Module,
+    sequences: Sequence[np.ndarray],
+    cfg: TrainConfig,
+    device: torch.device,
+    batch_size: int,
+    progress: bool = False,
 ) -> np.ndarray:
-    logits = []
+    """(N, K) float32 logits of prepared sequences, in eval mode without gradients.
+
+    Natural-length clips go in batches of similar length (sorted), each padded to its own
+    longest clip; the logits come back in the sequences' order.
+    """
+    n = len(sequences)
+    natural = cfg.eval_mode == "natural"
+    order = np.argsort([len(s) for s in sequences], kind="stable") if natural else np.arange(n)
+    pad_to = max(len(s) for s in sequences)
+    out: np.ndarray | None = None
     with torch.no_grad():
-        for i in range(0, len(x), batch_size):
-            xb = torch.from_numpy(x[i : i + batch_size]).to(device)
-            logits.append(model(xb).float().cpu())
-    return torch.cat(logits).numpy()
+        for i in tqdm(range(0, n, batch_size), desc="evaluate", disable=not progress, leave=False):
+            idx = order[i : i + batch_size]
+            x, lengths = _eval_batch([sequences[j] for j in idx], cfg, pad_to)
+            logits = _forward(model, x, lengths if natural else None, device).float().cpu()
+            if logits.ndim != 2:
+                raise ValueError(
+                    f"the model returned logits of shape {tuple(logits.shape)}; expected (N, K)"
+                )
+            if out is None:
+                out = np.zeros((n, logits.shape[1]), np.float32)
+            out[idx] = logits.numpy()
+    return out
 
 
 def evaluate(
@@ -451,15 +517,9 @@ def evaluate(
     dev = _model_device(model) if device is None else resolve_device(device)
     model.to(dev).eval()
     ds = prepare_dataset(dataset, cfg)
-    pad_to = int(ds.lengths.max())
     k = dataset.num_classes
-    chunks = []
-    starts = range(0, len(ds), batch_size)
-    for i in tqdm(starts, desc="evaluate", disable=not progress, leave=False):
-        x, _ = _eval_batch(ds.sequences[i : i + batch_size], cfg, pad_to)
-        chunks.append(_forward_eval(model, x, dev, batch_size))
-    logits = np.concatenate(chunks)
-    if logits.ndim != 2 or logits.shape[1] != k:
+    logits = _dataset_logits(model, ds.sequences, cfg, dev, batch_size, progress)
+    if logits.shape[1] != k:
         raise ValueError(
             f"the model returned logits of shape {logits.shape}; expected ({len(ds)}, {k}) "
             f"for the dataset's {k} classes"
@@ -666,6 +726,7 @@ def load_checkpoint(
     model.load_state_dict(state["model_state"])
     dev = resolve_device(device) if device is not None else torch.device("cpu")
     model.to(dev).eval()
+    model.train_config = TrainConfig.from_dict(state["train_config"])
     return model, _result_from_state(state)
 
 
@@ -808,12 +869,19 @@ def fit(
             torch.manual_seed(torch_seed)
             model.train()
             total_loss = total_correct = total_seen = 0.0
+            # Natural-length batches are random too, not buckets of similar length: HDM05's
+            # classes differ in duration, so length buckets are nearly single-class batches
+            # whose BatchNorm statistics the test clips never see (validation actor dg: 61% top-1
+            # with buckets, 97% with random batches; padding is masked either way).
             for batch in _batches(_epoch_order(labels, k, cfg.balance, rng), cfg.batch_size):
-                x, _ = pad_sequences([aug(train.sequences[i], rng) for i in batch])
+                x, lengths = pad_sequences([aug(train.sequences[i], rng) for i in batch])
                 xb = torch.from_numpy(x).to(dev, non_blocking=True)
                 yb = torch.from_numpy(labels[batch]).to(dev)
                 with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=use_amp):
-                    logits = model(xb)
+                    if cfg.natural:
+                        logits = model(xb, lengths=torch.as_tensor(lengths))
+                    else:
+                        logits = model(xb)
                     if logits.shape != (len(batch), k):
                         raise ValueError(
                             f"the model maps a batch {tuple(xb.shape)} (N, C, T, V, M) to logits "
@@ -843,8 +911,7 @@ def fit(
             val_acc = val_loss = float("nan")
             if val is not None:
                 model.eval()
-                x, _ = _eval_batch(val.sequences, cfg, int(val.lengths.max()))
-                vlogits = _forward_eval(model, x, dev, max(cfg.batch_size, 32))
+                vlogits = _dataset_logits(model, val.sequences, cfg, dev, max(cfg.batch_size, 32))
                 val_acc = float((vlogits.argmax(1) == val.labels).mean())
                 val_loss = float(
                     nn.functional.cross_entropy(
@@ -884,6 +951,7 @@ def fit(
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1, history)
     model.eval()
+    model.train_config = cfg  # how its inputs are made: layer features and evaluation need it
     return TrainResult(
         history=history,
         config=cfg,

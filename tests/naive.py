@@ -856,3 +856,77 @@ def naive_full_batch_training(
         "lr": np.asarray(lrs),
         "clipped": np.asarray(clipped),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# NNK edge rule of the reference code, and the kNN label error of Das, Shekkizhar & Ortega
+# ---------------------------------------------------------------------------------------------
+def naive_nnk_reference(K: np.ndarray, cand: np.ndarray, edge_tol: float = 1e-6, eig_floor=1e-10):
+    """Symmetric (N, N) NNK graph under the edge rule of the authors' code, with plain loops.
+
+    Written from ``nnk_graph`` in ``graph_construction.py`` of STAC-USC/PyNNK_graph_construction:
+    1. theta_i by NNLS on the clipped block (as ``naive_nnk``), then every coefficient
+       ``< edge_tol`` set to 0 (absolute, like ``x_opt[x_opt < x_tol] = 0``);
+    2. err_i = K_ii - 2 theta_i'b + theta_i'Q theta_i with the thresholded theta_i;
+    3. E[i][j] = err_i for each candidate j of i, 0 for every other pair (an absent entry);
+    4. keep theta_ij iff E[i][j] < E[j][i]  (``adjacency.multiply(error < error.T)``);
+    5. W = max(kept, kept').
+    Returns (W, theta (N, N) before step 4, err (N,)).
+    """
+    n = K.shape[0]
+    theta = np.zeros((n, n))
+    err = [0.0] * n
+    for i in range(n):
+        S = [int(j) for j in cand[i]]
+        Q = clipped(K[np.ix_(S, S)], eig_floor)
+        b = K[i, S]
+        L = np.linalg.cholesky(Q)
+        x, _ = scipy.optimize.nnls(
+            L.T, scipy.linalg.solve_triangular(L, b, lower=True), maxiter=50 * len(S)
+        )
+        x = [0.0 if v < edge_tol else float(v) for v in x]
+        e = float(K[i, i])
+        for r in range(len(S)):
+            e -= 2.0 * x[r] * b[r]
+            for c in range(len(S)):
+                e += x[r] * Q[r, c] * x[c]
+        err[i] = e
+        for r, j in enumerate(S):
+            theta[i, j] = x[r]
+    E = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in cand[i]:
+            E[i][int(j)] = err[i]
+    kept = np.zeros((n, n))
+    for i in range(n):
+        for j in cand[i]:
+            j = int(j)
+            if E[i][j] < E[j][i]:
+                kept[i, j] = theta[i, j]
+    W = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            W[i, j] = max(kept[i, j], kept[j, i])
+    return W, theta, np.array(err)
+
+
+def naive_knn_label_error(D: np.ndarray, y: np.ndarray, k: int):
+    """(overall, per-class (C,), per-node (N,)) kNN label error with 1/d weights, plain loops.
+
+    Node i's k nearest other nodes (ties: lower index) get weights 1/d_ij normalised to sum 1;
+    if some of them are at distance 0, those share the weight equally and the others get 0.
+    Error_i = 1 - (weight on neighbours with label y_i).
+    """
+    n = len(y)
+    errs = []
+    for i in range(n):
+        others = sorted((j for j in range(n) if j != i), key=lambda j: (D[i, j], j))[:k]
+        zeros = [j for j in others if D[i, j] == 0]
+        if zeros:
+            w = {j: (1.0 / len(zeros) if j in zeros else 0.0) for j in others}
+        else:
+            total = sum(1.0 / D[i, j] for j in others)
+            w = {j: (1.0 / D[i, j]) / total for j in others}
+        errs.append(1.0 - sum(w[j] for j in others if y[j] == y[i]))
+    errs = np.array(errs)
+    return errs.mean(), np.array([errs[y == c].mean() for c in np.unique(y)]), errs

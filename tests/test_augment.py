@@ -168,3 +168,43 @@ def test_clear_errors():
         Augment.from_dict({"rotate": 10})
     with pytest.raises(ValueError, match="zero frames"):
         Augment(length=4)(np.zeros((0, 3, 3)), np.random.default_rng(0))
+
+
+def test_speed_changes_the_number_of_frames_log_uniformly():
+    ramp = np.arange(101, dtype=np.float32).reshape(101, 1, 1) * np.ones((1, 2, 3), np.float32)
+    rng = np.random.default_rng(0)
+    aug = Augment(speed=(0.5, 2.0))
+    lengths = np.array([len(aug(ramp, rng)) for _ in range(400)])
+    # the whole clip (crop 1) played s times as fast has round(101 / s) frames, s in [0.5, 2]
+    assert lengths.min() >= 50 and lengths.max() <= 202
+    # log-uniform speed: as many clips sped up as slowed down
+    assert abs(np.mean(lengths > 101) - 0.5) < 0.08
+    out = Augment(speed=(2.0, 2.0))(ramp, rng)
+    assert len(out) == round(101 / 2.0) == 50 and out[0, 0, 0] == 0 and out[-1, 0, 0] == 100
+    with pytest.raises(ValueError, match="speed applies only with length=None"):
+        Augment(length=32, speed=(0.8, 1.2))
+    with pytest.raises(ValueError, match="speed must be"):
+        Augment(speed=(1.2, 0.8))
+
+
+def test_joint_noise_is_a_share_of_the_skeleton_height():
+    from helpers.data.augment import with_joint_noise
+    from helpers.data.dataset import SkeletonDataset, skeleton_height
+
+    rng = np.random.default_rng(1)
+    seqs = []
+    for height in (1.0, 2.0):
+        s = rng.normal(0, 0.01, (200, 6, 3)).astype(np.float32)
+        s[:, :, 1] += np.linspace(0, height, 6)  # joints stacked along y: the height
+        seqs.append(s)
+    ds = SkeletonDataset.from_arrays(seqs, [0, 1], up_axis=1)
+    assert [round(skeleton_height(s), 1) for s in seqs] == [1.0, 2.0]
+    noisy = with_joint_noise(ds, 0.05, random_state=3)
+    for clean, dirty, h in zip(ds.sequences, noisy.sequences, (1.0, 2.0)):
+        assert np.std(dirty - clean) == pytest.approx(0.05 * h, rel=0.05)
+    again = with_joint_noise(ds, 0.05, random_state=3)
+    np.testing.assert_array_equal(noisy.sequences[1], again.sequences[1])
+    for a, b in zip(with_joint_noise(ds, 0.0).sequences, ds.sequences):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="noise fraction"):
+        with_joint_noise(ds, -0.1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -129,3 +130,53 @@ def test_validation_split_holds_out_a_training_actor():
         split_dataset(ds, "validation:mm")
     with pytest.raises(ValueError, match="unknown split"):
         split_dataset(ds, "random")
+
+
+# ------------------------------------------------------------------------------ the studies
+@pytest.mark.slow
+def test_layer_geometry_study_and_noise_study(tmp_path, monkeypatch):
+    ds = hdm05_toy(n_per_class=12)  # 9 test clips
+    kw = dict(
+        seeds=(1,),
+        untrained_seeds=(0,),
+        k=4,
+        window=0.2,
+        device="cpu",
+        cache_dir=tmp_path,
+        dataset=ds,
+        progress=False,
+    )
+    study = experiments.layer_geometry_study(tiny_profile(), subset="test", **kw)
+    assert list(study.columns[:2]) == ["model", "seed"]
+    assert set(zip(study.model, study.seed)) == {("trained", 1), ("untrained", 0)}
+    assert set(study.layer) == set(range(3))  # input + the tiny profile's two blocks
+    assert set(study.metric) == {
+        "label_variation",
+        "interpolation_error",
+        "paper_knn_error",
+        "degree",
+        "isolated",
+    }
+
+    def no_recomputing(*args, **kwargs):
+        raise AssertionError("the study should come from the cache")
+
+    monkeypatch.setattr(experiments, "layer_geometry", no_recomputing)
+    again = experiments.layer_geometry_study(tiny_profile(), subset="test", **kw)
+    pd.testing.assert_frame_equal(study, again)
+    monkeypatch.undo()
+
+    acc, smooth = experiments.noise_study(tiny_profile(), levels=(0.0, 0.2), noise_seeds=(0,), **kw)
+    assert sorted(acc.level) == [0.0, 0.2] and set(acc.seed) == {1}
+    model, result = get_trained_model(
+        tiny_profile(), device="cpu", cache_dir=tmp_path, seed=1, progress=False, dataset=ds
+    )
+    assert acc[acc.level == 0.0].accuracy.iloc[0] == pytest.approx(result.test.accuracy)
+    # without noise, the test-clip smoothness is exactly the layer study's on the test subset
+    clean = smooth[smooth.level == 0.0].drop(columns=["level", "noise_seed"])
+    ref = study[study["class"] == ""].drop(columns="class")
+    merged = clean.merge(ref, on=["model", "seed", "layer", "graph", "metric"])
+    assert len(merged) == len(ref)
+    np.testing.assert_allclose(merged.value_x, merged.value_y, atol=1e-12)
+    noisy = smooth[smooth.level == 0.2]
+    assert not np.allclose(noisy.value.to_numpy(), clean.value.to_numpy())

@@ -12,6 +12,8 @@ from helpers.geometry import (
     GRAPH_KINDS,
     distance_table,
     graph_table,
+    layer_distances,
+    layer_geometry,
     neighbourhood_graphs,
     within_between_ratio,
 )
@@ -96,3 +98,63 @@ def test_distance_table(clusters):
     assert table.loc["euclid", "nn_leave_one_out"] == nearest_neighbor_accuracy(D, y)
     assert table.loc["euclid", "within_between"] == within_between_ratio(D, y)
     assert "nn_train_test" not in distance_table({"euclid": D}, y).columns
+
+
+# ------------------------------------------------------------------------------ layer by layer
+def _two_cluster_layers(rng, n_per=20):
+    """Two layers of variable-length sequences: layer 0 separates the classes, layer 1 not."""
+    labels = np.repeat([0, 1], n_per)
+    layer0, layer1 = [], []
+    for c in labels:
+        t = int(rng.integers(8, 15))
+        layer0.append((rng.normal(0, 0.1, (t, 3)) + (0.0 if c == 0 else 20.0)).astype(np.float32))
+        layer1.append(rng.normal(0, 1.0, (t, 3)).astype(np.float32))
+    return [layer0, layer1], labels
+
+
+def test_layer_geometry_on_clusters_with_a_known_answer(tmp_path):
+    rng = np.random.default_rng(0)
+    layers, labels = _two_cluster_layers(rng)
+    table = layer_geometry(
+        layers, labels, window=0.2, k=5, cache_dir=tmp_path, class_names=["near", "far"]
+    )
+    assert list(table.columns) == ["layer", "graph", "metric", "class", "value"]
+    overall = table[table["class"] == ""].set_index(["layer", "graph", "metric"])["value"]
+    for graph in ("knn", "nnk"):
+        assert overall[(0, graph, "label_variation")] < 1e-6  # far-apart clusters: no cross edges
+        # the only interpolation errors are nodes left without neighbours (error 1 each)
+        assert overall[(0, graph, "interpolation_error")] == pytest.approx(
+            overall[(0, graph, "isolated")], abs=1e-9
+        )
+    assert overall[(0, "knn", "isolated")] == 0
+    assert overall[(0, "knn", "paper_knn_error")] < 1e-6
+    # pure noise in layer 1: about half of each node's neighbours are of the other class
+    assert 0.3 < overall[(1, "knn", "label_variation")] < 0.7
+    assert 0.3 < overall[(1, "knn", "paper_knn_error")] < 0.7
+    assert overall[(0, "knn", "degree")] >= 5
+    assert set(table["class"]) == {"", "near", "far"}
+    assert len(table) == 2 * (2 * 4 + 1) * 3  # layers x (graphs x 4 metrics + paper) x (all + 2)
+
+
+def test_shuffled_labels_give_one_minus_one_over_classes(tmp_path):
+    rng = np.random.default_rng(1)
+    C, n_per = 4, 30
+    labels = rng.permutation(np.repeat(np.arange(C), n_per))
+    seqs = [rng.normal(0, 1, (int(rng.integers(6, 10)), 2)).astype(np.float32) for _ in labels]
+    table = layer_geometry([seqs], labels, window=0.25, k=10, cache_dir=tmp_path)
+    overall = table[table["class"] == ""].set_index(["graph", "metric"])["value"]
+    for key in (("knn", "label_variation"), ("knn", "paper_knn_error"), ("nnk", "label_variation")):
+        assert abs(overall[key] - (1 - 1 / C)) < 0.12, (key, overall[key])
+
+
+def test_layer_geometry_subset_and_precomputed_distances(tmp_path):
+    rng = np.random.default_rng(2)
+    layers, labels = _two_cluster_layers(rng, n_per=12)
+    test = np.arange(len(labels)) % 2 == 0
+    D = layer_distances(layers, 0.2, subset=test, cache_dir=tmp_path)
+    assert [d.shape for d in D] == [(12, 12), (12, 12)]
+    a = layer_geometry(layers, labels, window=0.2, k=4, subset=test, cache_dir=tmp_path)
+    b = layer_geometry(layers, labels, k=4, subset=test, distances=D)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="labels must have shape"):
+        layer_geometry(layers, labels[:-1], distances=D)

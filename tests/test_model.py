@@ -9,6 +9,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+import torch.nn as nn
 
 from helpers.graph import SkeletonGraph
 from helpers.model import REFERENCE_SCHEDULE, STGCN, SpatialGraphConv
@@ -283,3 +284,84 @@ def test_cuda_matches_cpu():
         cpu = model(x)
         gpu = model.to("cuda")(x.to("cuda")).cpu()
     torch.testing.assert_close(gpu, cpu, rtol=1e-4, atol=1e-4)
+
+
+# --------------------------------------------------------------------------- natural-length batches
+def _warm(model: STGCN) -> STGCN:
+    """Non-trivial BatchNorm statistics, so that padding would show if it leaked."""
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.randn(4, 3, 20, model.graph.num_nodes, 1))
+    return model.eval()
+
+
+def test_padded_batch_with_lengths_equals_each_clip_alone():
+    model = _warm(STGCN(5, layout="hdm05", width=0.25, random_state=0))
+    lengths = [7, 20, 13, 1, 2]
+    clips = [torch.randn(1, 3, t, 31, 1) for t in lengths]
+    x = torch.zeros(len(clips), 3, max(lengths), 31, 1)
+    for i, c in enumerate(clips):
+        x[i, :, : c.shape[2]] = c[0]
+    with torch.no_grad():
+        logits, feats = model(x, return_features=True, lengths=lengths)
+        valid = model.temporal_lengths(lengths)
+        for i, c in enumerate(clips):
+            one, alone = model(c, return_features=True)
+            torch.testing.assert_close(logits[i], one[0], rtol=1e-5, atol=1e-6)
+            for layer in range(model.num_blocks):
+                t = int(valid[layer][i])
+                assert alone[layer].shape[2] == t
+                torch.testing.assert_close(
+                    feats[layer][i, :, :t], alone[layer][0], rtol=1e-5, atol=1e-6
+                )
+        # without the lengths the padding leaks into the clips' logits
+        assert (model(x) - logits).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_full_lengths_change_nothing(train):
+    model = _warm(STGCN(5, layout="hdm05", width=0.25, random_state=0)).train(train)
+    x = torch.randn(3, 3, 16, 31, 1)
+    torch.manual_seed(0)
+    a = model(x, lengths=[16, 16, 16])
+    torch.manual_seed(0)
+    b = model(x)
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dims", [3, 4])
+def test_masked_batch_norm_uses_the_valid_entries_only(dims):
+    from helpers.model import masked_batch_norm, time_mask
+
+    torch.manual_seed(0)
+    lengths = torch.tensor([5, 9, 2])
+    shape = (3, 4, 9) if dims == 3 else (3, 4, 9, 6)
+    x = torch.randn(*shape) * 3 + 1
+    ours = (nn.BatchNorm1d if dims == 3 else nn.BatchNorm2d)(4, momentum=0.3)
+    ref = (nn.BatchNorm1d if dims == 3 else nn.BatchNorm2d)(4, momentum=0.3)
+    with torch.no_grad():
+        ours.weight.uniform_(0.5, 2)
+        ours.bias.uniform_(-1, 1)
+        ref.load_state_dict(ours.state_dict())
+    out = masked_batch_norm(ours, x, time_mask(lengths, 9))
+    # the reference: plain BatchNorm on the valid frames only, laid end to end
+    valid = torch.cat([x[i, :, : int(t)] for i, t in enumerate(lengths)], dim=1)[None]
+    expected = ref(valid)[0]
+    got = torch.cat([out[i, :, : int(t)] for i, t in enumerate(lengths)], dim=1)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(ours.running_mean, ref.running_mean, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(ours.running_var, ref.running_var, rtol=1e-5, atol=1e-6)
+    ours.eval()
+    torch.testing.assert_close(masked_batch_norm(ours, x, time_mask(lengths, 9)), ours(x))
+
+
+def test_bad_lengths_are_named():
+    model = STGCN(5, layout="hdm05", width=0.25)
+    x = torch.zeros(2, 3, 10, 31, 1)
+    with pytest.raises(ValueError, match=r"lengths must be \(N,\) = \(2,\)"):
+        model(x, lengths=[10])
+    with pytest.raises(ValueError, match=r"1\.\.T = 1\.\.10"):
+        model(x, lengths=[11, 3])
+    with pytest.raises(ValueError, match="integer"):
+        model(x, lengths=[2.5, 3.0])

@@ -10,10 +10,11 @@ from helpers.smoothness import (
     ClassScores,
     graph_smoothness,
     interpolation_error,
+    knn_label_error,
     label_variation,
 )
 
-from naive import naive_interpolation_error, naive_label_variation
+from naive import naive_interpolation_error, naive_knn_label_error, naive_label_variation
 
 
 def path(weights) -> np.ndarray:
@@ -174,3 +175,114 @@ def test_bad_input(W, y, match):
     for fn in (label_variation, interpolation_error, graph_smoothness):
         with pytest.raises(ValueError, match=match):
             fn(W, y)
+
+
+# --------------------------------------------------------------------------- #
+# kNN label error (Das, Shekkizhar & Ortega 2024)
+# --------------------------------------------------------------------------- #
+def line_distances(x) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    return np.abs(x[:, None] - x[None, :])
+
+
+def test_knn_label_error_hand_worked():
+    # Points 0, 1, 3, 4, 10 with labels 0 0 1 1 1, k = 2, weights 1/d normalised:
+    #   node 0: neighbours 1 (d 1), 2 (d 3): w = (1, 1/3) / (4/3) = (3/4, 1/4); own label 3/4
+    #   node 1: neighbours 0 (d 1), 2 (d 2): w = (2/3, 1/3);  own label 2/3
+    #   node 2: neighbours 3 (d 1), 1 (d 2): w = (2/3, 1/3);  own label 2/3
+    #   node 3: neighbours 2 (d 1), 1 (d 3): w = (3/4, 1/4);  own label 3/4
+    #   node 4: neighbours 3 (d 6), 2 (d 7): both label 1;    own label 1
+    # errors 1/4, 1/3, 1/3, 1/4, 0: overall 7/6 / 5 = 7/30, class 0: 7/24, class 1: 7/36.
+    D = line_distances([0, 1, 3, 4, 10])
+    y = np.array([0, 0, 1, 1, 1])
+    s = knn_label_error(D, y, k=2)
+    assert isinstance(s, ClassScores)
+    assert s.overall == pytest.approx(7 / 30)
+    np.testing.assert_allclose(s.per_class, [7 / 24, 7 / 36])
+    np.testing.assert_array_equal(s.classes, [0, 1])
+    assert s.n_isolated == 0
+    # k = 1: each node takes its nearest neighbour's label (node 2's nearest is node 3), and
+    # every nearest neighbour has the same label.
+    assert knn_label_error(D, y, k=1).overall == 0
+    # k = 4 = N - 1, weights 1/d over all other nodes; own-label weights:
+    #   node 0: 1 / (1 + 1/3 + 1/4 + 1/10) = 60/101
+    #   node 1: 1 / (1 + 1/2 + 1/3 + 1/9) = 18/35
+    #   node 2: (1 + 1/7) / (1/3 + 1/2 + 1 + 1/7) = 48/83
+    #   node 3: (1 + 1/6) / (1/4 + 1/3 + 1 + 1/6) = 2/3
+    #   node 4: (1/7 + 1/6) / (1/10 + 1/9 + 1/7 + 1/6) = (195/630) / (328/630) = 195/328
+    own = np.array([60 / 101, 18 / 35, 48 / 83, 2 / 3, 195 / 328])
+    s4 = knn_label_error(D, y, k=4)
+    assert s4.overall == pytest.approx(np.mean(1 - own))
+    np.testing.assert_allclose(s4.per_class, [np.mean(1 - own[:2]), np.mean(1 - own[2:])])
+
+
+def test_knn_label_error_zero_distances_and_ties():
+    # Points 0, 0, 1, 5 with labels 0 1 0 0, k = 2.
+    #   node 0: neighbours 1 (d 0) and 2 (d 1): the zero-distance neighbour takes all the
+    #           weight (the 1/d limit): label 1, error 1. Likewise node 1 -> node 0: error 1.
+    #   node 2: neighbours 0 and 1, both at d 1: weights 1/2, 1/2, error 1/2.
+    #   node 3: nearest 2 (d 4), then 0 and 1 tie at d 5 -> the lower index, 0:
+    #           w = (1/4, 1/5) / (9/20) = (5/9, 4/9), both label 0: error 0 (with node 1
+    #           instead it would be 4/9).
+    D = line_distances([0, 0, 1, 5])
+    y = np.array([0, 1, 0, 0])
+    s = knn_label_error(D, y, k=2)
+    assert s.overall == pytest.approx((1 + 1 + 0.5 + 0) / 4)
+    np.testing.assert_allclose(s.per_class, [(1 + 0.5 + 0) / 3, 1.0])
+    # Three copies: two zero-distance neighbours of different labels share the weight equally.
+    D = line_distances([0, 0, 0, 3])
+    y = np.array([0, 1, 0, 1])
+    ref = naive_knn_label_error(D, y, 2)
+    np.testing.assert_allclose(ref[2], [0.5, 1.0, 0.5, 0.5])  # node 3: 0 and 1 at d 3
+    s = knn_label_error(D, y, k=2)
+    assert s.overall == pytest.approx(ref[0])
+    np.testing.assert_allclose(s.per_class, ref[1])
+    assert np.isfinite(knn_label_error(np.zeros((4, 4)), y, k=3).overall)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("k", [1, 5, 10])
+def test_knn_label_error_against_naive_loops(seed, k):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(40, 3))
+    D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    D[:3, :3] = 0.0  # three duplicates, to exercise the zero-distance rule
+    y = rng.integers(0, 4, size=40)
+    D = np.round(D, 1)  # many ties in the k-th distance
+    np.fill_diagonal(D, 0)
+    ref_overall, ref_per_class, _ = naive_knn_label_error(D, y, k)
+    s = knn_label_error(D, y, k=k)
+    assert s.overall == pytest.approx(ref_overall)
+    np.testing.assert_allclose(s.per_class, ref_per_class)
+
+
+def test_knn_label_error_is_interpolation_error_of_inverse_distance_knn_graph():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(30, 2))
+    D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    y = rng.integers(0, 3, size=30)
+    k = 6
+    W = np.zeros_like(D)
+    for i in range(30):
+        order = [j for j in np.argsort(D[i], kind="stable") if j != i][:k]
+        W[i, order] = 1.0 / D[i, order]
+    a, b = knn_label_error(D, y, k=k), interpolation_error(W, y)
+    assert a.overall == pytest.approx(b.overall)
+    np.testing.assert_allclose(a.per_class, b.per_class)
+
+
+def test_knn_label_error_bad_input():
+    D = line_distances([0, 1, 3, 4])
+    y = np.array([0, 0, 1, 1])
+    with pytest.raises(TypeError, match="scipy.sparse.*distance 0"):
+        knn_label_error(sp.csr_matrix(D), y, k=2)
+    with pytest.raises(ValueError, match="length N = 4 to match the distances"):
+        knn_label_error(D, y[:3], k=2)
+    with pytest.raises(ValueError, match="integers"):
+        knn_label_error(D, y.astype(float), k=2)
+    with pytest.raises(ValueError, match=r"1 <= k <= N - 1 = 3"):
+        knn_label_error(D, y, k=4)
+    with pytest.raises(ValueError, match="non-negative"):
+        knn_label_error(-D, y, k=2)
+    with pytest.raises(ValueError, match="square"):
+        knn_label_error(D[:3], y, k=2)

@@ -358,7 +358,70 @@ def test_paper_profile_smoke_on_cpu():
 def test_unknown_profile_is_named():
     from helpers.profiles import get_profile
 
-    with pytest.raises(ValueError, match=r"unknown profile 'fast'.*'paper', 'quick'"):
+    with pytest.raises(ValueError, match=r"unknown profile 'fast'.*'paper', 'paper-resampled', 'quick'"):
         get_profile("fast")
     with pytest.raises(ValueError, match="must start with"):
         get_profile("quick", epochs=3)
+
+
+# --------------------------------------------------------------------------- natural-length clips
+class LengthRecorder(nn.Module):
+    """Mean pooling over valid frames; records the lengths it is given."""
+
+    def __init__(self, num_classes: int = 3):
+        super().__init__()
+        self.fc = nn.Linear(3, num_classes)
+        self.seen: list[tuple[int, list[int]]] = []
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        assert lengths is not None, "natural-length batches must come with their lengths"
+        self.seen.append((x.shape[2], lengths.tolist()))
+        mask = (torch.arange(x.shape[2])[None, :] < lengths[:, None]).float()
+        pooled = (x.mean(dim=(3, 4)) * mask[:, None]).sum(2) / lengths[:, None]
+        return self.fc(pooled)
+
+
+def test_natural_mode_keeps_durations_and_passes_lengths(toy):
+    cfg = TrainConfig(
+        epochs=1,
+        batch_size=4,
+        clip_mode="natural",
+        eval_mode="natural",
+        augment={"crop": [1.0, 1.0]},
+    )
+    model = LengthRecorder()
+    fit(model, toy.train(), toy.test(), cfg, device="cpu", progress=False)
+    train_lengths = sorted(toy.train().lengths.tolist())
+    seen_train = sorted(v for t, ls in model.seen[: len(model.seen) - 1] for v in ls)
+    # crop 1 and no speed change: every training clip whole, at its own length, padded per batch
+    assert seen_train == train_lengths
+    assert all(t == max(ls) for t, ls in model.seen)
+    x, lengths = model_inputs(toy.test(), cfg)
+    np.testing.assert_array_equal(lengths, toy.test().lengths)
+    assert x.shape[2] == toy.test().lengths.max()
+    ev = evaluate(model, toy.test(), cfg)
+    assert ev.confusion.sum() == len(toy.test())
+
+
+def test_natural_mode_speed_jitter_changes_the_lengths(toy):
+    cfg = TrainConfig(
+        epochs=1,
+        batch_size=4,
+        clip_mode="natural",
+        eval_mode="natural",
+        augment={"speed": [0.5, 0.5]},
+    )  # twice as slow: twice the frames
+    model = LengthRecorder()
+    fit(model, toy.train(), None, cfg, device="cpu", progress=False)
+    seen = sorted(v for _, ls in model.seen for v in ls)
+    assert seen == sorted(2 * t for t in toy.train().lengths.tolist())
+
+
+def test_clip_mode_settings_are_checked():
+    with pytest.raises(ValueError, match="set eval_mode='natural'"):
+        TrainConfig(clip_mode="natural")
+    with pytest.raises(ValueError, match="clip_mode must be"):
+        TrainConfig(clip_mode="cropped")
+    with pytest.raises(ValueError, match="speed applies only"):
+        TrainConfig(augment={"speed": [0.8, 1.2]})  # a resampled clip has no speed of its own
+    assert TrainConfig(eval_mode="natural").eval_mode == "natural"  # whole clips, resampled model

@@ -16,11 +16,12 @@ actor around the room.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
 
+from .dataset import skeleton_height
 from .resampling import crop_resample
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "random_rotation_matrix",
     "rotate",
     "rotation_about_axis",
+    "with_joint_noise",
 ]
 
 
@@ -48,12 +50,16 @@ def random_crop_resample(
     rng: np.random.Generator,
     fraction: tuple[float, float] = (1.0, 1.0),
     length: int | tuple[int, int] | None = None,
+    speed: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Crop a random window covering a random ``fraction`` of the clip, then resample it.
 
     fraction: (low, high) range of the share of the clip's duration the window covers, in (0, 1].
     length: output frames: an int, a (low, high) inclusive range to draw from, or ``None`` to keep
         the window's own frame count (about ``fraction * T``).
+    speed: with ``length=None``, a (low, high) range of playback speeds: the window is played
+        ``s`` times as fast, i.e. resampled to ``round(fraction * T / s)`` frames, with ``s`` drawn
+        log-uniformly (so 0.8 and 1.25 are equally likely). ``None``: the recorded speed.
     """
     seq = _check_sequence(seq)
     lo_f, hi_f = (float(f) for f in fraction)
@@ -64,7 +70,12 @@ def random_crop_resample(
     span = f * (t - 1)
     start = float(rng.uniform(0.0, (t - 1) - span)) if span < t - 1 else 0.0
     if length is None:
-        n = max(1, int(round(f * t)))
+        s = 1.0
+        if speed is not None and speed[0] != speed[1]:
+            s = float(np.exp(rng.uniform(np.log(speed[0]), np.log(speed[1]))))
+        elif speed is not None:
+            s = float(speed[0])
+        n = max(1, int(round(f * t / s)))
     elif isinstance(length, (tuple, list)):
         n = int(rng.integers(int(length[0]), int(length[1]) + 1))
     else:
@@ -112,6 +123,24 @@ def rotate(seq: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return (seq.astype(np.float64) @ m.T).astype(np.float32)
 
 
+def with_joint_noise(dataset, fraction: float, random_state: int = 0):
+    """A copy of a :class:`~helpers.data.dataset.SkeletonDataset` with Gaussian joint noise.
+
+    Every coordinate of every joint and frame gets independent noise of standard deviation
+    ``fraction`` times the clip's skeleton height (:func:`~helpers.data.dataset.skeleton_height`),
+    so the same ``fraction`` perturbs a child and an adult alike. ``random_state`` seeds the
+    noise: clip ``i`` of ``dataset`` draws from ``(random_state, i)``, so results are repeatable.
+    """
+    if not np.isfinite(fraction) or fraction < 0:
+        raise ValueError(f"noise fraction must be a number >= 0, got {fraction!r}")
+
+    seqs = []
+    for i, seq in enumerate(dataset.sequences):
+        rng = np.random.default_rng((int(random_state), i))
+        seqs.append(add_joint_noise(seq, fraction * skeleton_height(seq, dataset.up_axis), rng))
+    return replace(dataset, sequences=seqs)
+
+
 def add_joint_noise(seq: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Add i.i.d. Gaussian noise of standard deviation ``sigma`` (data units) to each coordinate."""
     seq = _check_sequence(seq)
@@ -136,6 +165,8 @@ class Augment:
     rotate_up : largest turn in degrees about the vertical axis (``up_axis``), drawn uniformly
         in ``[-rotate_up, rotate_up]``; ``180`` makes the facing direction irrelevant.
     tilt : largest tilt in degrees about each horizontal axis.
+    speed : ``None`` or a (low, high) range of playback speeds, used when ``length`` is None
+        (clips keep their duration up to this change of speed; see :func:`random_crop_resample`).
     scale : ``None`` or a (low, high) range for a uniform random size factor.
     noise : standard deviation of Gaussian joint noise (data units), 0 for none.
     up_axis : index of the vertical coordinate.
@@ -146,6 +177,7 @@ class Augment:
 
     length: int | tuple[int, int] | None = None
     crop: tuple[float, float] = (1.0, 1.0)
+    speed: tuple[float, float] | None = None
     rotate_up: float = 0.0
     tilt: float = 0.0
     scale: tuple[float, float] | None = None
@@ -167,6 +199,18 @@ class Augment:
                 )
         elif self.length is not None and int(self.length) < 1:
             raise ValueError(f"Augment: length must be >= 1 or None, got {self.length}")
+        if self.speed is not None:
+            self.speed = tuple(float(v) for v in self.speed)
+            if len(self.speed) != 2 or not 0.0 < self.speed[0] <= self.speed[1]:
+                raise ValueError(
+                    "Augment: speed must be None or (low, high) with 0 < low <= high, got "
+                    f"{self.speed}"
+                )
+            if self.length is not None:
+                raise ValueError(
+                    "Augment: speed applies only with length=None (a fixed length already sets "
+                    "the speed of every clip)"
+                )
         if self.scale is not None:
             self.scale = tuple(float(s) for s in self.scale)
             if len(self.scale) != 2 or not 0.0 < self.scale[0] <= self.scale[1]:
@@ -183,8 +227,8 @@ class Augment:
         """A new float32 augmented copy of a (T, V, C) or (T, M, V, C) ``seq``, drawn by ``rng``."""
         seq = _check_sequence(seq)
         out = seq.astype(np.float32, copy=True)
-        if self.crop != (1.0, 1.0) or self.length is not None:
-            out = random_crop_resample(out, rng, self.crop, self.length)
+        if self.crop != (1.0, 1.0) or self.length is not None or self.speed is not None:
+            out = random_crop_resample(out, rng, self.crop, self.length, self.speed)
         if self.rotate_up or self.tilt:
             out = rotate(out, random_rotation_matrix(rng, self.rotate_up, self.tilt, self.up_axis))
         if self.scale is not None:

@@ -288,8 +288,7 @@ class SkeletonDataset:
             if scale is None:
                 return s
             if scale == "height":
-                h = float(np.ptp(body0[0, :, up]))
-                return s / max(h, 1e-6)
+                return s / max(skeleton_height(s, up), 1e-6)
             if isinstance(scale, str):
                 raise ValueError(f"scale must be None, a number or 'height', got {scale!r}")
             return s / float(scale)
@@ -306,6 +305,16 @@ class SkeletonDataset:
         """
         idx = np.arange(len(self)) if index is None else np.asarray(index).reshape(-1)
         return pad_sequences([self.sequences[i] for i in idx], max_len=max_len)
+
+
+def skeleton_height(seq: np.ndarray, up_axis: int = 1) -> float:
+    """The first frame's vertical extent of a (T, V, C) or (T, M, V, C) sequence (body 0).
+
+    For a standing actor, their height: the scale of ``normalized(scale='height')`` and of
+    height-relative joint noise (:func:`helpers.data.augment.with_joint_noise`).
+    """
+    body0 = seq if seq.ndim == 3 else seq[:, 0]
+    return float(np.ptp(body0[0, :, up_axis]))
 
 
 def _as_labels(labels) -> np.ndarray:
