@@ -64,6 +64,15 @@ __all__ = [
 STUDY_VERSION = 1
 
 
+def _dataset_for(
+    prof: Profile, dataset: SkeletonDataset | None, data_dir, cache_dir, progress: bool
+) -> SkeletonDataset:
+    """The dataset a caller passed, else the profile's own (:func:`load_profile_dataset`)."""
+    if dataset is not None:
+        return dataset
+    return load_profile_dataset(prof, data_dir, cache_dir, progress)
+
+
 def split_dataset(ds: SkeletonDataset, split: str) -> tuple[SkeletonDataset, SkeletonDataset]:
     """The (training, held-out) parts of ``ds`` for a profile's ``split``.
 
@@ -137,11 +146,7 @@ def get_trained_model(
     dataset's fingerprint and the seed. An interrupted training resumes from its last epoch.
     """
     prof = get_profile(profile)
-    ds = (
-        dataset
-        if dataset is not None
-        else load_profile_dataset(prof, data_dir, cache_dir, progress)
-    )
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
     train_ds, test_ds = split_dataset(ds, prof.data.get("split", "cross-subject"))
     cfg = prof.train_config()
     dev = resolve_device(device)
@@ -298,11 +303,7 @@ def layer_geometry_study(
     ``model`` (``'trained'`` or ``'untrained'``) and ``seed`` in front.
     """
     prof = get_profile(profile)
-    ds = (
-        dataset
-        if dataset is not None
-        else load_profile_dataset(prof, data_dir, cache_dir, progress)
-    )
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
     mask = _subset_mask(ds, subset)
     key = {
         "study": "layer-geometry",
@@ -376,11 +377,7 @@ def noise_study(
     ``noise_seed``, ``model``, ``seed``, ``layer``, ``graph``, ``metric``, ``value``.
     """
     prof = get_profile(profile)
-    ds = (
-        dataset
-        if dataset is not None
-        else load_profile_dataset(prof, data_dir, cache_dir, progress)
-    )
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
     clips = ds.subset(_subset_mask(ds, subset))
     key = {
         "study": "noise",
