@@ -141,6 +141,8 @@ def neighbourhood_graphs(
     labels,
     k: int,
     kinds: Sequence[str] = GRAPH_KINDS,
+    *,
+    sigma: float | str = "mean_kth",
 ) -> dict[str, GraphScores]:
     """KNN and NNK graphs of a distance matrix, with the labels' smoothness on each.
 
@@ -151,6 +153,7 @@ def neighbourhood_graphs(
     labels : (N,) integer classes.
     k : candidates per node, ``1 <= k <= N - 1``.
     kinds : which graphs, among :data:`GRAPH_KINDS`.
+    sigma : the Gaussian bandwidth rule of both graphs (see :mod:`helpers.nnk`).
 
     Returns
     -------
@@ -164,7 +167,7 @@ def neighbourhood_graphs(
     y = _check_labels(labels, D.shape[0])
     out = {}
     for kind in kinds:
-        graph = makers[kind](k).fit(D)
+        graph = makers[kind](k, sigma=sigma).fit(D)
         out[kind] = GraphScores(kind, int(k), graph, graph_smoothness(graph.adjacency_, y))
     return out
 
@@ -381,9 +384,8 @@ def layer_geometry(
 
     for layer, D in enumerate(distances):
         D = dense_distances(D, f"distances[{layer}]")
-        for kind in GRAPH_KINDS:
-            graph = (KNNGraph if kind == "kNN" else NNKGraph)(k, sigma=sigma).fit(D)
-            sm = graph_smoothness(graph.adjacency_, y)
+        for kind, scores in neighbourhood_graphs(D, y, k, sigma=sigma).items():
+            graph, sm = scores.graph, scores.smoothness
             name = kind.lower()
             add(
                 layer,

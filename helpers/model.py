@@ -133,7 +133,7 @@ def masked_batch_norm(
     :class:`torch.nn.BatchNorm2d` does (unbiased variance, ``momentum``), so zero padding that
     makes clips of different lengths into one batch does not shift them.
     """
-    if mask is None or not (bn.training or not bn.track_running_stats):
+    if mask is None or (not bn.training and bn.track_running_stats):
         return bn(x)
     dtype = x.dtype
     x = x.float()  # statistics in float32, also under autocast (half sums overflow)
@@ -468,10 +468,8 @@ class STGCN(nn.Module):
                 f"{int(arr.min())}..{int(arr.max())}"
             )
         per_block = [arr] + self.temporal_lengths(arr)
-        sizes = [t]
-        for _, stride in self.schedule:
-            pad = (self.temporal_kernel - 1) // 2
-            sizes.append((sizes[-1] + 2 * pad - self.temporal_kernel) // stride + 1)
+        # the padded tensor's own length after each block follows the same rule
+        sizes = [t] + [int(v[0]) for v in self.temporal_lengths([t])]
         return [
             time_mask(torch.as_tensor(np.repeat(L, m), device=device), T)
             for L, T in zip(per_block, sizes)
