@@ -12,9 +12,12 @@ this list; ``tests/test_imports.py`` checks that there are no cycles):
 * ``dtw_core`` (what the DTW backends share), ``dtw`` (numba) and ``dtw_torch`` (GPU);
 * ``distances``, ``nnk`` (NNK and kNN graphs), ``smoothness``, ``embedding`` (classical MDS),
   ``geometry`` (the summaries of a distance matrix the chapters report);
+* ``gradcam`` (layerwise spatio-temporal Grad-CAM), ``gradcam_checks`` (its sanity and
+  faithfulness checks), ``transfer`` (task splits, freezing, fine-tuning);
 * ``experiments`` (the cached studies of a profile: trained models, the layer geometry study,
-  the noise study);
-* plots for the book: ``skeleton_plot``, ``graph_plot``; build tooling: ``bookrun``.
+  the noise study, the Grad-CAM studies, the transfer study);
+* plots for the book: ``skeleton_plot``, ``graph_plot``, ``gradcam_plot``; build tooling:
+  ``bookrun``.
 """
 
 __version__ = "0.1.0"

@@ -90,6 +90,12 @@ def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> i
     # A global MPLBACKEND (e.g. Agg on a headless CI) would replace the kernels' inline backend
     # and silently drop every figure from the book.
     os.environ.pop("MPLBACKEND", None)
+    # Kernels run in the chapter's folder: a relative data or cache folder given here means one
+    # relative to where the build was started, so pass it on as an absolute path.
+    for var in ("STGCN_DATA_DIR", "STGCN_CACHE_DIR"):
+        value = os.environ.get(var)
+        if value and not os.path.isabs(os.path.expanduser(value)):
+            os.environ[var] = os.path.abspath(os.path.expanduser(value))
     failures = []
     for chapter in map(Path, chapters):
         target = out_dir / f"{chapter.stem}.ipynb"

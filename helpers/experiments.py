@@ -21,9 +21,11 @@ cached models, layer features and DTW matrices it is made of.
 
 from __future__ import annotations
 
+import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,23 +38,39 @@ from .data.augment import with_joint_noise
 from .data.dataset import SkeletonDataset
 from .data.hdm05 import load_hdm05
 from .device import resolve_device
-from .features import layer_features
+from .features import layer_features, model_fingerprint
 from .geometry import layer_geometry
+from .gradcam import DatasetGradCAM, dataset_gradcam
+from .gradcam_checks import (
+    cascading_randomization,
+    compare_models,
+    curve_areas,
+    deletion_insertion,
+)
 from .model import STGCN
-from .profiles import Profile, get_profile
+from .profiles import Profile, get_profile, study_settings
 from .training import (
     CheckpointError,
+    TrainConfig,
     TrainResult,
     dataset_fingerprint,
     evaluate,
     fit,
     load_checkpoint,
+    model_inputs,
     save_checkpoint,
 )
+from .transfer import HDM05_TASKS, few_shot, fine_tune, split_tasks
 
 __all__ = [
     "STUDY_VERSION",
     "get_trained_model",
+    "gradcam_checks_study",
+    "gradcam_maps",
+    "gradcam_smoothness_study",
+    "transfer_smoothness_study",
+    "transfer_source_model",
+    "transfer_study",
     "layer_geometry_study",
     "load_profile_dataset",
     "noise_study",
@@ -122,6 +140,7 @@ def get_trained_model(
     progress: bool = True,
     dataset: SkeletonDataset | None = None,
     num_threads: int | None = None,
+    label_seed: int | None = None,
 ) -> tuple[nn.Module, TrainResult]:
     """The ST-GCN of ``profile`` trained with ``seed``: trained on first need, cached after.
 
@@ -136,6 +155,9 @@ def get_trained_model(
         names, and its subjects).
     num_threads : CPU threads torch may use while training (see :func:`helpers.training.fit`;
         not part of the cache key).
+    label_seed : if given, the training clips' labels are shuffled with this seed before
+        training (the label randomisation test of Adebayo et al. 2018): a model that can only
+        memorise. Its ``result.test`` is then at chance level by construction.
 
     Returns
     -------
@@ -151,6 +173,10 @@ def get_trained_model(
     cfg = prof.train_config()
     dev = resolve_device(device)
     key = {"profile": prof.to_dict(), "dataset": dataset_fingerprint(ds), "seed": int(seed)}
+    if label_seed is not None:
+        shuffled = np.random.default_rng(int(label_seed)).permutation(train_ds.labels)
+        train_ds = replace(train_ds, labels=shuffled)
+        key["label_seed"] = int(label_seed)  # absent otherwise: existing keys stay valid
     cache = DiskCache(cache_dir)
 
     def build() -> nn.Module:
@@ -432,5 +458,439 @@ def noise_study(
         front = ["level", "noise_seed", "model", "seed"]
         smooth = smooth[front + [c for c in smooth.columns if c not in front]]
         return pd.DataFrame(acc_rows), smooth
+
+    return DiskCache(cache_dir).pickle("studies", key, compute)
+
+
+# =========================================================================== Grad-CAM
+def _stratified(ds: SkeletonDataset, per_class: int | None, random_state: int = 0) -> np.ndarray:
+    """Indices of ``per_class`` clips of every class (all if None or fewer), sorted."""
+    if per_class is None:
+        return np.arange(len(ds))
+    rng = np.random.default_rng(random_state)
+    out = []
+    for c in range(ds.num_classes):
+        idx = np.flatnonzero(ds.labels == c)
+        out.extend(rng.choice(idx, min(len(idx), int(per_class)), replace=False).tolist())
+    return np.sort(np.asarray(out, np.int64))
+
+
+def gradcam_maps(
+    profile: str | Profile = "quick",
+    *,
+    seed: int = 0,
+    target: str | None = None,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    dataset: SkeletonDataset | None = None,
+    progress: bool = True,
+) -> tuple[SkeletonDataset, DatasetGradCAM]:
+    """Every clip's Grad-CAM maps, every block, for the profile's trained model (cached).
+
+    ``target``: None (each clip's predicted class) or ``'label'`` (its true class). Returns the
+    dataset and its :class:`~helpers.gradcam.DatasetGradCAM` (maps at each block's resolution).
+    """
+    prof = get_profile(profile)
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
+    model, _ = get_trained_model(
+        prof,
+        device=device,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        seed=seed,
+        progress=progress,
+        dataset=ds,
+    )
+    key = {
+        "study": "gradcam-maps",
+        "model": model_fingerprint(model),
+        "dataset": ds.fingerprint(),
+        "target": target,
+        "version": STUDY_VERSION,
+    }
+
+    def compute() -> DatasetGradCAM:
+        return dataset_gradcam(model, ds, "all", target, progress=progress)
+
+    return ds, DiskCache(cache_dir).pickle("studies", key, compute)
+
+
+def gradcam_checks_study(
+    profile: str | Profile = "quick",
+    *,
+    seed: int = 0,
+    control_seed: int = 1,
+    label_seed: int = 0,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    dataset: SkeletonDataset | None = None,
+    progress: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """The sanity and faithfulness checks of the trained model's Grad-CAM, per layer (cached).
+
+    On a stratified sample of test clips (:func:`helpers.profiles.study_settings`):
+
+    ``cascading``
+        :func:`helpers.gradcam_checks.cascading_randomization`;
+    ``labels``
+        rank correlation of the maps of the model (``seed``) with those of a model trained on
+        shuffled labels (``label_seed``) and, as the yardstick, with another real model
+        (``control_seed``); column ``other`` names which;
+    ``deletion``, ``areas``
+        :func:`helpers.gradcam_checks.deletion_insertion` and :func:`curve_areas`;
+    ``models``
+        one row per model: training accuracy of its last epoch and test accuracy.
+    """
+    prof = get_profile(profile)
+    sets = study_settings(prof, "gradcam")
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
+    common = dict(
+        device=device, data_dir=data_dir, cache_dir=cache_dir, progress=progress, dataset=ds
+    )
+    key = {
+        "study": "gradcam-checks",
+        "profile": prof.to_dict(),
+        "settings": sets,
+        "dataset": ds.fingerprint(),
+        "seeds": [int(seed), int(control_seed), int(label_seed)],
+        "version": STUDY_VERSION,
+    }
+
+    def compute() -> dict[str, pd.DataFrame]:
+        model, res = get_trained_model(prof, seed=seed, **common)
+        control, res_c = get_trained_model(prof, seed=control_seed, **common)
+        permuted_prof = prof
+        if sets["permuted_epochs"] is not None:
+            permuted_prof = prof.replace(train_epochs=int(sets["permuted_epochs"]))
+        permuted, res_p = get_trained_model(
+            permuted_prof, seed=seed, label_seed=label_seed, **common
+        )
+        test = ds.subset(ds.split == "test")
+        idx = _stratified(test, sets["clips_per_class"], random_state=seed)
+        x, lengths = model_inputs(test, model.train_config, index=idx)
+        cascading = cascading_randomization(
+            model, x, lengths=lengths, random_state=seed, progress=progress
+        )
+        labels = pd.concat(
+            [
+                compare_models(model, permuted, x, lengths=lengths).assign(other="shuffled labels"),
+                compare_models(model, control, x, lengths=lengths).assign(
+                    other=f"another seed ({control_seed})"
+                ),
+            ],
+            ignore_index=True,
+        )
+        curves = deletion_insertion(
+            model,
+            x,
+            lengths=lengths,
+            steps=sets["deletion_steps"],
+            random_orders=sets["random_orders"],
+            random_state=seed,
+            progress=progress,
+        )
+        models = pd.DataFrame(
+            [
+                {
+                    "model": name,
+                    "epochs": r.epochs_done,
+                    "train_accuracy": r.history["train_acc"][-1],
+                    "test_accuracy": r.test.accuracy,
+                }
+                for name, r in (("real", res), ("control", res_c), ("shuffled labels", res_p))
+            ]
+        )
+        return {
+            "cascading": cascading,
+            "labels": labels,
+            "deletion": curves,
+            "areas": curve_areas(curves),
+            "models": models,
+            "clips": pd.DataFrame({"clip": idx, "label": test.labels[idx]}),
+        }
+
+    return DiskCache(cache_dir).pickle("studies", key, compute)
+
+
+def gradcam_smoothness_study(
+    profile: str | Profile = "quick",
+    *,
+    seed: int = 0,
+    window: int | float | None = 0.1,
+    k: int = 10,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    dataset: SkeletonDataset | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Label smoothness of every block's Grad-CAM maps beside that of its features (cached).
+
+    Each clip's map of block ``l`` (T_l x V at the block's resolution, cropped to the clip) is
+    a sequence; windowed DTW between them, the kNN and NNK graphs and the smoothness measures
+    are those of :func:`helpers.geometry.layer_geometry`, as for the features of chapter 4.
+    Returns its overall rows (``layer`` = block, ``graph``, ``metric``, ``value``) with a column
+    ``representation``: ``'Grad-CAM map'`` or ``'features'``.
+    """
+    prof = get_profile(profile)
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
+    key = {
+        "study": "gradcam-smoothness",
+        "profile": prof.to_dict(),
+        "dataset": ds.fingerprint(),
+        "seed": int(seed),
+        "window": window,
+        "k": int(k),
+        "version": STUDY_VERSION,
+    }
+
+    def compute() -> pd.DataFrame:
+        _, maps = gradcam_maps(
+            prof,
+            seed=seed,
+            device=device,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            dataset=ds,
+            progress=progress,
+        )
+        layers = sorted(maps.maps)
+        table = layer_geometry(
+            [maps.flattened(layer) for layer in layers],
+            ds.labels,
+            window=window,
+            k=k,
+            class_names=ds.class_names,
+            cache_dir=cache_dir,
+            progress=progress,
+        )
+        table["layer"] = np.asarray(layers)[table["layer"].to_numpy()]
+        feats = layer_geometry_study(
+            prof,
+            seeds=(seed,),
+            untrained_seeds=(),
+            window=window,
+            k=k,
+            device=device,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            dataset=ds,
+            progress=progress,
+        )
+        feats = feats[feats.layer >= 1].drop(columns=["model", "seed"])
+        out = pd.concat(
+            [table.assign(representation="Grad-CAM map"), feats.assign(representation="features")],
+            ignore_index=True,
+        )
+        out = out[out["class"] == ""].drop(columns="class")
+        return out[["representation", "layer", "graph", "metric", "value"]].reset_index(drop=True)
+
+    return DiskCache(cache_dir).pickle("studies", key, compute)
+
+
+# =========================================================================== transfer
+def _fine_tune_config(prof: Profile, n_train: int, steps: int) -> TrainConfig:
+    """The profile's training config for ``steps`` optimiser steps on ``n_train`` clips."""
+    cfg = prof.train_config()
+    batch = max(2, min(cfg.batch_size, n_train))
+    per_epoch = len(range(0, n_train, batch))
+    epochs = max(1, int(round(steps / per_epoch)))
+    return replace(
+        cfg, epochs=epochs, batch_size=batch, warmup_epochs=min(cfg.warmup_epochs, 0.1 * epochs)
+    )
+
+
+def transfer_source_model(
+    profile: str | Profile = "quick",
+    *,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    dataset: SkeletonDataset | None = None,
+    progress: bool = True,
+    tasks: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[nn.Module, TrainResult, SkeletonDataset, SkeletonDataset]:
+    """The source-task model of the transfer study, and the (source, target) datasets.
+
+    ``tasks``: ``{'source': class names, 'target': class names}`` (default
+    :data:`helpers.transfer.HDM05_TASKS`).
+    """
+    prof = get_profile(profile)
+    sets = study_settings(prof, "transfer")
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
+    tasks = HDM05_TASKS if tasks is None else tasks
+    source, target = split_tasks(ds, tasks["source"], tasks["target"])
+    src_prof = prof
+    if sets["source_epochs"] is not None:
+        src_prof = prof.replace(train_epochs=int(sets["source_epochs"]))
+    model, result = get_trained_model(
+        src_prof,
+        device=device,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        seed=seed,
+        progress=progress,
+        dataset=source,
+    )
+    return model, result, source, target
+
+
+def transfer_study(
+    profile: str | Profile = "quick",
+    *,
+    frozen: Sequence[int] | None = None,
+    tasks: Mapping[str, Sequence[str]] | None = None,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    dataset: SkeletonDataset | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Target accuracy after fine-tuning with the first k blocks frozen, for every k (cached).
+
+    For every seed of :func:`helpers.profiles.study_settings` (``'transfer'``): a source model
+    trained on the source classes (``tasks``, default :data:`helpers.transfer.HDM05_TASKS`),
+    then for every number of training clips per target class in ``shots`` (None: all) and
+    every k in ``frozen`` (default 0..num_blocks) a fine-tuned copy
+    (:func:`helpers.transfer.fine_tune`), and the same network trained from scratch. Every run
+    gets the same number of optimiser steps. Each run is cached on its own, so an interrupted
+    study resumes.
+
+    Returns
+    -------
+    A DataFrame with the columns ``seed``, ``shots`` (clips per class; 0 for all), ``start``
+    (``'source'`` or ``'scratch'``), ``frozen`` (k; -1 for scratch), ``accuracy`` (top-1 on the
+    target's test clips), ``train_accuracy`` (last epoch), ``epochs``, ``seconds``.
+    """
+    prof = get_profile(profile)
+    sets = study_settings(prof, "transfer")
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
+    cache = DiskCache(cache_dir)
+    rows = []
+    sources = {
+        int(seed): transfer_source_model(
+            prof,
+            tasks=tasks,
+            seed=int(seed),
+            device=device,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            dataset=ds,
+            progress=progress,
+        )
+        for seed in sets["seeds"]
+    }
+    grid = []
+    for seed, (model, *_) in sources.items():
+        ks = range(model.num_blocks + 1) if frozen is None else frozen
+        for shots in sets["shots"]:
+            for k in [None, *ks]:
+                grid.append((seed, shots, None if k is None else int(k)))
+    for seed, shots, k in tqdm(grid, desc="transfer runs", disable=not progress):
+        model, _, _, target = sources[seed]
+        t_ds = few_shot(target, shots, random_state=seed)
+        cfg = _fine_tune_config(prof, len(t_ds.train()), int(sets["steps"]))
+        key = {
+            "study": "transfer-run",
+            "source": model_fingerprint(model),
+            "target": t_ds.fingerprint(),
+            "frozen": k,
+            "config": cfg.to_dict(),
+            "seed": seed,
+            "version": STUDY_VERSION,
+        }
+
+        def run(model=model, t_ds=t_ds, cfg=cfg, k=k, seed=seed) -> dict:
+            start = time.perf_counter()
+            tuned, result = fine_tune(model, t_ds, k, cfg, random_state=seed, device=device)
+            return {
+                "accuracy": result.test.accuracy,
+                "train_accuracy": result.history["train_acc"][-1],
+                "epochs": result.epochs_done,
+                "seconds": time.perf_counter() - start,
+            }
+
+        out = cache.pickle("transfer-runs", key, run)
+        rows.append(
+            {
+                "seed": seed,
+                "shots": 0 if shots is None else int(shots),
+                "start": "scratch" if k is None else "source",
+                "frozen": -1 if k is None else int(k),
+                **out,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def transfer_smoothness_study(
+    profile: str | Profile = "quick",
+    *,
+    seeds: Sequence[int] | None = None,
+    tasks: Mapping[str, Sequence[str]] | None = None,
+    window: int | float | None = 0.1,
+    k: int = 10,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    dataset: SkeletonDataset | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Per-layer label smoothness of the source models on the *target* classes (cached).
+
+    The layer geometry of chapter 4 (:func:`helpers.geometry.layer_geometry`, overall rows) of
+    every target clip's features, for each source model of :func:`transfer_study`: how well
+    each layer, trained on other classes, already separates the target classes. Columns
+    ``seed``, ``layer``, ``graph``, ``metric``, ``value``.
+    """
+    prof = get_profile(profile)
+    sets = study_settings(prof, "transfer")
+    seeds = sets["seeds"] if seeds is None else seeds
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
+    key = {
+        "study": "transfer-smoothness",
+        "profile": prof.to_dict(),
+        "settings": sets,
+        "dataset": ds.fingerprint(),
+        "seeds": [int(s) for s in seeds],
+        "window": window,
+        "k": int(k),
+        "version": STUDY_VERSION,
+    }
+
+    if tasks is not None:  # absent for the default split: its cached results stay valid
+        key["tasks"] = {name: list(v) for name, v in tasks.items()}
+
+    def compute() -> pd.DataFrame:
+        parts = []
+        for seed in seeds:
+            model, _, _, target = transfer_source_model(
+                prof,
+                tasks=tasks,
+                seed=int(seed),
+                device=device,
+                data_dir=data_dir,
+                cache_dir=cache_dir,
+                dataset=ds,
+                progress=progress,
+            )
+            feats = layer_features(
+                model, target, device=device, cache_dir=cache_dir, progress=progress
+            )
+            table = layer_geometry(
+                feats,
+                target.labels,
+                window=window,
+                k=k,
+                class_names=target.class_names,
+                cache_dir=cache_dir,
+            )
+            table = table[table["class"] == ""].drop(columns="class")
+            parts.append(table.assign(seed=int(seed)))
+        out = pd.concat(parts, ignore_index=True)
+        return out[["seed", "layer", "graph", "metric", "value"]]
 
     return DiskCache(cache_dir).pickle("studies", key, compute)

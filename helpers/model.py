@@ -395,6 +395,66 @@ class STGCN(nn.Module):
             graph=graph, **cfg
         )  # the stored schedule fixes the blocks; width is kept as a record
 
+    # ------------------------------------------------------------------ transfer
+    #: Number of leading blocks frozen by :meth:`freeze_blocks` (0: none).
+    frozen_blocks: int = 0
+
+    def freeze_blocks(self, count: int) -> "STGCN":
+        """Freeze the input BatchNorm and the first ``count`` blocks; returns the model.
+
+        Frozen parameters (convolutions, BatchNorm scales and shifts, edge importance) get
+        ``requires_grad = False``, and frozen BatchNorm layers stay in evaluation mode even after
+        ``model.train()``, so their running statistics keep the values they were trained with:
+        a frozen block computes exactly the same function during fine-tuning as before it.
+        ``count = 0`` unfreezes everything; ``count = num_blocks`` leaves only the classifier to
+        train.
+        """
+        if isinstance(count, bool) or not 0 <= int(count) <= self.num_blocks:
+            raise ValueError(f"count must be in 0..{self.num_blocks}, got {count}")
+        self.frozen_blocks = int(count)
+        frozen = set(map(id, self._frozen_parameters()))
+        for p in self.parameters():
+            p.requires_grad_(id(p) not in frozen)
+        return self.train(self.training)
+
+    def _frozen_modules(self) -> list[nn.Module]:
+        if self.frozen_blocks == 0:
+            return []
+        return [self.data_bn, *self.st_gcn_networks[: self.frozen_blocks]]
+
+    def _frozen_parameters(self) -> list[nn.Parameter]:
+        params = [p for m in self._frozen_modules() for p in m.parameters()]
+        if self.edge_importance is not None:
+            params += list(self.edge_importance[: self.frozen_blocks])
+        return params
+
+    def train(self, mode: bool = True) -> "STGCN":
+        """Set training mode, keeping the frozen blocks (:meth:`freeze_blocks`) in eval mode."""
+        super().train(mode)
+        for m in self._frozen_modules():
+            m.eval()
+        return self
+
+    def replace_classifier(self, num_classes: int, random_state: int | None = None) -> "STGCN":
+        """A new, freshly initialised classifier for ``num_classes`` classes; returns the model.
+
+        The classifier is initialised as the reference code does (weights N(0, 0.02), bias 0),
+        seeded by ``random_state``; ``num_classes`` and :attr:`config` follow.
+        """
+        if int(num_classes) < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        old = self.fcn
+        seeded = torch.random.fork_rng(devices=[]) if random_state is not None else nullcontext()
+        with seeded:
+            if random_state is not None:
+                torch.manual_seed(int(random_state))
+            fcn = nn.Conv2d(old.in_channels, int(num_classes), kernel_size=1)
+            _reference_init(fcn)
+        self.fcn = fcn.to(device=old.weight.device, dtype=old.weight.dtype)
+        self.num_classes = int(num_classes)
+        self.config["num_classes"] = self.num_classes
+        return self
+
     # ------------------------------------------------------------------ forward
     @property
     def num_blocks(self) -> int:

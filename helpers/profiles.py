@@ -38,7 +38,7 @@ from typing import Any
 
 from .training import TrainConfig
 
-__all__ = ["PROFILES", "Profile", "get_profile"]
+__all__ = ["PROFILES", "STUDY_SETTINGS", "Profile", "get_profile", "study_settings"]
 
 
 @dataclass(frozen=True)
@@ -199,3 +199,47 @@ def get_profile(name: str, **changes: Any) -> Profile:
         prof = PROFILES[name]
     prof = copy.deepcopy(prof)
     return prof.replace(**changes) if changes else prof
+
+
+#: Sizes of the Grad-CAM and transfer studies per profile (see :func:`study_settings`).
+STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "quick": {
+        # checks on a stratified sample of test clips; the label-randomised model trains for
+        # fewer epochs than the real one (chapter 6's 3-minute budget)
+        "gradcam": {
+            "clips_per_class": 2,
+            "deletion_steps": 5,
+            "random_orders": 3,
+            "permuted_epochs": 20,
+        },
+        # every run of the transfer grid gets the same number of optimiser steps
+        "transfer": {"source_epochs": 30, "steps": 12, "shots": (2, 5, None), "seeds": (0, 1, 2)},
+    },
+    "paper": {
+        "gradcam": {
+            "clips_per_class": None,
+            "deletion_steps": 10,
+            "random_orders": 5,
+            "permuted_epochs": None,
+        },
+        "transfer": {
+            "source_epochs": None,
+            "steps": 200,
+            "shots": (2, 5, None),
+            "seeds": (0, 1, 2),
+        },
+    },
+}
+
+
+def study_settings(profile: str | Profile, study: str) -> dict[str, Any]:
+    """Sizes of ``study`` (``'gradcam'``, ``'transfer'``) for a profile.
+
+    Profiles without their own entry use ``quick``'s when their name starts with ``quick``
+    and ``paper``'s otherwise. ``None`` epochs mean the profile's own.
+    """
+    name = profile.name if isinstance(profile, Profile) else str(profile)
+    base = name if name in STUDY_SETTINGS else ("quick" if name.startswith("quick") else "paper")
+    if study not in STUDY_SETTINGS[base]:
+        raise ValueError(f"unknown study {study!r}; known: {sorted(STUDY_SETTINGS[base])}")
+    return copy.deepcopy(STUDY_SETTINGS[base][study])

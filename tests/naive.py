@@ -930,3 +930,88 @@ def naive_knn_label_error(D: np.ndarray, y: np.ndarray, k: int):
         errs.append(1.0 - sum(w[j] for j in others if y[j] == y[i]))
     errs = np.array(errs)
     return errs.mean(), np.array([errs[y == c].mean() for c in np.unique(y)]), errs
+
+
+# ---------------------------------------------------------------------------------------------
+# Grad-CAM of ST-GCN blocks
+# ---------------------------------------------------------------------------------------------
+def naive_gradcam(model, x, layer, target_class, lengths=None) -> np.ndarray:
+    """Grad-CAM of block ``layer`` (1-based) per clip and body, each clip run on its own.
+
+    For clip n (cropped to its ``lengths[n]`` frames, run without a ``lengths`` argument, in
+    evaluation mode), block ``layer``'s output ``A`` (M, C, T_l, V) and the logit ``y`` of the
+    target class (``None``: the clip's predicted class; an int; or one int per clip):
+    ``alpha[m, c] = mean over (t, v) of dy/dA[m, c, t, v]`` and
+    ``map[m, t, v] = max(0, sum_c alpha[m, c] * A[m, c, t, v])``.
+
+    Returns
+    -------
+    (N, M, T_l_max, V) float64, zero beyond each clip's own T_l.
+    """
+    x = torch.as_tensor(np.asarray(x)) if not isinstance(x, torch.Tensor) else x
+    n_clips, _, frames, _, _ = x.shape
+    flags = [(mod, mod.training) for mod in model.modules()]
+    model.eval()
+    per_clip = []
+    try:
+        for n in range(n_clips):
+            length = frames if lengths is None else int(lengths[n])
+            xc = x[n : n + 1, :, :length].detach().clone().float().requires_grad_(True)
+            with torch.enable_grad():
+                logits, features = model(xc, return_features=True)
+                A = features[layer - 1]
+                if target_class is None:
+                    row = [float(v) for v in logits[0].detach()]
+                    target = row.index(max(row))
+                elif np.ndim(target_class) == 0:
+                    target = int(target_class)
+                else:
+                    target = int(target_class[n])
+                (grad,) = torch.autograd.grad(logits[0, target], A)
+            a = A.detach().double().numpy()
+            g = grad.detach().double().numpy()
+            bodies, channels, t_l, joints = a.shape
+            clip = np.zeros((bodies, t_l, joints))
+            for m in range(bodies):
+                alpha = []
+                for c in range(channels):
+                    total = 0.0
+                    for t in range(t_l):
+                        for v in range(joints):
+                            total += g[m, c, t, v]
+                    alpha.append(total / (t_l * joints))
+                for t in range(t_l):
+                    for v in range(joints):
+                        s = 0.0
+                        for c in range(channels):
+                            s += alpha[c] * a[m, c, t, v]
+                        clip[m, t, v] = max(s, 0.0)
+            per_clip.append(clip)
+    finally:
+        for mod, flag in flags:
+            mod.training = flag
+    longest = max(c.shape[1] for c in per_clip)
+    out = np.zeros((n_clips, per_clip[0].shape[0], longest, per_clip[0].shape[2]))
+    for n, clip in enumerate(per_clip):
+        out[n, :, : clip.shape[1]] = clip
+    return out
+
+
+def naive_upsample_time(map_tv: np.ndarray, L_in: int, stride: int) -> np.ndarray:
+    """A (T_l, V) map at a block's frames linearly interpolated to ``L_in`` input frames.
+
+    Input frame t sits at position ``p = t / stride`` among the block's frames: it gets
+    ``(1 - w) * map[i0] + w * map[i1]`` with ``i0 = min(floor(p), T_l - 1)``, ``i1 = min(i0 + 1,
+    T_l - 1)`` and ``w = p - i0`` clipped to [0, 1] (0 when ``i1 == i0``). Returns (L_in, V).
+    """
+    map_tv = np.asarray(map_tv, np.float64)
+    t_l, joints = map_tv.shape
+    out = np.zeros((L_in, joints))
+    for t in range(L_in):
+        p = t / stride
+        i0 = min(math.floor(p), t_l - 1)
+        i1 = min(i0 + 1, t_l - 1)
+        w = 0.0 if i1 == i0 else min(max(p - i0, 0.0), 1.0)
+        for v in range(joints):
+            out[t, v] = (1.0 - w) * map_tv[i0, v] + w * map_tv[i1, v]
+    return out

@@ -100,7 +100,7 @@ def test_dtw_backends_share_the_core_and_never_import_each_other():
 
 
 def test_layers_flow_one_way():
-    """data -> graph/model -> training -> geometry -> experiments, never backwards."""
+    """data -> graph/model -> training -> geometry/gradcam/transfer -> experiments, never back."""
     graph = import_graph()
 
     def reaches(a: str, b: str) -> bool:
@@ -121,6 +121,12 @@ def test_layers_flow_one_way():
         ("helpers.training", "helpers.experiments"),
         ("helpers.nnk", "helpers.geometry"),
         ("helpers.geometry", "helpers.experiments"),
+        ("helpers.training", "helpers.gradcam"),
+        ("helpers.model", "helpers.transfer"),
+        ("helpers.transfer", "helpers.experiments"),
+        ("helpers.gradcam", "helpers.gradcam_checks"),
+        ("helpers.gradcam_checks", "helpers.experiments"),
+        ("helpers.gradcam", "helpers.experiments"),
     ]
     for low, high in lower_to_higher:
         assert not reaches(low, high), f"{low} imports (through others) {high}, a layer above it"

@@ -246,6 +246,36 @@ class SkeletonDataset:
             files=[self.files[i] for i in idx],
         )
 
+    def select_classes(self, classes: Sequence[str | int]) -> "SkeletonDataset":
+        """The clips of ``classes`` only, relabelled ``0 .. len(classes) - 1`` in the given order.
+
+        ``classes`` are class names or indices; ``class_names`` becomes their names. For example
+        ``ds.select_classes(['squat1Reps', 'kickLFront1Reps'])`` is a two-class task.
+        """
+        idx = []
+        for c in classes:
+            if isinstance(c, (int, np.integer)) and not isinstance(c, bool):
+                if not 0 <= int(c) < self.num_classes:
+                    raise ValueError(f"class index {c} is not in 0..{self.num_classes - 1}")
+                idx.append(int(c))
+            elif str(c) in self.class_names:
+                idx.append(self.class_names.index(str(c)))
+            else:
+                raise ValueError(
+                    f"unknown class {c!r}; the dataset's classes are {list(self.class_names)}"
+                )
+        if not idx or len(set(idx)) != len(idx):
+            raise ValueError(f"classes must name distinct classes (got {list(classes)})")
+        new_label = np.full(self.num_classes, -1, np.int64)
+        new_label[idx] = np.arange(len(idx))
+        keep = new_label[self.labels] >= 0
+        out = self.subset(keep)
+        return replace(
+            out,
+            labels=new_label[out.labels],
+            class_names=[self.class_names[i] for i in idx],
+        )
+
     def train(self) -> "SkeletonDataset":
         """A new dataset with the sequences whose split is ``'train'``."""
         return self.subset(self.split == "train")

@@ -1,0 +1,172 @@
+"""Grad-CAM sanity checks on a small trained ST-GCN: the checks must pass where they should."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from helpers.gradcam import layer_gradcam
+from helpers.gradcam_checks import (
+    cascading_randomization,
+    compare_models,
+    curve_areas,
+    deletion_insertion,
+    map_rank_correlation,
+    randomize_from,
+    remove_joints,
+)
+from helpers.graph import SkeletonGraph
+from helpers.model import STGCN
+from helpers.training import TrainConfig, fit, model_inputs
+
+from test_training import CHAIN, make_dataset
+
+CFG = TrainConfig(
+    clip_mode="natural",
+    eval_mode="natural",
+    center="first",
+    epochs=60,
+    batch_size=8,
+    lr=0.05,
+    augment={},
+)
+
+
+def _train(ds, seed: int) -> STGCN:
+    graph = SkeletonGraph(5, CHAIN, center=0)
+    model = STGCN(
+        ds.num_classes, graph=graph, width=0.25, num_blocks=4, random_state=seed, init="pytorch"
+    )
+    fit(model, ds.train(), None, CFG, random_state=seed, device="cpu", progress=False)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A model that solves the toy task (the tip joint's swing frequency is the class)."""
+    ds = make_dataset(n_per_class=12, classes=3, seed=0)
+    model = _train(ds, 0)
+    test = ds.test()
+    x, lengths = model_inputs(test, CFG)
+    with torch.no_grad():
+        acc = (
+            model(torch.from_numpy(x), lengths=torch.as_tensor(lengths)).argmax(1).numpy()
+            == test.labels
+        ).mean()
+    assert acc >= 0.9, f"the toy model must learn its task to test explanations (top-1 {acc})"
+    return ds, model, x, lengths
+
+
+def test_rank_correlation_hand_cases():
+    a = np.arange(6, dtype=float).reshape(1, 1, 3, 2)
+    assert map_rank_correlation(a, a)[0] == pytest.approx(1.0)
+    assert map_rank_correlation(a, -a)[0] == pytest.approx(-1.0)
+    assert map_rank_correlation(a, a**3)[0] == pytest.approx(1.0)  # ranks only
+    # only the valid frames count: frame 2 differs but is beyond length 2
+    b = a.copy()
+    b[0, 0, 2] = [100.0, -100.0]
+    assert map_rank_correlation(a, b, lengths=[2])[0] == pytest.approx(1.0)
+    assert np.isnan(map_rank_correlation(np.zeros_like(a), a)[0])  # constant map
+
+
+def test_randomize_from_keeps_lower_blocks_and_the_original(trained):
+    _, model, _, _ = trained
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rand = randomize_from(model, 4, random_state=1)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k])  # the original is untouched
+    rs = rand.state_dict()
+    for k in before:
+        kept = k.startswith(
+            (
+                "st_gcn_networks.0.",
+                "st_gcn_networks.1.",
+                "st_gcn_networks.2.",
+                "data_bn.",
+                "A",
+                "edge_importance.0",
+                "edge_importance.1",
+                "edge_importance.2",
+            )
+        )
+        if kept:
+            assert torch.equal(rs[k], before[k]), k
+    changed = [
+        k
+        for k in before
+        if k.startswith(("fcn.", "st_gcn_networks.3.", "st_gcn_networks.5."))
+        and "num_batches" not in k
+        and not torch.equal(rs[k], before[k])
+    ]
+    assert changed
+    with pytest.raises(ValueError, match="block"):
+        randomize_from(model, 0)
+
+
+def test_cascading_randomisation_destroys_the_maps(trained):
+    _, model, x, lengths = trained
+    table = cascading_randomization(model, x, lengths=lengths, random_state=0)
+    steps = table.step.max()
+    assert steps == model.num_blocks + 1
+    last = table[table.step == steps]
+    # with every block re-initialised no layer's map keeps its ranks
+    assert (last.spearman.abs() < 0.6).all(), last
+    mean_by_step = table.groupby("step").spearman.mean()
+    assert mean_by_step.iloc[-1] < 0.5
+
+
+def test_label_randomisation_gives_other_maps(trained):
+    ds, model, x, lengths = trained
+    rng = np.random.default_rng(0)
+    shuffled = ds.train()
+    shuffled.labels = rng.permutation(shuffled.labels)
+    permuted = _train(shuffled, 0)
+    control = _train(ds, 1)
+    vs_perm = compare_models(model, permuted, x, lengths=lengths)
+    vs_ctrl = compare_models(model, control, x, lengths=lengths)
+    last = model.num_blocks
+    r_perm = vs_perm.set_index("layer").spearman
+    r_ctrl = vs_ctrl.set_index("layer").spearman
+    # the last block explains the decision: a real second model agrees more than a memoriser
+    assert r_ctrl.loc[last] > r_perm.loc[last]
+    assert r_perm.loc[last] < 0.6
+
+
+def test_remove_joints_mean_pose_and_zero():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 6, 5, 1)).astype(np.float32)
+    lengths = np.array([6, 4])
+    x[1, :, 4:] = 0
+    removed = np.zeros((2, 5), bool)
+    removed[0, 2] = removed[1, 4] = True
+    out = remove_joints(x, lengths, removed)
+    np.testing.assert_allclose(
+        out[0, :, :, 2], x[0, :, :, 2].mean(axis=1, keepdims=True).repeat(6, 1), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        out[1, :, :4, 4], x[1, :, :4, 4].mean(axis=1, keepdims=True).repeat(4, 1), rtol=1e-6
+    )
+    assert np.all(out[1, :, 4:] == 0)  # padding stays zero
+    keep = ~removed[:, None, None, :, None].repeat(3, 1).repeat(6, 2)
+    np.testing.assert_array_equal(out[keep], x[keep])
+    assert np.all(remove_joints(x, lengths, removed, "zero")[0, :, :, 2] == 0)
+    with pytest.raises(ValueError, match="baseline"):
+        remove_joints(x, lengths, removed, "noise")
+
+
+def test_deletion_falls_faster_than_random(trained):
+    _, model, x, lengths = trained
+    curves = deletion_insertion(model, x, lengths=lengths, steps=5, random_orders=4)
+    areas = curve_areas(curves).set_index("layer")
+    last = model.num_blocks
+    assert areas.loc[last, "deletion_gain"] > 0, areas
+    assert areas.loc[last, "insertion_gain"] > 0, areas
+    # the endpoints are shared: nothing removed is the clean clip, everything removed the same
+    d = curves[curves.curve == "deletion"]
+    ends = d[d.fraction.isin([0.0, 1.0])].groupby("fraction").score.nunique()
+    assert (ends == 1).all()
+    # the toy task lives in the tip joint: the last block's map ranks it first on average
+    maps = layer_gradcam(model, x, last, lengths=lengths)
+    imp = maps.sum(axis=2).mean(axis=(0, 1))
+    assert int(np.argmax(imp)) in (3, 4)
