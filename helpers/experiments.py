@@ -536,8 +536,9 @@ def gradcam_checks_study(
         :func:`helpers.gradcam_checks.cascading_randomization`;
     ``labels``
         rank correlation of the maps of the model (``seed``) with those of a model trained on
-        shuffled labels (``label_seed``) and, as the yardstick, with another real model
-        (``control_seed``); column ``other`` names which;
+        shuffled labels (``label_seed``; for the settings' ``permuted_epochs``, with the
+        ``permuted_augment`` augmentation, none by default, so that it can memorise) and, as the
+        yardstick, with another real model (``control_seed``); column ``other`` names which;
     ``deletion``, ``areas``
         :func:`helpers.gradcam_checks.deletion_insertion` and :func:`curve_areas`;
     ``models``
@@ -563,7 +564,9 @@ def gradcam_checks_study(
         control, res_c = get_trained_model(prof, seed=control_seed, **common)
         permuted_prof = prof
         if sets["permuted_epochs"] is not None:
-            permuted_prof = prof.replace(train_epochs=int(sets["permuted_epochs"]))
+            permuted_prof = permuted_prof.replace(train_epochs=int(sets["permuted_epochs"]))
+        if sets.get("permuted_augment") is not None:
+            permuted_prof = permuted_prof.replace(train_augment=dict(sets["permuted_augment"]))
         permuted, res_p = get_trained_model(
             permuted_prof, seed=seed, label_seed=label_seed, **common
         )

@@ -181,7 +181,10 @@ def cascading_randomization(
     for step, start in enumerate(tqdm(starts, desc="randomise", disable=not progress), start=1):
         rand = randomize_from(model, start, random_state=random_state + step)
         maps, _, _ = gradcam_pass(rand, x, layers, tgt, lengths=lengths)
-        label = "fcn" if start == count + 1 else f"fcn+{count}..{start}"
+        if start == count + 1:
+            label = "fcn"
+        else:
+            label = f"fcn+{count}" if start == count else f"fcn+{count}..{start}"
         rows += _correlation_rows(
             ref, maps, layers, valid, step=step, randomized=label, lowest_random_block=start
         )
@@ -319,6 +322,18 @@ def deletion_insertion(
     for _ in range(int(random_orders)):
         rankings.append(("random", np.nan, np.argsort(rng.random((n, v)), axis=1)))
     fractions = np.linspace(0.0, 1.0, int(steps) + 1)
+    # nothing removed and everything removed are the same for every ranking: compute them once
+    ends = {
+        removed_all: _probabilities(
+            model,
+            remove_joints(x, L, np.full((n, v), removed_all), baseline),
+            L,
+            classes,
+            batch_size,
+            natural,
+        )
+        for removed_all in (False, True)
+    }
     rows = []
     for kind, layer, order in tqdm(rankings, desc="deletion", disable=not progress):
         rank_of = np.empty_like(order)
@@ -327,8 +342,11 @@ def deletion_insertion(
             for f in fractions:
                 top = rank_of < int(round(f * v))  # (N, V): the f share ranked highest
                 removed = top if curve == "deletion" else ~top
-                xm = remove_joints(x, L, removed, baseline)
-                p = _probabilities(model, xm, L, classes, batch_size, natural)
+                if removed.all() or not removed.any():
+                    p = ends[bool(removed.all())]
+                else:
+                    xm = remove_joints(x, L, removed, baseline)
+                    p = _probabilities(model, xm, L, classes, batch_size, natural)
                 rows.append(
                     {
                         "curve": curve,

@@ -205,12 +205,14 @@ def get_profile(name: str, **changes: Any) -> Profile:
 STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         # checks on a stratified sample of test clips; the label-randomised model trains for
-        # fewer epochs than the real one (chapter 6's 3-minute budget)
+        # fewer epochs than the real one (chapter 6's 3-minute budget), without augmentation:
+        # it is meant to memorise its shuffled labels (Adebayo et al. 2018)
         "gradcam": {
             "clips_per_class": 2,
             "deletion_steps": 5,
             "random_orders": 3,
             "permuted_epochs": 20,
+            "permuted_augment": {},
         },
         # every run of the transfer grid gets the same number of optimiser steps
         "transfer": {"source_epochs": 30, "steps": 12, "shots": (2, 5, None), "seeds": (0, 1, 2)},
@@ -221,6 +223,7 @@ STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "deletion_steps": 10,
             "random_orders": 5,
             "permuted_epochs": None,
+            "permuted_augment": {},
         },
         "transfer": {
             "source_epochs": None,
