@@ -10,6 +10,7 @@ this list; ``tests/test_imports.py`` checks that there are no cycles):
   checkpoints), ``profiles`` (the quick and paper settings), ``features`` (each layer's
   output per sequence, cropped to its valid length);
 * ``dtw_core`` (what the DTW backends share), ``dtw`` (numba) and ``dtw_torch`` (GPU);
+  ``knn_dtw`` (k nearest neighbours under DTW with lower bounds, without all pairs);
 * ``distances``, ``nnk`` (NNK and kNN graphs), ``smoothness``, ``embedding`` (classical MDS),
   ``geometry`` (the summaries of a distance matrix the chapters report);
 * ``gradcam`` (layerwise spatio-temporal Grad-CAM), ``gradcam_checks`` (its sanity and

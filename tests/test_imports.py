@@ -133,7 +133,7 @@ def test_layers_flow_one_way():
 
 
 @pytest.mark.parametrize(
-    "module", ["helpers", "helpers.dtw", "helpers.distances", "helpers.geometry"]
+    "module", ["helpers", "helpers.dtw", "helpers.distances", "helpers.geometry", "helpers.knn_dtw"]
 )
 def test_light_modules_do_not_import_heavy_ones(module):
     code = (

@@ -1,0 +1,307 @@
+"""k nearest neighbours under windowed DTW without computing all pairs (exact mode).
+
+For every sequence, the k others closest to it under the DTW of :mod:`helpers.dtw` (squared
+Euclidean frame costs, the same window and band conventions), found with a cascade of lower
+bounds in the manner of the UCR suite (Rakthanmanon et al. 2012), cheapest first:
+
+1. **endpoints**: every warping path holds the first cell ``(0, 0)`` and the last
+   ``(n-1, m-1)``, so ``||a_0 - b_0||^2 + ||a_{n-1} - b_{m-1}||^2`` (one term when both
+   sequences have a single frame) bounds the accumulated cost from below; it costs O(D);
+2. **envelope** (LB_MV, a multivariate LB_Keogh): every row ``i`` of ``a`` is matched to at
+   least one column inside its band ``[lo_i, hi_i]`` of ``b``, and for each feature the best
+   such column is no closer than the band's per-feature range ``[min, max]`` of ``b``; summing
+   the distance of ``a_i`` to that box over rows bounds the cost; O((n + m) D) with running
+   minima and maxima (the band's bounds never decrease);
+3. **early-abandoning DTW**: the rows of the dynamic programme are computed in order and the
+   pair is dropped as soon as a whole row exceeds the current k-th best cost (the path crosses
+   every row, and costs only grow along it).
+
+Candidates of each query are visited in increasing order of the endpoint bound, so the search
+stops as soon as that bound alone exceeds the k-th best. Ties are resolved by index: the result
+is what sorting all distances by ``(distance, index)`` gives, to floating-point rounding (the
+kernels here sum frame costs in plain order; :func:`helpers.dtw.pairwise_dtw` blocks them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from tqdm.auto import tqdm
+
+from .dtw_core import Band, Window, as_collection, fill_bounds, parse_band, parse_window, radius
+
+__all__ = ["KnnStats", "knn_dtw", "lb_endpoints", "lb_envelope"]
+
+
+# --------------------------------------------------------------------------------------------
+# Kernels
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _sq(a: np.ndarray, i: int, b: np.ndarray, j: int) -> float:
+    s = 0.0
+    for d in range(a.shape[1]):
+        c = np.float64(a[i, d]) - np.float64(b[j, d])
+        s += c * c
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _lb_endpoints(a: np.ndarray, b: np.ndarray) -> float:
+    n, m = a.shape[0], b.shape[0]
+    first = _sq(a, 0, b, 0)
+    if n == 1 and m == 1:
+        return first
+    return first + _sq(a, n - 1, b, m - 1)
+
+
+@njit(cache=True, nogil=True)
+def _lb_envelope(
+    a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, dq: np.ndarray
+) -> float:
+    """Sum over rows of the squared distance of a_i to the band's per-feature box of b."""
+    n, dims = a.shape[0], a.shape[1]
+    total = 0.0
+    for d in range(dims):
+        # running max (deque 0) and min (deque 1) over the sliding column window [lo_i, hi_i]
+        h0 = t0 = h1 = t1 = 0
+        nxt = 0
+        for i in range(n):
+            while nxt <= hi[i]:
+                v = b[nxt, d]
+                while t0 > h0 and b[dq[0, t0 - 1], d] <= v:
+                    t0 -= 1
+                dq[0, t0] = nxt
+                t0 += 1
+                while t1 > h1 and b[dq[1, t1 - 1], d] >= v:
+                    t1 -= 1
+                dq[1, t1] = nxt
+                t1 += 1
+                nxt += 1
+            while dq[0, h0] < lo[i]:
+                h0 += 1
+            while dq[1, h1] < lo[i]:
+                h1 += 1
+            x = np.float64(a[i, d])
+            up = np.float64(b[dq[0, h0], d])
+            down = np.float64(b[dq[1, h1], d])
+            if x > up:
+                total += (x - up) * (x - up)
+            elif x < down:
+                total += (down - x) * (down - x)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _dtw_abandon(
+    a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray, limit: float, R: np.ndarray
+) -> float:
+    """Banded DTW cost, or inf as soon as a whole row exceeds ``limit``."""
+    n, m = a.shape[0], b.shape[0]
+    prev, cur = 0, 1
+    for j in range(m + 1):
+        R[prev, j] = np.inf
+    R[prev, 0] = 0.0
+    for i in range(n):
+        for j in range(m + 1):
+            R[cur, j] = np.inf
+        best_row = np.inf
+        for j in range(lo[i], hi[i] + 1):
+            d = R[prev, j]
+            u = R[prev, j + 1]
+            left = R[cur, j]
+            s = d if d < u else u
+            s = s if s < left else left
+            v = _sq(a, i, b, j) + s
+            R[cur, j + 1] = v
+            if v < best_row:
+                best_row = v
+        if best_row > limit:
+            return np.inf
+        if i == 0:
+            R[prev, 0] = np.inf  # the start cell (0, 0) is taken by row 0 only
+        prev, cur = cur, prev
+    return R[prev, m]
+
+
+@njit(cache=True, nogil=True)
+def _query(
+    q: int,
+    order: np.ndarray,
+    lb_end: np.ndarray,
+    flat: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    k: int,
+    r_int: int,
+    frac: float,
+    slanted: bool,
+    out_idx: np.ndarray,
+    out_cost: np.ndarray,
+    counts: np.ndarray,
+):
+    """The k best (cost, index) of query ``q`` over candidates in ``order`` (self excluded)."""
+    n = lengths[q]
+    a = flat[starts[q] : starts[q] + n]
+    maxm = lengths.max()
+    lo = np.empty(n, np.int64)
+    hi = np.empty(n, np.int64)
+    R = np.empty((2, maxm + 1))
+    dq = np.empty((2, maxm + 1), np.int64)
+    filled = 0
+    for t in range(k):
+        out_cost[t] = np.inf
+        out_idx[t] = -1
+    for c in order:
+        if c == q:
+            continue
+        kth_cost = out_cost[k - 1]
+        kth_idx = out_idx[k - 1]
+        # strict comparisons keep ties: an equal cost with a smaller index still gets in
+        if filled == k and lb_end[c] > kth_cost:
+            break  # every later candidate has a larger endpoint bound
+        m = lengths[c]
+        b = flat[starts[c] : starts[c] + m]
+        r = radius(n, m, r_int, frac)
+        fill_bounds(n, m, r, slanted, lo, hi)
+        if filled == k and _lb_envelope(a, b, lo, hi, dq) > kth_cost:
+            counts[1] += 1
+            continue
+        cost = _dtw_abandon(a, b, lo, hi, kth_cost if filled == k else np.inf, R)
+        counts[2] += 1
+        if filled == k and (cost > kth_cost or (cost == kth_cost and c > kth_idx)):
+            continue
+        # insert (cost, c) into the sorted list
+        t = filled if filled < k else k - 1
+        while t > 0 and (
+            out_cost[t - 1] > cost or (out_cost[t - 1] == cost and out_idx[t - 1] > c)
+        ):
+            out_cost[t] = out_cost[t - 1]
+            out_idx[t] = out_idx[t - 1]
+            t -= 1
+        out_cost[t] = cost
+        out_idx[t] = c
+        if filled < k:
+            filled += 1
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+@dataclass
+class KnnStats:
+    """How much of the all-pairs work the lower bounds saved.
+
+    ``pairs``: candidate pairs (N * (N - 1)); ``stopped``: pairs never looked at because the
+    sorted endpoint bound passed the k-th best; ``envelope``: pairs dropped by the envelope
+    bound; ``dtw``: pairs whose DTW was run (early abandoning included).
+    """
+
+    pairs: int
+    stopped: int
+    envelope: int
+    dtw: int
+
+    @property
+    def pruned(self) -> float:
+        """Share of candidate pairs whose DTW never ran."""
+        return 1.0 - self.dtw / self.pairs if self.pairs else 0.0
+
+
+def lb_endpoints(a, b) -> float:
+    """The endpoint lower bound (squared): ``||a_0 - b_0||^2 + ||a_-1 - b_-1||^2``."""
+    a, b = _pair(a, b)
+    return float(_lb_endpoints(a, b))
+
+
+def lb_envelope(a, b, window: Window = None, *, band: Band = "sakoe") -> float:
+    """The envelope lower bound (squared) of the DTW cost of ``a`` against ``b``'s band."""
+    a, b = _pair(a, b)
+    r_int, frac = parse_window(window)
+    n, m = len(a), len(b)
+    lo, hi = np.empty(n, np.int64), np.empty(n, np.int64)
+    fill_bounds(n, m, radius(n, m, r_int, frac), parse_band(band), lo, hi)
+    return float(_lb_envelope(a, b, lo, hi, np.empty((2, m + 1), np.int64)))
+
+
+def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
+    a, b = as_collection([a, b], "(a, b)")
+    return np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
+
+
+def knn_dtw(
+    X,
+    k: int,
+    window: Window = 0.1,
+    *,
+    band: Band = "sakoe",
+    mode: str = "exact",
+    progress: bool = False,
+    return_stats: bool = False,
+):
+    """The k nearest neighbours of every sequence under windowed DTW, without all pairs.
+
+    Parameters
+    ----------
+    X : N sequences, each (T_i, D) (or (T_i,)); lengths may differ.
+    k : neighbours per sequence, 1 <= k <= N - 1.
+    window, band : the DTW band, as in :func:`helpers.dtw.dtw_distance`.
+    mode : ``'exact'`` (the only mode so far).
+    progress : a progress bar over the queries.
+    return_stats : also return a :class:`KnnStats`.
+
+    Returns
+    -------
+    ``(indices, distances)``: (N, k) int64 and float64, each row sorted by distance (ties by
+    index), the sequence itself excluded; distances are DTW distances (square roots of the
+    costs), equal to :func:`helpers.dtw.pairwise_dtw` to rounding. With ``return_stats``,
+    ``(indices, distances, stats)``.
+    """
+    if mode != "exact":
+        raise ValueError(f"mode={mode!r}; only 'exact' is implemented so far")
+    seqs = as_collection(X, "X")
+    n_seq = len(seqs)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_seq - 1:
+        raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n_seq - 1}")
+    r_int, frac = parse_window(window)
+    slanted = parse_band(band)
+    lengths = np.array([len(s) for s in seqs], np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    flat = np.ascontiguousarray(np.concatenate(seqs), np.float64)
+    first = flat[starts]
+    last = flat[starts + lengths - 1]
+    idx = np.zeros((n_seq, int(k)), np.int64)
+    cost = np.zeros((n_seq, int(k)))
+    counts = np.zeros(3, np.int64)  # (unused, envelope-pruned, DTW run)
+    single = lengths == 1
+    for q in tqdm(range(n_seq), desc="kNN-DTW", disable=not progress):
+        lb = ((first - first[q]) ** 2).sum(1)
+        both = single & single[q]
+        lb = lb + np.where(both, 0.0, ((last - last[q]) ** 2).sum(1))
+        order = np.argsort(lb, kind="stable")
+        _query(
+            q,
+            order,
+            lb,
+            flat,
+            starts,
+            lengths,
+            int(k),
+            r_int,
+            frac,
+            slanted,
+            idx[q],
+            cost[q],
+            counts,
+        )
+    pairs = n_seq * (n_seq - 1)
+    # what neither the envelope bound nor the DTW saw was skipped by the sorted endpoint bound
+    stats = KnnStats(
+        pairs=pairs,
+        stopped=pairs - int(counts[1]) - int(counts[2]),
+        envelope=int(counts[1]),
+        dtw=int(counts[2]),
+    )
+    dist = np.sqrt(cost)
+    return (idx, dist, stats) if return_stats else (idx, dist)

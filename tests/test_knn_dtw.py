@@ -1,0 +1,84 @@
+"""Exact kNN under DTW: the same neighbours as all pairs, ties included; valid lower bounds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.dtw import pairwise_dtw
+from helpers.knn_dtw import knn_dtw, lb_endpoints, lb_envelope
+
+from naive import naive_dtw
+
+
+def integer_sequences(n=40, seed=0, max_len=18, dims=2):
+    """Small integer values: many exactly equal distances, so ties are really tested."""
+    rng = np.random.default_rng(seed)
+    return [
+        rng.integers(-2, 3, size=(int(rng.integers(1, max_len)), dims)).astype(np.float64)
+        for _ in range(n)
+    ]
+
+
+def reference(X, k, window, band):
+    D = pairwise_dtw(X, window=window, band=band, method="direct")
+    np.fill_diagonal(D, np.inf)
+    order = np.lexsort((np.broadcast_to(np.arange(len(X)), D.shape), D), axis=1)[:, :k]
+    return order, np.take_along_axis(D, order, 1)
+
+
+@pytest.mark.parametrize("window", [0.1, 2, None])
+@pytest.mark.parametrize("band", ["sakoe", "slanted"])
+@pytest.mark.parametrize("k", [1, 4, 39])
+def test_same_neighbours_as_all_pairs_with_ties(window, band, k):
+    X = integer_sequences()
+    idx, dist, stats = knn_dtw(X, k, window, band=band, return_stats=True)
+    ref_idx, ref_dist = reference(X, k, window, band)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-12, atol=1e-12)
+    assert (idx != np.arange(len(X))[:, None]).all()  # self excluded
+    assert stats.pairs == stats.stopped + stats.envelope + stats.dtw
+    if k == len(X) - 1:
+        assert stats.dtw == stats.pairs  # every pair is a neighbour: nothing can be pruned
+
+
+def test_clustered_data_prunes_most_pairs():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 10, size=(5, 3))
+    X = [centres[i % 5] + rng.normal(0, 0.3, size=(int(rng.integers(8, 20)), 3)) for i in range(80)]
+    idx, dist, stats = knn_dtw(X, 5, 0.2, return_stats=True)
+    ref_idx, _ = reference(X, 5, 0.2, "sakoe")
+    np.testing.assert_array_equal(idx, ref_idx)
+    assert stats.pruned > 0.5
+
+
+@pytest.mark.parametrize("window", [0, 1, 0.25, None])
+def test_lower_bounds_never_exceed_the_dtw_cost(window):
+    rng = np.random.default_rng(2)
+    for _ in range(60):
+        a = rng.normal(size=(int(rng.integers(1, 9)), 3))
+        b = rng.normal(size=(int(rng.integers(1, 9)), 3))
+        cost = naive_dtw(a, b, window)[0] ** 2
+        assert lb_endpoints(a, b) <= cost + 1e-12
+        assert lb_envelope(a, b, window) <= cost + 1e-12
+
+
+def test_bounds_hand_cases():
+    a = np.array([[0.0], [1.0], [5.0]])
+    b = np.array([[2.0], [3.0]])
+    assert lb_endpoints(a, b) == pytest.approx(4.0 + 4.0)  # (0-2)^2 + (5-3)^2
+    assert lb_endpoints([[1.0]], [[3.0]]) == pytest.approx(4.0)  # one cell, counted once
+    # unconstrained band: every row sees b's range [2, 3]
+    assert lb_envelope(a, b, None) == pytest.approx(4.0 + 1.0 + 4.0)
+
+
+def test_errors_name_the_argument():
+    X = integer_sequences(5)
+    with pytest.raises(ValueError, match="k="):
+        knn_dtw(X, 5)
+    with pytest.raises(ValueError, match="k="):
+        knn_dtw(X, 0)
+    with pytest.raises(ValueError, match="mode"):
+        knn_dtw(X, 2, mode="approximate")
+    with pytest.raises(ValueError, match="window"):
+        knn_dtw(X, 2, window=-1)
