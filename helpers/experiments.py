@@ -262,6 +262,20 @@ def untrained_model(
     return model.to(resolve_device(device)).eval()
 
 
+def _study_key(study: str, prof: Profile, ds: SkeletonDataset, **settings) -> dict:
+    """The cache key of a study: its name, the profile, the dataset, its settings, the version.
+
+    (Cache keys are canonical JSON with sorted keys, so the order here does not matter.)
+    """
+    return {
+        "study": study,
+        "profile": prof.to_dict(),
+        "dataset": ds.fingerprint(),
+        **settings,
+        "version": STUDY_VERSION,
+    }
+
+
 def _subset_mask(ds: SkeletonDataset, subset: str) -> np.ndarray:
     if subset == "all":
         return np.ones(len(ds), bool)
@@ -331,18 +345,17 @@ def layer_geometry_study(
     prof = get_profile(profile)
     ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
     mask = _subset_mask(ds, subset)
-    key = {
-        "study": "layer-geometry",
-        "profile": prof.to_dict(),
-        "dataset": ds.fingerprint(),
-        "seeds": [int(v) for v in seeds],
-        "untrained": [int(v) for v in untrained_seeds],
-        "subset": subset,
-        "window": window,
-        "k": int(k),
-        "sigma": sigma,
-        "version": STUDY_VERSION,
-    }
+    key = _study_key(
+        "layer-geometry",
+        prof,
+        ds,
+        seeds=[int(v) for v in seeds],
+        untrained=[int(v) for v in untrained_seeds],
+        subset=subset,
+        window=window,
+        k=int(k),
+        sigma=sigma,
+    )
 
     def compute() -> pd.DataFrame:
         parts = []
@@ -405,19 +418,18 @@ def noise_study(
     prof = get_profile(profile)
     ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
     clips = ds.subset(_subset_mask(ds, subset))
-    key = {
-        "study": "noise",
-        "profile": prof.to_dict(),
-        "dataset": ds.fingerprint(),
-        "levels": [float(v) for v in levels],
-        "noise_seeds": [int(v) for v in noise_seeds],
-        "seeds": [int(v) for v in seeds],
-        "untrained": [int(v) for v in untrained_seeds],
-        "subset": subset,
-        "window": window,
-        "k": int(k),
-        "version": STUDY_VERSION,
-    }
+    key = _study_key(
+        "noise",
+        prof,
+        ds,
+        levels=[float(v) for v in levels],
+        noise_seeds=[int(v) for v in noise_seeds],
+        seeds=[int(v) for v in seeds],
+        untrained=[int(v) for v in untrained_seeds],
+        subset=subset,
+        window=window,
+        k=int(k),
+    )
 
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         models = list(
@@ -550,14 +562,13 @@ def gradcam_checks_study(
     common = dict(
         device=device, data_dir=data_dir, cache_dir=cache_dir, progress=progress, dataset=ds
     )
-    key = {
-        "study": "gradcam-checks",
-        "profile": prof.to_dict(),
-        "settings": sets,
-        "dataset": ds.fingerprint(),
-        "seeds": [int(seed), int(control_seed), int(label_seed)],
-        "version": STUDY_VERSION,
-    }
+    key = _study_key(
+        "gradcam-checks",
+        prof,
+        ds,
+        settings=sets,
+        seeds=[int(seed), int(control_seed), int(label_seed)],
+    )
 
     def compute() -> dict[str, pd.DataFrame]:
         model, res = get_trained_model(prof, seed=seed, **common)
@@ -639,15 +650,7 @@ def gradcam_smoothness_study(
     """
     prof = get_profile(profile)
     ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
-    key = {
-        "study": "gradcam-smoothness",
-        "profile": prof.to_dict(),
-        "dataset": ds.fingerprint(),
-        "seed": int(seed),
-        "window": window,
-        "k": int(k),
-        "version": STUDY_VERSION,
-    }
+    key = _study_key("gradcam-smoothness", prof, ds, seed=int(seed), window=window, k=int(k))
 
     def compute() -> pd.DataFrame:
         _, maps = gradcam_maps(
@@ -853,16 +856,15 @@ def transfer_smoothness_study(
     sets = study_settings(prof, "transfer")
     seeds = sets["seeds"] if seeds is None else seeds
     ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
-    key = {
-        "study": "transfer-smoothness",
-        "profile": prof.to_dict(),
-        "settings": sets,
-        "dataset": ds.fingerprint(),
-        "seeds": [int(s) for s in seeds],
-        "window": window,
-        "k": int(k),
-        "version": STUDY_VERSION,
-    }
+    key = _study_key(
+        "transfer-smoothness",
+        prof,
+        ds,
+        settings=sets,
+        seeds=[int(s) for s in seeds],
+        window=window,
+        k=int(k),
+    )
 
     if tasks is not None:  # absent for the default split: its cached results stay valid
         key["tasks"] = {name: list(v) for name, v in tasks.items()}
