@@ -30,9 +30,10 @@ def reference(X, k, window, band):
 @pytest.mark.parametrize("window", [0.1, 2, None])
 @pytest.mark.parametrize("band", ["sakoe", "slanted"])
 @pytest.mark.parametrize("k", [1, 4, 39])
-def test_same_neighbours_as_all_pairs_with_ties(window, band, k):
+@pytest.mark.parametrize("envelope", [True, False, None])
+def test_same_neighbours_as_all_pairs_with_ties(window, band, k, envelope):
     X = integer_sequences()
-    idx, dist, stats = knn_dtw(X, k, window, band=band, return_stats=True)
+    idx, dist, stats = knn_dtw(X, k, window, band=band, envelope=envelope, return_stats=True)
     ref_idx, ref_dist = reference(X, k, window, band)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_allclose(dist, ref_dist, rtol=1e-12, atol=1e-12)
@@ -82,3 +83,14 @@ def test_errors_name_the_argument():
         knn_dtw(X, 2, mode="approximate")
     with pytest.raises(ValueError, match="window"):
         knn_dtw(X, 2, window=-1)
+    with pytest.raises(ValueError, match="n_jobs"):
+        knn_dtw(X, 2, n_jobs=0)
+
+
+def test_threads_give_the_same_result():
+    X = integer_sequences(30, seed=3)
+    one = knn_dtw(X, 3, 0.2, n_jobs=1, return_stats=True)
+    two = knn_dtw(X, 3, 0.2, n_jobs=2, return_stats=True)
+    np.testing.assert_array_equal(one[0], two[0])
+    np.testing.assert_array_equal(one[1], two[1])
+    assert one[2] == two[2]
