@@ -1,6 +1,6 @@
 """Benchmark exact kNN under DTW (``helpers.knn_dtw``) against all pairs (``pairwise_dtw``).
 
-    python benchmarks/bench_knn_dtw.py            # N = 500, 1000, 2000, 5000, 10000 (~25 min)
+    python benchmarks/bench_knn_dtw.py            # N = 500, 1000, 2000, 5000, 10000 (~6 min)
     python benchmarks/bench_knn_dtw.py --quick    # N = 300, 600, 1200 (~1 min)
 
 Data: N sequences made from the HDM05 clips at 10 fps (``$STGCN_DATA_DIR``), centred on the
