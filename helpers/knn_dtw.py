@@ -7,19 +7,26 @@ bounds in the manner of the UCR suite (Rakthanmanon et al. 2012), cheapest first
 1. **endpoints**: every warping path holds the first cell ``(0, 0)`` and the last
    ``(n-1, m-1)``, so ``||a_0 - b_0||^2 + ||a_{n-1} - b_{m-1}||^2`` (one term when both
    sequences have a single frame) bounds the accumulated cost from below; it costs O(D);
+   with the projection of step 3, O(projection_dims);
 2. **envelope** (LB_MV, a multivariate LB_Keogh): every row ``i`` of ``a`` is matched to at
    least one column inside its band ``[lo_i, hi_i]`` of ``b``, and for each feature the best
    such column is no closer than the band's per-feature range ``[min, max]`` of ``b``; summing
    the distance of ``a_i`` to that box over rows bounds the cost; O((n + m) D) with running
    minima and maxima (the band's bounds never decrease);
-3. **early-abandoning DTW**: the rows of the dynamic programme are computed in order and the
+3. **projected DTW**: the DTW of the two sequences' frames projected on a few principal
+   directions of all frames (``projection_dims``, 8 by default). An orthonormal projection can
+   only shrink every frame cost, hence every path cost, so this is a lower bound, at a fraction
+   ``projection_dims / D`` of the full cost; it is computed with early abandoning, as below;
+4. **early-abandoning DTW**: the rows of the dynamic programme are computed in order and the
    pair is dropped as soon as a whole row exceeds the current k-th best cost (the path crosses
    every row, and costs only grow along it).
 
-Candidates of each query are visited in increasing order of the endpoint bound, so the search
-stops as soon as that bound alone exceeds the k-th best. Ties are resolved by index: the result
-is what sorting all distances by ``(distance, index)`` gives, to floating-point rounding (the
-kernels here sum frame costs in plain order; :func:`helpers.dtw.pairwise_dtw` blocks them).
+Candidates of each query are visited in increasing order of the endpoint bound (on projected
+frames when there are some), so the search stops as soon as that bound alone exceeds the k-th
+best. Bounds must pass the k-th best by a rounding margin before they rule a pair out. Ties
+are resolved by index: the result is what sorting all distances by ``(distance, index)``
+gives, to floating-point rounding (the kernels here sum frame costs in plain order;
+:func:`helpers.dtw.pairwise_dtw` blocks them).
 """
 
 from __future__ import annotations
