@@ -276,6 +276,14 @@ def _study_key(study: str, prof: Profile, ds: SkeletonDataset, **settings) -> di
     }
 
 
+def _overall_geometry(feats, labels, class_names, window, k, cache_dir) -> pd.DataFrame:
+    """The overall rows (no per-class ones) of :func:`helpers.geometry.layer_geometry`."""
+    table = layer_geometry(
+        feats, labels, window=window, k=k, class_names=class_names, cache_dir=cache_dir
+    )
+    return table[table["class"] == ""].drop(columns="class")
+
+
 def _subset_mask(ds: SkeletonDataset, subset: str) -> np.ndarray:
     if subset == "all":
         return np.ones(len(ds), bool)
@@ -452,15 +460,7 @@ def noise_study(
                     )
                 # noisy features are used once: the DTW matrices are cached, not the features
                 feats = layer_features(model, noisy, device=device, cache=False, progress=False)
-                table = layer_geometry(
-                    feats,
-                    noisy.labels,
-                    window=window,
-                    k=k,
-                    class_names=ds.class_names,
-                    cache_dir=cache_dir,
-                )
-                table = table[table["class"] == ""].drop(columns="class")
+                table = _overall_geometry(feats, noisy.labels, ds.class_names, window, k, cache_dir)
                 parts.append(
                     table.assign(
                         level=float(level), noise_seed=int(noise_seed), model=kind, seed=seed
@@ -885,15 +885,9 @@ def transfer_smoothness_study(
             feats = layer_features(
                 model, target, device=device, cache_dir=cache_dir, progress=progress
             )
-            table = layer_geometry(
-                feats,
-                target.labels,
-                window=window,
-                k=k,
-                class_names=target.class_names,
-                cache_dir=cache_dir,
+            table = _overall_geometry(
+                feats, target.labels, target.class_names, window, k, cache_dir
             )
-            table = table[table["class"] == ""].drop(columns="class")
             parts.append(table.assign(seed=int(seed)))
         out = pd.concat(parts, ignore_index=True)
         return out[["seed", "layer", "graph", "metric", "value"]]
