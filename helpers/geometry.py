@@ -29,6 +29,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .distances import dataset_dtw, dense_distances, nearest_neighbor_accuracy
+from .knn_dtw import neighbour_sets
+from .neighbours import NeighbourSets
 from .nnk import KNNGraph, NNKGraph
 from .smoothness import GraphSmoothness, graph_smoothness, knn_label_error
 
@@ -149,7 +151,9 @@ def neighbourhood_graphs(
     Parameters
     ----------
     D : (N, N) distances; the graphs use a Gaussian kernel of them and the ``k`` nearest
-        other nodes as candidates (see :mod:`helpers.nnk` for the conventions).
+        other nodes as candidates (see :mod:`helpers.nnk` for the conventions). Or
+        :class:`~helpers.neighbours.NeighbourSets` with at least ``k`` per node (and their
+        ``among`` distances for NNK): the same graphs without all N x N distances.
     labels : (N,) integer classes.
     k : candidates per node, ``1 <= k <= N - 1``.
     kinds : which graphs, among :data:`GRAPH_KINDS`.
@@ -163,8 +167,9 @@ def neighbourhood_graphs(
     unknown = [kind for kind in kinds if kind not in makers]
     if unknown:
         raise ValueError(f"unknown graph kind(s) {unknown}; expected some of {GRAPH_KINDS}")
-    D = dense_distances(D)
-    y = _check_labels(labels, D.shape[0])
+    if not isinstance(D, NeighbourSets):
+        D = dense_distances(D)
+    y = _check_labels(labels, D.n if isinstance(D, NeighbourSets) else D.shape[0])
     out = {}
     for kind in kinds:
         graph = makers[kind](k, sigma=sigma).fit(D)
@@ -302,10 +307,12 @@ def layer_geometry(
     subset=None,
     sigma: float | str = "mean_kth",
     class_names: Sequence[str] | None = None,
-    distances: Sequence[np.ndarray] | None = None,
+    distances: Sequence[np.ndarray | NeighbourSets] | None = None,
+    neighbours: str | None = None,
     cache: bool = True,
     cache_dir=None,
     progress: bool = False,
+    **knn_options,
 ) -> pd.DataFrame:
     """Label smoothness of every layer's neighbourhood graphs, as one tidy DataFrame.
 
@@ -340,8 +347,15 @@ def layer_geometry(
         default all.
     sigma : the Gaussian bandwidth rule of the graphs (see :mod:`helpers.nnk`).
     class_names : names for the per-class rows (default: the label values).
-    distances : precomputed matrices, one per layer, of the subset (skips the DTW).
+    distances : precomputed, one per layer, of the subset (skips the DTW): (S, S) matrices
+        or :class:`~helpers.neighbours.NeighbourSets` (at least ``k`` per node, with their
+        ``among`` distances), e.g. from :func:`helpers.knn_dtw.neighbour_sets`.
+    neighbours : None (all pairs, cached matrices), or ``'exact'`` / ``'approximate'``: each
+        layer's neighbour sets from :func:`helpers.knn_dtw.neighbour_sets` in that mode,
+        without all pairs (not cached; for data too large for all pairs). ``'exact'`` gives
+        the same table as all pairs, to rounding.
     cache, cache_dir, progress : for the DTW matrices (:func:`helpers.distances.dataset_dtw`).
+    **knn_options : passed on to :func:`helpers.knn_dtw.neighbour_sets` with ``neighbours``.
 
     Returns
     -------
@@ -357,7 +371,25 @@ def layer_geometry(
         )
     idx = _subset_index(subset, n)
     y = y_all[idx]
-    if distances is None:
+    if neighbours is not None and distances is not None:
+        raise ValueError("give either distances=... or neighbours=..., not both")
+    if knn_options and neighbours is None:
+        raise ValueError(f"{sorted(knn_options)}: options of neighbours=..., which is None")
+    if neighbours is not None:
+        if neighbours not in ("exact", "approximate"):
+            raise ValueError(f"neighbours={neighbours!r}; expected None, 'exact' or 'approximate'")
+        distances = [
+            neighbour_sets(
+                [layer[i] for i in idx],
+                k,
+                window,
+                mode=neighbours,
+                progress=progress,
+                **knn_options,
+            )
+            for layer in features
+        ]
+    elif distances is None:
         distances = layer_distances(
             features, window, subset=idx, cache=cache, cache_dir=cache_dir, progress=progress
         )
@@ -383,7 +415,13 @@ def layer_geometry(
             )
 
     for layer, D in enumerate(distances):
-        D = dense_distances(D, f"distances[{layer}]")
+        if isinstance(D, NeighbourSets):
+            if D.n != len(y):
+                raise ValueError(
+                    f"distances[{layer}]: neighbour sets of {D.n} nodes for {len(y)} sequences"
+                )
+        else:
+            D = dense_distances(D, f"distances[{layer}]")
         for kind, scores in neighbourhood_graphs(D, y, k, sigma=sigma).items():
             graph, sm = scores.graph, scores.smoothness
             name = kind.lower()

@@ -40,8 +40,20 @@ from numba import njit
 from tqdm.auto import tqdm
 
 from .dtw_core import Band, Window, as_collection, fill_bounds, parse_band, parse_window, radius
+from .dtw_distributed import cluster_client, run_blocks
+from .neighbours import NeighbourSets
 
-__all__ = ["ENVELOPE_MIN_WIDTH", "KnnStats", "knn_dtw", "lb_endpoints", "lb_envelope"]
+__all__ = [
+    "ENVELOPE_MIN_WIDTH",
+    "KnnStats",
+    "embedding_candidates",
+    "knn_dtw",
+    "lb_endpoints",
+    "lb_envelope",
+    "neighbour_sets",
+    "recall_at_k",
+    "segment_embedding",
+]
 
 #: With ``envelope=None``, :func:`knn_dtw` tries the envelope bound on a pair only when its band
 #: is at least this many cells wide per row on average.
@@ -232,6 +244,7 @@ def _query(
 def _queries(
     q0: int,
     q1: int,
+    candidates: np.ndarray,
     flat: np.ndarray,
     starts: np.ndarray,
     lengths: np.ndarray,
@@ -247,16 +260,28 @@ def _queries(
 ):
     """Queries ``q0 .. q1 - 1``: endpoint bounds, their stable order, then :func:`_query`.
 
-    The endpoint bounds use the projected frames when there are some (cheaper, still valid).
+    ``candidates`` is (0, 0) for all sequences, or (q1 - q0, C) candidate indices per query
+    (approximate mode). Results go to rows ``q - q0`` of ``idx`` and ``cost``. The endpoint
+    bounds use the projected frames when there are some (cheaper, still valid).
     """
     n_seq = lengths.shape[0]
     lb = np.empty(n_seq)
     frames = proj if proj.shape[0] == flat.shape[0] else flat
+    everyone = candidates.shape[0] == 0
     for q in range(q0, q1):
         a = frames[starts[q] : starts[q] + lengths[q]]
-        for c in range(n_seq):
-            lb[c] = _lb_endpoints(a, frames[starts[c] : starts[c] + lengths[c]])
-        order = np.argsort(lb, kind="mergesort")  # stable: equal bounds keep index order
+        if everyone:
+            for c in range(n_seq):
+                lb[c] = _lb_endpoints(a, frames[starts[c] : starts[c] + lengths[c]])
+            order = np.argsort(lb, kind="mergesort")  # stable: equal bounds keep index order
+        else:
+            row = np.sort(candidates[q - q0])  # index order first, for the same tie rule
+            sub = np.empty(row.shape[0])
+            for t in range(row.shape[0]):
+                c = row[t]
+                sub[t] = _lb_endpoints(a, frames[starts[c] : starts[c] + lengths[c]])
+                lb[c] = sub[t]
+            order = row[np.argsort(sub, kind="mergesort")]
         _query(
             q,
             order,
@@ -270,8 +295,8 @@ def _queries(
             slanted,
             envelope_width,
             proj,
-            idx[q],
-            cost[q],
+            idx[q - q0],
+            cost[q - q0],
             counts,
         )
 
@@ -342,6 +367,180 @@ def _projection(flat: np.ndarray, dims: int | None, max_frames: int = 20000) -> 
     return np.ascontiguousarray((flat - centre) @ basis)
 
 
+@dataclass(frozen=True)
+class _Problem:
+    """Everything a block of queries needs (sent once to each worker in distributed runs)."""
+
+    flat: np.ndarray  # (F, D) float64, all frames
+    starts: np.ndarray  # (N,) first frame of each sequence
+    lengths: np.ndarray  # (N,)
+    proj: np.ndarray  # (F, projection_dims) or (0, 0)
+    k: int
+    r_int: int
+    frac: float
+    slanted: bool
+    width: float
+
+
+def _solve_rows(
+    problem: _Problem, q0: int, q1: int, candidates: np.ndarray | None, threads: int = 1, bar=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Queries ``q0 .. q1 - 1``: (q1 - q0, k) indices and costs, and (3,) counts.
+
+    ``candidates`` is None (all sequences) or (q1 - q0, C) per query. The rows are cut into
+    many more chunks than threads, so that uneven queries balance out.
+    """
+    p = problem
+    rows = q1 - q0
+    idx = np.zeros((rows, p.k), np.int64)
+    cost = np.zeros((rows, p.k))
+    edges = np.linspace(q0, q1, min(rows, 8 * threads) + 1).round().astype(np.int64)
+    counts = np.zeros((len(edges) - 1, 3), np.int64)  # per chunk: (unused, envelope, DTW)
+    none = np.zeros((0, 0), np.int64)
+
+    def run(c: int) -> int:
+        a, b = int(edges[c]), int(edges[c + 1])
+        _queries(
+            a,
+            b,
+            none if candidates is None else candidates[a - q0 : b - q0],
+            p.flat,
+            p.starts,
+            p.lengths,
+            p.k,
+            p.r_int,
+            p.frac,
+            p.slanted,
+            p.width,
+            p.proj,
+            idx[a - q0 : b - q0],
+            cost[a - q0 : b - q0],
+            counts[c],
+        )
+        return b - a
+
+    if threads == 1:
+        for c in range(len(edges) - 1):
+            done = run(c)
+            if bar is not None:
+                bar.update(done)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            for done in pool.map(run, range(len(edges) - 1)):
+                if bar is not None:
+                    bar.update(done)
+    return idx, cost, counts.sum(axis=0)
+
+
+def _block_task(problem: _Problem, q0: int, q1: int, candidates: np.ndarray | None):
+    """One distributed task: the top-k of queries ``q0 .. q1 - 1`` only."""
+    return _solve_rows(problem, q0, q1, candidates)
+
+
+def segment_embedding(X, segments: int = 4, dims: int | None = 16) -> np.ndarray:
+    """A cheap fixed-size summary of each sequence, whose distances follow DTW's.
+
+    Frames are projected on their ``dims`` principal directions (all of them for None or
+    ``dims >= D``); each sequence is then summarised by the mean of all its frames and the
+    means of ``segments`` equal stretches of its time axis (proportional to its length, so a
+    sequence played faster still lines up), concatenated.
+
+    Parameters
+    ----------
+    X : N sequences, each (T_i, D) (or (T_i,)).
+    segments : stretches of time, >= 0 (0: the mean frame only).
+    dims : principal directions kept, or None.
+
+    Returns
+    -------
+    (N, dims * (segments + 1)) float32 (``D`` in place of ``dims`` when all are kept).
+
+    Notes
+    -----
+    On 2000 augmented HDM05 clips (D = 93, window 0.1) the 50 nearest in this embedding (16
+    directions, 4 segments) hold 99.8% of each clip's 10 nearest under DTW; the mean frame
+    alone, 98.8%.
+    """
+    seqs = as_collection(X, "X")
+    if isinstance(segments, bool) or not isinstance(segments, (int, np.integer)) or segments < 0:
+        raise ValueError(f"segments={segments!r}; expected an int >= 0")
+    flat = np.ascontiguousarray(np.concatenate(seqs), np.float64)
+    proj = _projection(flat, dims)
+    frames = proj if proj.shape[0] == flat.shape[0] else flat
+    out = np.empty((len(seqs), frames.shape[1] * (segments + 1)), np.float32)
+    start = 0
+    for i, s in enumerate(seqs):
+        x = frames[start : start + len(s)]
+        start += len(s)
+        parts = [x.mean(axis=0)]
+        edges = np.linspace(0, len(x), segments + 1)
+        for j in range(segments):
+            # a stretch covers at least one frame, also for sequences shorter than `segments`
+            a = min(int(np.floor(edges[j])), len(x) - 1)
+            b = max(int(np.ceil(edges[j + 1])), a + 1)
+            parts.append(x[a:b].mean(axis=0))
+        out[i] = np.concatenate(parts)
+    return out
+
+
+def _import_faiss():
+    try:
+        import faiss
+    except ImportError as err:  # pragma: no cover - depends on the installation
+        raise ImportError(
+            "mode='approximate' needs faiss: pip install faiss-cpu (or this project's [scale] "
+            "extra: pip install -e '.[scale]')"
+        ) from err
+    return faiss
+
+
+def embedding_candidates(
+    E: np.ndarray, n_candidates: int, index: str = "flat", threads: int | None = None
+) -> np.ndarray:
+    """The ``n_candidates`` nearest rows of ``E`` to each row (itself excluded), with faiss.
+
+    Parameters
+    ----------
+    E : (N, d) embedding, e.g. :func:`segment_embedding`.
+    n_candidates : neighbours per row, 1 <= n_candidates <= N - 1.
+    index : ``'flat'`` (exact Euclidean search in the embedding, O(N^2 d), a few seconds for
+        N = 20,000) or ``'hnsw'`` (a navigable small-world graph, approximate, for far larger
+        N).
+    threads : faiss's OpenMP threads (default: all cores).
+
+    Returns
+    -------
+    (N, n_candidates) int64 indices, nearest first.
+    """
+    faiss = _import_faiss()
+    E = np.ascontiguousarray(E, np.float32)
+    n = len(E)
+    if not 1 <= n_candidates <= n - 1:
+        raise ValueError(f"n_candidates={n_candidates!r}; expected 1..N-1 = 1..{n - 1}")
+    if threads is not None:
+        faiss.omp_set_num_threads(int(threads))
+    if index == "flat":
+        ix = faiss.IndexFlatL2(E.shape[1])
+    elif index == "hnsw":
+        ix = faiss.IndexHNSWFlat(E.shape[1], 32)
+        ix.hnsw.efSearch = max(64, 2 * n_candidates)
+    else:
+        raise ValueError(f"index={index!r}; expected 'flat' or 'hnsw'")
+    ix.add(E)
+    want = min(n_candidates + 1, n)
+    _, found = ix.search(E, want)
+    out = np.empty((n, n_candidates), np.int64)
+    for q in range(n):
+        # drop the query itself (not always first: duplicates tie with it) and any -1 faiss
+        # gives when it finds fewer than asked (hnsw)
+        row = [c for c in found[q] if c != q and c >= 0][:n_candidates]
+        if len(row) < n_candidates:  # pad from the rest, far ones are harmless candidates
+            extra = np.setdiff1d(np.arange(n), np.r_[row, q], assume_unique=False)
+            row = row + list(extra[: n_candidates - len(row)])
+        out[q] = row
+    return out
+
+
 def knn_dtw(
     X,
     k: int,
@@ -351,6 +550,12 @@ def knn_dtw(
     mode: str = "exact",
     envelope: bool | None = None,
     projection_dims: int | None = 8,
+    candidates: int | np.ndarray | None = None,
+    segments: int = 4,
+    embedding_dims: int | None = 16,
+    index: str = "flat",
+    client=None,
+    block_rows: int | None = None,
     n_jobs: int | None = None,
     progress: bool = False,
     return_stats: bool = False,
@@ -362,7 +567,11 @@ def knn_dtw(
     X : N sequences, each (T_i, D) (or (T_i,)); lengths may differ.
     k : neighbours per sequence, 1 <= k <= N - 1.
     window, band : the DTW band, as in :func:`helpers.dtw.dtw_distance`.
-    mode : ``'exact'`` (the only mode so far).
+    mode : ``'exact'``: every sequence is a candidate, ruled out only by lower bounds, so the
+        result is that of all pairs. ``'approximate'``: the candidates of each sequence are
+        its ``candidates`` nearest in :func:`segment_embedding` (found with faiss, see
+        :func:`embedding_candidates`), and the exact cascade runs on those only; a true
+        neighbour outside them is missed (measure the recall with :func:`recall_at_k`).
     envelope : use the envelope bound for every pair (True), never (False), or (None) only
         where the band is at least :data:`ENVELOPE_MIN_WIDTH` cells wide on average: on
         narrower bands it costs more than the early-abandoning DTW it would save (measured on
@@ -373,7 +582,17 @@ def knn_dtw(
         ``projection_dims`` is much smaller than D); also the endpoint bound uses them. None,
         or a value >= D, skips this stage. On 1200 augmented HDM05 clips (D = 93) 8
         directions hold 95% of the variance and leave a full DTW for 5% of the pairs.
-    n_jobs : threads (default: all cores); the kernels release the GIL.
+    candidates : approximate mode: candidates per sequence (default ``5 k``, at most N - 1),
+        or an (N, C) array of candidate indices of your own (the embedding is then skipped).
+    segments, embedding_dims : the embedding of approximate mode (:func:`segment_embedding`).
+    index : faiss index of approximate mode, ``'flat'`` or ``'hnsw'``.
+    client : None (this process, ``n_jobs`` threads), a ``dask.distributed.Client``, or
+        ``'local'`` (a LocalCluster for this call): the queries are cut into blocks of
+        ``block_rows`` rows and each task returns only its block's top k. The result is
+        identical to the single-process one; a worker that dies costs only its blocks (see
+        :mod:`helpers.dtw_distributed`).
+    block_rows : queries per distributed task (default: N / (8 workers), at most 256).
+    n_jobs : threads in this process (default: all cores); the kernels release the GIL.
     progress : a progress bar over the queries.
     return_stats : also return a :class:`KnnStats`.
 
@@ -384,55 +603,46 @@ def knn_dtw(
     costs), equal to :func:`helpers.dtw.pairwise_dtw` to rounding. With ``return_stats``,
     ``(indices, distances, stats)``.
     """
-    if mode != "exact":
-        raise ValueError(f"mode={mode!r}; only 'exact' is implemented so far")
+    if mode not in ("exact", "approximate"):
+        raise ValueError(f"mode={mode!r}; expected 'exact' or 'approximate'")
     seqs = as_collection(X, "X")
     n_seq = len(seqs)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_seq - 1:
         raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n_seq - 1}")
+    k = int(k)
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
+    if envelope not in (True, False, None):
+        raise ValueError(f"envelope={envelope!r}; expected True, False or None")
     width = {True: 0.0, False: np.inf, None: float(ENVELOPE_MIN_WIDTH)}[envelope]
-    lengths = np.array([len(s) for s in seqs], np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    flat = np.ascontiguousarray(np.concatenate(seqs), np.float64)
-    proj = _projection(flat, projection_dims)
-    idx = np.zeros((n_seq, int(k)), np.int64)
-    cost = np.zeros((n_seq, int(k)))
     if n_jobs is not None and (isinstance(n_jobs, bool) or int(n_jobs) < 1):
         raise ValueError(f"n_jobs={n_jobs!r}; expected a positive int or None (all cores)")
     threads = max(1, min(os.cpu_count() or 1, n_seq) if n_jobs is None else int(n_jobs))
-    # chunks of queries, many more than threads, so that uneven queries balance out
-    edges = np.linspace(0, n_seq, min(n_seq, 8 * threads) + 1).round().astype(np.int64)
-    counts = np.zeros((len(edges) - 1, 3), np.int64)  # per chunk: (unused, envelope, DTW)
-
-    def run(c: int) -> int:
-        _queries(
-            int(edges[c]),
-            int(edges[c + 1]),
-            flat,
-            starts,
-            lengths,
-            int(k),
-            r_int,
-            frac,
-            slanted,
-            width,
-            proj,
-            idx,
-            cost,
-            counts[c],
-        )
-        return int(edges[c + 1] - edges[c])
-
-    with (
-        ThreadPoolExecutor(threads) as pool,
-        tqdm(total=n_seq, desc="kNN-DTW", unit="query", disable=not progress) as bar,
-    ):
-        for done in pool.map(run, range(len(edges) - 1)):
-            bar.update(done)
-    counts = counts.sum(axis=0)
-    pairs = n_seq * (n_seq - 1)
+    lengths = np.array([len(s) for s in seqs], np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    flat = np.ascontiguousarray(np.concatenate(seqs), np.float64)
+    cand = None
+    if mode == "approximate":
+        cand = _candidate_array(seqs, k, candidates, segments, embedding_dims, index, threads)
+    elif candidates is not None:
+        raise ValueError("candidates=... is for mode='approximate'")
+    problem = _Problem(
+        flat=flat,
+        starts=starts,
+        lengths=lengths,
+        proj=_projection(flat, projection_dims),
+        k=k,
+        r_int=r_int,
+        frac=frac,
+        slanted=slanted,
+        width=width,
+    )
+    if client is None:
+        with tqdm(total=n_seq, desc="kNN-DTW", unit="query", disable=not progress) as bar:
+            idx, cost, counts = _solve_rows(problem, 0, n_seq, cand, threads, bar)
+    else:
+        idx, cost, counts = _distributed(problem, cand, client, block_rows, progress)
+    pairs = n_seq * (n_seq - 1) if cand is None else int(cand.size)
     # what neither the envelope bound nor the full DTW saw, the endpoint bound or the
     # projected DTW ruled out
     stats = KnnStats(
@@ -443,3 +653,181 @@ def knn_dtw(
     )
     dist = np.sqrt(cost)
     return (idx, dist, stats) if return_stats else (idx, dist)
+
+
+def _candidate_array(seqs, k, candidates, segments, embedding_dims, index, threads) -> np.ndarray:
+    """(N, C) candidate indices for approximate mode, checked or found in the embedding."""
+    n_seq = len(seqs)
+    if candidates is None or isinstance(candidates, (int, np.integer)):
+        if isinstance(candidates, bool):
+            raise ValueError(f"candidates={candidates!r}; expected an int or an (N, C) array")
+        c = min(5 * k, n_seq - 1) if candidates is None else int(candidates)
+        if not k <= c <= n_seq - 1:
+            raise ValueError(f"candidates={candidates!r}; expected k..N-1 = {k}..{n_seq - 1}")
+        E = segment_embedding(seqs, segments, embedding_dims)
+        return embedding_candidates(E, c, index, threads)
+    cand = np.asarray(candidates)
+    if cand.ndim != 2 or cand.shape[0] != n_seq or not np.issubdtype(cand.dtype, np.integer):
+        raise ValueError(
+            f"candidates: an array of shape {cand.shape} and dtype {cand.dtype}; expected "
+            f"(N, C) = ({n_seq}, C) integer indices"
+        )
+    if cand.size and (cand.min() < 0 or cand.max() >= n_seq):
+        raise ValueError(f"candidates: indices must lie in 0..{n_seq - 1}")
+    cand = np.ascontiguousarray(cand, np.int64)
+    for q in range(n_seq):
+        row = cand[q]
+        if len(np.unique(row[row != q])) < k or len(np.unique(row)) != len(row):
+            raise ValueError(
+                f"candidates row {q}: expected distinct indices with at least k = {k} "
+                "other than the query itself"
+            )
+    return cand
+
+
+def _distributed(problem: _Problem, cand, client, block_rows, progress):
+    """The query blocks on a Dask cluster; (N, k) indices and costs, and (3,) counts."""
+    n_seq, k = len(problem.lengths), problem.k
+    if block_rows is None:
+        block_rows = int(np.clip(np.ceil(n_seq / 64), 1, 256))
+    if isinstance(block_rows, bool) or not isinstance(block_rows, (int, np.integer)):
+        raise ValueError(f"block_rows={block_rows!r}; expected a positive int")
+    if block_rows < 1:
+        raise ValueError(f"block_rows={block_rows!r}; expected a positive int")
+    edges = list(range(0, n_seq, int(block_rows))) + [n_seq]
+    blocks = [(a, b, None if cand is None else cand[a:b]) for a, b in zip(edges[:-1], edges[1:])]
+    idx = np.full((n_seq, k), -1, np.int64)
+    cost = np.full((n_seq, k), np.nan)
+    counts = np.zeros(3, np.int64)
+    with cluster_client(client) as cl:
+        for i, (bi, bc, bn) in run_blocks(
+            cl,
+            _block_task,
+            problem,
+            blocks,
+            sizes=[b - a for a, b, _ in blocks],
+            progress=progress,
+            desc="kNN-DTW",
+            unit="query",
+        ):
+            a, b, _ = blocks[i]
+            idx[a:b], cost[a:b] = bi, bc
+            counts += bn
+    return idx, cost, counts
+
+
+def recall_at_k(indices: np.ndarray, reference: np.ndarray) -> float:
+    """Share of the reference neighbours found: mean over rows of |found & true| / k.
+
+    Parameters
+    ----------
+    indices : (N, k) neighbours to score (e.g. approximate mode's).
+    reference : (N, k) true neighbours (e.g. exact mode's).
+    """
+    indices, reference = np.asarray(indices), np.asarray(reference)
+    if indices.shape != reference.shape or indices.ndim != 2:
+        raise ValueError(
+            f"indices {indices.shape} and reference {reference.shape}: expected the same "
+            "(N, k) shape"
+        )
+    hits = sum(len(np.intersect1d(a, b)) for a, b in zip(indices, reference))
+    return hits / reference.size if reference.size else 1.0
+
+
+@njit(cache=True, nogil=True)
+def _pair_costs(
+    flat: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    pa: np.ndarray,
+    pb: np.ndarray,
+    s: int,
+    e: int,
+    r_int: int,
+    frac: float,
+    slanted: bool,
+    out: np.ndarray,
+):
+    """Full banded DTW costs of the pairs ``(pa[t], pb[t])`` for t in ``s .. e - 1``."""
+    maxm = lengths.max()
+    lo = np.empty(maxm, np.int64)
+    hi = np.empty(maxm, np.int64)
+    R = np.empty((2, maxm + 1))
+    for t in range(s, e):
+        a, b = pa[t], pb[t]
+        n, m = lengths[a], lengths[b]
+        fill_bounds(n, m, radius(n, m, r_int, frac), slanted, lo, hi)
+        out[t] = _dtw_abandon(
+            flat[starts[a] : starts[a] + n], flat[starts[b] : starts[b] + m], lo, hi, np.inf, R
+        )
+
+
+def neighbour_sets(
+    X,
+    k: int,
+    window: Window = 0.1,
+    *,
+    band: Band = "sakoe",
+    mode: str = "exact",
+    among: bool = True,
+    n_jobs: int | None = None,
+    progress: bool = False,
+    **knn_options,
+) -> NeighbourSets:
+    """The DTW neighbour sets of ``X`` for kNN and NNK graphs, without all pairs.
+
+    :func:`knn_dtw` gives each sequence's k nearest; with ``among`` the DTW distances among
+    each sequence's neighbours follow (NNK's local kernel blocks), each distinct pair once:
+    at most ``N k (k - 1) / 2`` DTWs, usually far fewer, since neighbourhoods overlap.
+
+    Parameters
+    ----------
+    X : N sequences (T_i, D).
+    k : neighbours per sequence.
+    window, band, mode : as in :func:`knn_dtw`.
+    among : also compute the (N, k, k) distances among neighbours (needed by NNK only).
+    n_jobs, progress : threads and a progress bar.
+    **knn_options : passed on to :func:`knn_dtw` (``candidates``, ``client``, ...).
+
+    Returns
+    -------
+    :class:`~helpers.neighbours.NeighbourSets`: (N, k) indices and distances, (N, k, k)
+    distances among neighbours (None without ``among``).
+    """
+    idx, dist = knn_dtw(
+        X, k, window, band=band, mode=mode, n_jobs=n_jobs, progress=progress, **knn_options
+    )
+    if not among:
+        return NeighbourSets(idx, dist)
+    seqs = as_collection(X, "X")
+    n_seq, k = idx.shape
+    r, c = np.triu_indices(k, 1)
+    pa, pb = idx[:, r].ravel(), idx[:, c].ravel()
+    lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)  # DTW is symmetric: one order per pair
+    keys, where = np.unique(lo * n_seq + hi, return_inverse=True)
+    ua, ub = keys // n_seq, keys % n_seq
+    lengths = np.array([len(s) for s in seqs], np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    flat = np.ascontiguousarray(np.concatenate(seqs), np.float64)
+    r_int, frac = parse_window(window)
+    slanted = parse_band(band)
+    costs = np.empty(len(keys))
+    threads = max(1, os.cpu_count() or 1) if n_jobs is None else int(n_jobs)
+    edges = np.linspace(0, len(keys), min(len(keys), 16 * threads) + 1).round().astype(np.int64)
+
+    def run(t: int) -> int:
+        s, e = int(edges[t]), int(edges[t + 1])
+        _pair_costs(flat, starts, lengths, ua, ub, s, e, r_int, frac, slanted, costs)
+        return e - s
+
+    with (
+        ThreadPoolExecutor(threads) as pool,
+        tqdm(total=len(keys), desc="DTW among neighbours", disable=not progress) as bar,
+    ):
+        for done in pool.map(run, range(len(edges) - 1)):
+            bar.update(done)
+    block = np.zeros((n_seq, k, k))
+    vals = np.sqrt(costs)[where].reshape(n_seq, -1)
+    block[:, r, c] = vals
+    block[:, c, r] = vals
+    return NeighbourSets(idx, dist, block)

@@ -111,6 +111,7 @@ from numba import njit
 from tqdm.auto import tqdm
 
 from .distances import dense_distances
+from .neighbours import NeighbourSets
 
 __all__ = [
     "gaussian_kernel",
@@ -293,6 +294,41 @@ def gaussian_kernel(distances, sigma: float | np.ndarray) -> np.ndarray:
     return np.exp(-(D * D) / denom)
 
 
+def _check_k_sets(k, sets: NeighbourSets) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= sets.k:
+        raise ValueError(f"k={k!r}; the neighbour sets hold 1..{sets.k} neighbours per node")
+    return int(k)
+
+
+def _sets_sigma(sets: NeighbourSets, sigma) -> float | np.ndarray:
+    """The bandwidth rule on neighbour sets: the k-th distance is their last column."""
+    if not isinstance(sigma, str):
+        return _check_positive_float(sigma, "sigma")
+    rows = np.arange(sets.n)
+    full = np.zeros((sets.n, sets.n))  # only the entries _bandwidth reads: (i, cand[i, -1])
+    full[rows, sets.indices[:, -1]] = sets.distances[:, -1]
+    return _bandwidth(full, sets.indices, sigma)
+
+
+def _local_kernel(sets: NeighbourSets, sigma, local: bool):
+    """Gaussian kernel blocks of neighbour sets: K_iS (N, k) and K_SS (N, k, k) or None."""
+    s = np.asarray(sigma, dtype=np.float64)
+    d2 = sets.distances**2
+    if s.ndim == 0:
+        kb = np.exp(-d2 / (2.0 * float(s) ** 2))
+    else:
+        kb = np.exp(-d2 / (2.0 * s[:, None] * s[sets.indices]))
+    if not local:
+        return kb, None
+    a2 = sets.among**2
+    if s.ndim == 0:
+        kss = np.exp(-a2 / (2.0 * float(s) ** 2))
+    else:
+        sj = s[sets.indices]
+        kss = np.exp(-a2 / (2.0 * sj[:, :, None] * sj[:, None, :]))
+    return kb, kss
+
+
 def _resolve_sigma(D: np.ndarray, cand: np.ndarray, sigma) -> float | np.ndarray:
     if isinstance(sigma, str):
         return _bandwidth(D, cand, sigma)
@@ -413,13 +449,57 @@ def _nnqp(Q, b, lam_max):
 
 
 @njit(cache=True)
-def _nnk_rows(K, cand, rows, eig_floor, edge_tol, relative_tol, theta, err):
-    """NNK coefficients for the nodes in ``rows``.
+def _nnk_node(Kss, b, kii, eig_floor, edge_tol, relative_tol, theta_row):
+    """One node's NNK coefficients (into ``theta_row``) and its reconstruction error.
 
-    K: (N, N) kernel; cand: (N, k) candidate indices; writes theta[i] (k,)
-    aligned with cand[i], and err[i] = K_ii - 2 theta'K_Si + theta'Q theta with Q
-    the eigenvalue-clipped block that the QP used. Coefficients ``<= edge_tol * max``
-    (``relative_tol``) or ``< edge_tol`` (absolute) are set to zero before err.
+    Kss: (k, k) kernel among the candidates; b: (k,) kernel of the node to them; kii: its
+    own kernel value. Coefficients ``<= edge_tol * max`` (``relative_tol``) or ``<
+    edge_tol`` (absolute) are set to zero before the error, which is ``kii - 2 theta'b +
+    theta'Q theta`` with Q the eigenvalue-clipped block that the QP used.
+    """
+    k = b.shape[0]
+    # Eigenvalue clipping: PSD (indefinite kernels) and strictly convex (duplicates).
+    lam, V = np.linalg.eigh(Kss)
+    lam_max = lam[k - 1]
+    floor = eig_floor * lam_max
+    clip = False
+    for r in range(k):
+        if lam[r] < floor:
+            lam[r] = floor
+            clip = True
+    if clip:
+        Q = (V * lam) @ V.T
+        Q = 0.5 * (Q + Q.T)
+    else:
+        Q = Kss.copy()
+    x = _nnqp(Q, b, lam_max)
+    if relative_tol:
+        xmax = 0.0
+        for r in range(k):
+            xmax = max(xmax, x[r])
+        for r in range(k):
+            if x[r] <= edge_tol * xmax:
+                x[r] = 0.0
+    else:
+        for r in range(k):
+            if x[r] < edge_tol:
+                x[r] = 0.0
+    e = kii
+    for r in range(k):
+        if x[r] != 0.0:
+            e -= 2.0 * x[r] * b[r]
+            for c in range(k):
+                e += x[r] * Q[r, c] * x[c]
+    theta_row[:] = x
+    return e
+
+
+@njit(cache=True)
+def _nnk_rows(K, cand, rows, eig_floor, edge_tol, relative_tol, theta, err):
+    """NNK coefficients for the nodes in ``rows`` of a full (N, N) kernel ``K``.
+
+    cand: (N, k) candidate indices; writes theta[i] (k,) aligned with cand[i] and err[i]
+    (see :func:`_nnk_node`).
     """
     k = cand.shape[1]
     Kss = np.empty((k, k))
@@ -431,57 +511,41 @@ def _nnk_rows(K, cand, rows, eig_floor, edge_tol, relative_tol, theta, err):
             b[r] = K[i, S[r]]
             for c in range(k):
                 Kss[r, c] = K[S[r], S[c]]
-        # Eigenvalue clipping: PSD (indefinite kernels) and strictly convex (duplicates).
-        lam, V = np.linalg.eigh(Kss)
-        lam_max = lam[k - 1]
-        floor = eig_floor * lam_max
-        clip = False
-        for r in range(k):
-            if lam[r] < floor:
-                lam[r] = floor
-                clip = True
-        if clip:
-            Q = (V * lam) @ V.T
-            Q = 0.5 * (Q + Q.T)
-        else:
-            Q = Kss.copy()
-        x = _nnqp(Q, b, lam_max)
-        if relative_tol:
-            xmax = 0.0
-            for r in range(k):
-                xmax = max(xmax, x[r])
-            for r in range(k):
-                if x[r] <= edge_tol * xmax:
-                    x[r] = 0.0
-        else:
-            for r in range(k):
-                if x[r] < edge_tol:
-                    x[r] = 0.0
-        e = K[i, i]
-        for r in range(k):
-            if x[r] != 0.0:
-                e -= 2.0 * x[r] * b[r]
-                for c in range(k):
-                    e += x[r] * Q[r, c] * x[c]
-        theta[i, :] = x
-        err[i] = e
+        err[i] = _nnk_node(Kss, b, K[i, i], eig_floor, edge_tol, relative_tol, theta[i])
+
+
+@njit(cache=True)
+def _nnk_rows_local(Kb, Kss_all, rows, eig_floor, edge_tol, relative_tol, theta, err):
+    """Like :func:`_nnk_rows`, from local blocks: Kb (N, k) and Kss_all (N, k, k), K_ii = 1."""
+    for t in range(rows.shape[0]):
+        i = rows[t]
+        err[i] = _nnk_node(
+            Kss_all[i].copy(), Kb[i].copy(), 1.0, eig_floor, edge_tol, relative_tol, theta[i]
+        )
 
 
 def _solve_nnk(
-    K: np.ndarray,
+    K,
     cand: np.ndarray,
     eig_floor: float,
     edge_tol: float,
     progress: bool,
     relative_tol: bool = True,
 ):
+    """Coefficients (N, k) and errors (N,).
+
+    ``K`` is (N, N), or a pair of local blocks ``(Kb (N, k), Kss (N, k, k))`` (neighbour sets).
+    """
     n, k = cand.shape
     theta = np.zeros((n, k))
     err = np.zeros(n)
     with tqdm(total=n, desc="NNK", unit="node", disable=not progress, leave=False) as bar:
         for start in range(0, n, _CHUNK):
             rows = np.arange(start, min(start + _CHUNK, n), dtype=np.int64)
-            _nnk_rows(K, cand, rows, eig_floor, edge_tol, relative_tol, theta, err)
+            if isinstance(K, tuple):
+                _nnk_rows_local(K[0], K[1], rows, eig_floor, edge_tol, relative_tol, theta, err)
+            else:
+                _nnk_rows(K, cand, rows, eig_floor, edge_tol, relative_tol, theta, err)
             bar.update(rows.size)
     return theta, err
 
@@ -591,9 +655,24 @@ class _NeighborhoodGraph:
         """``fit(X)`` and return ``adjacency_``."""
         return self.fit(X).adjacency_
 
-    def _prepare(self, X):
-        """Kernel (N, N), candidates (N, k) and sigma_ for the input."""
+    def _prepare(self, X, local: bool = False):
+        """Kernel, candidates (N, k) and sigma_ for the input.
+
+        The kernel is (N, N), or for :class:`~helpers.neighbours.NeighbourSets` the local
+        blocks ``(K_iS (N, k), K_SS (N, k, k) or None)`` (``local``: K_SS is needed).
+        """
         _check_symmetrize(self.symmetrize)
+        if isinstance(X, NeighbourSets):
+            if self.metric != "precomputed_distance":
+                raise ValueError("neighbour sets hold distances: use metric='precomputed_distance'")
+            sets = X.truncate(_check_k_sets(self.k, X))
+            if local and sets.among is None:
+                raise ValueError(
+                    "NNK needs the distances among each node's neighbours (NeighbourSets."
+                    "among); compute them, e.g. helpers.knn_dtw.neighbour_sets(..., among=True)"
+                )
+            sigma = _sets_sigma(sets, self.sigma)
+            return _local_kernel(sets, sigma, local), sets.indices, sigma
         if self.metric == "precomputed_distance":
             D = _check_distances(X)
             k = _check_k(self.k, D.shape[0])
@@ -670,10 +749,14 @@ class NNKGraph(_NeighborhoodGraph):
         self.progress = progress
 
     def fit(self, X, y=None) -> "NNKGraph":
-        """Build the graph from an (N, N) distance or kernel matrix ``X``; ``y`` is ignored."""
+        """Build the graph from ``X``; ``y`` is ignored.
+
+        ``X``: an (N, N) distance or kernel matrix (see ``metric``), or
+        :class:`~helpers.neighbours.NeighbourSets` (distances; at least ``k`` per node).
+        """
         eig_floor, edge_tol = _check_solver_params(self.eig_floor, self.edge_tol)
         reference = _check_edge_rule(self.edge_rule) == "reference"
-        K, cand, sigma = self._prepare(X)
+        K, cand, sigma = self._prepare(X, local=True)
         theta, err = _solve_nnk(
             K, cand, eig_floor, edge_tol, bool(self.progress), relative_tol=not reference
         )
@@ -696,9 +779,14 @@ class KNNGraph(_NeighborhoodGraph):
     """
 
     def fit(self, X, y=None) -> "KNNGraph":
-        """Build the graph from an (N, N) distance or kernel matrix ``X``; ``y`` is ignored."""
+        """Build the graph from ``X``; ``y`` is ignored.
+
+        ``X``: an (N, N) distance or kernel matrix (see ``metric``), or
+        :class:`~helpers.neighbours.NeighbourSets` (distances; at least ``k`` per node).
+        """
         K, cand, sigma = self._prepare(X)
-        weights = np.maximum(np.take_along_axis(K, cand, axis=1), 0.0)
+        kb = K[0] if isinstance(K, tuple) else np.take_along_axis(K, cand, axis=1)
+        weights = np.maximum(kb, 0.0)
         self._store(cand, weights, sigma)
         return self
 

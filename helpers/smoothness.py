@@ -63,6 +63,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .distances import dense_distances
+from .neighbours import NeighbourSets
 from .nnk import neighbor_candidates
 
 __all__ = [
@@ -204,7 +205,8 @@ def knn_label_error(distances, labels, k: int = 10) -> ClassScores:
     ----------
     distances : (N, N) dense array of pairwise distances (e.g. DTW), symmetric, finite,
         non-negative; the diagonal is ignored. A scipy.sparse matrix is refused (an absent
-        entry would read as distance 0).
+        entry would read as distance 0). Or :class:`~helpers.neighbours.NeighbourSets` with at
+        least ``k`` neighbours per node (the same result as their full matrix).
     labels : (N,) integer labels.
     k : neighbours per node, ``1 <= k <= N - 1``.
 
@@ -215,10 +217,15 @@ def knn_label_error(distances, labels, k: int = 10) -> ClassScores:
         each class's nodes, ``n_isolated`` = 0. See the module docstring for the weights, the
         rule for zero distances and the tie rule.
     """
-    D = dense_distances(distances, "distances")
-    classes, cls_idx = _check_labels(labels, D.shape[0], "the distances")
-    nbr = neighbor_candidates(D, k, kind="distance")  # (N, k), validates D and k
-    d = np.take_along_axis(D, nbr, axis=1)
+    if isinstance(distances, NeighbourSets):
+        classes, cls_idx = _check_labels(labels, distances.n, "the neighbour sets")
+        sets = distances.truncate(k)
+        nbr, d = sets.indices, sets.distances
+    else:
+        D = dense_distances(distances, "distances")
+        classes, cls_idx = _check_labels(labels, D.shape[0], "the distances")
+        nbr = neighbor_candidates(D, k, kind="distance")  # (N, k), validates D and k
+        d = np.take_along_axis(D, nbr, axis=1)
     zero = d == 0
     has_zero = zero.any(axis=1, keepdims=True)
     with np.errstate(divide="ignore"):

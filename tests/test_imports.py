@@ -127,18 +127,31 @@ def test_layers_flow_one_way():
         ("helpers.gradcam", "helpers.gradcam_checks"),
         ("helpers.gradcam_checks", "helpers.experiments"),
         ("helpers.gradcam", "helpers.experiments"),
+        ("helpers.neighbours", "helpers.nnk"),
+        ("helpers.dtw_distributed", "helpers.knn_dtw"),
+        ("helpers.knn_dtw", "helpers.geometry"),
     ]
     for low, high in lower_to_higher:
         assert not reaches(low, high), f"{low} imports (through others) {high}, a layer above it"
 
 
 @pytest.mark.parametrize(
-    "module", ["helpers", "helpers.dtw", "helpers.distances", "helpers.geometry", "helpers.knn_dtw"]
+    "module",
+    [
+        "helpers",
+        "helpers.dtw",
+        "helpers.distances",
+        "helpers.geometry",
+        "helpers.knn_dtw",
+        "helpers.dtw_distributed",
+        "helpers.neighbours",
+    ],
 )
 def test_light_modules_do_not_import_heavy_ones(module):
     code = (
         f"import sys, {module}; "
-        "print(','.join(m for m in ('torch', 'nbformat', 'papermill', 'jupytext') if m in "
+        "print(','.join(m for m in ('torch', 'nbformat', 'papermill', 'jupytext', 'distributed', "
+        "'faiss') if m in "
         "sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

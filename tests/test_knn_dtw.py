@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from helpers.dtw import pairwise_dtw
-from helpers.knn_dtw import knn_dtw, lb_endpoints, lb_envelope
+from helpers.knn_dtw import (
+    embedding_candidates,
+    knn_dtw,
+    lb_endpoints,
+    lb_envelope,
+    recall_at_k,
+    segment_embedding,
+)
 
 from naive import naive_dtw
 
@@ -80,7 +87,7 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="k="):
         knn_dtw(X, 0)
     with pytest.raises(ValueError, match="mode"):
-        knn_dtw(X, 2, mode="approximate")
+        knn_dtw(X, 2, mode="approx")
     with pytest.raises(ValueError, match="window"):
         knn_dtw(X, 2, window=-1)
     with pytest.raises(ValueError, match="n_jobs"):
@@ -124,3 +131,102 @@ def test_projection_spanning_the_data_is_still_exact_with_ties():
 def test_projection_dims_is_checked():
     with pytest.raises(ValueError, match="projection_dims"):
         knn_dtw(integer_sequences(6, dims=12), 2, projection_dims=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Approximate mode
+# --------------------------------------------------------------------------------------------
+def restricted_reference(X, k, window, cand):
+    """The k best of each row among its candidates only, from all pairs (ties by index)."""
+    D = pairwise_dtw(X, window=window, method="direct")
+    allowed = np.zeros(D.shape, bool)
+    np.put_along_axis(allowed, cand, True, axis=1)
+    np.fill_diagonal(allowed, False)
+    D = np.where(allowed, D, np.inf)
+    order = np.lexsort((np.broadcast_to(np.arange(len(X)), D.shape), D), axis=1)[:, :k]
+    return order, np.take_along_axis(D, order, 1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_candidate_arrays_give_the_best_among_candidates_with_ties(seed):
+    X = integer_sequences(seed=seed)
+    rng = np.random.default_rng(seed)
+    n = len(X)
+    # 12 random candidates per row, the row itself among them sometimes (it is skipped)
+    cand = np.stack([rng.choice(n, 12, replace=False) for _ in range(n)])
+    idx, dist, stats = knn_dtw(X, 4, 0.2, mode="approximate", candidates=cand, return_stats=True)
+    ref_idx, ref_dist = restricted_reference(X, 4, 0.2, cand)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-12, atol=1e-12)
+    assert stats.pairs == cand.size
+
+
+def test_all_candidates_is_exact():
+    X = integer_sequences(30, seed=4)
+    exact = knn_dtw(X, 5, 0.1)
+    approx = knn_dtw(X, 5, 0.1, mode="approximate", candidates=len(X) - 1)
+    np.testing.assert_array_equal(approx[0], exact[0])
+    np.testing.assert_array_equal(approx[1], exact[1])
+
+
+def test_approximate_recall_on_clustered_data():
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 5, size=(8, 6))
+    X = [
+        centres[i % 8] + rng.normal(0, 0.5, size=(int(rng.integers(10, 30)), 6)) for i in range(160)
+    ]
+    exact, _ = knn_dtw(X, 5, 0.1)
+    for index in ("flat", "hnsw"):
+        approx, dist = knn_dtw(X, 5, 0.1, mode="approximate", candidates=25, index=index)
+        assert recall_at_k(approx, exact) >= 0.9
+        assert (np.diff(dist, axis=1) >= 0).all()
+        assert (approx != np.arange(len(X))[:, None]).all()
+
+
+def test_segment_embedding_hand_case():
+    x = np.arange(4.0)[:, None]  # frames 0, 1, 2, 3 (D = 1)
+    E = segment_embedding([x, x[:1]], segments=2, dims=None)
+    np.testing.assert_allclose(E[0], [1.5, 0.5, 2.5])  # mean, then the two halves
+    np.testing.assert_allclose(E[1], [0.0, 0.0, 0.0])  # one frame: every stretch holds it
+    assert E.dtype == np.float32
+    assert segment_embedding(integer_sequences(5, dims=6), 3, dims=2).shape == (5, 8)
+    with pytest.raises(ValueError, match="segments="):
+        segment_embedding([x], segments=-1)
+
+
+def test_embedding_candidates_match_brute_force():
+    rng = np.random.default_rng(6)
+    E = rng.standard_normal((50, 7)).astype(np.float32)
+    cand = embedding_candidates(E, 6)
+    D = ((E[:, None] - E[None]) ** 2).sum(-1)
+    np.fill_diagonal(D, np.inf)
+    np.testing.assert_array_equal(np.sort(cand, 1), np.sort(np.argsort(D, 1)[:, :6], 1))
+    # duplicates: the query is dropped even where it is not the first hit
+    dup = np.repeat(E[:5], 2, axis=0)
+    cand = embedding_candidates(dup, 3)
+    assert (cand != np.arange(10)[:, None]).all()
+    assert all(len(set(row)) == 3 for row in cand)
+    with pytest.raises(ValueError, match="n_candidates="):
+        embedding_candidates(E, 50)
+    with pytest.raises(ValueError, match="index="):
+        embedding_candidates(E, 3, index="ivf")
+
+
+def test_recall_at_k_hand_case():
+    assert recall_at_k([[1, 2], [0, 3]], [[2, 1], [0, 2]]) == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="same"):
+        recall_at_k([[1, 2]], [[1, 2, 3]])
+
+
+def test_approximate_errors_name_the_argument():
+    X = integer_sequences(10)
+    with pytest.raises(ValueError, match="candidates="):
+        knn_dtw(X, 3, mode="approximate", candidates=2)  # fewer than k
+    with pytest.raises(ValueError, match="candidates="):
+        knn_dtw(X, 3, candidates=5)  # exact mode takes no candidates
+    with pytest.raises(ValueError, match=r"\(N, C\)"):
+        knn_dtw(X, 3, mode="approximate", candidates=np.zeros((9, 4), int))
+    with pytest.raises(ValueError, match="0..9"):
+        knn_dtw(X, 3, mode="approximate", candidates=np.full((10, 4), 10))
+    with pytest.raises(ValueError, match="row 0"):
+        knn_dtw(X, 3, mode="approximate", candidates=np.tile([0, 1, 2, 2], (10, 1)))

@@ -1,0 +1,126 @@
+"""Neighbour sets in place of full distance matrices: the same graphs, measures and tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.dtw import pairwise_dtw
+from helpers.geometry import layer_geometry, neighbourhood_graphs
+from helpers.knn_dtw import neighbour_sets
+from helpers.neighbours import NeighbourSets
+from helpers.nnk import KNNGraph, NNKGraph
+from helpers.smoothness import knn_label_error
+
+from naive import euclidean
+
+
+@pytest.fixture
+def points():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(c, 1.0, (25, 3)) for c in (0.0, 3.0, 6.0)])
+    return euclidean(X), np.repeat([0, 1, 2], 25)
+
+
+def assert_same_sparse(a, b):
+    assert (a != b).nnz == 0 or np.allclose((a - b).data, 0, atol=1e-12)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.indptr, b.indptr)
+    np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("sigma", ["mean_kth", "local", 0.7])
+@pytest.mark.parametrize("edge_rule", ["reference", "either"])
+def test_graphs_on_sets_equal_graphs_on_the_matrix(points, sigma, edge_rule):
+    D, _ = points
+    sets = NeighbourSets.from_matrix(D, 12)  # more than the graphs use: they take the first k
+    for k in (5, 12):
+        full = NNKGraph(k, sigma=sigma, edge_rule=edge_rule).fit(D)
+        local = NNKGraph(k, sigma=sigma, edge_rule=edge_rule).fit(sets)
+        assert_same_sparse(full.adjacency_, local.adjacency_)
+        np.testing.assert_allclose(full.reconstruction_error_, local.reconstruction_error_)
+        np.testing.assert_array_equal(full.candidates_, local.candidates_)
+        assert_same_sparse(
+            KNNGraph(k, sigma=sigma).fit(D).adjacency_,
+            KNNGraph(k, sigma=sigma).fit(sets).adjacency_,
+        )
+
+
+def test_knn_label_error_and_neighbourhood_graphs_on_sets(points):
+    D, y = points
+    sets = NeighbourSets.from_matrix(D, 10)
+    a, b = knn_label_error(D, y, k=7), knn_label_error(sets, y, k=7)
+    assert a.overall == pytest.approx(b.overall, abs=1e-15)
+    np.testing.assert_allclose(a.per_class, b.per_class)
+    full, local = neighbourhood_graphs(D, y, 10), neighbourhood_graphs(sets, y, 10)
+    for kind in full:
+        assert full[kind].label_variation == pytest.approx(local[kind].label_variation, abs=1e-12)
+
+
+def test_errors_name_what_is_wrong(points):
+    D, _ = points
+    sets = NeighbourSets.from_matrix(D, 4, among=False)
+    with pytest.raises(ValueError, match="among"):
+        NNKGraph(4).fit(sets)  # NNK needs the distances among neighbours
+    KNNGraph(4).fit(sets)  # kNN does not
+    with pytest.raises(ValueError, match="1..4"):
+        KNNGraph(5).fit(sets)
+    with pytest.raises(ValueError, match="precomputed_distance"):
+        KNNGraph(3, metric="precomputed_kernel").fit(sets)
+    idx, dist = sets.indices, sets.distances
+    with pytest.raises(ValueError, match="itself"):
+        NeighbourSets(np.zeros_like(idx), dist)
+    with pytest.raises(ValueError, match="not sorted"):
+        NeighbourSets(idx, dist[:, ::-1])
+    with pytest.raises(ValueError, match=r"distances: shape"):
+        NeighbourSets(idx, dist[:, :2])
+    with pytest.raises(ValueError, match=r"among: shape"):
+        NeighbourSets(idx, dist, np.zeros((len(idx), 4, 3)))
+    with pytest.raises(ValueError, match="0..74"):
+        NeighbourSets(idx + 100, dist)
+
+
+def sequences(n=60, seed=1):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((int(t), 4)) for t in rng.integers(5, 25, n)]
+
+
+@pytest.mark.parametrize("window", [0.2, None])
+def test_dtw_neighbour_sets_are_those_of_all_pairs(window):
+    X = sequences()
+    sets = neighbour_sets(X, 6, window)
+    ref = NeighbourSets.from_matrix(pairwise_dtw(X, window=window, method="direct"), 6)
+    np.testing.assert_array_equal(sets.indices, ref.indices)
+    np.testing.assert_allclose(sets.distances, ref.distances, rtol=1e-12)
+    np.testing.assert_allclose(sets.among, ref.among, rtol=1e-12, atol=1e-12)
+    assert neighbour_sets(X, 6, window, among=False).among is None
+
+
+def _layers(rng, n_per=15):
+    labels = np.repeat([0, 1, 2], n_per)
+    layers = [[], []]
+    for c in labels:
+        t = int(rng.integers(6, 14))
+        layers[0].append(rng.normal(c, 0.6, (t, 3)).astype(np.float32))
+        layers[1].append(rng.normal(0, 1.0, (t, 5)).astype(np.float32))
+    return layers, labels
+
+
+def test_layer_geometry_on_neighbour_sets_equals_all_pairs(tmp_path):
+    layers, labels = _layers(np.random.default_rng(2))
+    full = layer_geometry(layers, labels, window=0.2, k=6, cache_dir=tmp_path)
+    exact = layer_geometry(layers, labels, window=0.2, k=6, neighbours="exact")
+    pd.testing.assert_frame_equal(full.drop(columns="value"), exact.drop(columns="value"))
+    np.testing.assert_allclose(exact["value"], full["value"], rtol=1e-9, atol=1e-12)
+    sets = [neighbour_sets(layer, 8, 0.2) for layer in layers]  # more than k: truncated
+    given = layer_geometry(layers, labels, window=0.2, k=6, distances=sets)
+    np.testing.assert_allclose(given["value"], full["value"], rtol=1e-9, atol=1e-12)
+    approx = layer_geometry(
+        layers, labels, window=0.2, k=6, neighbours="approximate", candidates=30
+    )
+    assert approx.shape == full.shape
+    with pytest.raises(ValueError, match="neighbours="):
+        layer_geometry(layers, labels, k=6, neighbours="all")
+    with pytest.raises(ValueError, match="not both"):
+        layer_geometry(layers, labels, k=6, neighbours="exact", distances=sets)
