@@ -33,7 +33,7 @@ from .dtw_core import (
     radii,
 )
 
-__all__ = ["pairwise_dtw_torch"]
+__all__ = ["knn_dtw_torch", "pairwise_dtw_torch"]
 
 
 def _torch_dtype(dtype) -> torch.dtype:
@@ -236,3 +236,77 @@ def _batch(G, nA, nB, oa, na_len, ob, nb_len, r_int, frac, slanted, track, dev):
     )
     C.masked_fill_(~inside, math.inf)
     return _dp(C, n, m, track)
+
+
+def knn_dtw_torch(
+    X,
+    k: int,
+    window: Window = 0.1,
+    *,
+    band: Band = "sakoe",
+    device: str | torch.device | None = "auto",
+    gram_dtype=torch.float64,
+    query_block: int = 1024,
+    batch_cells: int = 1 << 24,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k nearest neighbours under DTW with torch (a GPU), the result of all pairs.
+
+    A GPU runs the DTW of tens of thousands of pairs at once, where lower bounds would only
+    break the batches up: so the queries go in blocks of ``query_block``, each block's
+    distances to all sequences come from :func:`pairwise_dtw_torch` (length-sorted batches),
+    and only the block's top k is kept. Memory: one (query_block, N) float64 block on the
+    host, and ``batch_cells`` DP cells on the device.
+
+    Parameters
+    ----------
+    X : N sequences (T_i, D).
+    k : neighbours per sequence, 1 <= k <= N - 1.
+    window, band : the DTW band, as in :func:`helpers.dtw.dtw_distance`.
+    device, gram_dtype, batch_cells : as in :func:`pairwise_dtw_torch`.
+    query_block : queries per block.
+    progress : a progress bar over query blocks.
+
+    Returns
+    -------
+    ``(indices, distances)``, (N, k) int64 and float64, rows sorted by distance (ties by
+    index), self excluded: the same as :func:`helpers.knn_dtw.knn_dtw` to rounding. Frame
+    costs come from inner products here, so distances that tie exactly there may differ by
+    rounding (~1e-15 relative) here, and such ties may then be ordered differently.
+    """
+    from tqdm.auto import tqdm
+
+    r_int, frac = parse_window(window)
+    slanted = parse_band(band)
+    xs, _ = as_collections(X, None)
+    n = len(xs)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n - 1:
+        raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n - 1}")
+    if isinstance(query_block, bool) or not isinstance(query_block, (int, np.integer)):
+        raise ValueError(f"query_block={query_block!r}; expected a positive int")
+    if query_block < 1:
+        raise ValueError(f"query_block={query_block!r}; expected a positive int")
+    idx = np.empty((n, int(k)), np.int64)
+    dist = np.empty((n, int(k)))
+    columns = np.arange(n)
+    starts = range(0, n, int(query_block))
+    for q0 in tqdm(starts, disable=not progress, desc="kNN-DTW (torch)", unit="block"):
+        q1 = min(n, q0 + int(query_block))
+        D = _pairwise_torch(
+            xs[q0:q1],
+            xs,
+            r_int,
+            frac,
+            slanted,
+            False,
+            device,
+            gram_dtype,
+            None,
+            batch_cells,
+            False,
+        )
+        D[np.arange(q1 - q0), np.arange(q0, q1)] = np.inf  # self excluded
+        order = np.lexsort((np.broadcast_to(columns, D.shape), D), axis=1)[:, : int(k)]
+        idx[q0:q1] = order
+        dist[q0:q1] = np.take_along_axis(D, order, axis=1)
+    return idx, dist

@@ -230,3 +230,42 @@ def test_approximate_errors_name_the_argument():
         knn_dtw(X, 3, mode="approximate", candidates=np.full((10, 4), 10))
     with pytest.raises(ValueError, match="row 0"):
         knn_dtw(X, 3, mode="approximate", candidates=np.tile([0, 1, 2, 2], (10, 1)))
+
+
+# --------------------------------------------------------------------------------------------
+# torch (GPU) variant, checked against the same all-pairs reference
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("window", [0.1, None])
+def test_torch_knn_equals_all_pairs(window):
+    from helpers.dtw_torch import knn_dtw_torch
+
+    # continuous values: torch's frame costs (from inner products) round differently from
+    # the direct ones, so exact ties would be broken differently (see knn_dtw_torch)
+    rng = np.random.default_rng(8)
+    X = [rng.standard_normal((int(t), 3)) for t in rng.integers(1, 18, 40)]
+    idx, dist = knn_dtw_torch(X, 4, window, device="cpu", query_block=7, batch_cells=300)
+    ref_idx, ref_dist = reference(X, 4, window, "sakoe")
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="query_block="):
+        knn_dtw_torch(X, 4, device="cpu", query_block=0)
+    with pytest.raises(ValueError, match="k="):
+        knn_dtw_torch(X, len(X), device="cpu")
+
+
+@pytest.mark.cuda
+def test_torch_knn_on_cuda_equals_the_cpu_kernel():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    from helpers.dtw_torch import knn_dtw_torch, pairwise_dtw_torch
+
+    rng = np.random.default_rng(3)
+    X = [rng.standard_normal((int(t), 16)) for t in rng.integers(10, 60, 300)]
+    ref_idx, ref_dist = knn_dtw(X, 5, 0.1)
+    idx, dist = knn_dtw_torch(X, 5, 0.1, device="cuda", query_block=64)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-9)
+    np.testing.assert_allclose(
+        pairwise_dtw_torch(X, window=0.1, device="cuda"), pairwise_dtw(X, window=0.1), rtol=1e-9
+    )
