@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: Bump when :func:`dataset_dtw` changes its results; part of the cache key.
-DISTANCES_VERSION = 1
+DISTANCES_VERSION = 2  # 2: float32 sequences give float32 frame costs (helpers.dtw)
 
 SequenceData = Union[SkeletonDataset, Sequence[np.ndarray]]
 

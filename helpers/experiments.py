@@ -21,6 +21,7 @@ cached models, layer features and DTW matrices it is made of.
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from dataclasses import replace
@@ -47,8 +48,10 @@ from .gradcam_checks import (
     curve_areas,
     deletion_insertion,
 )
+from .knn_dtw import lower_bounds
 from .model import STGCN
 from .profiles import Profile, get_profile, study_settings
+from .scaling import augmented_clips, growth_exponents, hidden_width, scaling_table
 from .training import (
     CheckpointError,
     TrainConfig,
@@ -74,6 +77,7 @@ __all__ = [
     "layer_geometry_study",
     "load_profile_dataset",
     "noise_study",
+    "scaling_study",
     "split_dataset",
     "untrained_model",
 ]
@@ -692,6 +696,84 @@ def gradcam_smoothness_study(
         )
         out = out[out["class"] == ""].drop(columns="class")
         return out[["representation", "layer", "graph", "metric", "value"]].reset_index(drop=True)
+
+    return DiskCache(cache_dir).pickle("studies", key, compute)
+
+
+# =========================================================================== scaling
+def scaling_study(
+    profile: str | Profile = "quick",
+    *,
+    window: int | float | None = 0.1,
+    k: int = 10,
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    dataset: SkeletonDataset | None = None,
+    progress: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """How all pairs, exact kNN and approximate kNN scale with N, on augmented clips (cached).
+
+    The profile's dataset, centred on the first frame's root and divided by the skeleton
+    height, gives N sequences by :func:`helpers.scaling.augmented_clips`, at the input's
+    width and through :func:`helpers.scaling.hidden_width` at a hidden layer's (``hidden_
+    channels`` x joints); sizes come from ``study_settings(profile, 'scaling')``. The timings
+    are those of the machine that filled the cache, measured when it did.
+
+    Returns
+    -------
+    ``{'timings': scaling_table rows of both widths, 'exponents': growth_exponents,
+    'bounds': per random pair of input sequences the lower bounds and the DTW cost
+    (:func:`helpers.knn_dtw.lower_bounds`), 'machine': one row (cores, date)}``.
+    """
+    prof = get_profile(profile)
+    ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
+    settings = study_settings(prof, "scaling")
+    key = _study_key("scaling", prof, ds, window=window, k=int(k), **settings)
+
+    def compute() -> dict[str, pd.DataFrame]:
+        norm = ds.normalized(center="first", scale="height")
+        sizes, hidden_sizes = list(settings["sizes"]), list(settings["hidden_sizes"])
+        X = augmented_clips(norm, max(sizes + hidden_sizes), random_state=0)
+        width = int(settings["hidden_channels"]) * ds.num_joints
+        parts = [
+            scaling_table(
+                X,
+                sizes,
+                k=k,
+                window=window,
+                all_pairs_max=settings["all_pairs_max"],
+                label=f"input (D={X[0].shape[1]})",
+                progress=progress,
+            )
+        ]
+        if hidden_sizes:
+            H = hidden_width(X[: max(hidden_sizes)], width, random_state=0)
+            parts.append(
+                scaling_table(
+                    H,
+                    hidden_sizes,
+                    k=k,
+                    window=window,
+                    all_pairs_max=settings["all_pairs_max"],
+                    label=f"hidden (D={width})",
+                    progress=progress,
+                )
+            )
+        timings = pd.concat(parts, ignore_index=True)
+        rng = np.random.default_rng(1)
+        n = min(len(X), max(sizes))
+        pairs = rng.integers(0, n, (int(settings["bound_pairs"]), 2))
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        bounds = pd.DataFrame(lower_bounds(X, pairs, window))
+        machine = pd.DataFrame(
+            [{"cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "k": int(k)}]
+        )
+        return {
+            "timings": timings,
+            "exponents": growth_exponents(timings),
+            "bounds": bounds,
+            "machine": machine,
+        }
 
     return DiskCache(cache_dir).pickle("studies", key, compute)
 

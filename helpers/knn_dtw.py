@@ -50,6 +50,7 @@ __all__ = [
     "knn_dtw",
     "lb_endpoints",
     "lb_envelope",
+    "lower_bounds",
     "neighbour_sets",
     "recall_at_k",
     "segment_embedding",
@@ -63,7 +64,10 @@ ENVELOPE_MIN_WIDTH = 24
 # --------------------------------------------------------------------------------------------
 # Kernels
 # --------------------------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
+# Reassociation (and fused multiply-adds) let LLVM vectorise this sum of squares: 3.5x (D =
+# 93) to 6.8x (D = 1984, float32 frames) faster per cell. Only the order of the additions
+# changes; no flag about infinities or NaN is given, and the DP's min logic is not in here.
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _sq(a: np.ndarray, i: int, b: np.ndarray, j: int) -> float:
     s = 0.0
     for d in range(a.shape[1]):
@@ -241,6 +245,14 @@ def _query(
 
 
 @njit(cache=True, nogil=True)
+def _endpoint_bounds(frames, starts, lengths, q, row, lb):
+    """``lb[c]`` = the endpoint bound of query ``q`` against each ``c`` in ``row``."""
+    a = frames[starts[q] : starts[q] + lengths[q]]
+    for c in row:
+        lb[c] = _lb_endpoints(a, frames[starts[c] : starts[c] + lengths[c]])
+
+
+@njit(cache=True, nogil=True)
 def _queries(
     q0: int,
     q1: int,
@@ -266,22 +278,19 @@ def _queries(
     """
     n_seq = lengths.shape[0]
     lb = np.empty(n_seq)
-    frames = proj if proj.shape[0] == flat.shape[0] else flat
+    use_proj = proj.shape[0] == flat.shape[0]
     everyone = candidates.shape[0] == 0
+    row = np.arange(n_seq) if everyone else candidates[0]
     for q in range(q0, q1):
-        a = frames[starts[q] : starts[q] + lengths[q]]
-        if everyone:
-            for c in range(n_seq):
-                lb[c] = _lb_endpoints(a, frames[starts[c] : starts[c] + lengths[c]])
-            order = np.argsort(lb, kind="mergesort")  # stable: equal bounds keep index order
-        else:
+        if not everyone:
             row = np.sort(candidates[q - q0])  # index order first, for the same tie rule
-            sub = np.empty(row.shape[0])
-            for t in range(row.shape[0]):
-                c = row[t]
-                sub[t] = _lb_endpoints(a, frames[starts[c] : starts[c] + lengths[c]])
-                lb[c] = sub[t]
-            order = row[np.argsort(sub, kind="mergesort")]
+        # two calls rather than one array chosen at run time: proj (float64) and flat (float32
+        # or float64) need not have the same type
+        if use_proj:
+            _endpoint_bounds(proj, starts, lengths, q, row, lb)
+        else:
+            _endpoint_bounds(flat, starts, lengths, q, row, lb)
+        order = row[np.argsort(lb[row], kind="mergesort")]  # stable: ties keep index order
         _query(
             q,
             order,
@@ -346,6 +355,15 @@ def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
 
 
+def _frames(seqs: list[np.ndarray]) -> np.ndarray:
+    """All frames (F, D), contiguous; float32 when every sequence is, else float64.
+
+    float32 halves the memory and the bandwidth; costs are still summed in float64.
+    """
+    dtype = np.float32 if all(s.dtype == np.float32 for s in seqs) else np.float64
+    return np.ascontiguousarray(np.concatenate(seqs), dtype)
+
+
 def _projection(flat: np.ndarray, dims: int | None, max_frames: int = 20000) -> np.ndarray:
     """Frames (F, D) projected on their ``dims`` principal directions, or (0, 0) for none.
 
@@ -360,11 +378,16 @@ def _projection(flat: np.ndarray, dims: int | None, max_frames: int = 20000) -> 
         return np.zeros((0, 0))
     step = max(1, flat.shape[0] // max_frames)
     sample = flat[::step]
-    centre = sample.mean(axis=0)
+    centre = sample.mean(axis=0, dtype=np.float64)
     _, vectors = np.linalg.eigh(np.cov((sample - centre).T))
     basis = vectors[:, ::-1][:, : int(dims)]  # (D, dims), orthonormal columns
-    # centring moves both frames of a pair alike, so differences and costs are unchanged
-    return np.ascontiguousarray((flat - centre) @ basis)
+    # centring moves both frames of a pair alike, so differences and costs are unchanged;
+    # float64 throughout (a bound rounded up past the true cost would prune wrongly), in
+    # chunks of frames so that float32 frames are never copied whole to float64
+    out = np.empty((flat.shape[0], basis.shape[1]))
+    for a in range(0, flat.shape[0], 1 << 16):
+        out[a : a + (1 << 16)] = (flat[a : a + (1 << 16)].astype(np.float64) - centre) @ basis
+    return out
 
 
 @dataclass(frozen=True)
@@ -464,7 +487,7 @@ def segment_embedding(X, segments: int = 4, dims: int | None = 16) -> np.ndarray
     seqs = as_collection(X, "X")
     if isinstance(segments, bool) or not isinstance(segments, (int, np.integer)) or segments < 0:
         raise ValueError(f"segments={segments!r}; expected an int >= 0")
-    flat = np.ascontiguousarray(np.concatenate(seqs), np.float64)
+    flat = _frames(seqs)
     proj = _projection(flat, dims)
     frames = proj if proj.shape[0] == flat.shape[0] else flat
     out = np.empty((len(seqs), frames.shape[1] * (segments + 1)), np.float32)
@@ -620,7 +643,7 @@ def knn_dtw(
     threads = max(1, min(os.cpu_count() or 1, n_seq) if n_jobs is None else int(n_jobs))
     lengths = np.array([len(s) for s in seqs], np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    flat = np.ascontiguousarray(np.concatenate(seqs), np.float64)
+    flat = _frames(seqs)
     cand = None
     if mode == "approximate":
         cand = _candidate_array(seqs, k, candidates, segments, embedding_dims, index, threads)
@@ -808,7 +831,7 @@ def neighbour_sets(
     ua, ub = keys // n_seq, keys % n_seq
     lengths = np.array([len(s) for s in seqs], np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    flat = np.ascontiguousarray(np.concatenate(seqs), np.float64)
+    flat = _frames(seqs)
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
     costs = np.empty(len(keys))
@@ -831,3 +854,56 @@ def neighbour_sets(
     block[:, r, c] = vals
     block[:, c, r] = vals
     return NeighbourSets(idx, dist, block)
+
+
+def lower_bounds(
+    X,
+    pairs,
+    window: Window = 0.1,
+    *,
+    band: Band = "sakoe",
+    projection_dims: int | None = 8,
+) -> dict[str, np.ndarray]:
+    """The cascade's lower bounds and the DTW cost itself for given pairs of sequences.
+
+    For seeing how tight each bound is (each must not exceed ``'dtw'``): the endpoint bound
+    (on the full frames), the envelope bound, the DTW of the frames projected on
+    ``projection_dims`` principal directions of all frames of ``X``, and the full DTW cost, all
+    as squared costs (the DTW distance is the square root of ``'dtw'``).
+
+    Parameters
+    ----------
+    X : N sequences (T_i, D).
+    pairs : (P, 2) indices into ``X``.
+    window, band : the DTW band.
+    projection_dims : directions of the projected bound (None: it is NaN).
+
+    Returns
+    -------
+    ``{'endpoints', 'envelope', 'projected', 'dtw'}``, each (P,) float64.
+    """
+    seqs = as_collection(X, "X")
+    pairs = np.asarray(pairs)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
+        raise ValueError(f"pairs: shape {pairs.shape}; expected (P, 2) integer indices")
+    if pairs.size and (pairs.min() < 0 or pairs.max() >= len(seqs)):
+        raise ValueError(f"pairs: indices must lie in 0..{len(seqs) - 1}")
+    r_int, frac = parse_window(window)
+    slanted = parse_band(band)
+    flat = _frames(seqs)
+    lengths = np.array([len(s) for s in seqs], np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    proj = _projection(flat, projection_dims)
+    pa, pb = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    out = {name: np.full(len(pairs), np.nan) for name in ("endpoints", "envelope", "projected")}
+    dtw = np.empty(len(pairs))
+    _pair_costs(flat, starts, lengths, pa, pb, 0, len(pairs), r_int, frac, slanted, dtw)
+    if proj.shape[0] == flat.shape[0]:
+        _pair_costs(
+            proj, starts, lengths, pa, pb, 0, len(pairs), r_int, frac, slanted, out["projected"]
+        )
+    for t, (a, b) in enumerate(zip(pa, pb)):
+        out["endpoints"][t] = lb_endpoints(seqs[a], seqs[b])
+        out["envelope"][t] = lb_envelope(seqs[a], seqs[b], window, band=band)
+    out["dtw"] = dtw
+    return out

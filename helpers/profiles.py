@@ -216,6 +216,15 @@ STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         },
         # every run of the transfer grid gets the same number of optimiser steps
         "transfer": {"source_epochs": 30, "steps": 12, "shots": (2, 5, None), "seeds": (0, 1, 2)},
+        # kNN-DTW at scale (chapter 8): N augmented clips at the input's width, fewer at a
+        # hidden layer's (64 channels x the joints); all pairs runs at every N here
+        "scaling": {
+            "sizes": (250, 500, 1000, 2000),
+            "hidden_sizes": (250, 500, 1000),
+            "hidden_channels": 64,
+            "all_pairs_max": 2000,
+            "bound_pairs": 2000,
+        },
     },
     "paper": {
         "gradcam": {
@@ -231,12 +240,19 @@ STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "shots": (2, 5, None),
             "seeds": (0, 1, 2),
         },
+        "scaling": {
+            "sizes": (500, 1000, 2000, 5000, 10000, 20000),
+            "hidden_sizes": (500, 1000, 2000, 5000),
+            "hidden_channels": 64,
+            "all_pairs_max": 20000,
+            "bound_pairs": 5000,
+        },
     },
 }
 
 
 def study_settings(profile: str | Profile, study: str) -> dict[str, Any]:
-    """Sizes of ``study`` (``'gradcam'``, ``'transfer'``) for a profile.
+    """Sizes of ``study`` (``'gradcam'``, ``'transfer'``, ``'scaling'``) for a profile.
 
     Profiles without their own entry use ``quick``'s when their name starts with ``quick``
     and ``paper``'s otherwise. ``None`` epochs mean the profile's own.

@@ -203,8 +203,9 @@ def test_dataset_dtw_torch_backend_agrees(tmp_path):
     rng = np.random.default_rng(9)
     seqs = _random_seqs(rng, n=4, tmax=12)
     D = dataset_dtw(seqs, window=0.3, cache=False, backend="torch", device="cpu", progress=False)
+    # float32 sequences: numba sums their frame costs in float32, torch (float64 Gram) not
     np.testing.assert_allclose(
-        D, dataset_dtw(seqs, window=0.3, cache=False, progress=False), rtol=1e-9
+        D, dataset_dtw(seqs, window=0.3, cache=False, progress=False), rtol=1e-6
     )
 
 

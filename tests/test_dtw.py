@@ -182,7 +182,12 @@ def test_float32_inputs_accumulate_in_float64(rng):
     X = rand_seqs(rng, 6, 3, 15, 20, dtype=np.float32)
     X64 = [x.astype(np.float64) for x in X]  # the same values, exactly
     ref = pairwise_dtw(X64, window=3, method="direct")
-    np.testing.assert_allclose(pairwise_dtw(X, window=3, method="direct"), ref, rtol=1e-13)
+    # float32 frames: float32 frame costs, summed along the path in float64
+    direct = pairwise_dtw(X, window=3, method="direct")
+    assert direct.dtype == np.float64
+    np.testing.assert_allclose(direct, ref, rtol=1e-5)
+    # mixed dtypes are computed in float64
+    np.testing.assert_allclose(pairwise_dtw(X[:3] + X64[3:], window=3), ref, rtol=1e-13)
     np.testing.assert_allclose(pairwise_dtw(X, window=3, method="gram"), ref, rtol=1e-9)
     fast = pairwise_dtw(X, window=3, method="gram", gram_dtype=np.float32)
     np.testing.assert_allclose(fast, ref, rtol=1e-5)
@@ -192,6 +197,36 @@ def test_float32_inputs_accumulate_in_float64(rng):
     assert dtw_distance(np.array([0, 0, 1, 2]), np.array([0, 1, 2, 2]), 0) == pytest.approx(
         math.sqrt(2)
     )
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-9), (np.float32, 1e-5)])
+@pytest.mark.parametrize("D", [1, 3, 48, 75, 600])
+@pytest.mark.parametrize("band", ["sakoe", "slanted"])
+def test_equal_lengths_match_naive(rng, dtype, tol, D, band):
+    # equal lengths take the lockstep kernel (D <= LOCKSTEP_MAX_DIM) or the 4 x 4 one; odd
+    # counts leave lane groups partly empty, T = 1 and 7 leave row groups partly empty
+    for N, T, window in [(11, 7, 2), (9, 1, None), (10, 13, 0), (3, 9, 0.3)]:
+        X = [rng.standard_normal((T, D)).astype(dtype) for _ in range(N)]
+        Y = [rng.standard_normal((T, D)).astype(dtype) for _ in range(5)]
+        M = pairwise_dtw(X, window=window, band=band)
+        want = np.array([[naive_dtw(x, y, window, band)[0] for y in X] for x in X])
+        np.testing.assert_allclose(M, want, rtol=tol, atol=tol)
+        assert np.array_equal(M, M.T) and np.all(np.diag(M) == 0.0)
+        M = pairwise_dtw(X, Y, window=window, band=band, block_frames=2 * T)
+        want = np.array([[naive_dtw(x, y, window, band)[0] for y in Y] for x in X])
+        np.testing.assert_allclose(M, want, rtol=tol, atol=tol)
+        M = pairwise_dtw(X, Y, window=window, band=band, normalize=True)
+        want = np.array([[naive_dtw(x, y, window, band, True)[0] for y in Y] for x in X])
+        np.testing.assert_allclose(M, want, rtol=tol, atol=tol)
+
+
+def test_lockstep_equals_one_pair_at_a_time(rng, monkeypatch):
+    import helpers.dtw as dtw_module
+
+    X = [rng.standard_normal((20, 5)) for _ in range(21)]
+    lockstep = pairwise_dtw(X, window=3)
+    monkeypatch.setattr(dtw_module, "LOCKSTEP_MAX_DIM", 0)
+    np.testing.assert_allclose(pairwise_dtw(X, window=3), lockstep, rtol=1e-13)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -180,3 +180,30 @@ def test_layer_geometry_study_and_noise_study(tmp_path, monkeypatch):
     np.testing.assert_allclose(merged.value_x, merged.value_y, atol=1e-12)
     noisy = smooth[smooth.level == 0.2]
     assert not np.allclose(noisy.value.to_numpy(), clean.value.to_numpy())
+
+
+def test_scaling_study_is_cached(tmp_path, monkeypatch):
+    from helpers import profiles
+
+    small = {
+        "sizes": (30, 60),
+        "hidden_sizes": (30,),
+        "hidden_channels": 2,
+        "all_pairs_max": 60,
+        "bound_pairs": 50,
+    }
+    monkeypatch.setitem(profiles.STUDY_SETTINGS["quick"], "scaling", small)
+    kw = dict(k=3, window=0.2, cache_dir=tmp_path, dataset=hdm05_toy(), progress=False)
+    out = experiments.scaling_study(tiny_profile(), **kw)
+    assert set(out) == {"timings", "exponents", "bounds", "machine"}
+    t = out["timings"]
+    assert set(t["data"]) == {"input (D=93)", "hidden (D=62)"}
+    assert (t.loc[t.method == "exact kNN", "same"] == 1.0).all()
+    assert (out["bounds"]["projected"] <= out["bounds"]["dtw"] * (1 + 1e-9)).all()
+
+    def no_recomputing(*args, **kwargs):
+        raise AssertionError("the study should come from the cache")
+
+    monkeypatch.setattr(experiments, "scaling_table", no_recomputing)
+    again = experiments.scaling_study(tiny_profile(), **kw)
+    pd.testing.assert_frame_equal(out["timings"], again["timings"])
