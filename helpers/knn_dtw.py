@@ -39,6 +39,7 @@ import numpy as np
 from numba import njit
 from tqdm.auto import tqdm
 
+from .dtw import _buffers, _cost_rows4, _dp_group, _reset
 from .dtw_core import Band, Window, as_collection, fill_bounds, parse_band, parse_window, radius
 from .dtw_distributed import cluster_client, run_blocks
 from .neighbours import NeighbourSets
@@ -55,6 +56,11 @@ __all__ = [
     "recall_at_k",
     "segment_embedding",
 ]
+
+#: Relative margins by which a lower bound must pass the k-th best cost to rule a pair out:
+#: for float64 frames, and for float32 frames (float32 frame costs, ~1e-7 sqrt(D) relative).
+MARGIN_FLOAT64 = 1e-9
+MARGIN_FLOAT32 = 1e-5
 
 #: With ``envelope=None``, :func:`knn_dtw` tries the envelope bound on a pair only when its band
 #: is at least this many cells wide per row on average.
@@ -77,13 +83,15 @@ def _sq(a: np.ndarray, i: int, b: np.ndarray, j: int) -> float:
 
 
 @njit(cache=True, nogil=True)
-def _above(cost: float) -> float:
+def _above(cost: float, margin: float) -> float:
     """A threshold a bound must pass to rule a pair out: ``cost`` plus a rounding margin.
 
     Bounds from projected frames equal the full cost in exact arithmetic when the data lie in
-    the projection's span; rounding must not make them pass it.
+    the projection's span; rounding must not make them pass it. ``margin`` is relative:
+    :data:`MARGIN_FLOAT64`, or :data:`MARGIN_FLOAT32` for float32 frames, whose costs are
+    summed in float32 (as :func:`helpers.dtw.pairwise_dtw` does).
     """
-    return cost + 1e-9 * cost + 1e-12
+    return cost + margin * cost + 1e-12
 
 
 @njit(cache=True, nogil=True)
@@ -169,6 +177,43 @@ def _dtw_abandon(
 
 
 @njit(cache=True, nogil=True)
+def _dtw_full(
+    flat: np.ndarray,
+    oa: int,
+    n: int,
+    ob: int,
+    m: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    limit: float,
+    R2: np.ndarray,
+    L2: np.ndarray,
+    C4: np.ndarray,
+) -> float:
+    """Banded DTW cost of frames ``flat[oa:oa+n]`` and ``flat[ob:ob+m]``, or inf past ``limit``.
+
+    The kernels of :func:`helpers.dtw.pairwise_dtw` (frame costs in 4 x 4 register blocks,
+    four DP rows at once), so costs are computed as there; after every group of four rows the
+    pair is dropped if the group's last row exceeds ``limit`` everywhere. ``lo, hi`` are the
+    band (filled); ``R2, L2, C4`` work buffers from :func:`helpers.dtw._buffers`.
+    """
+    _reset(R2, L2, m)
+    ip = 0
+    for i0 in range(0, n, 4):
+        rows = min(4, n - i0)
+        _cost_rows4(flat, oa, n, flat, ob, i0, lo, hi, C4)
+        ip = _dp_group(R2, L2, ip, C4, lo, hi, i0, rows, False)
+        last = i0 + rows - 1
+        best = np.inf
+        for j in range(lo[last], hi[last] + 1):
+            v = R2[ip, j + 1]
+            best = v if v < best else best
+        if best > limit:
+            return np.inf
+    return R2[ip, m]
+
+
+@njit(cache=True, nogil=True)
 def _query(
     q: int,
     order: np.ndarray,
@@ -182,6 +227,7 @@ def _query(
     slanted: bool,
     envelope_width: float,
     proj: np.ndarray,
+    margin: float,
     out_idx: np.ndarray,
     out_cost: np.ndarray,
     counts: np.ndarray,
@@ -199,6 +245,7 @@ def _query(
     lo = np.empty(n, np.int64)
     hi = np.empty(n, np.int64)
     R = np.empty((2, maxm + 1))
+    _, _, R2, L2, C4 = _buffers(1, maxm)
     dq = np.empty((2, maxm + 1), np.int64)
     filled = 0
     for t in range(k):
@@ -210,7 +257,7 @@ def _query(
         kth_cost = out_cost[k - 1]
         kth_idx = out_idx[k - 1]
         # strict comparisons keep ties: an equal cost with a smaller index still gets in
-        if filled == k and lb_end[c] > _above(kth_cost):
+        if filled == k and lb_end[c] > _above(kth_cost, margin):
             break  # every later candidate has a larger endpoint bound
         m = lengths[c]
         b = flat[starts[c] : starts[c] + m]
@@ -223,10 +270,11 @@ def _query(
                 continue
         if filled == k and use_proj:
             bp = proj[starts[c] : starts[c] + m]
-            if _dtw_abandon(ap, bp, lo, hi, _above(kth_cost), R) > _above(kth_cost):
+            if _dtw_abandon(ap, bp, lo, hi, _above(kth_cost, margin), R) > _above(kth_cost, margin):
                 counts[0] += 1
                 continue
-        cost = _dtw_abandon(a, b, lo, hi, kth_cost if filled == k else np.inf, R)
+        limit = kth_cost if filled == k else np.inf
+        cost = _dtw_full(flat, starts[q], n, starts[c], m, lo, hi, limit, R2, L2, C4)
         counts[2] += 1
         if filled == k and (cost > kth_cost or (cost == kth_cost and c > kth_idx)):
             continue
@@ -266,6 +314,7 @@ def _queries(
     slanted: bool,
     envelope_width: float,
     proj: np.ndarray,
+    margin: float,
     idx: np.ndarray,
     cost: np.ndarray,
     counts: np.ndarray,
@@ -304,6 +353,7 @@ def _queries(
             slanted,
             envelope_width,
             proj,
+            margin,
             idx[q - q0],
             cost[q - q0],
             counts,
@@ -364,23 +414,47 @@ def _frames(seqs: list[np.ndarray]) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(seqs), dtype)
 
 
-def _projection(flat: np.ndarray, dims: int | None, max_frames: int = 20000) -> np.ndarray:
+def _check_dims(dims, name: str) -> None:
+    if dims is not None and (
+        isinstance(dims, bool) or not isinstance(dims, (int, np.integer)) or dims < 1
+    ):
+        raise ValueError(f"{name}={dims!r}; expected a positive int or None")
+
+
+def _principal_basis(flat: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mean frame (D,) and ``dims`` leading principal directions (D, dims) of the frames.
+
+    From a fixed sample of at most 2e7 values (20,000 frames at D <= 1000). Up to D = 256 an
+    eigendecomposition of the covariance; beyond, a randomised range finder with two power
+    iterations (Halko, Martinsson and Tropp 2011), O(frames D dims) rather than O(frames D^2)
+    and O(D^3). Any orthonormal directions give valid bounds; these give tight ones.
+    """
+    F, D = flat.shape
+    step = max(1, F // max(1000, min(20000, int(2e7 // D))))
+    sample = flat[::step].astype(np.float64)
+    centre = sample.mean(axis=0)
+    sample -= centre
+    if D <= 256:
+        _, vectors = np.linalg.eigh(sample.T @ sample)
+        return centre, np.ascontiguousarray(vectors[:, ::-1][:, :dims])
+    rng = np.random.default_rng(0)
+    Y = sample @ rng.standard_normal((D, dims + 8))
+    for _ in range(2):
+        Y, _ = np.linalg.qr(sample @ (sample.T @ np.linalg.qr(Y)[0]))
+    Q, _ = np.linalg.qr(Y)
+    _, _, vt = np.linalg.svd(Q.T @ sample, full_matrices=False)
+    return centre, np.ascontiguousarray(vt[:dims].T)
+
+
+def _projection(flat: np.ndarray, dims: int | None) -> np.ndarray:
     """Frames (F, D) projected on their ``dims`` principal directions, or (0, 0) for none.
 
-    The directions come from the covariance of at most ``max_frames`` frames (a fixed sample):
-    any orthonormal directions give a valid bound, good ones a tight bound.
+    None, or ``dims >= D``, means no projection.
     """
-    if dims is None:
+    _check_dims(dims, "projection_dims")
+    if dims is None or dims >= flat.shape[1]:
         return np.zeros((0, 0))
-    if isinstance(dims, bool) or not isinstance(dims, (int, np.integer)) or dims < 1:
-        raise ValueError(f"projection_dims={dims!r}; expected a positive int or None")
-    if dims >= flat.shape[1]:
-        return np.zeros((0, 0))
-    step = max(1, flat.shape[0] // max_frames)
-    sample = flat[::step]
-    centre = sample.mean(axis=0, dtype=np.float64)
-    _, vectors = np.linalg.eigh(np.cov((sample - centre).T))
-    basis = vectors[:, ::-1][:, : int(dims)]  # (D, dims), orthonormal columns
+    centre, basis = _principal_basis(flat, int(dims))
     # centring moves both frames of a pair alike, so differences and costs are unchanged;
     # float64 throughout (a bound rounded up past the true cost would prune wrongly), in
     # chunks of frames so that float32 frames are never copied whole to float64
@@ -403,6 +477,7 @@ class _Problem:
     frac: float
     slanted: bool
     width: float
+    margin: float  # MARGIN_FLOAT32 or MARGIN_FLOAT64, by the frames' dtype
 
 
 def _solve_rows(
@@ -436,6 +511,7 @@ def _solve_rows(
             p.slanted,
             p.width,
             p.proj,
+            p.margin,
             idx[a - q0 : b - q0],
             cost[a - q0 : b - q0],
             counts[c],
@@ -485,21 +561,31 @@ def segment_embedding(X, segments: int = 4, dims: int | None = 16) -> np.ndarray
     alone, 98.8%.
     """
     seqs = as_collection(X, "X")
-    if isinstance(segments, bool) or not isinstance(segments, (int, np.integer)) or segments < 0:
-        raise ValueError(f"segments={segments!r}; expected an int >= 0")
+    _check_segments(segments)
+    _check_dims(dims, "dims")
     flat = _frames(seqs)
     proj = _projection(flat, dims)
-    frames = proj if proj.shape[0] == flat.shape[0] else flat
-    out = np.empty((len(seqs), frames.shape[1] * (segments + 1)), np.float32)
+    lengths = np.array([len(q) for q in seqs], np.int64)
+    return _embed(proj if proj.shape[0] == flat.shape[0] else flat, lengths, int(segments))
+
+
+def _check_segments(segments) -> None:
+    if isinstance(segments, bool) or not isinstance(segments, (int, np.integer)) or segments < 0:
+        raise ValueError(f"segments={segments!r}; expected an int >= 0")
+
+
+def _embed(frames: np.ndarray, lengths: np.ndarray, segments: int) -> np.ndarray:
+    """:func:`segment_embedding` of the sequences stacked in ``frames`` (F, d)."""
+    out = np.empty((len(lengths), frames.shape[1] * (segments + 1)), np.float32)
     start = 0
-    for i, s in enumerate(seqs):
-        x = frames[start : start + len(s)]
-        start += len(s)
+    for i, t in enumerate(lengths):
+        x = frames[start : start + t]
+        start += t
         parts = [x.mean(axis=0)]
-        edges = np.linspace(0, len(x), segments + 1)
+        edges = np.linspace(0, t, segments + 1)
         for j in range(segments):
             # a stretch covers at least one frame, also for sequences shorter than `segments`
-            a = min(int(np.floor(edges[j])), len(x) - 1)
+            a = min(int(np.floor(edges[j])), t - 1)
             b = max(int(np.ceil(edges[j + 1])), a + 1)
             parts.append(x[a:b].mean(axis=0))
         out[i] = np.concatenate(parts)
@@ -644,21 +730,43 @@ def knn_dtw(
     lengths = np.array([len(s) for s in seqs], np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     flat = _frames(seqs)
+    _check_dims(projection_dims, "projection_dims")
+    _check_dims(embedding_dims, "embedding_dims")
+    _check_segments(segments)
+    if mode == "exact" and candidates is not None:
+        raise ValueError("candidates=... is for mode='approximate'")
+    embeds = mode == "approximate" and (candidates is None or np.ndim(candidates) == 0)
+    # one projection serves both the bounds and the embedding (leading directions first);
+    # dims >= D mean all frames' coordinates, unprojected
+    D = flat.shape[1]
+    wanted = [d for d in (projection_dims, embedding_dims if embeds else None) if d and d < D]
+    both = _projection(flat, max(wanted)) if wanted else np.zeros((0, 0))
     cand = None
     if mode == "approximate":
-        cand = _candidate_array(seqs, k, candidates, segments, embedding_dims, index, threads)
-    elif candidates is not None:
-        raise ValueError("candidates=... is for mode='approximate'")
+        emb = _leading(both, embedding_dims, D) if embeds else flat
+        cand = _candidate_array(
+            n_seq,
+            k,
+            candidates,
+            flat if emb.size == 0 else emb,
+            lengths,
+            segments,
+            index,
+            threads,
+        )
+    proj = _leading(both, projection_dims, D)
+    both = None  # the narrower copies are kept, not this one
     problem = _Problem(
         flat=flat,
         starts=starts,
         lengths=lengths,
-        proj=_projection(flat, projection_dims),
+        proj=proj,
         k=k,
         r_int=r_int,
         frac=frac,
         slanted=slanted,
         width=width,
+        margin=MARGIN_FLOAT32 if flat.dtype == np.float32 else MARGIN_FLOAT64,
     )
     if client is None:
         with tqdm(total=n_seq, desc="kNN-DTW", unit="query", disable=not progress) as bar:
@@ -678,17 +786,27 @@ def knn_dtw(
     return (idx, dist, stats) if return_stats else (idx, dist)
 
 
-def _candidate_array(seqs, k, candidates, segments, embedding_dims, index, threads) -> np.ndarray:
-    """(N, C) candidate indices for approximate mode, checked or found in the embedding."""
-    n_seq = len(seqs)
+def _leading(both: np.ndarray, dims: int | None, D: int) -> np.ndarray:
+    """Frames on their first ``dims`` principal directions; (0, 0) for none or all."""
+    if dims is None or dims >= D:
+        return np.zeros((0, 0))
+    return np.ascontiguousarray(both[:, :dims])
+
+
+def _candidate_array(
+    n_seq: int, k: int, candidates, frames, lengths, segments, index, threads
+) -> np.ndarray:
+    """(N, C) candidate indices for approximate mode, checked or found in the embedding.
+
+    ``frames`` (F, d): the frames to embed (projected on the embedding's directions).
+    """
     if candidates is None or isinstance(candidates, (int, np.integer)):
         if isinstance(candidates, bool):
             raise ValueError(f"candidates={candidates!r}; expected an int or an (N, C) array")
         c = min(5 * k, n_seq - 1) if candidates is None else int(candidates)
         if not k <= c <= n_seq - 1:
             raise ValueError(f"candidates={candidates!r}; expected k..N-1 = {k}..{n_seq - 1}")
-        E = segment_embedding(seqs, segments, embedding_dims)
-        return embedding_candidates(E, c, index, threads)
+        return embedding_candidates(_embed(frames, lengths, int(segments)), c, index, threads)
     cand = np.asarray(candidates)
     if cand.ndim != 2 or cand.shape[0] != n_seq or not np.issubdtype(cand.dtype, np.integer):
         raise ValueError(
@@ -773,16 +891,12 @@ def _pair_costs(
 ):
     """Full banded DTW costs of the pairs ``(pa[t], pb[t])`` for t in ``s .. e - 1``."""
     maxm = lengths.max()
-    lo = np.empty(maxm, np.int64)
-    hi = np.empty(maxm, np.int64)
-    R = np.empty((2, maxm + 1))
+    lo, hi, R2, L2, C4 = _buffers(maxm, maxm)
     for t in range(s, e):
         a, b = pa[t], pb[t]
         n, m = lengths[a], lengths[b]
         fill_bounds(n, m, radius(n, m, r_int, frac), slanted, lo, hi)
-        out[t] = _dtw_abandon(
-            flat[starts[a] : starts[a] + n], flat[starts[b] : starts[b] + m], lo, hi, np.inf, R
-        )
+        out[t] = _dtw_full(flat, starts[a], n, starts[b], m, lo, hi, np.inf, R2, L2, C4)
 
 
 def neighbour_sets(

@@ -89,6 +89,7 @@ def test_run_blocks_yields_every_block_once(client):
         frac=0.2,
         slanted=False,
         width=np.inf,
+        margin=1e-9,
     )
     seen = [i for i, _ in run_blocks(client, _block_task, problem, blocks)]
     assert sorted(seen) == list(range(len(blocks)))

@@ -269,3 +269,39 @@ def test_torch_knn_on_cuda_equals_the_cpu_kernel():
     np.testing.assert_allclose(
         pairwise_dtw_torch(X, window=0.1, device="cuda"), pairwise_dtw(X, window=0.1), rtol=1e-9
     )
+
+
+def test_wide_frames_use_a_randomised_basis_and_stay_exact():
+    from helpers.knn_dtw import _principal_basis
+
+    rng = np.random.default_rng(9)
+    mixing = rng.standard_normal((6, 300))  # 300 features driven by 6: a low-rank motion
+    X = [
+        (
+            rng.standard_normal((int(t), 6)) @ mixing + 0.01 * rng.standard_normal((int(t), 300))
+        ).astype(np.float32)
+        for t in rng.integers(5, 25, 40)
+    ]
+    centre, basis = _principal_basis(np.concatenate(X), 8)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(8), atol=1e-10)
+    # the 6 driving directions lie in the span of the 8 found
+    span = basis @ basis.T
+    q, _ = np.linalg.qr(mixing.T)
+    assert np.linalg.norm(q - span @ q) / np.linalg.norm(q) < 0.05
+    idx, dist = knn_dtw(X, 4, 0.2)
+    ref_idx, ref_dist = reference(X, 4, 0.2, "sakoe")
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-5)
+
+
+def test_approximate_mode_keeps_a_narrow_projection_when_the_embedding_is_wide():
+    rng = np.random.default_rng(10)
+    mixing = rng.standard_normal((2, 10))  # 2-dimensional motion in 10 features
+    X = [rng.standard_normal((int(t), 2)) @ mixing for t in rng.integers(5, 25, 60)]
+    _, _, with_proj = knn_dtw(
+        X, 3, 0.2, mode="approximate", candidates=30, projection_dims=2, return_stats=True
+    )
+    _, _, without = knn_dtw(
+        X, 3, 0.2, mode="approximate", candidates=30, projection_dims=None, return_stats=True
+    )
+    assert with_proj.stopped > without.stopped  # the 2-dim projected bound did prune
