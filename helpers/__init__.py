@@ -9,14 +9,18 @@ this list; ``tests/test_imports.py`` checks that there are no cycles):
 * ``graph`` (skeleton graphs and partitions), ``model`` (ST-GCN), ``training`` (fit, evaluate,
   checkpoints), ``profiles`` (the quick and paper settings), ``features`` (each layer's
   output per sequence, cropped to its valid length);
-* ``dtw_core`` (what the DTW backends share), ``dtw`` (numba) and ``dtw_torch`` (GPU);
-  ``knn_dtw`` (k nearest neighbours under DTW with lower bounds, without all pairs);
-* ``distances``, ``nnk`` (NNK and kNN graphs), ``smoothness``, ``embedding`` (classical MDS),
-  ``geometry`` (the summaries of a distance matrix the chapters report);
+* ``dtw_core`` (what the DTW backends share), ``dtw`` (numba), ``dtw_torch`` (GPU: pairwise
+  and kNN), ``dtw_distributed`` (row blocks on a Dask cluster);
+* ``distances``, ``neighbours`` (neighbour sets: what the graphs need of a distance matrix),
+  ``knn_dtw`` (k nearest neighbours under DTW without all pairs: exact with lower bounds,
+  approximate with faiss candidates, on one machine or a cluster), ``nnk`` (NNK and kNN
+  graphs), ``smoothness``, ``embedding`` (classical MDS), ``geometry`` (the summaries of a
+  distance matrix or of neighbour sets the chapters report); ``scaling`` (how the neighbour
+  searches scale with N: test collections, timings, peak memory);
 * ``gradcam`` (layerwise spatio-temporal Grad-CAM), ``gradcam_checks`` (its sanity and
   faithfulness checks), ``transfer`` (task splits, freezing, fine-tuning);
 * ``experiments`` (the cached studies of a profile: trained models, the layer geometry study,
-  the noise study, the Grad-CAM studies, the transfer study);
+  the noise study, the Grad-CAM studies, the transfer study, the scaling study);
 * plots for the book: ``skeleton_plot``, ``graph_plot``, ``gradcam_plot``; build tooling:
   ``bookrun``.
 """
