@@ -5,6 +5,7 @@
 # Settings (environment or `make VAR=value`):
 #   PROFILE          quick (default; CI and laptops) or paper (the full study, meant for a GPU)
 #   DEVICE           auto (default), cpu or cuda
+#   DATASET          hdm05 (default) or the path of a .npz saved with SkeletonDataset.save
 #   STGCN_DATA_DIR   the HDM05 folder (default ../shared/data/hdm05 beside the checkout)
 #   STGCN_CACHE_DIR  artefact cache (default _build/cache)
 #   TORCH_SPEC       how to install torch when it is missing (default torch==2.13.0)
@@ -15,6 +16,7 @@ SHELL := /bin/bash
 
 PROFILE ?= quick
 DEVICE ?= auto
+DATASET ?= hdm05
 TORCH_SPEC ?= torch==2.13.0
 BUILD := _build
 STAGE := $(BUILD)/book-src
@@ -66,7 +68,8 @@ test-fast: lint
 chapters: $(STAMP)
 	rm -rf $(STAGE) && mkdir -p $(STAGE)/book
 	cp -r _config.yml _toc.yml intro.md references.bib _static $(STAGE)/
-	$(PY) -m helpers.bookrun --profile $(PROFILE) --device $(DEVICE) --out $(STAGE)/book $(CHAPTERS)
+	$(PY) -m helpers.bookrun --profile $(PROFILE) --device $(DEVICE) --dataset $(DATASET) \
+		--out $(STAGE)/book $(CHAPTERS)
 
 # Build HTML from the executed copies; any Sphinx warning fails the build.
 html: $(STAMP)

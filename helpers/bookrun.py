@@ -125,16 +125,29 @@ def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> i
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line ``python -m helpers.bookrun [--profile P] [--device D] --out DIR book/*.md``."""
+    """The command line: ``python -m helpers.bookrun [options] --out DIR book/*.md``.
+
+    Options: ``--profile`` (quick or paper), ``--device``, ``--dataset`` (hdm05 or a .npz).
+    """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("chapters", nargs="+", type=Path)
     ap.add_argument("--profile", default="quick", choices=["quick", "paper"])
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", type=Path, default=Path("_build/book-src/book"))
-    args = ap.parse_args(argv)
-    return execute_chapters(
-        args.chapters, args.out, {"profile": args.profile, "device": args.device}
+    ap.add_argument(
+        "--dataset",
+        default="hdm05",
+        help="'hdm05' or the path of a .npz saved with SkeletonDataset.save",
     )
+    args = ap.parse_args(argv)
+    parameters = {"profile": args.profile, "device": args.device}
+    if args.dataset.lower() != "hdm05":
+        path = Path(args.dataset).expanduser()
+        if not path.is_file():
+            ap.error(f"--dataset {args.dataset}: no such file (a .npz from SkeletonDataset.save)")
+        # chapters run in their own folder: a relative path must not change meaning there
+        parameters["dataset"] = str(path.resolve())
+    return execute_chapters(args.chapters, args.out, parameters)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from .gradcam_checks import (
     curve_areas,
     deletion_insertion,
 )
+from .graph import SkeletonGraph
 from .knn_dtw import lower_bounds
 from .model import STGCN
 from .profiles import Profile, get_profile, study_settings
@@ -63,10 +64,11 @@ from .training import (
     model_inputs,
     save_checkpoint,
 )
-from .transfer import HDM05_TASKS, few_shot, fine_tune, split_tasks
+from .transfer import default_tasks, few_shot, fine_tune, split_tasks
 
 __all__ = [
     "STUDY_VERSION",
+    "build_model",
     "get_trained_model",
     "gradcam_checks_study",
     "gradcam_maps",
@@ -75,6 +77,7 @@ __all__ = [
     "transfer_source_model",
     "transfer_study",
     "layer_geometry_study",
+    "load_dataset",
     "load_profile_dataset",
     "noise_study",
     "scaling_study",
@@ -135,6 +138,64 @@ def load_profile_dataset(
     )
 
 
+def build_model(profile: str | Profile, dataset: SkeletonDataset, seed: int = 0) -> STGCN:
+    """The profile's ST-GCN for ``dataset``, with the initial weights of ``seed``.
+
+    The skeleton graph is the profile's ``layout`` when the dataset has that skeleton (the same
+    joints and bones, as HDM05 for the book's profiles), else the dataset's own edges and
+    centre (:meth:`helpers.graph.SkeletonGraph.from_dataset`, with the profile's strategy).
+    """
+    prof = get_profile(profile)
+    kwargs = dict(prof.model)
+    layout = kwargs.get("layout")
+    if isinstance(layout, str):
+        strategy = kwargs.get("strategy", "spatial")
+        ref = SkeletonGraph.from_layout(layout, strategy=strategy)
+        bones = {tuple(sorted(map(int, e))) for e in np.asarray(dataset.edges).reshape(-1, 2)}
+        if ref.num_nodes != dataset.num_joints or bones != {
+            tuple(sorted(map(int, e))) for e in ref.edges
+        }:
+            kwargs["layout"] = SkeletonGraph.from_dataset(
+                dataset, strategy=strategy, max_hop=int(kwargs.get("max_hop", 1))
+            )
+    return STGCN(
+        num_classes=dataset.num_classes,
+        in_channels=dataset.num_channels,
+        random_state=int(seed),
+        **kwargs,
+    )
+
+
+def load_dataset(
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    profile: str | Profile = "quick",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> SkeletonDataset:
+    """The dataset a chapter works on, from its ``dataset`` parameter.
+
+    Parameters
+    ----------
+    dataset : ``'hdm05'`` (the profile's HDM05 clips from ``data_dir``, see
+        :func:`load_profile_dataset`), the path of a ``.npz`` written by
+        :meth:`helpers.data.dataset.SkeletonDataset.save` (any skeletons: NTU RGB+D, your
+        own), or a :class:`~helpers.data.dataset.SkeletonDataset` (returned as it is).
+    profile, data_dir, cache_dir, progress : for HDM05.
+    """
+    if isinstance(dataset, SkeletonDataset):
+        return dataset
+    if str(dataset).lower() == "hdm05":
+        return load_profile_dataset(profile, data_dir, cache_dir, progress)
+    path = Path(dataset).expanduser()
+    if path.suffix != ".npz":
+        raise ValueError(
+            f"dataset={str(dataset)!r}: expected 'hdm05' or the path of a .npz file written by "
+            "SkeletonDataset.save(path)"
+        )
+    return SkeletonDataset.load(path)
+
+
 def get_trained_model(
     profile: str | Profile = "quick",
     device: str | torch.device = "auto",
@@ -185,12 +246,7 @@ def get_trained_model(
 
     def build() -> nn.Module:
         # the same seed gives the same initial weights
-        return STGCN(
-            num_classes=ds.num_classes,
-            in_channels=ds.num_channels,
-            random_state=int(seed),
-            **prof.model,
-        )
+        return build_model(prof, ds, seed)
 
     # An interrupted training resumes from here (nowhere when the cache cannot store it).
     resume = cache.path("training-runs", key, ".pt") if cache.writable else None
@@ -256,12 +312,7 @@ def untrained_model(
     statistics (mean 0, variance 1), so they do not rescale anything.
     """
     prof = get_profile(profile)
-    model = STGCN(
-        num_classes=dataset.num_classes,
-        in_channels=dataset.num_channels,
-        random_state=int(seed),
-        **prof.model,
-    )
+    model = build_model(prof, dataset, seed)
     model.train_config = prof.train_config()
     return model.to(resolve_device(device)).eval()
 
@@ -804,12 +855,12 @@ def transfer_source_model(
     """The source-task model of the transfer study, and the (source, target) datasets.
 
     ``tasks``: ``{'source': class names, 'target': class names}`` (default
-    :data:`helpers.transfer.HDM05_TASKS`).
+    :func:`helpers.transfer.default_tasks`: :data:`helpers.transfer.HDM05_TASKS` for HDM05).
     """
     prof = get_profile(profile)
     sets = study_settings(prof, "transfer")
     ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
-    tasks = HDM05_TASKS if tasks is None else tasks
+    tasks = default_tasks(ds) if tasks is None else tasks
     source, target = split_tasks(ds, tasks["source"], tasks["target"])
     src_prof = prof
     if sets["source_epochs"] is not None:
@@ -840,7 +891,7 @@ def transfer_study(
     """Target accuracy after fine-tuning with the first k blocks frozen, for every k (cached).
 
     For every seed of :func:`helpers.profiles.study_settings` (``'transfer'``): a source model
-    trained on the source classes (``tasks``, default :data:`helpers.transfer.HDM05_TASKS`),
+    trained on the source classes (``tasks``, default :func:`helpers.transfer.default_tasks`),
     then for every number of training clips per target class in ``shots`` (None: all) and
     every k in ``frozen`` (default 0..num_blocks) a fine-tuned copy
     (:func:`helpers.transfer.fine_tune`), and the same network trained from scratch. Every run

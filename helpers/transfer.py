@@ -37,6 +37,7 @@ from .training import TrainConfig, TrainResult, evaluate, fit
 
 __all__ = [
     "HDM05_TASKS",
+    "default_tasks",
     "few_shot",
     "fine_tune",
     "split_tasks",
@@ -61,6 +62,23 @@ HDM05_TASKS: dict[str, tuple[str, ...]] = {
         "throwBasketball",
     ),
 }
+
+
+def default_tasks(ds: SkeletonDataset) -> dict[str, tuple[str, ...]]:
+    """The transfer split for ``ds``: :data:`HDM05_TASKS` when it has those classes.
+
+    Otherwise the classes alternate in index order (0, 2, 4, ... source; 1, 3, 5, ...
+    target), a split that assumes nothing about what the classes are; pass your own
+    ``{'source': [...], 'target': [...]}`` where related pairs are known.
+    """
+    names = list(ds.class_names)
+    if set(HDM05_TASKS["source"]) | set(HDM05_TASKS["target"]) <= set(names):
+        return {key: tuple(v) for key, v in HDM05_TASKS.items()}
+    if len(names) < 4:
+        raise ValueError(
+            f"{len(names)} classes: a transfer split needs at least 2 source and 2 target classes"
+        )
+    return {"source": tuple(names[0::2]), "target": tuple(names[1::2])}
 
 
 def split_tasks(

@@ -108,3 +108,50 @@ def test_labels_must_be_whole_numbers():
         SkeletonDataset.from_arrays(seqs, labels=np.array([0, 1, 1], np.int8)).labels.dtype
         == np.int64
     )
+
+
+# ------------------------------------------------------------------ save / load
+@pytest.mark.parametrize("bodies", [None, 2])
+def test_save_and_load_round_trip(tmp_path, bodies):
+    ds = make(n=4, bodies=bodies)
+    ds.joint_names = ["a", "b", "c"]
+    ds.fps, ds.units, ds.name, ds.up_axis = 12.5, "m", "toy", 2
+    path = ds.save(tmp_path / "sub" / "toy")  # '.npz' appended, folders made
+    assert path == tmp_path / "sub" / "toy.npz" and path.is_file()
+    assert [p.name for p in path.parent.iterdir()] == ["toy.npz"]  # no temporary left behind
+    back = SkeletonDataset.load(path)
+    assert back.fingerprint() == ds.fingerprint()
+    for a, b in zip(back.sequences, ds.sequences):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == np.float32
+    np.testing.assert_array_equal(back.labels, ds.labels)
+    np.testing.assert_array_equal(back.edges, ds.edges)
+    assert back.class_names == ds.class_names and back.files == ds.files
+    assert back.joint_names == ["a", "b", "c"]
+    assert (back.fps, back.units, back.name, back.up_axis, back.center) == (12.5, "m", "toy", 2, 1)
+    assert [str(s) for s in back.subjects] == [str(s) for s in ds.subjects]
+    assert list(back.split) == list(ds.split)
+
+
+def test_load_names_what_is_wrong(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        SkeletonDataset.load(tmp_path / "missing.npz")
+    text = tmp_path / "notes.npz"
+    text.write_text("not an archive")
+    with pytest.raises(ValueError, match="not a .npz archive"):
+        SkeletonDataset.load(text)
+    other = tmp_path / "other.npz"
+    np.savez(other, x=np.zeros(3))
+    with pytest.raises(ValueError, match="not a saved SkeletonDataset"):
+        SkeletonDataset.load(other)
+    path = make(n=3).save(tmp_path / "ok.npz")
+    with np.load(path) as z:
+        parts = dict(z)
+    parts["lengths"] = parts["lengths"] + 1
+    np.savez(tmp_path / "bad.npz", **parts)
+    with pytest.raises(ValueError, match="bad.npz.*do not match"):
+        SkeletonDataset.load(tmp_path / "bad.npz")
+    parts = {k: v for k, v in parts.items() if k != "edges"}
+    np.savez(tmp_path / "partial.npz", **parts)
+    with pytest.raises(ValueError, match=r"lacks the entries \['edges'\]"):
+        SkeletonDataset.load(tmp_path / "partial.npz")

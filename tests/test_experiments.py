@@ -207,3 +207,33 @@ def test_scaling_study_is_cached(tmp_path, monkeypatch):
     monkeypatch.setattr(experiments, "scaling_table", no_recomputing)
     again = experiments.scaling_study(tiny_profile(), **kw)
     pd.testing.assert_frame_equal(out["timings"], again["timings"])
+
+
+def test_build_model_uses_the_profile_layout_or_the_datasets_skeleton():
+    from test_book_on_other_data import synthetic_dataset
+
+    from helpers.graph import SkeletonGraph
+
+    hdm = experiments.build_model(tiny_profile(), hdm05_toy())
+    ref = SkeletonGraph.from_layout("hdm05")
+    assert hdm.graph.num_nodes == 31 and hdm.graph.center == ref.center
+    other = synthetic_dataset(n_per_class=2)
+    net = experiments.build_model(tiny_profile(), other, seed=3)
+    assert net.graph.num_nodes == 6 and net.graph.center == other.center
+    again = experiments.build_model(tiny_profile(), other, seed=3)
+    pairs = zip(net.state_dict().values(), again.state_dict().values())
+    assert all(torch.equal(a, b) for a, b in pairs)  # the seed fixes the initial weights
+    assert net.eval()(torch.zeros(2, 3, 10, 6, 1)).shape == (2, 4)
+
+
+def test_load_dataset_reads_hdm05_or_a_saved_file(tmp_path):
+    from test_book_on_other_data import synthetic_dataset
+
+    ds = synthetic_dataset(n_per_class=2)
+    path = ds.save(tmp_path / "mine.npz")
+    assert experiments.load_dataset(path).fingerprint() == ds.fingerprint()
+    assert experiments.load_dataset(ds) is ds
+    with pytest.raises(ValueError, match="expected 'hdm05' or the path of a .npz"):
+        experiments.load_dataset("ntu")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        experiments.load_dataset(tmp_path / "missing.npz")

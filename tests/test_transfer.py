@@ -132,3 +132,17 @@ def test_replace_classifier_is_seeded():
     b = _model().replace_classifier(4, random_state=3)
     assert torch.equal(a.fcn.weight, b.fcn.weight)
     assert a(torch.randn(2, 3, 10, 5, 1)).shape == (2, 4)
+
+
+def test_default_tasks_hdm05_pairs_or_alternating_classes():
+    from helpers.data.dataset import SkeletonDataset
+    from helpers.transfer import HDM05_TASKS, default_tasks
+
+    names = list(HDM05_TASKS["source"]) + list(HDM05_TASKS["target"])
+    seqs = [np.zeros((3, 2, 3))] * len(names)
+    ds = SkeletonDataset.from_arrays(seqs, range(len(names)), names, edges=[(0, 1)])
+    assert default_tasks(ds) == {k: tuple(v) for k, v in HDM05_TASKS.items()}
+    other = SkeletonDataset.from_arrays(seqs[:5], range(5), list("abcde"), edges=[(0, 1)])
+    assert default_tasks(other) == {"source": ("a", "c", "e"), "target": ("b", "d")}
+    with pytest.raises(ValueError, match="at least 2 source and 2 target"):
+        default_tasks(SkeletonDataset.from_arrays(seqs[:3], range(3), list("abc"), edges=[(0, 1)]))

@@ -16,12 +16,35 @@ Any other skeleton dataset plugs in through :meth:`SkeletonDataset.from_arrays`:
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
 SPLITS = ("train", "test")
+
+#: What :meth:`SkeletonDataset.save` writes into its ``.npz``, and its version.
+DATASET_FORMAT = "stgcn-geometry.SkeletonDataset"
+DATASET_FORMAT_VERSION = 1
+_SAVED_KEYS = (
+    "frames",
+    "lengths",
+    "labels",
+    "class_names",
+    "subjects",
+    "split",
+    "edges",
+    "center",
+    "files",
+    "joint_names",
+    "fps",
+    "up_axis",
+    "name",
+    "units",
+)
 
 
 @dataclass(eq=False)
@@ -162,6 +185,109 @@ class SkeletonDataset:
 
     def _where(self, i: int) -> str:
         return self.files[i] if i < len(self.files) and self.files[i] else f"index {i}"
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the dataset to one ``.npz`` file; returns its path (``.npz`` appended if absent).
+
+        Everything is kept: sequences (float32), labels, class names, subjects, split, edges,
+        centre, files, joint names, frame rate, up axis, name and units. The file is written
+        to a temporary name and then renamed, so an interrupted save leaves no half file.
+        Read it back with :meth:`load`.
+        """
+        self.validate()
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
+        subjects = np.asarray(self.subjects)
+        arrays = {
+            "format": np.array(DATASET_FORMAT),
+            "format_version": np.array(DATASET_FORMAT_VERSION),
+            "frames": np.concatenate([np.asarray(q, np.float32) for q in self.sequences]),
+            "lengths": self.lengths.astype(np.int64),
+            "labels": np.asarray(self.labels, np.int64),
+            "class_names": np.array(self.class_names, dtype=str),
+            "subjects": subjects.astype(str) if subjects.dtype == object else subjects,
+            "split": np.asarray(self.split, dtype=str),
+            "edges": np.asarray(self.edges, np.int64).reshape(-1, 2),
+            "center": np.array(int(self.center)),
+            "files": np.array(self.files, dtype=str),
+            "joint_names": np.array(self.joint_names, dtype=str),
+            "fps": np.array(float(self.fps)),
+            "up_axis": np.array(int(self.up_axis)),
+            "name": np.array(str(self.name)),
+            "units": np.array(str(self.units)),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "SkeletonDataset":
+        """Read a dataset written by :meth:`save`.
+
+        Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file for
+        one that is not a saved dataset (not a ``.npz`` archive, another ``.npz``, a newer
+        format version or inconsistent contents).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file (a dataset saved with .save(path))")
+        try:
+            archive = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{path} is not a .npz archive of a saved SkeletonDataset") from err
+        with archive as z:
+            keys = set(z.files)
+            if "format" not in keys or str(z["format"]) != DATASET_FORMAT:
+                raise ValueError(
+                    f"{path} is a .npz archive but not a saved SkeletonDataset (no "
+                    f"'format' = {DATASET_FORMAT!r} entry; it holds {sorted(keys)[:8]})"
+                )
+            version = int(z["format_version"])
+            if version > DATASET_FORMAT_VERSION:
+                raise ValueError(
+                    f"{path} has dataset format version {version}; this helpers reads up to "
+                    f"{DATASET_FORMAT_VERSION} (update the package)"
+                )
+            missing = sorted(set(_SAVED_KEYS) - keys)
+            if missing:
+                raise ValueError(f"{path} lacks the entries {missing} of a saved SkeletonDataset")
+            lengths = z["lengths"].astype(np.int64)
+            frames = z["frames"]
+            if lengths.sum() != len(frames) or (lengths < 1).any():
+                raise ValueError(
+                    f"{path}: the lengths ({int(lengths.sum())} frames in all) do not match the "
+                    f"{len(frames)} stored frames"
+                )
+            bounds = np.concatenate([[0], np.cumsum(lengths)])
+            try:
+                ds = cls(
+                    sequences=[frames[a:b] for a, b in zip(bounds[:-1], bounds[1:])],
+                    labels=z["labels"].astype(np.int64),
+                    class_names=[str(c) for c in z["class_names"]],
+                    subjects=z["subjects"],
+                    split=z["split"].astype(str),
+                    edges=z["edges"].astype(np.int64).reshape(-1, 2),
+                    center=int(z["center"]),
+                    files=[str(f) for f in z["files"]],
+                    joint_names=[str(j) for j in z["joint_names"]],
+                    fps=float(z["fps"]),
+                    up_axis=int(z["up_axis"]),
+                    name=str(z["name"]),
+                    units=str(z["units"]),
+                )
+                ds.validate()
+            except ValueError as err:
+                raise ValueError(f"{path}: {err}") from err
+        return ds
 
     # ------------------------------------------------------------------ shape facts
     def __len__(self) -> int:
