@@ -34,7 +34,7 @@ endif
 PY := $(BIN)python
 STAMP := $(ENV_DIR)/.stgcn-geometry-installed
 
-.PHONY: help env test test-fast lint book chapters html bench clean clean-cache
+.PHONY: help env test test-fast lint book chapters html browser-test bench clean clean-cache
 
 help:
 	@echo "make test    run the test suite (creates .venv on first use)"
@@ -67,18 +67,40 @@ test-fast: lint
 # folder as .ipynb; a cell error fails the build.
 chapters: $(STAMP)
 	rm -rf $(STAGE) && mkdir -p $(STAGE)/book
-	cp -r _config.yml _toc.yml intro.md references.bib _static $(STAGE)/
+	cp -r _config.yml _toc.yml intro.md api.md references.bib _static _ext $(STAGE)/
 	$(PY) -m helpers.bookrun --profile $(PROFILE) --device $(DEVICE) --dataset $(DATASET) \
 		--out $(STAGE)/book $(CHAPTERS)
 
+# MathJax served from the book itself, so that formulas render without a network: the npm
+# package, fetched once into the build folder. Without npm the pages fall back to a CDN (and
+# say so here).
+MATHJAX_VERSION := 3.2.2
+MATHJAX := $(BUILD)/mathjax-$(MATHJAX_VERSION)
+
+$(MATHJAX)/tex-chtml.js:
+	rm -rf $(MATHJAX) $(BUILD)/npm && mkdir -p $(BUILD)/npm $(MATHJAX)
+	if command -v npm >/dev/null 2>&1 && (cd $(BUILD)/npm && npm pack --silent mathjax@$(MATHJAX_VERSION)); then \
+		tar -xzf $(BUILD)/npm/mathjax-$(MATHJAX_VERSION).tgz -C $(MATHJAX) --strip-components=2 package/es5; \
+	else \
+		echo "WARNING: npm could not fetch mathjax@$(MATHJAX_VERSION): the pages load MathJax from a CDN and need a network for formulas"; \
+		printf '%s\n' "document.write('<script src=\"https://cdn.jsdelivr.net/npm/mathjax@$(MATHJAX_VERSION)/es5/tex-chtml.js\"><\/script>');" > $@.tmp; \
+		mv $@.tmp $@; \
+	fi
+
 # Build HTML from the executed copies; any Sphinx warning fails the build.
-html: $(STAMP)
+html: $(STAMP) $(MATHJAX)/tex-chtml.js
+	rm -rf $(STAGE)/_extra && mkdir -p $(STAGE)/_extra && cp -r $(MATHJAX) $(STAGE)/_extra/mathjax
 	$(BIN)jupyter-book build $(STAGE) --path-output $(BUILD)/site -W --keep-going
 	rm -rf $(BUILD)/html && cp -r $(BUILD)/site/_build/html $(BUILD)/html
 	@echo "The book is in $(BUILD)/html/index.html"
 
 book: chapters
 	$(MAKE) html
+
+# The built book in headless Chromium, offline (Debian: apt-get install chromium
+# chromium-driver); screenshots go to $(BUILD)/html/screenshots.
+browser-test: $(STAMP)
+	STGCN_REQUIRE_BROWSER=1 STGCN_BOOK_HTML=$(BUILD)/html $(PY) -m pytest -q tests/test_browser.py
 
 bench: $(STAMP)
 	$(PY) -m pip install -e ".[bench]"

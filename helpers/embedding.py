@@ -36,11 +36,14 @@ __all__ = ["MDSResult", "classical_mds", "double_center"]
 class MDSResult:
     """Classical MDS of one distance matrix.
 
+    Attributes
+    ----------
     embedding : (N, n) coordinates.
     eigenvalues : (N,) all eigenvalues of ``B``, largest first (negative ones included).
     explained : (n,) each kept component's eigenvalue over the sum of the positive eigenvalues
         (0 for a component whose eigenvalue is not positive).
-    negative_share : sum of |negative eigenvalues| over sum of |eigenvalues|; 0 for Euclidean
+    negative_share : the sum of the negative eigenvalues' magnitudes over the sum of all
+        eigenvalues' magnitudes; 0 for Euclidean
         distances, larger the further ``D`` is from any Euclidean configuration.
     """
 

@@ -142,8 +142,8 @@ def layer_features(
 
     Parameters
     ----------
-    model : an :class:`~helpers.model.STGCN` (or any model with ``forward(x,
-        return_features=True, lengths=...)`` and ``temporal_lengths``).
+    model : an :class:`~helpers.model.STGCN`, or any model with ``temporal_lengths`` whose
+        ``forward(x, return_features=True, lengths=...)`` returns the blocks' features.
     dataset : the sequences, raw (the config's centring and scaling are applied here).
     config : the model's :class:`~helpers.training.TrainConfig`, which fixes how clips become
         inputs (natural length, or resampled); default ``model.train_config``, which models from

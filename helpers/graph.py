@@ -15,13 +15,14 @@ yysijie/st-gcn), so adjacency stacks and checkpoints are interchangeable with it
   ``Λ_ww = sum_v A[v, w]``, so the weights feeding each output joint sum to 1 over all subsets;
 * the partition strategies split that normalised matrix into subsets:
 
-  ``'uniform'``   K = 1: the whole neighbourhood.
-  ``'distance'``  K = number of valid hops: subset ``i`` holds the joints at hop ``0, d, 2d, ...``.
-  ``'spatial'``   K = 1 + 2 * (number of non-zero valid hops): subset 0 is the joint itself; for
-                  each hop h > 0 one subset of neighbours at least as far from the centre joint as
-                  ``w`` (centrifugal, "farther") then one of neighbours closer to it (centripetal,
-                  "closer"). This is the order of the original code; the paper lists the closer
-                  subset first, which only renames the learned kernels.
+  - ``'uniform'``: K = 1, the whole neighbourhood.
+  - ``'distance'``: K = number of valid hops; subset ``i`` holds the joints at hop
+    ``0, d, 2d, ...``.
+  - ``'spatial'``: K = 1 + 2 * (number of non-zero valid hops); subset 0 is the joint itself;
+    for each hop h > 0 one subset of neighbours at least as far from the centre joint as ``w``
+    (centrifugal, "farther") then one of neighbours closer to it (centripetal, "closer"). This
+    is the order of the original code; the paper lists the closer subset first, which only
+    renames the learned kernels.
 
 Distance to the centre joint
 ----------------------------

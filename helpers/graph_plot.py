@@ -296,6 +296,8 @@ def plot_dtw_pair(
     and the optimal warping path (red). Right: feature ``feature`` of ``a`` and of ``b`` (shifted
     down) over frames, joined by grey lines for the path's frame pairs (at most ``max_links``).
 
+    Parameters
+    ----------
     a, b : (T_a, ...) and (T_b, ...) sequences, flattened to (T, D) by
         :func:`helpers.distances.sequence_matrix`; same D. window, band : as in :mod:`helpers.dtw`.
     feature : index into the D features of a frame (for (T, V, C) input: ``joint * C + axis``);
@@ -305,8 +307,11 @@ def plot_dtw_pair(
     names : captions for ``a`` and ``b``.
     fig : draw into this figure (cleared) instead of a new one.
 
-    Returns the figure; ``fig.axes[0]`` is the cost matrix, ``fig.axes[1]`` the alignment (a
-    colour bar is ``fig.axes[2]``).
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[0]`` is the cost matrix, ``fig.axes[1]`` the alignment (a colour bar is
+        ``fig.axes[2]``).
     """
     A = np.asarray(sequence_matrix(a), dtype=np.float64)
     B = np.asarray(sequence_matrix(b), dtype=np.float64)

@@ -858,7 +858,7 @@ def _distributed(problem: _Problem, cand, client, block_rows, progress):
 
 
 def recall_at_k(indices: np.ndarray, reference: np.ndarray) -> float:
-    """Share of the reference neighbours found: mean over rows of |found & true| / k.
+    """Share of the reference neighbours found: the mean over rows of (found and true) / k.
 
     Parameters
     ----------

@@ -52,7 +52,7 @@ REFERENCE_SCHEDULE: tuple[tuple[int, int], ...] = (
     (256, 1),
     (256, 1),
 )
-#: Dropout probability of the reference training configs (config/st_gcn/ntu-*/train.yaml).
+#: Dropout probability of the reference training configs (``config/st_gcn/ntu-*/train.yaml``).
 REFERENCE_DROPOUT = 0.5
 
 _WRAPPER_KEYS = ("state_dict", "model", "model_state_dict", "net", "network")

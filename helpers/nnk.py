@@ -704,8 +704,8 @@ class NNKGraph(_NeighborhoodGraph):
         the one with the smaller reconstruction error decides the edge) or ``"either"``
         (an edge wherever either endpoint has a non-zero coefficient); see the module docstring.
     edge_tol : small coefficients count as zero: ``theta_ij < edge_tol`` under
-        ``edge_rule="reference"`` (absolute, as the reference code), ``theta_ij <= edge_tol *
-        max_j theta_ij`` under ``edge_rule="either"`` (relative).
+        ``edge_rule="reference"`` (absolute, as the reference code),
+        ``theta_ij <= edge_tol * max_j theta_ij`` under ``edge_rule="either"`` (relative).
     eig_floor : eigenvalues of each ``K_SS`` are raised to ``eig_floor * lambda_max``.
     progress : show a tqdm progress bar over nodes.
 
@@ -723,10 +723,10 @@ class NNKGraph(_NeighborhoodGraph):
     n_neighbors_ : (N,) int, non-zero coefficients per node: the neighbours node i selects,
         before the edge rule and before symmetrisation (the row counts of
         ``directed_adjacency_``; those of ``kept_adjacency_`` are the edges it keeps).
-    reconstruction_error_ : (N,) float, ``||phi_i - Phi_S theta_i||^2 = K_ii -
-        2 theta'K_Si + theta'K_SS theta`` (with the clipped block; may be slightly
-        negative only when the kernel is indefinite around node i). The reference edge
-        rule compares these values.
+    reconstruction_error_ : (N,) float,
+        ``||phi_i - Phi_S theta_i||^2 = K_ii - 2 theta'K_Si + theta'K_SS theta``
+        (with the clipped block; may be slightly negative only when the kernel is
+        indefinite around node i). The reference edge rule compares these values.
     sigma_ : the bandwidth used (float, or (N,) array for ``"local"``); None for kernel input.
     """
 

@@ -45,6 +45,8 @@ __all__ = ["PROFILES", "STUDY_SETTINGS", "Profile", "get_profile", "study_settin
 class Profile:
     """One experiment setting.
 
+    Attributes
+    ----------
     name : short name
     model : keyword arguments of :class:`helpers.model.STGCN` (``num_classes`` and ``in_channels``
         come from the data)

@@ -322,6 +322,8 @@ class EvalResult:
 class TrainResult:
     """What a training run produced besides the weights.
 
+    Attributes
+    ----------
     history : per-epoch lists ``epoch``, ``loss`` (mean training loss), ``train_acc`` (on the
         augmented training batches, dropout on), ``val_acc`` and ``val_loss`` (``nan`` without a
         validation set), ``lr`` (at the epoch's end) and ``seconds`` (wall time of the epoch).
@@ -777,7 +779,10 @@ def fit(
         On a CPU shared with other busy processes, 1 thread can be many times faster than 2,
         because torch's threads wait for each other after every small operation.
 
-    Returns a :class:`TrainResult`; the model keeps the final epoch's weights (in eval mode).
+    Returns
+    -------
+    TrainResult
+        The model keeps the final epoch's weights (in eval mode).
     """
     cfg = TrainConfig.from_dict(config)
     dev = resolve_device(device)

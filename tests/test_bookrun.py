@@ -131,4 +131,4 @@ def test_long_output_lines_wrap_in_the_built_pages():
     css = (ROOT / "_static" / "custom.css").read_text()
     assert "div.cell_output pre" in css and "pre-wrap" in css
     # the style sheet travels into the staged book that Jupyter Book builds
-    assert "_static $(STAGE)" in (ROOT / "Makefile").read_text()
+    assert "_static _ext $(STAGE)" in (ROOT / "Makefile").read_text()

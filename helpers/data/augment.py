@@ -54,10 +54,13 @@ def random_crop_resample(
 ) -> np.ndarray:
     """Crop a random window covering a random ``fraction`` of the clip, then resample it.
 
-    fraction: (low, high) range of the share of the clip's duration the window covers, in (0, 1].
-    length: output frames: an int, a (low, high) inclusive range to draw from, or ``None`` to keep
+    Parameters
+    ----------
+    fraction : (low, high) range of the share of the clip's duration the window covers, in
+        (0, 1].
+    length : output frames: an int, a (low, high) inclusive range to draw from, or ``None`` to keep
         the window's own frame count (about ``fraction * T``).
-    speed: with ``length=None``, a (low, high) range of playback speeds: the window is played
+    speed : with ``length=None``, a (low, high) range of playback speeds: the window is played
         ``s`` times as fast, i.e. resampled to ``round(fraction * T / s)`` frames, with ``s`` drawn
         log-uniformly (so 0.8 and 1.25 are equally likely). ``None``: the recorded speed.
     """
@@ -157,6 +160,9 @@ def add_joint_noise(seq: np.ndarray, sigma: float, rng: np.random.Generator) -> 
 class Augment:
     """A random augmentation pipeline: crop/resample in time, then rotate, scale and add noise.
 
+    Calling ``aug(seq, rng)`` returns a new float32 array; with the default settings it returns
+    the input's values unchanged.
+
     Parameters
     ----------
     length : output frames: an int, an inclusive (low, high) range, or ``None`` to keep the
@@ -170,9 +176,6 @@ class Augment:
     scale : ``None`` or a (low, high) range for a uniform random size factor.
     noise : standard deviation of Gaussian joint noise (data units), 0 for none.
     up_axis : index of the vertical coordinate.
-
-    Calling ``aug(seq, rng)`` returns a new float32 array; with the default settings it returns
-    the input's values unchanged.
     """
 
     length: int | tuple[int, int] | None = None

@@ -309,7 +309,10 @@ def load_hdm05(
         time, the manifest's content, ``fps`` and :data:`CONVERTER_VERSION`.
     progress : show a progress bar while converting.
 
-    Returns a :class:`SkeletonDataset` with sequences (T_i, 31, 3) float32 in metres (y up),
+    Returns
+    -------
+    SkeletonDataset
+        Sequences (T_i, 31, 3) float32 in metres (y up),
     labels ordered by ``class_folder``, ``class_names`` = motion names, ``subjects`` = actor ids,
     the manifest's split, ``files`` = AMC file names, the 30 HDM05 edges and ``center = 0``.
     """

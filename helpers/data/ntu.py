@@ -410,7 +410,9 @@ def _default_class_names(max_label: int, ntu120: bool, where: str) -> list[str]:
 class NtuBody:
     """One tracked body (one Kinect bodyID) over the frames it appears in.
 
-    Attributes (K = number of frames the body is present in)
+    K is the number of frames the body is present in.
+
+    Attributes
     ----------
     body_id : the Kinect tracking id (a 64-bit integer)
     frames : (K,) int64 0-based frame indices
@@ -717,7 +719,10 @@ def load_ntu_skeletons(
     errors : ``'raise'`` (default) stops at the first malformed file with its
         :class:`NtuFormatError`; ``'skip'`` leaves such files out with one warning listing them.
 
-    Returns a :class:`SkeletonDataset` with sequences (T_i, M, 25, 3) float32 in metres, labels
+    Returns
+    -------
+    SkeletonDataset
+        Sequences (T_i, M, 25, 3) float32 in metres, labels
     ``action - 1``, subjects = performer ids, the benchmark's split, ``files`` = file names,
     :data:`NTU_EDGES`, ``center=20``, :data:`NTU_JOINT_NAMES`, ``fps=30``, ``up_axis=1``.
     """
