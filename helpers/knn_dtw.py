@@ -468,7 +468,7 @@ def _projection(flat: np.ndarray, dims: int | None) -> np.ndarray:
 class _Problem:
     """Everything a block of queries needs (sent once to each worker in distributed runs)."""
 
-    flat: np.ndarray  # (F, D) float64, all frames
+    flat: np.ndarray  # (F, D) all frames: float32 when every input is, else float64
     starts: np.ndarray  # (N,) first frame of each sequence
     lengths: np.ndarray  # (N,)
     proj: np.ndarray  # (F, projection_dims) or (0, 0)
