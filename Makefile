@@ -79,7 +79,7 @@ MATHJAX := $(BUILD)/mathjax-$(MATHJAX_VERSION)
 
 $(MATHJAX)/tex-chtml.js:
 	rm -rf $(MATHJAX) $(BUILD)/npm && mkdir -p $(BUILD)/npm $(MATHJAX)
-	if command -v npm >/dev/null 2>&1 && (cd $(BUILD)/npm && npm pack --silent mathjax@$(MATHJAX_VERSION)); then \
+	@if command -v npm >/dev/null 2>&1 && (cd $(BUILD)/npm && npm pack --silent mathjax@$(MATHJAX_VERSION)); then \
 		tar -xzf $(BUILD)/npm/mathjax-$(MATHJAX_VERSION).tgz -C $(MATHJAX) --strip-components=2 package/es5; \
 	else \
 		echo "WARNING: npm could not fetch mathjax@$(MATHJAX_VERSION): the pages load MathJax from a CDN and need a network for formulas"; \

@@ -26,7 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = Path(os.environ.get("STGCN_BOOK_HTML", ROOT / "_build" / "html")).resolve()
 REQUIRED = os.environ.get("STGCN_REQUIRE_BROWSER") == "1"
 ASKED = REQUIRED or "STGCN_BOOK_HTML" in os.environ
-PAGES = ["index.html", *sorted(p.relative_to(BOOK).as_posix() for p in BOOK.glob("book/*.html"))]
+PAGES = [
+    "index.html",
+    *sorted(p.relative_to(BOOK).as_posix() for p in BOOK.glob("book/*.html")),
+    "api.html",
+]
 #: pages with widgets, and what their saved state must render
 WIDGETS = {"book/01_data.html", "book/06_gradcam.html"}
 
