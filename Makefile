@@ -39,6 +39,7 @@ STAMP := $(ENV_DIR)/.stgcn-geometry-installed
 help:
 	@echo "make test    run the test suite (creates .venv on first use)"
 	@echo "make book    execute every chapter (PROFILE=$(PROFILE)) and build the HTML book into $(BUILD)/html"
+	@echo "make browser-test  open the built book in headless Chromium, offline (after make book)"
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make lint    ruff over the whole tree (make test runs it too)"
 	@echo "make clean   remove $(BUILD) (caches included)"
