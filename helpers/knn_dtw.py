@@ -40,7 +40,16 @@ from numba import njit
 from tqdm.auto import tqdm
 
 from .dtw import _buffers, _cost_rows4, _dp_group, _reset
-from .dtw_core import Band, Window, as_collection, fill_bounds, parse_band, parse_window, radius
+from .dtw_core import (
+    Band,
+    Window,
+    as_collection,
+    fill_bounds,
+    offsets,
+    parse_band,
+    parse_window,
+    radius,
+)
 from .dtw_distributed import cluster_client, run_blocks
 from .neighbours import NeighbourSets
 
@@ -405,6 +414,12 @@ def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
 
 
+def _stacked(seqs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All frames (F, D) (see :func:`_frames`), the (N,) lengths and the (N,) start offsets."""
+    lengths = np.array([len(q) for q in seqs], np.int64)
+    return _frames(seqs), lengths, offsets(lengths)
+
+
 def _frames(seqs: list[np.ndarray]) -> np.ndarray:
     """All frames (F, D), contiguous; float32 when every sequence is, else float64.
 
@@ -563,9 +578,8 @@ def segment_embedding(X, segments: int = 4, dims: int | None = 16) -> np.ndarray
     seqs = as_collection(X, "X")
     _check_segments(segments)
     _check_dims(dims, "dims")
-    flat = _frames(seqs)
+    flat, lengths, _ = _stacked(seqs)
     proj = _projection(flat, dims)
-    lengths = np.array([len(q) for q in seqs], np.int64)
     return _embed(proj if proj.shape[0] == flat.shape[0] else flat, lengths, int(segments))
 
 
@@ -712,9 +726,50 @@ def knn_dtw(
     costs), equal to :func:`helpers.dtw.pairwise_dtw` to rounding. With ``return_stats``,
     ``(indices, distances, stats)``.
     """
+    return _knn_dtw(
+        as_collection(X, "X"),
+        None,
+        k,
+        window,
+        band=band,
+        mode=mode,
+        envelope=envelope,
+        projection_dims=projection_dims,
+        candidates=candidates,
+        segments=segments,
+        embedding_dims=embedding_dims,
+        index=index,
+        client=client,
+        block_rows=block_rows,
+        n_jobs=n_jobs,
+        progress=progress,
+        return_stats=return_stats,
+    )
+
+
+def _knn_dtw(
+    seqs: list[np.ndarray],
+    stacked: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    k: int,
+    window: Window,
+    *,
+    band: Band = "sakoe",
+    mode: str = "exact",
+    envelope: bool | None = None,
+    projection_dims: int | None = 8,
+    candidates: int | np.ndarray | None = None,
+    segments: int = 4,
+    embedding_dims: int | None = 16,
+    index: str = "flat",
+    client=None,
+    block_rows: int | None = None,
+    n_jobs: int | None = None,
+    progress: bool = False,
+    return_stats: bool = False,
+):
+    """:func:`knn_dtw` on validated sequences; ``stacked`` is their :func:`_stacked` or None."""
     if mode not in ("exact", "approximate"):
         raise ValueError(f"mode={mode!r}; expected 'exact' or 'approximate'")
-    seqs = as_collection(X, "X")
     n_seq = len(seqs)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_seq - 1:
         raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n_seq - 1}")
@@ -727,9 +782,7 @@ def knn_dtw(
     if n_jobs is not None and (isinstance(n_jobs, bool) or int(n_jobs) < 1):
         raise ValueError(f"n_jobs={n_jobs!r}; expected a positive int or None (all cores)")
     threads = max(1, min(os.cpu_count() or 1, n_seq) if n_jobs is None else int(n_jobs))
-    lengths = np.array([len(s) for s in seqs], np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    flat = _frames(seqs)
+    flat, lengths, starts = _stacked(seqs) if stacked is None else stacked
     _check_dims(projection_dims, "projection_dims")
     _check_dims(embedding_dims, "embedding_dims")
     _check_segments(segments)
@@ -931,21 +984,29 @@ def neighbour_sets(
     :class:`~helpers.neighbours.NeighbourSets`: (N, k) indices and distances, (N, k, k)
     distances among neighbours (None without ``among``).
     """
-    idx, dist = knn_dtw(
-        X, k, window, band=band, mode=mode, n_jobs=n_jobs, progress=progress, **knn_options
+    seqs = as_collection(X, "X")
+    # the frames are stacked once, for the search and for the distances among neighbours
+    stacked = _stacked(seqs) if among else None
+    idx, dist = _knn_dtw(
+        seqs,
+        stacked,
+        k,
+        window,
+        band=band,
+        mode=mode,
+        n_jobs=n_jobs,
+        progress=progress,
+        **knn_options,
     )
     if not among:
         return NeighbourSets(idx, dist)
-    seqs = as_collection(X, "X")
     n_seq, k = idx.shape
     r, c = np.triu_indices(k, 1)
     pa, pb = idx[:, r].ravel(), idx[:, c].ravel()
     lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)  # DTW is symmetric: one order per pair
     keys, where = np.unique(lo * n_seq + hi, return_inverse=True)
     ua, ub = keys // n_seq, keys % n_seq
-    lengths = np.array([len(s) for s in seqs], np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    flat = _frames(seqs)
+    flat, lengths, starts = stacked
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
     costs = np.empty(len(keys))
@@ -1004,9 +1065,7 @@ def lower_bounds(
         raise ValueError(f"pairs: indices must lie in 0..{len(seqs) - 1}")
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
-    flat = _frames(seqs)
-    lengths = np.array([len(s) for s in seqs], np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    flat, lengths, starts = _stacked(seqs)
     proj = _projection(flat, projection_dims)
     pa, pb = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
     out = {name: np.full(len(pairs), np.nan) for name in ("endpoints", "envelope", "projected")}
