@@ -88,20 +88,64 @@ $(MATHJAX)/tex-chtml.js:
 		mv $@.tmp $@; \
 	fi
 
+# The widget manager served from the book too (chapters 01 and 06 save ipywidgets state): require.js
+# and @jupyter-widgets/html-manager's embed-amd.js from npm. The manager's bundles find their font
+# files from their module URL, which they join as origin + path: a file:// page has origin "null",
+# so the sed makes them keep file:// (the fonts sit in @jupyter-widgets/, beside the modules'
+# URLs under the baseUrl that _static/widgets_offline.js sets). Without npm: CDN stubs, as above.
+WIDGETS_VERSION := 1.0.6
+REQUIREJS_VERSION := 2.3.7
+WIDGETS := $(BUILD)/widgets-$(WIDGETS_VERSION)
+FONTS := @jupyter-widgets/html-manager/dist
+
+$(WIDGETS)/embed-amd.js:
+	rm -rf $(WIDGETS) $(BUILD)/npm-widgets && mkdir -p $(BUILD)/npm-widgets $(WIDGETS)/$(FONTS)
+	@if command -v npm >/dev/null 2>&1 && (cd $(BUILD)/npm-widgets && npm pack --silent \
+			@jupyter-widgets/html-manager@$(WIDGETS_VERSION) requirejs@$(REQUIREJS_VERSION) >/dev/null); then \
+		cd $(BUILD)/npm-widgets && mkdir hm rq \
+		&& tar -xzf jupyter-widgets-html-manager-$(WIDGETS_VERSION).tgz -C hm \
+		&& tar -xzf requirejs-$(REQUIREJS_VERSION).tgz -C rq && cd - >/dev/null \
+		&& cp $(BUILD)/npm-widgets/rq/package/require.js $(WIDGETS)/require.js \
+		&& find $(BUILD)/npm-widgets/hm/package/dist -maxdepth 1 -regextype posix-extended \
+			-regex '.*/[0-9a-f]{20}\.(woff2?|ttf|eot|svg)' -exec cp {} $(WIDGETS)/$(FONTS)/ \; \
+		&& cp $(WIDGETS)/$(FONTS)/* $(WIDGETS)/@jupyter-widgets/ \
+		&& sed 's/\$${o.origin}\$${o.pathname}/$${o.origin==="null"?o.protocol+"\/\/":o.origin}$${o.pathname}/g' \
+			$(BUILD)/npm-widgets/hm/package/dist/embed-amd.js > $@.tmp; \
+	else \
+		echo "WARNING: npm could not fetch the widget manager: pages with widgets load it from a CDN"; \
+		printf '%s\n' "document.write('<script src=\"https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.4/require.min.js\"><\/script>');" > $(WIDGETS)/require.js; \
+		printf '%s\n' "document.write('<script src=\"https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@$(WIDGETS_VERSION)/dist/embed-amd.js\"><\/script>');" > $@.tmp; \
+	fi
+	mv $@.tmp $@
+
 # Build HTML from the executed copies; any Sphinx warning fails the build.
-html: $(STAMP) $(MATHJAX)/tex-chtml.js
+html: $(STAMP) $(MATHJAX)/tex-chtml.js $(WIDGETS)/embed-amd.js
 	rm -rf $(STAGE)/_extra && mkdir -p $(STAGE)/_extra && cp -r $(MATHJAX) $(STAGE)/_extra/mathjax
+	cp -r $(WIDGETS) $(STAGE)/_extra/widgets
 	$(BIN)jupyter-book build $(STAGE) --path-output $(BUILD)/site -W --keep-going
 	rm -rf $(BUILD)/html && cp -r $(BUILD)/site/_build/html $(BUILD)/html
+	# an incremental Sphinx build with no page out of date skips html_extra_path: copy it here
+	cp -r $(STAGE)/_extra/. $(BUILD)/html/
 	@echo "The book is in $(BUILD)/html/index.html"
 
 book: chapters
 	$(MAKE) html
 
-# The built book in headless Chromium, offline (Debian: apt-get install chromium
-# chromium-driver); screenshots go to $(BUILD)/html/screenshots.
+# The built book in headless Chromium, offline; screenshots go to $(BUILD)/html/screenshots.
+# Debian's chromium and chromium-driver are installed when missing and apt-get can (as root);
+# without a browser the test skips and says why, unless STGCN_REQUIRE_BROWSER=1 (CI sets it).
 browser-test: $(STAMP)
-	STGCN_REQUIRE_BROWSER=1 STGCN_BOOK_HTML=$(BUILD)/html $(PY) -m pytest -q tests/test_browser.py
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian's chromium and chromium-driver"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends chromium chromium-driver >/dev/null) \
+				|| echo "WARNING: apt-get could not install chromium"; \
+		else \
+			echo "no chromium here and no apt-get as root: install chromium and chromedriver yourself"; \
+		fi; \
+	fi
+	STGCN_BOOK_HTML=$(BUILD)/html $(PY) -m pytest -q -rs tests/test_browser.py
 
 bench: $(STAMP)
 	$(PY) -m pip install -e ".[bench]"

@@ -8,7 +8,8 @@ z, x, y), so a skeleton is rotated into place, never mirrored: left stays left.
 * :func:`plot_skeleton_2d` draws a frame projected on the vertical plane, with joint labels,
   to show the graph itself;
 * :func:`skeleton_animation` returns a :class:`~matplotlib.animation.FuncAnimation`;
-  ``.to_jshtml()`` turns it into a self-contained player that works in a static HTML page;
+  :func:`animation_html` turns it into a self-contained player that works in a static HTML page,
+  offline too;
 * :func:`skeleton_player` returns an ipywidgets player (sequence chooser, play button, frame
   slider) for live notebooks.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Sequence
@@ -36,6 +38,7 @@ __all__ = [
     "plot_skeleton_2d",
     "plot_partition",
     "skeleton_animation",
+    "animation_html",
     "skeleton_player",
 ]
 
@@ -252,6 +255,31 @@ def skeleton_animation(
         return art.bones + [art.joints]
 
     return FuncAnimation(fig, draw, frames=len(idx), interval=interval, blit=False)
+
+
+#: the stylesheet link matplotlib's player puts first: Font Awesome 4 from a CDN
+_CDN_STYLESHEET = re.compile(r"<link[^>]*rel=[\"']?stylesheet[^>]*https?://[^>]*>", re.S)
+
+
+def animation_html(animation: FuncAnimation, default_mode: str = "loop") -> str:
+    """The animation as matplotlib's self-contained JavaScript player, without its CDN stylesheet.
+
+    ``animation.to_jshtml()`` links Font Awesome 4 from a CDN for the buttons' icons: offline
+    that request fails (a console error on every page with a player). The link is dropped; the
+    book's theme ships Font Awesome itself and draws the same ``fa-*`` icons.
+
+    Parameters
+    ----------
+    animation : the animation, for example from :func:`skeleton_animation`.
+    default_mode : ``'loop'``, ``'once'`` or ``'reflect'``, what the player does at the end.
+
+    Returns
+    -------
+    The HTML (frames embedded as base64 PNGs), for ``IPython.display.HTML``.
+    """
+    if default_mode not in ("loop", "once", "reflect"):
+        raise ValueError(f"default_mode must be 'loop', 'once' or 'reflect', got {default_mode!r}")
+    return _CDN_STYLESHEET.sub("", animation.to_jshtml(default_mode=default_mode), count=1)
 
 
 def _render_png(fig: Figure) -> bytes:

@@ -438,6 +438,25 @@ def test_skeleton_animation_subsamples_and_exports_html():
     assert anim._interval == pytest.approx(1000 * 199 / 30 / 11)  # real-time playback
 
 
+def test_animation_html_drops_only_the_cdn_stylesheet():
+    from helpers.skeleton_plot import animation_html, skeleton_animation
+
+    seq = np.random.default_rng(0).normal(size=(20, 31, 3))
+    anim = skeleton_animation(seq, hdm05_edges(), max_frames=4, fps=30, figsize=(2, 2), dpi=30)
+    reference = anim.to_jshtml(default_mode="once")
+    assert "maxcdn.bootstrapcdn.com" in reference  # what is removed
+    html = animation_html(anim, default_mode="once")
+    assert "http://" not in html and "https://" not in html
+    assert "<link" not in html
+    # everything else is matplotlib's player, unchanged (frames embedded, same buttons)
+    start = reference.index("<link")
+    end = reference.index(">", start) + 1
+    assert html == reference[:start] + reference[end:]
+    assert html.count("<button") > 0 and html.count("frames[") >= 4
+    with pytest.raises(ValueError, match="default_mode"):
+        animation_html(anim, default_mode="bounce")
+
+
 def test_skeleton_player_widgets():
     import ipywidgets as widgets
 
