@@ -6,6 +6,8 @@
 #   PROFILE          quick (default; CI and laptops) or paper (the full study, meant for a GPU)
 #   DEVICE           auto (default), cpu or cuda
 #   DATASET          hdm05 (default) or the path of a .npz saved with SkeletonDataset.save
+#   PARAMS           chapter parameters, e.g. PARAMS="k=12 window=0.2" (each goes to the chapters
+#                    whose parameters cell has it; only what depends on it is recomputed)
 #   STGCN_DATA_DIR   the HDM05 folder (default ../shared/data/hdm05 beside the checkout)
 #   STGCN_CACHE_DIR  artefact cache (default _build/cache)
 #   TORCH_SPEC       how to install torch when it is missing (default torch==2.13.0)
@@ -17,6 +19,7 @@ SHELL := /bin/bash
 PROFILE ?= quick
 DEVICE ?= auto
 DATASET ?= hdm05
+PARAMS ?=
 TORCH_SPEC ?= torch==2.13.0
 BUILD := _build
 STAGE := $(BUILD)/book-src
@@ -68,9 +71,9 @@ test-fast: lint
 # folder as .ipynb; a cell error fails the build.
 chapters: $(STAMP)
 	rm -rf $(STAGE) && mkdir -p $(STAGE)/book
-	cp -r _config.yml _toc.yml intro.md api.md references.bib _static _ext $(STAGE)/
+	cp -r _config.yml _toc.yml intro.md api.md references.md references.bib _static _ext $(STAGE)/
 	$(PY) -m helpers.bookrun --profile $(PROFILE) --device $(DEVICE) --dataset $(DATASET) \
-		--out $(STAGE)/book $(CHAPTERS)
+		$(foreach p,$(PARAMS),--param $(p)) --out $(STAGE)/book $(CHAPTERS)
 
 # MathJax served from the book itself, so that formulas render without a network: the npm
 # package, fetched once into the build folder. Without npm the pages fall back to a CDN (and

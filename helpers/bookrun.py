@@ -20,6 +20,7 @@ is 1 and the message names the chapter and the failing cell. Build tooling only:
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 import time
@@ -28,7 +29,15 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-__all__ = ["execute_chapter", "execute_chapters", "has_parameters_cell", "main", "read_chapter"]
+__all__ = [
+    "chapter_parameters",
+    "execute_chapter",
+    "execute_chapters",
+    "has_parameters_cell",
+    "main",
+    "parse_parameter",
+    "read_chapter",
+]
 
 #: Tag papermill gives the cell it injects, and the tag that keeps a cell out of the book.
 INJECTED_TAG = "injected-parameters"
@@ -52,6 +61,33 @@ def has_parameters_cell(nb: nbformat.NotebookNode) -> bool:
         for c in nb.cells
         if c.cell_type == "code"
     )
+
+
+def chapter_parameters(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """The names a chapter's ``parameters`` cell assigns, with the source of their defaults."""
+    out: dict[str, str] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        out[target.id] = ast.unparse(node.value)
+    return out
+
+
+def parse_parameter(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` from the command line: VALUE as a Python literal (``0.2``, ``[0, 1]``,
+    ``None``), or else as a string (``k=12`` gives 12, ``dataset=my.npz`` gives ``'my.npz'``)."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise ValueError(f"--param {text!r}: expected NAME=VALUE, for example k=12")
+    try:
+        return name, ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        return name, value.strip()
 
 
 def _hide_injected(nb: nbformat.NotebookNode) -> None:
@@ -82,9 +118,25 @@ def execute_chapter(chapter: Path, target: Path, parameters: dict) -> nbformat.N
     return executed
 
 
-def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> int:
-    """Execute every chapter into ``out_dir``; return 0, or 1 when any of them failed."""
+def execute_chapters(
+    chapters: list[Path], out_dir: Path, parameters: dict, overrides: dict | None = None
+) -> int:
+    """Execute every chapter into ``out_dir``; return 0, or 1 when any of them failed.
+
+    ``parameters`` go to every chapter; each of ``overrides`` only to the chapters whose
+    ``parameters`` cell defines it (a name that no chapter defines is an error, raised before
+    anything runs), so that ``k=12`` changes the chapters that have a ``k`` and no others.
+    """
     import papermill as pm
+
+    overrides = dict(overrides or {})
+    defined = {Path(c): chapter_parameters(read_chapter(c)) for c in chapters}
+    unknown = sorted(n for n in overrides if not any(n in names for names in defined.values()))
+    if unknown:
+        raise ValueError(
+            f"parameter(s) {unknown} are defined by none of the chapters' parameters cells "
+            f"({', '.join(sorted({n for names in defined.values() for n in names}))})"
+        )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     # A global MPLBACKEND (e.g. Agg on a headless CI) would replace the kernels' inline backend
@@ -99,10 +151,11 @@ def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> i
     failures = []
     for chapter in map(Path, chapters):
         target = out_dir / f"{chapter.stem}.ipynb"
-        print(f"[bookrun] executing {chapter} with {parameters} ...", flush=True)
+        given = {**parameters, **{n: v for n, v in overrides.items() if n in defined[chapter]}}
+        print(f"[bookrun] executing {chapter} with {given} ...", flush=True)
         start = time.perf_counter()
         try:
-            execute_chapter(chapter, target, parameters)
+            execute_chapter(chapter, target, given)
         except pm.PapermillExecutionError as err:
             print(
                 f"[bookrun] FAILED {chapter} in cell {err.exec_count}: {err.ename}: {err.evalue}",
@@ -127,7 +180,8 @@ def execute_chapters(chapters: list[Path], out_dir: Path, parameters: dict) -> i
 def main(argv: list[str] | None = None) -> int:
     """The command line: ``python -m helpers.bookrun [options] --out DIR book/*.md``.
 
-    Options: ``--profile`` (quick or paper), ``--device``, ``--dataset`` (hdm05 or a .npz).
+    Options: ``--profile`` (quick or paper), ``--device``, ``--dataset`` (hdm05 or a .npz),
+    ``--param NAME=VALUE`` (repeatable: a parameter of the chapters that define it).
     """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("chapters", nargs="+", type=Path)
@@ -139,7 +193,22 @@ def main(argv: list[str] | None = None) -> int:
         default="hdm05",
         help="'hdm05' or the path of a .npz saved with SkeletonDataset.save",
     )
+    ap.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a parameter of the chapters whose parameters cell defines it (repeatable)",
+    )
     args = ap.parse_args(argv)
+    try:
+        overrides = dict(parse_parameter(p) for p in args.param)
+    except ValueError as err:
+        ap.error(str(err))
+    reserved = sorted({"profile", "device", "dataset"} & set(overrides))
+    if reserved:
+        ap.error(f"--param {reserved[0]}=...: use --{reserved[0]} instead")
     parameters = {"profile": args.profile, "device": args.device}
     if args.dataset.lower() != "hdm05":
         path = Path(args.dataset).expanduser()
@@ -147,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--dataset {args.dataset}: no such file (a .npz from SkeletonDataset.save)")
         # chapters run in their own folder: a relative path must not change meaning there
         parameters["dataset"] = str(path.resolve())
-    return execute_chapters(args.chapters, args.out, parameters)
+    try:
+        return execute_chapters(args.chapters, args.out, parameters, overrides)
+    except ValueError as err:
+        ap.error(str(err))
 
 
 if __name__ == "__main__":

@@ -376,7 +376,7 @@ def _models(
 def layer_geometry_study(
     profile: str | Profile = "quick",
     *,
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: Sequence[int] | None = None,
     untrained_seeds: Sequence[int] = (0,),
     subset: str = "all",
     window: int | float | None = 0.1,
@@ -393,7 +393,8 @@ def layer_geometry_study(
     Parameters
     ----------
     profile : the profile whose models are studied (trained on first need).
-    seeds : training seeds of the trained models.
+    seeds : training seeds of the trained models (``None``: the profile's,
+        ``study_settings(profile, 'geometry')['seeds']``).
     untrained_seeds : initialisation seeds of the untrained baseline.
     subset : ``'all'`` clips, or ``'test'``: only the unseen test actors.
     window, k, sigma : the DTW band, the neighbourhood size and the kernel bandwidth rule
@@ -406,6 +407,7 @@ def layer_geometry_study(
     ``model`` (``'trained'`` or ``'untrained'``) and ``seed`` in front.
     """
     prof = get_profile(profile)
+    seeds = study_settings(prof, "geometry")["seeds"] if seeds is None else seeds
     ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
     mask = _subset_mask(ds, subset)
     key = _study_key(
@@ -453,7 +455,7 @@ def noise_study(
     *,
     levels: Sequence[float] = NOISE_LEVELS,
     noise_seeds: Sequence[int] = (0, 1),
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: Sequence[int] | None = None,
     untrained_seeds: Sequence[int] = (0,),
     subset: str = "test",
     window: int | float | None = 0.1,
@@ -479,6 +481,7 @@ def noise_study(
     ``noise_seed``, ``model``, ``seed``, ``layer``, ``graph``, ``metric``, ``value``.
     """
     prof = get_profile(profile)
+    seeds = study_settings(prof, "geometry")["seeds"] if seeds is None else seeds
     ds = _dataset_for(prof, dataset, data_dir, cache_dir, progress)
     clips = ds.subset(_subset_mask(ds, subset))
     key = _study_key(

@@ -206,6 +206,9 @@ def get_profile(name: str, **changes: Any) -> Profile:
 #: Sizes of the Grad-CAM and transfer studies per profile (see :func:`study_settings`).
 STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
+        # chapters 4 and 5: the trained networks whose layers are compared. Two seeds keep the
+        # cold quick book under 20 minutes on 2 cores (each quick network trains for ~4 minutes)
+        "geometry": {"seeds": (0, 1)},
         # checks on a stratified sample of test clips; the label-randomised model trains for
         # fewer epochs than the real one (chapter 6's 3-minute budget), without augmentation:
         # it is meant to memorise its shuffled labels (Adebayo et al. 2018)
@@ -229,6 +232,7 @@ STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "paper": {
+        "geometry": {"seeds": (0, 1, 2)},
         "gradcam": {
             "clips_per_class": None,
             "deletion_steps": 10,
@@ -254,7 +258,7 @@ STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def study_settings(profile: str | Profile, study: str) -> dict[str, Any]:
-    """Sizes of ``study`` (``'gradcam'``, ``'transfer'``, ``'scaling'``) for a profile.
+    """Sizes of ``study`` (``'geometry'``, ``'gradcam'``, ``'transfer'``, ``'scaling'``) for a profile.
 
     Profiles without their own entry use ``quick``'s when their name starts with ``quick``
     and ``paper``'s otherwise. ``None`` epochs mean the profile's own.

@@ -11,8 +11,11 @@ import pytest
 from helpers.bookrun import (
     HIDDEN_TAG,
     INJECTED_TAG,
+    chapter_parameters,
     execute_chapters,
     has_parameters_cell,
+    main,
+    parse_parameter,
     read_chapter,
 )
 
@@ -125,6 +128,73 @@ def test_execute_injects_hides_and_reports_failures(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "chapter broke" in err and "02_bad" in err
     assert "03_untagged" in err and "parameters" in err
+
+
+def test_parse_parameter():
+    assert parse_parameter("k=12") == ("k", 12)
+    assert parse_parameter(" window = 0.25") == ("window", 0.25)
+    assert parse_parameter("seeds=[0, 1]") == ("seeds", [0, 1])
+    assert parse_parameter("tasks=None") == ("tasks", None)
+    assert parse_parameter("name=my data.npz") == ("name", "my data.npz")  # not a literal
+    assert parse_parameter("expr=a=b") == ("expr", "a=b")
+    for bad in ("k", "=3", "2k=1", "k-1=2"):
+        with pytest.raises(ValueError, match="NAME=VALUE"):
+            parse_parameter(bad)
+
+
+def test_chapter_parameters_reads_the_tagged_cell(tmp_path):
+    path = chapter(
+        tmp_path,
+        "01_x",
+        ("", "k = 99"),
+        ("parameters", "profile = 'quick'\nk = 10  # neighbours\nseeds = None"),
+    )
+    assert chapter_parameters(read_chapter(path)) == {
+        "profile": "'quick'",
+        "k": "10",
+        "seeds": "None",
+    }
+
+
+def test_every_chapter_parameter_is_known_to_the_runner():
+    for path in CHAPTERS:
+        names = chapter_parameters(read_chapter(path))
+        assert {"profile", "device", "dataset"} <= set(names), path.name
+
+
+def test_unknown_override_is_refused_before_anything_runs(tmp_path, capsys):
+    one = chapter(tmp_path, "01_one", ("parameters", "profile = 'quick'\nk = 10"))
+    with pytest.raises(ValueError, match=r"\['kk'\].*none of the chapters.*k, profile"):
+        execute_chapters([one], tmp_path / "out", {"profile": "quick"}, {"kk": 3})
+    assert not (tmp_path / "out" / "01_one.ipynb").exists()
+    with pytest.raises(SystemExit):
+        main([str(one), "--out", str(tmp_path / "out"), "--param", "profile=paper"])
+    assert "use --profile" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_override_goes_only_to_chapters_that_define_it(tmp_path):
+    with_k = chapter(
+        tmp_path,
+        "01_with_k",
+        ("parameters", "profile = 'quick'\nk = 10"),
+        ("", "print('k is', k)"),
+    )
+    without_k = chapter(
+        tmp_path,
+        "02_without_k",
+        ("parameters", "profile = 'quick'"),
+        ("", "print('k defined:', 'k' in globals())"),
+    )
+    out = tmp_path / "out"
+    assert execute_chapters([with_k, without_k], out, {"profile": "quick"}, {"k": 12}) == 0
+
+    def printed(name):
+        nb = nbformat.read(out / f"{name}.ipynb", as_version=4)
+        return [c.outputs[0]["text"] for c in nb.cells if c.cell_type == "code" and c.outputs]
+
+    assert printed("01_with_k") == ["k is 12\n"]
+    assert printed("02_without_k") == ["k defined: False\n"]
 
 
 def test_long_output_lines_wrap_in_the_built_pages():

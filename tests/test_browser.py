@@ -31,6 +31,7 @@ PAGES = [
     "index.html",
     *sorted(p.relative_to(BOOK).as_posix() for p in BOOK.glob("book/*.html")),
     "api.html",
+    "references.html",
 ]
 
 pytestmark = pytest.mark.browser
