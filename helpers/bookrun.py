@@ -78,8 +78,11 @@ def chapter_parameters(nb: nbformat.NotebookNode) -> dict[str, str]:
 
 
 def parse_parameter(text: str) -> tuple[str, object]:
-    """``NAME=VALUE`` from the command line: VALUE as a Python literal (``0.2``, ``[0, 1]``,
-    ``None``), or else as a string (``k=12`` gives 12, ``dataset=my.npz`` gives ``'my.npz'``)."""
+    """Split ``NAME=VALUE`` from the command line into the name and the value.
+
+    VALUE is read as a Python literal (``0.2``, ``[0, 1]``, ``None``), or else kept as a string
+    (``k=12`` gives 12, ``name=my data`` gives ``'my data'``).
+    """
     name, sep, value = text.partition("=")
     name = name.strip()
     if not sep or not name.isidentifier():

@@ -23,7 +23,9 @@ as cores) for the call and closes it afterwards. Workers must be able to import 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -66,14 +68,32 @@ def cluster_client(client, n_workers: int | None = None) -> Iterator:
             f"client={client!r}; expected a dask.distributed.Client, 'local' (a LocalCluster "
             "for this call) or None (this process only)"
         )
+    if multiprocessing.parent_process() is not None and _main_is_a_script():
+        # a spawned worker re-imports the user's script, which reached this call again
+        raise RuntimeError(_GUARD_MESSAGE)
     workers = n_workers or os.cpu_count() or 1
-    with (
-        distributed.LocalCluster(
+    try:
+        cluster = distributed.LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as local,
-    ):
+        )
+    except RuntimeError as err:
+        if _main_is_a_script():
+            raise RuntimeError(_GUARD_MESSAGE) from err
+        raise
+    with cluster, distributed.Client(cluster) as local:
         yield local
+
+
+_GUARD_MESSAGE = (
+    "client='local' starts worker processes, and each of them imports your script again: put "
+    'the code that calls it under `if __name__ == "__main__":` (notebooks need no guard)'
+)
+
+
+def _main_is_a_script() -> bool:
+    """Whether ``__main__`` is a file (a script re-imported by spawned workers), not a kernel."""
+    main = sys.modules.get("__main__")
+    return bool(getattr(main, "__file__", None)) and "ipykernel" not in sys.modules
 
 
 def run_blocks(

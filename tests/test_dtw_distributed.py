@@ -145,3 +145,23 @@ def test_a_killed_worker_costs_only_its_blocks(client):
     # the nanny restarts the killed worker; the cluster is whole again for later tests
     client.wait_for_workers(2, timeout=60)
     assert pids[victim] not in client.run(os.getpid).values()
+
+
+def test_local_cluster_in_an_unguarded_script_says_what_to_do(tmp_path):
+    """A script that calls client='local' outside `if __name__ == "__main__":` gets told so."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from helpers.knn_dtw import knn_dtw\n"
+        "seqs = [np.random.default_rng(i).normal(size=(8, 2)) for i in range(12)]\n"
+        "knn_dtw(seqs, 2, 0.5, client='local')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=240, cwd=tmp_path
+    )
+    assert run.returncode != 0
+    assert 'if __name__ == "__main__":' in run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("RuntimeError: client='local'")
