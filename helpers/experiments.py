@@ -80,6 +80,7 @@ __all__ = [
     "load_dataset",
     "load_profile_dataset",
     "noise_study",
+    "own_model_study",
     "scaling_study",
     "split_dataset",
     "untrained_model",
@@ -1029,3 +1030,250 @@ def transfer_smoothness_study(
         return out[["seed", "layer", "graph", "metric", "value"]]
 
     return DiskCache(cache_dir).pickle("studies", key, compute)
+
+
+# =========================================================================== your own model
+def own_model_study(
+    profile: str | Profile = "quick",
+    *,
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    data_dir: str | Path | None = None,
+    device: str | torch.device = "auto",
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+    seed: int = 0,
+    epochs: int | None = 30,
+    window: int | float | None = 0.1,
+    k: int = 10,
+    compare: bool | None = None,
+    num_threads: int | None = 1,
+) -> dict:
+    """The book's layer geometry and Grad-CAM on a network that is not ST-GCN (cached).
+
+    A :class:`helpers.example_models.CompactGCN` (4 blocks) is trained with
+    :func:`helpers.training.fit` on the profile's split and input pipeline (its training
+    configuration, with ``epochs`` epochs), wrapped in a :class:`helpers.block_model.
+    BlockwiseModel`, and measured as chapters 4 and 6 measure the ST-GCN: every layer's features
+    (:func:`helpers.features.layer_features`), their label smoothness
+    (:func:`helpers.geometry.layer_geometry`) and every block's Grad-CAM maps
+    (:func:`helpers.gradcam.dataset_gradcam`, each clip's predicted class).
+
+    Parameters
+    ----------
+    profile : the profile whose split, training configuration and data are used.
+    dataset : ``'hdm05'``, a ``.npz`` path or a dataset (:func:`load_dataset`).
+    data_dir, device, cache_dir, progress : as in :func:`get_trained_model`.
+    seed : seeds the CompactGCN's initial weights and training, and names the ST-GCN compared.
+    epochs : training epochs of the CompactGCN (None: the profile's).
+    window, k : the DTW band and the neighbourhood size (chapter 4's defaults).
+    compare : add the profile's ST-GCN (``seed``) for comparison: None (default) only when that
+        model is already in the cache (then it costs little: its features and DTW matrices are
+        cached with it; chapter 4's study is reused when it is cached too), True always
+        (trains it if needed), False never.
+    num_threads : CPU threads torch may use for the CompactGCN (training, features, Grad-CAM;
+        not part of the cache key; None: torch's setting). The network is small: one thread is
+        about as fast as two on an idle machine and many times faster on a busy one.
+
+    Returns
+    -------
+    A dict: ``network`` (the trained CompactGCN, eval mode), ``model`` (it wrapped in a
+    BlockwiseModel), ``result`` (its :class:`~helpers.training.TrainResult`), ``test_accuracy``
+    (top-1 on the held-out clips), ``layers`` (per layer: block name, channels, stride, total
+    stride, numbers per step), ``geometry`` (:func:`helpers.geometry.layer_geometry` rows of the
+    CompactGCN), ``gradcam`` (per block: mean share of a map in its 5 top joints and its top
+    20% of frames, share of all-zero maps, mean correlation between the classes' joint
+    importance), ``stgcn_geometry`` and ``stgcn_accuracy`` (the ST-GCN's rows, layer_geometry's
+    columns; None when not compared) and ``comparison`` (overall rows of both, with the columns
+    ``model``, ``layer``, ``depth`` = layer / number of blocks, ``graph``, ``metric``,
+    ``value``).
+    """
+    from .block_model import BlockwiseModel
+    from .example_models import CompactGCN
+    from .gradcam import class_average, concentration, contrastivity
+    from .training import _torch_threads
+
+    prof = get_profile(profile)
+    ds = load_dataset(dataset, prof, data_dir, cache_dir, progress)
+    train_ds, test_ds = split_dataset(ds, prof.data.get("split", "cross-subject"))
+    cfg = prof.train_config()
+    if epochs is not None:
+        cfg = replace(cfg, epochs=int(epochs), warmup_epochs=min(cfg.warmup_epochs, int(epochs)))
+    dev = resolve_device(device)
+    cache = DiskCache(cache_dir)
+
+    def build() -> CompactGCN:
+        return CompactGCN.from_dataset(ds, random_state=int(seed))
+
+    key = {
+        "study": "own-model",
+        "network": "CompactGCN",
+        "model_config": build().config,
+        "train": cfg.to_dict(),
+        "dataset": dataset_fingerprint(ds),
+        "seed": int(seed),
+        "version": STUDY_VERSION,
+    }
+    resume = cache.path("training-runs", key, ".pt") if cache.writable else None
+
+    def train() -> tuple[nn.Module, TrainResult]:
+        net = build()
+        result = fit(
+            net,
+            train_ds,
+            test_ds,
+            cfg,
+            random_state=int(seed),
+            device=dev,
+            checkpoint=resume,
+            progress=progress,
+            num_threads=num_threads,
+        )
+        return net, result
+
+    def compute_model() -> tuple[nn.Module, TrainResult]:
+        try:
+            net, result = train()
+        except CheckpointError as err:  # an unreadable resume point costs only its epochs
+            warnings.warn(f"{err}; training starts from scratch", CacheWarning, stacklevel=3)
+            resume.unlink(missing_ok=True)
+            net, result = train()
+        result.test = evaluate(net, test_ds, cfg, device=dev)
+        result.extra.update(profile=prof.name, cache_key=config_key(key))
+        return net, result
+
+    def save(value: tuple[nn.Module, TrainResult], tmp: Path) -> None:
+        net, result = value
+        save_checkpoint(
+            tmp,
+            net,
+            config=result.config,
+            history=result.history,
+            epoch=result.epochs_done,
+            random_state=int(seed),
+            dataset_fingerprint=result.dataset_fingerprint,
+            test=result.test,
+            extra=result.extra,
+        )
+
+    def load(path: Path) -> tuple[nn.Module, TrainResult]:
+        return load_checkpoint(path, model=build(), device=dev)
+
+    net, result = cache.get_or_compute("models", key, compute_model, save, load, ".pt")
+    if resume is not None:
+        resume.unlink(missing_ok=True)
+    net = net.to(dev).eval()
+    # the blocks' strides and channels, measured on zeros (T a multiple of the total stride)
+    total = int(np.prod(net.strides))
+    probe = torch.zeros(1, ds.num_channels, 16 * total, ds.num_joints, ds.num_bodies)
+    model = BlockwiseModel(net, net.blocks, example_input=probe)
+
+    def tables() -> dict[str, pd.DataFrame]:
+        with _torch_threads(num_threads):
+            return measure()
+
+    def measure() -> dict[str, pd.DataFrame]:
+        feats = layer_features(model, ds, device=dev, cache_dir=cache_dir, progress=progress)
+        geometry = layer_geometry(
+            feats,
+            ds.labels,
+            window=window,
+            k=int(k),
+            class_names=ds.class_names,
+            cache_dir=cache_dir,
+            progress=progress,
+        )
+        cams = dataset_gradcam(model, ds, "all", progress=progress)
+        off = ~np.eye(ds.num_classes, dtype=bool)
+
+        def mean(values: np.ndarray) -> float:  # NaN, without a warning, when all are NaN
+            return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+        rows = []
+        for layer in sorted(cams.maps):
+            joints, frames = concentration(cams.maps[layer])
+            per_class = class_average(cams.importance(layer), ds.labels, ds.num_classes)
+            rows.append(
+                {
+                    "layer": layer,
+                    "top5_joint_share": mean(joints),
+                    "top20_frame_share": mean(frames),
+                    "zero_maps": float(np.isnan(joints).mean()),
+                    "class_correlation": mean(contrastivity(per_class)[off]),
+                }
+            )
+        strides = np.cumprod([1, *model.strides])
+        layers = pd.DataFrame(
+            {
+                "layer": range(model.num_blocks + 1),
+                "block": ["input", *model.block_names],
+                "channels": [ds.num_channels, *model.channels],
+                "stride": [1, *model.strides],
+                "total_stride": strides,
+                "numbers_per_step": [f[0].shape[1] for f in feats],
+            }
+        )
+        return {"layers": layers, "geometry": geometry, "gradcam": pd.DataFrame(rows)}
+
+    table_key = {
+        "study": "own-model-tables",
+        "model": model_fingerprint(model),
+        "dataset": ds.fingerprint(),
+        "window": window,
+        "k": int(k),
+        "version": STUDY_VERSION,
+    }
+    out = dict(DiskCache(cache_dir).pickle("studies", table_key, tables))
+
+    # the profile's ST-GCN: cheap when get_trained_model has it cached (this is its key)
+    stgcn_key = {"profile": prof.to_dict(), "dataset": dataset_fingerprint(ds), "seed": int(seed)}
+    if compare is None:
+        compare = cache.path("models", stgcn_key, ".pt").exists()
+    stgcn_rows = stgcn_acc = None
+    if compare:
+        common = dict(
+            device=device, data_dir=data_dir, cache_dir=cache_dir, dataset=ds, progress=progress
+        )
+        # chapter 4's study (the profile's seeds and the untrained baseline), if it is cached
+        seeds = [int(v) for v in study_settings(prof, "geometry")["seeds"]]
+        chapter4 = _study_key(
+            "layer-geometry",
+            prof,
+            ds,
+            seeds=seeds,
+            untrained=[0],
+            subset="all",
+            window=window,
+            k=int(k),
+            sigma="mean_kth",
+        )
+        if int(seed) in seeds and cache.path("studies", chapter4, ".pkl").exists():
+            study = layer_geometry_study(prof, seeds=seeds, window=window, k=int(k), **common)
+        else:
+            study = layer_geometry_study(
+                prof, seeds=(int(seed),), untrained_seeds=(), window=window, k=int(k), **common
+            )
+        stgcn_rows = study[(study.model == "trained") & (study.seed == int(seed))]
+        stgcn_rows = stgcn_rows.drop(columns=["model", "seed"]).reset_index(drop=True)
+        _, stgcn_result = get_trained_model(prof, seed=int(seed), **common)
+        stgcn_acc = float(stgcn_result.test.accuracy)
+
+    def overall(table: pd.DataFrame, name: str) -> pd.DataFrame:
+        rows = table[table["class"] == ""].drop(columns="class")
+        blocks = int(rows["layer"].max())
+        return rows.assign(model=name, depth=rows["layer"] / max(blocks, 1))
+
+    parts = [overall(out["geometry"], "CompactGCN")]
+    if stgcn_rows is not None:
+        parts.append(overall(stgcn_rows, "ST-GCN"))
+    comparison = pd.concat(parts, ignore_index=True)
+    front = ["model", "layer", "depth", "graph", "metric", "value"]
+    out.update(
+        network=net,
+        model=model,
+        result=result,
+        test_accuracy=float(result.test.accuracy),
+        stgcn_geometry=stgcn_rows,
+        stgcn_accuracy=stgcn_acc,
+        comparison=comparison[front + [c for c in comparison.columns if c not in front]],
+    )
+    return out

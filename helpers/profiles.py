@@ -258,7 +258,7 @@ STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def study_settings(profile: str | Profile, study: str) -> dict[str, Any]:
-    """Sizes of ``study`` (``'geometry'``, ``'gradcam'``, ``'transfer'``, ``'scaling'``) for a profile.
+    """Sizes of ``study`` (``'geometry'``, ``'gradcam'``, ``'transfer'``, ``'scaling'``).
 
     Profiles without their own entry use ``quick``'s when their name starts with ``quick``
     and ``paper``'s otherwise. ``None`` epochs mean the profile's own.

@@ -1015,3 +1015,63 @@ def naive_upsample_time(map_tv: np.ndarray, L_in: int, stride: int) -> np.ndarra
         for v in range(joints):
             out[t, v] = (1.0 - w) * map_tv[i0, v] + w * map_tv[i1, v]
     return out
+
+
+def naive_block_gradcam(model, block, x, target_class, lengths=None) -> np.ndarray:
+    """Grad-CAM of one block of any model, per clip and body, each clip run on its own.
+
+    ``block`` is a submodule of ``model`` whose output is (M, C, T_l, V) for one clip of M
+    bodies; it is read by a forward hook on that module alone. Each clip, cropped to its
+    ``lengths[n]`` frames, goes through ``model(clip)`` (no lengths argument, evaluation mode);
+    ``y`` is the logit of the target class (None: the predicted one; an int; one int per clip);
+    ``alpha[m, c] = mean over (t, v) of dy/dA[m, c, t, v]`` and
+    ``map[m, t, v] = max(0, sum_c alpha[m, c] * A[m, c, t, v])``.
+
+    Returns
+    -------
+    (N, M, T_l_max, V) float64, zero beyond each clip's own T_l.
+    """
+    x = torch.as_tensor(np.asarray(x)) if not isinstance(x, torch.Tensor) else x
+    n_clips, _, frames, _, _ = x.shape
+    flags = [(mod, mod.training) for mod in model.modules()]
+    model.eval()
+    seen = []
+    handle = block.register_forward_hook(lambda mod, inp, out: seen.append(out))
+    per_clip = []
+    try:
+        for n in range(n_clips):
+            seen.clear()
+            length = frames if lengths is None else int(lengths[n])
+            xc = x[n : n + 1, :, :length].detach().clone().float().requires_grad_(True)
+            with torch.enable_grad():
+                logits = model(xc)
+                assert len(seen) == 1, "the block must run once per forward pass"
+                A = seen[0]
+                if target_class is None:
+                    row = [float(v) for v in logits[0].detach()]
+                    target = row.index(max(row))
+                elif np.ndim(target_class) == 0:
+                    target = int(target_class)
+                else:
+                    target = int(target_class[n])
+                (grad,) = torch.autograd.grad(logits[0, target], A)
+            a = A.detach().double().numpy()
+            g = grad.detach().double().numpy()
+            bodies, channels, t_l, joints = a.shape
+            clip = np.zeros((bodies, t_l, joints))
+            for m in range(bodies):
+                alpha = [g[m, c].sum() / (t_l * joints) for c in range(channels)]
+                for t in range(t_l):
+                    for v in range(joints):
+                        s = sum(alpha[c] * a[m, c, t, v] for c in range(channels))
+                        clip[m, t, v] = max(s, 0.0)
+            per_clip.append(clip)
+    finally:
+        handle.remove()
+        for mod, flag in flags:
+            mod.training = flag
+    longest = max(c.shape[1] for c in per_clip)
+    out = np.zeros((n_clips, per_clip[0].shape[0], longest, per_clip[0].shape[2]))
+    for n, clip in enumerate(per_clip):
+        out[n, :, : clip.shape[1]] = clip
+    return out

@@ -73,6 +73,7 @@ def saved(tmp_path_factory):
         ("01_data.md", {}),
         ("02_training.md", {}),
         ("04_embedding_geometry.md", {"seeds": [0], "sensitivity": False, "k": 5}),
+        ("09_own_model.md", {"k": 5}),
     ],
 )
 def test_chapter_runs_on_a_saved_dataset(saved, chapter, extra):

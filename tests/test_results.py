@@ -1,0 +1,636 @@
+"""The results page's numbers: the chapters' defaults, and the reductions on hand-made studies.
+
+The study functions of ``helpers.experiments`` are replaced by fakes that return small tables
+written here, so every reduction (means over seeds, the layer of separation, the verdicts) is
+checked against numbers worked out by hand, in well under a second.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import experiments, results
+from helpers.bookrun import read_chapter
+from helpers.gradcam import DatasetGradCAM
+from helpers.profiles import study_settings
+from helpers.training import EvalResult
+
+from test_training import make_dataset
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+PACKAGE = Path(__file__).resolve().parents[1] / "helpers"
+
+
+# ------------------------------------------------------------------ the chapters' defaults
+def parameters_cell(chapter: Path) -> dict:
+    """The assignments of a chapter's ``parameters`` cell, as Python values."""
+    nb = read_chapter(chapter)
+    cells = [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    assert len(cells) == 1, f"{chapter.name}: {len(cells)} cells tagged 'parameters'"
+    values = {}
+    for node in ast.parse(cells[0].source).body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, (
+            f"{chapter.name}: the parameters cell holds something other than assignments"
+        )
+        values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+def test_every_chapter_from_2_to_9_has_defaults():
+    """A new chapter the results page reads must put its defaults in CHAPTER_DEFAULTS."""
+    stems = {p.stem for p in BOOK.glob("0[2-9]_*.md")}
+    assert stems == set(results.CHAPTER_DEFAULTS)
+
+
+@pytest.mark.parametrize("stem", sorted(results.CHAPTER_DEFAULTS))
+def test_defaults_match_the_chapters_parameters_cells(stem):
+    cell = parameters_cell(BOOK / f"{stem}.md")
+    assert cell == {**results.COMMON_DEFAULTS, **results.CHAPTER_DEFAULTS[stem]}
+
+
+@pytest.mark.parametrize("stem", sorted(results.CHAPTER_DEFAULTS))
+def test_titles_are_the_chapters_headings(stem):
+    text = (BOOK / f"{stem}.md").read_text(encoding="utf-8")
+    heading = next(line[2:].strip() for line in text.splitlines() if line.startswith("# "))
+    assert results.CHAPTER_TITLES[stem] == heading
+
+
+def test_the_results_page_has_the_common_parameters():
+    assert parameters_cell(BOOK / "10_results.md") == results.COMMON_DEFAULTS
+
+
+def test_nothing_in_the_package_imports_results():
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "results.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            assert not any(n == "results" or n.endswith(".results") for n in names), path
+
+
+# ------------------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def toy():
+    """24 clips of 3 classes on an 8-joint chain, train and test actors."""
+    return make_dataset(n_per_class=8, classes=3, joints=8, edges=[(j, j + 1) for j in range(7)])
+
+
+def recorder(monkeypatch, name, fake):
+    """Replace ``helpers.experiments.<name>`` by ``fake``; return the list of its calls."""
+    calls = []
+
+    def wrapped(*args, **kwargs):
+        calls.append((args, kwargs))
+        return fake(*args, **kwargs)
+
+    monkeypatch.setattr(experiments, name, wrapped)
+    return calls
+
+
+def fake_model(accuracy=0.9):
+    def get_trained_model(profile, *, seed=0, **kwargs):
+        return None, SimpleNamespace(test=SimpleNamespace(accuracy=accuracy + 0.01 * seed))
+
+    return get_trained_model
+
+
+# ------------------------------------------------------------------------------ chapter 4
+LATE = [0.40, 0.38, 0.36, 0.34, 0.32, 0.30, 0.20, 0.10, 0.05, 0.04, 0.02]  # seed 0, all clips
+EARLY = [0.40, 0.10, 0.08, 0.08, 0.08, 0.08, 0.08, 0.08, 0.08, 0.08, 0.08]  # seed 0, test actors
+
+
+def geometry_table(curve, seeds=(0, 1), untrained=0.41):
+    """Seed s has ``curve + 0.02 s`` on every measure; the untrained network is flat."""
+    rows = []
+    measures = [("nnk", "label_variation"), ("knn", "label_variation"), ("knn", "paper_knn_error")]
+    for graph, metric in measures:
+        for layer, v in enumerate(curve):
+            for s in seeds:
+                rows.append(("trained", s, layer, graph, metric, "", v + 0.02 * s))
+                rows.append(("trained", s, layer, graph, metric, "act0", 9.0))  # ignored
+            rows.append(("untrained", 0, layer, graph, metric, "", untrained))
+    return pd.DataFrame(
+        rows, columns=["model", "seed", "layer", "graph", "metric", "class", "value"]
+    )
+
+
+def test_geometry_means_over_seeds_and_finds_where_classes_separate(monkeypatch, toy):
+    recorder(monkeypatch, "get_trained_model", fake_model(0.8))
+    calls = recorder(
+        monkeypatch,
+        "layer_geometry_study",
+        lambda prof, *, subset, **kw: geometry_table(LATE if subset == "all" else EARLY),
+    )
+    res = results.geometry_results("quick", toy)
+    # the chapter's settings: the profile's seeds, its window and k, both subsets
+    assert [kw["subset"] for _, kw in calls] == ["all", "test"]
+    for _, kw in calls:
+        assert kw["seeds"] == list(study_settings("quick", "geometry")["seeds"]) == [0, 1]
+        assert (kw["window"], kw["k"]) == (0.1, 10)
+    assert res.settings["seeds"] == [0, 1]
+    assert res.value("test_top1") == pytest.approx(0.805)
+    assert res.value("seeds") == 2
+    # seed mean = curve + 0.01
+    assert res.value("nnk_lv_input_all") == pytest.approx(0.41)
+    assert res.value("nnk_lv_early_all") == pytest.approx(np.mean(LATE[1:5]) + 0.01)
+    assert res.value("nnk_lv_late_all") == pytest.approx(np.mean(LATE[8:11]) + 0.01)
+    assert res.value("nnk_lv_last_all") == pytest.approx(0.03)
+    assert res.value("untrained_nnk_lv_late_all") == pytest.approx(0.41)
+    assert res.value("knn_error_last_test") == pytest.approx(0.09)
+    # half of the drop 0.41 -> 0.03 is reached at 0.22: layer 6 (0.21) on all clips, 1 on test
+    assert res.value("separation_layer_all") == 6
+    assert res.value("separation_layer_test") == 1
+    # the verdict is the chapter's, judged on the test actors: there the drop comes early
+    assert res.value("drop_late_all") > 0.8 and res.value("drop_early_all") < 0.15
+    assert res.data["verdict"] == "early"
+    assert res.data["untrained_flat"]
+    curves = res.data["curves"]
+    one = curves[(curves.subset == "all") & (curves.graph == "nnk") & (curves.layer == 0)]
+    assert one[["trained_min", "trained_max"]].iloc[0].tolist() == pytest.approx([0.40, 0.42])
+
+
+def test_geometry_verdict_and_separation_rules():
+    assert results.geometry_verdict(0.1, 0.8) == "late"
+    assert results.geometry_verdict(0.6, 0.8) == "early"
+    assert results.geometry_verdict(0.1, 0.2) == "unclear"
+    assert results.geometry_verdict(-0.2, 0.3) == "late"
+    assert results.separation_layer(pd.Series([0.5, 0.5, 0.2, 0.1])) == 2
+    assert results.separation_layer(pd.Series([0.5, 0.4, 0.1]), share=1.0) == 2
+    assert results.separation_layer(pd.Series([0.1, 0.2, 0.3])) is None  # never below the input
+    assert results.separation_layer(pd.Series([0.3, 0.1], index=[5, 0])) is None  # sorted by layer
+
+
+def test_separation_layer_and_layer_curves_errors():
+    with pytest.raises(ValueError, match="no values"):
+        results.separation_layer(pd.Series([], dtype=float))
+    with pytest.raises(ValueError, match="share"):
+        results.separation_layer(pd.Series([0.3, 0.1]), share=0)
+    with pytest.raises(ValueError, match="lacks the columns"):
+        results.layer_curves(pd.DataFrame({"layer": [0]}), "nnk", "label_variation")
+    table = geometry_table(LATE)
+    with pytest.raises(ValueError, match="no trained rows"):
+        results.layer_curves(table[table.model == "untrained"], "nnk", "label_variation")
+    with pytest.raises(ValueError, match="no trained rows"):
+        results.layer_curves(table, "nnk", "degree")
+
+
+def test_geometry_needs_the_early_and_late_blocks(monkeypatch, toy):
+    recorder(monkeypatch, "get_trained_model", fake_model())
+    recorder(
+        monkeypatch, "layer_geometry_study", lambda prof, **kw: geometry_table(LATE[:4])
+    )  # layers 0..3 only: no block 8-10
+    with pytest.raises(ValueError, match="no layer in 8..10"):
+        results.geometry_results("quick", toy)
+
+
+# ------------------------------------------------------------------------------ chapter 5
+LEVELS = [0.0, 0.01, 0.025, 0.05, 0.1, 0.2]
+LAST = {0.0: 0.05, 0.01: 0.06, 0.025: 0.07, 0.05: 0.10, 0.1: 0.20, 0.2: 0.30}
+
+
+def fake_noise_study(prof, *, levels, noise_seeds, seeds, **kwargs):
+    acc, smooth = [], []
+    for lv in levels:
+        for ns in noise_seeds:
+            for s in seeds:
+                acc.append(
+                    {"level": lv, "noise_seed": ns, "seed": s, "accuracy": 0.9 - lv - 0.02 * s}
+                )
+                for layer in range(11):
+                    v = 0.3 if layer == 0 else LAST[lv] + 0.01 * (s - 0.5) * 2
+                    smooth.append(("trained", s, lv, ns, layer, "nnk", "label_variation", v))
+                    smooth.append(("trained", s, lv, ns, layer, "knn", "label_variation", 7.0))
+            for layer in range(11):
+                smooth.append(("untrained", 0, lv, ns, layer, "nnk", "label_variation", 0.45))
+    cols = ["model", "seed", "level", "noise_seed", "layer", "graph", "metric", "value"]
+    return pd.DataFrame(acc), pd.DataFrame(smooth, columns=cols)
+
+
+def test_noise_reduces_over_seeds_and_finds_the_robust_level(monkeypatch, toy):
+    calls = recorder(monkeypatch, "noise_study", fake_noise_study)
+    res = results.noise_results("quick", toy)
+    ((_, kw),) = calls
+    assert kw["levels"] == LEVELS and kw["noise_seeds"] == [0, 1] and kw["seeds"] == [0, 1]
+    assert kw["subset"] == "test" and (kw["window"], kw["k"]) == (0.1, 10)
+    assert res.value("accuracy_clean") == pytest.approx(0.89)
+    assert res.value("accuracy_worst") == pytest.approx(0.69)
+    assert res.value("lv_input_clean") == pytest.approx(0.3)
+    assert res.value("lv_last_clean") == pytest.approx(0.05)  # seeds at 0.04 and 0.06
+    assert res.value("lv_last_worst") == pytest.approx(0.30)
+    assert res.value("untrained_lv_last_clean") == pytest.approx(0.45)
+    assert res.value("gap") == pytest.approx(0.40)
+    # moves 0.01, 0.02, 0.05 stay within 0.25 * 0.4 = 0.1; 0.15 at 10% does not
+    assert res.value("robust_level") == pytest.approx(0.05)
+    assert res.value("worst_level") == pytest.approx(0.2)
+    assert res.data["lv_min"].loc[0.0, 10] == pytest.approx(0.04)
+    assert res.data["accuracy"].loc[0.2, "min"] == pytest.approx(0.68)
+
+
+def test_robust_noise_level_rule():
+    s = pd.Series([0.1, 0.1, 0.5, 0.1], index=[0.0, 0.1, 0.2, 0.3])
+    assert results.robust_noise_level(s, gap=0.4) == 0.1  # stops at the first level that moves
+    assert results.robust_noise_level(s, gap=4.0) == 0.3
+    assert results.robust_noise_level(s, gap=-0.1) == 0.0  # training made it worse: no claim
+    with pytest.raises(ValueError, match="no levels"):
+        results.robust_noise_level(pd.Series([], dtype=float), gap=0.1)
+
+
+def test_noise_rejects_an_empty_study(monkeypatch, toy):
+    recorder(monkeypatch, "noise_study", lambda prof, **kw: (pd.DataFrame(), pd.DataFrame()))
+    with pytest.raises(ValueError, match="lacks the columns"):
+        results.noise_results("quick", toy)
+
+
+# ------------------------------------------------------------------------------ chapter 7
+def fake_transfer_runs(prof, **kwargs):
+    rows = []
+    for seed in (0, 1):
+        for shots in (2, 0):
+            rows.append(
+                {
+                    "seed": seed,
+                    "shots": shots,
+                    "start": "scratch",
+                    "frozen": -1,
+                    "accuracy": 0.5 + 0.1 * seed,
+                }
+            )
+            for k in range(11):
+                acc = 0.9 - 0.02 * k if shots == 0 else 0.3 + 0.02 * k
+                rows.append(
+                    {
+                        "seed": seed,
+                        "shots": shots,
+                        "start": "source",
+                        "frozen": k,
+                        "accuracy": acc + 0.01 * seed,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def fake_transfer_smoothness(prof, **kwargs):
+    lv = [0.3, 0.2, 0.1, 0.15, 0.2, 0.25, 0.3, 0.3, 0.3, 0.3, 0.35]
+    rows = [
+        {"seed": s, "layer": layer, "graph": "nnk", "metric": "label_variation", "value": v}
+        for s in (0, 1)
+        for layer, v in enumerate(lv)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_transfer_reduces_the_grid(monkeypatch, toy):
+    src = recorder(
+        monkeypatch,
+        "transfer_source_model",
+        lambda prof, **kw: (None, SimpleNamespace(test=SimpleNamespace(accuracy=0.95)), None, None),
+    )
+    runs = recorder(monkeypatch, "transfer_study", fake_transfer_runs)
+    smooth = recorder(monkeypatch, "transfer_smoothness_study", fake_transfer_smoothness)
+    res = results.transfer_results("quick", toy)
+    assert src[0][1]["seed"] == study_settings("quick", "transfer")["seeds"][0]
+    assert src[0][1]["tasks"] is None and runs[0][1]["tasks"] is None
+    assert (smooth[0][1]["window"], smooth[0][1]["k"]) == (0.1, 10)
+    assert res.value("source_top1") == pytest.approx(0.95)
+    assert res.value("scratch_all") == pytest.approx(0.55)
+    assert res.value("k0_all") == pytest.approx(0.905)
+    assert res.value("best_k_all") == 0 and res.value("best_k_2") == 10
+    assert res.value("half_2") == pytest.approx(0.405)
+    assert res.value("k_max_all") == pytest.approx(0.705)
+    assert res.value("few_frozen") == pytest.approx(0.9 - 0.02 * 2.5 + 0.005)
+    assert res.value("many_frozen") == pytest.approx(0.9 - 0.02 * 9 + 0.005)
+    assert res.value("seed_spread") == pytest.approx(0.01 / np.sqrt(2))
+    assert res.data["verdict"] == "few"
+    assert res.value("lv_min_layer") == 2 and res.value("lv_last") == pytest.approx(0.35)
+    curve = res.data["curve"]
+    assert curve[(curve.start == "scratch") & (curve.clips_per_class == "2")]["max"].item() == 0.6
+    assert list(dict.fromkeys(curve.clips_per_class)) == ["2", "all"]  # all clips last
+
+
+def test_transfer_verdict_rule():
+    assert results.transfer_verdict(0.80, 0.79, spread=0.02) == "within spread"
+    assert results.transfer_verdict(0.80, 0.70, spread=0.02) == "few"
+    assert results.transfer_verdict(0.70, 0.80, spread=0.02) == "many"
+
+
+# ------------------------------------------------------------------------------ chapter 8
+def fake_scaling_study(prof, **kwargs):
+    rows = []
+    for data, ns in (("input (D=24)", (100, 200)), ("hidden (D=512)", (100, 200))):
+        for n in ns:
+            base = 0.01 * n
+            if not (data.startswith("hidden") and n == 200):  # all pairs capped there
+                rows.append((data, n, "all pairs", base, np.nan, np.nan, 1.0))
+            rows.append((data, n, "exact kNN", base / 4, 1.0, np.nan, 4.0))
+            rows.append((data, n, "approximate kNN", base / 8, np.nan, 0.99 - n / 1e4, 8.0))
+    timings = pd.DataFrame(
+        rows, columns=["data", "n", "method", "seconds", "same", "recall", "speedup"]
+    )
+    exponents = pd.DataFrame(
+        [
+            (d, m, e)
+            for d in ("input (D=24)", "hidden (D=512)")
+            for m, e in (("all pairs", 2.0), ("exact kNN", 1.1), ("approximate kNN", 0.9))
+        ],
+        columns=["data", "method", "exponent"],
+    )
+    machine = pd.DataFrame([{"cores": 2, "date": "2026-01-01", "k": 10}])
+    return {"timings": timings, "exponents": exponents, "machine": machine, "bounds": None}
+
+
+def test_scaling_compares_at_the_largest_n_where_all_pairs_ran(monkeypatch, toy):
+    calls = recorder(monkeypatch, "scaling_study", fake_scaling_study)
+    res = results.scaling_results("quick", toy)
+    assert (calls[0][1]["window"], calls[0][1]["k"]) == (0.1, 10)
+    assert res.value("n_input") == 200 and res.value("n_hidden") == 100
+    assert res.value("all_pairs_s_input") == pytest.approx(2.0)
+    assert res.value("exact_speedup_hidden") == 4.0 and res.value("approx_speedup_input") == 8.0
+    assert res.value("approx_recall_input") == pytest.approx(0.97)
+    assert res.value("recall_min") == pytest.approx(0.97)
+    assert res.value("exponent_exact_hidden") == pytest.approx(1.1)
+    assert res.value("exact_same_input") == 1.0 and res.value("cores") == 2
+    assert res.data["widths"] == {"input": "input (D=24)", "hidden": "hidden (D=512)"}
+
+
+def test_scaling_needs_an_all_pairs_timing(monkeypatch, toy):
+    def no_all_pairs(prof, **kwargs):
+        study = fake_scaling_study(prof)
+        study["timings"] = study["timings"][study["timings"].method != "all pairs"]
+        return study
+
+    recorder(monkeypatch, "scaling_study", no_all_pairs)
+    with pytest.raises(ValueError, match="no all-pairs timing"):
+        results.scaling_results("quick", toy)
+
+
+# ------------------------------------------------------------------------------ chapter 2
+def test_training_reports_the_test_scores_and_skips_the_resampled_variant(monkeypatch, toy):
+    labels = np.array([0, 0, 0, 1, 1, 2])
+    preds = np.array([0, 0, 1, 1, 1, 0])
+    ev = EvalResult(
+        accuracy=float((labels == preds).mean()),
+        per_class=np.array([2 / 3, 1.0, 0.0]),
+        confusion=np.zeros((3, 3), np.int64),
+        predictions=preds,
+        labels=labels,
+        scores=np.zeros((6, 3), np.float32),
+        class_names=["a", "b", "c"],
+    )
+    result = SimpleNamespace(
+        test=ev,
+        epochs_done=3,
+        train_seconds=12.5,
+        history={"epoch": [1, 2, 3], "val_acc": [0.3, 0.5, 0.67]},
+    )
+    calls = recorder(monkeypatch, "get_trained_model", lambda prof, **kw: (None, result))
+    res = results.training_results("quick", toy)
+    assert len(calls) == 1 and calls[0][1]["seed"] == 0  # no resampled network off HDM05
+    assert res.value("test_top1") == pytest.approx(4 / 6)
+    assert res.value("balanced_top1") == pytest.approx(5 / 9)
+    assert res.value("majority") == pytest.approx(0.5)
+    assert res.value("test_clips") == 6 and res.value("epochs") == 3
+    assert not res.data["resampled"]
+    with pytest.raises(KeyError, match="resampled_top1"):
+        res.value("resampled_top1")
+    assert res.data["history"]["val_acc"].iloc[-1] == pytest.approx(0.67)
+
+
+# ------------------------------------------------------------------------------ chapter 6
+def test_gradcam_reduces_the_checks_and_the_concentration(monkeypatch, toy):
+    n, v = len(toy), toy.num_joints
+    layers = [1, 2, 3, 4]
+    uniform = [np.ones((1, 6, v), np.float32) for _ in range(n)]
+    peaked = [np.zeros((1, 6, v), np.float32) for _ in range(n)]
+    for m in peaked:
+        m[0, 0, 0] = 1.0
+    logits = np.eye(toy.num_classes, dtype=np.float32)[toy.labels]
+    logits[np.flatnonzero(toy.split == "test")[0]] = np.roll(logits[0], 1)  # one test clip wrong
+    cams = DatasetGradCAM(
+        maps={1: uniform, 2: uniform, 3: peaked, 4: peaked},
+        logits=logits,
+        targets=toy.labels,
+        labels=toy.labels,
+        lengths=toy.lengths,
+    )
+    casc = pd.DataFrame(
+        [(step, layer, 0.5 if step == 1 else 0.1 * layer) for step in (1, 2) for layer in layers],
+        columns=["step", "layer", "spearman"],
+    )
+    lab = pd.DataFrame(
+        [
+            (layer, other, val)
+            for layer in layers
+            for other, val in (("shuffled labels", 0.4 - 0.1 * layer), ("another seed (1)", 0.5))
+        ],
+        columns=["layer", "other", "spearman"],
+    )
+    areas = pd.DataFrame(
+        {
+            "layer": layers,
+            "deletion_gain": [-0.1, 0.1, 0.2, 0.3],
+            "insertion_gain": [0.0, 0.1, 0.1, 0.2],
+        }
+    )
+    models = pd.DataFrame(
+        {
+            "model": ["real", "control", "shuffled labels"],
+            "train_accuracy": [1.0, 1.0, 0.3],
+            "epochs": [80, 80, 20],
+        }
+    )
+    sm = pd.DataFrame(
+        [
+            (rep, layer, "knn", "paper_knn_error", val)
+            for layer in layers
+            for rep, val in (("features", 0.2), ("Grad-CAM map", 0.1 * layer))
+        ],
+        columns=["representation", "layer", "graph", "metric", "value"],
+    )
+    maps = recorder(monkeypatch, "gradcam_maps", lambda prof, *, dataset, **kw: (dataset, cams))
+    recorder(
+        monkeypatch,
+        "gradcam_checks_study",
+        lambda prof, **kw: {"cascading": casc, "labels": lab, "areas": areas, "models": models},
+    )
+    smooth = recorder(monkeypatch, "gradcam_smoothness_study", lambda prof, **kw: sm)
+    res = results.gradcam_results("quick", toy)
+    assert maps[0][1]["seed"] == 0 and (smooth[0][1]["window"], smooth[0][1]["k"]) == (0.1, 10)
+    n_test = int((toy.split == "test").sum())
+    assert res.value("test_top1") == pytest.approx((n_test - 1) / n_test)
+    assert res.value("cascading_classifier") == pytest.approx(0.5)
+    assert res.value("cascading_all") == pytest.approx(0.25)
+    assert res.value("shuffled_labels") == pytest.approx(0.15)
+    assert res.value("shuffled_early") == pytest.approx(0.25)  # blocks 1-2
+    assert res.value("shuffled_late") == pytest.approx(0.05)  # blocks 3-4
+    assert res.value("other_seed") == pytest.approx(0.5)
+    assert res.value("shuffled_train_accuracy") == pytest.approx(0.3)
+    assert res.value("deletion_positive") == 3 and res.value("blocks") == 4
+    assert res.value("deletion_gain_late") == pytest.approx(0.25)
+    assert res.value("top5_joints_first") == pytest.approx(5 / v)
+    assert res.value("uniform_top5") == pytest.approx(5 / v)
+    assert res.value("top5_joints_last") == pytest.approx(1.0)
+    assert res.value("top20_frames_last") == pytest.approx(1.0)
+    assert res.value("maps_less_smooth") == 2  # blocks 3 and 4: 0.3, 0.4 > 0.2
+    assert res.data["blocks"].loc[4, "map_knn_error"] == pytest.approx(0.4)
+
+
+def test_gradcam_needs_every_check(monkeypatch, toy):
+    cams = DatasetGradCAM(
+        maps={},
+        logits=np.zeros((len(toy), 3)),
+        targets=toy.labels,
+        labels=toy.labels,
+        lengths=toy.lengths,
+    )
+    recorder(monkeypatch, "gradcam_maps", lambda prof, *, dataset, **kw: (dataset, cams))
+    recorder(monkeypatch, "gradcam_checks_study", lambda prof, **kw: {"cascading": None})
+    recorder(monkeypatch, "gradcam_smoothness_study", lambda prof, **kw: pd.DataFrame())
+    with pytest.raises(ValueError, match="lacks 'labels'"):
+        results.gradcam_results("quick", toy)
+
+
+# ------------------------------------------------------------------------------ chapter 3
+def test_dtw_graphs_scores_the_three_distances(monkeypatch, toy):
+    def block_distances(ds, window, **kwargs):
+        assert window == 0.1
+        same = ds.labels[:, None] == ds.labels[None, :]
+        rng = np.random.default_rng(0)
+        noise = rng.uniform(0, 0.1, same.shape)
+        d = np.where(same, 1.0, 5.0) + noise + noise.T
+        np.fill_diagonal(d, 0.0)
+        return d
+
+    monkeypatch.setattr(results, "dataset_dtw", block_distances)
+    res = results.dtw_graphs_results("quick", toy)
+    assert res.value("nn_dtw") == 1.0 and res.value("loo_dtw") == 1.0
+    # 7 clips of one class among k = 10 candidates: little weight leaves the class
+    assert res.value("nnk_lv_dtw") < 0.1
+    assert 0 <= res.value("nn_zero_pad") <= 1 and res.value("knn_lv_resampled") >= 0
+    assert list(res.data["summary"].index)[0] == "DTW"
+
+
+# ------------------------------------------------------------------------------ chapter 9
+def test_own_model_results_is_none_without_the_study(monkeypatch, toy):
+    monkeypatch.delattr(experiments, "own_model_study", raising=False)
+    assert results.own_model_results("quick", toy) is None
+
+
+def test_own_model_results_reduces_the_study(monkeypatch, toy):
+    seen = {}
+
+    def own_model_study(profile, *, dataset, device="auto", progress=True, seed=0):
+        seen.update(dataset=dataset, progress=progress)
+        rows = [
+            (layer, "nnk", "label_variation", "", v) for layer, v in enumerate([0.4, 0.1, 0.05])
+        ]
+        rows += [(1, "nnk", "label_variation", "act0", 9.0), (2, "knn", "degree", "", 7.0)]
+        cols = ["layer", "graph", "metric", "class", "value"]
+        geometry = pd.DataFrame(rows, columns=cols)
+        stgcn = pd.DataFrame(
+            [(0, "nnk", "label_variation", "", 0.4), (10, "nnk", "label_variation", "", 0.02)],
+            columns=cols,
+        )
+        return {
+            "test_accuracy": 0.7,
+            "stgcn_accuracy": 0.9,
+            "geometry": geometry,
+            "stgcn_geometry": stgcn,
+            "gradcam": pd.DataFrame({"layer": [2, 1], "top5_joint_share": [0.3, 0.6]}),
+            "layers": pd.DataFrame({"layer": [0, 1, 2]}),
+            "comparison": pd.DataFrame(),
+        }
+
+    monkeypatch.setattr(experiments, "own_model_study", own_model_study, raising=False)
+    res = results.own_model_results("quick", toy)
+    assert seen == {"dataset": toy, "progress": False}  # only the keywords it takes
+    assert res.value("test_top1") == 0.7 and res.value("stgcn_top1") == 0.9
+    assert res.value("blocks") == 2 and res.value("nnk_lv_last") == pytest.approx(0.05)
+    assert res.value("separation_layer") == 1  # 0.1 <= 0.4 - 0.5 * 0.35
+    assert res.value("stgcn_nnk_lv_last") == pytest.approx(0.02)
+    assert res.value("top5_joints_first") == 0.6 and res.value("top5_joints_last") == 0.3
+
+
+def test_own_model_results_rejects_an_unknown_result(monkeypatch, toy):
+    monkeypatch.setattr(
+        experiments, "own_model_study", lambda profile, **kw: {"test_accuracy": 1.0}, raising=False
+    )
+    with pytest.raises(ValueError, match="lacks 'geometry'"):
+        results.own_model_results("quick", toy)
+
+
+# ------------------------------------------------------------------------------ the page
+def test_headline_table_formats_and_stacks(monkeypatch, toy):
+    a = results.ChapterResults(
+        "05_noise",
+        results._numbers(
+            "05_noise", [("x", "a share", 0.256, "share"), ("y", "a layer", None, "layer")]
+        ),
+    )
+    b = results.ChapterResults(
+        "08_scaling", results._numbers("08_scaling", [("z", "faster", 3.14, "times")])
+    )
+    table = results.headline_table([a, None, b])
+    assert table["shown"].tolist() == ["25.6%", "none", "3.1x"]
+    assert table["chapter"].tolist() == ["Noise on the joints"] * 2 + [
+        "Neighbourhood graphs without all pairs"
+    ]
+    assert a.formatted("x") == "25.6%"
+    with pytest.raises(ValueError, match="no results"):
+        results.headline_table([None])
+    with pytest.raises(TypeError, match="ChapterResults"):
+        results.headline_table([table])
+
+
+def test_format_value_and_numbers_errors():
+    assert results.format_value(float("nan"), "share") == "-"
+    assert results.format_value(-0.1234, "gain") == "-0.123"
+    with pytest.raises(ValueError, match="unknown unit"):
+        results.format_value(1.0, "furlongs")
+    with pytest.raises(ValueError, match="unit 'furlongs'"):
+        results._numbers("02_training", [("a", "b", 1.0, "furlongs")])
+    with pytest.raises(ValueError, match="duplicate keys"):
+        results._numbers("02_training", [("a", "b", 1.0, "share"), ("a", "c", 2.0, "share")])
+
+
+def test_bad_profile_and_dataset_are_errors(toy):
+    with pytest.raises(ValueError, match="unknown profile"):
+        results.geometry_results("nope", toy)
+    with pytest.raises(ValueError, match=".npz"):
+        results.noise_results("quick", "clips.csv")
+
+
+def test_machine_info():
+    info = results.machine_info("cpu")
+    assert info["device"] == "cpu" and info["gpu"] == "none"
+    assert info["cpu cores"] >= 1 and len(info["date"]) == 10
+
+
+def test_load_measurements(tmp_path):
+    assert results.load_measurements(tmp_path / "absent") is None
+    assert results.load_measurements(tmp_path) is None
+    (tmp_path / "a.json").write_text(json.dumps({"profile": "paper", "gpu": {"name": "H200"}}))
+    (tmp_path / "b.json").write_text(json.dumps([{"profile": "quick"}, {"profile": "paper"}]))
+    table = results.load_measurements(tmp_path)
+    assert table["file"].tolist() == ["a.json", "b.json", "b.json"]
+    assert table.loc[0, "gpu.name"] == "H200"
+    (tmp_path / "c.json").write_text("{not json")
+    with pytest.raises(ValueError, match="c.json"):
+        results.load_measurements(tmp_path)
+    (tmp_path / "c.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="list of objects"):
+        results.load_measurements(tmp_path)
