@@ -88,6 +88,9 @@ class BlockwiseModel(nn.Module):
         strides (e.g. 64), because a stride is measured as ``T_in / T_out``. Zeros will do.
     takes_lengths : whether ``model.forward`` accepts ``lengths=`` (the valid frames of a
         zero-padded batch); ``None``: whether its signature has a parameter called ``lengths``.
+    classifier : the module (or its dotted name) after the blocks that maps their features to
+        logits; needed only by :func:`helpers.gradcam_checks.cascading_randomization`, which
+        re-initialises it before the blocks.
 
     Attributes
     ----------
@@ -114,6 +117,7 @@ class BlockwiseModel(nn.Module):
         channels: Sequence[int] | None = None,
         example_input: torch.Tensor | np.ndarray | None = None,
         takes_lengths: bool | None = None,
+        classifier: nn.Module | str | None = None,
     ):
         super().__init__()
         if not isinstance(model, nn.Module):
@@ -126,6 +130,14 @@ class BlockwiseModel(nn.Module):
         # a tuple is not registered as a submodule: the parameters stay under ``model.`` only
         self._blocks: tuple[nn.Module, ...] = tuple(modules)
         self.block_names: list[str] = names
+        # the final layer(s) after the blocks, for the cascading randomisation check (not
+        # registered again either); None when not given
+        self._classifier: tuple[nn.Module, ...] = ()
+        if classifier is not None:
+            _, (head,) = self._resolve_blocks(model, [classifier])
+            if any(head is b or head in set(b.modules()) for b in modules):
+                raise ValueError("classifier must not be one of the blocks or inside one")
+            self._classifier = (head,)
         if takes_lengths is None:
             takes_lengths = self._signature_takes_lengths(model)
         self.takes_lengths = bool(takes_lengths)
@@ -289,6 +301,15 @@ class BlockwiseModel(nn.Module):
     def st_gcn_networks(self) -> tuple[nn.Module, ...]:
         """The blocks, in order (the modules of the wrapped model, not copies)."""
         return self._blocks
+
+    @property
+    def classifier(self) -> nn.Module | None:
+        """The module after the blocks that ``classifier=`` named, or None.
+
+        It is a module of the wrapped model;
+        :func:`helpers.gradcam_checks.cascading_randomization` re-initialises it first.
+        """
+        return self._classifier[0] if self._classifier else None
 
     @property
     def num_blocks(self) -> int:

@@ -104,6 +104,19 @@ def _lengths_of(x, lengths) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- randomisation
+def _classifier(model: nn.Module) -> nn.Module:
+    """The layer after the blocks: ST-GCN's ``fcn``, or a wrapped model's ``classifier``."""
+    for name in ("fcn", "classifier"):
+        head = getattr(model, name, None)
+        if isinstance(head, nn.Module):
+            return head
+    raise TypeError(
+        f"{type(model).__name__} has no classifier (.fcn or .classifier), which cascading "
+        "randomisation re-initialises first; for a wrapped model pass "
+        "BlockwiseModel(..., classifier='name of its final layer')"
+    )
+
+
 def randomize_from(model: nn.Module, block: int, random_state: int = 0) -> nn.Module:
     """A copy of ``model`` with the classifier and blocks ``block``..last re-initialised.
 
@@ -119,7 +132,7 @@ def randomize_from(model: nn.Module, block: int, random_state: int = 0) -> nn.Mo
     gen_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(int(random_state))
-        targets: list[nn.Module] = [out.fcn] + [
+        targets: list[nn.Module] = [_classifier(out)] + [
             out.st_gcn_networks[i] for i in range(int(block) - 1, count)
         ]
         for mod in targets:

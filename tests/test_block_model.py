@@ -414,3 +414,35 @@ def test_own_model_study_on_a_toy_dataset(tmp_path, monkeypatch):
         "CompactGCN",
         "ST-GCN",
     }
+
+
+def test_cascading_randomization_on_a_wrapped_model(compact):
+    from helpers.gradcam_checks import cascading_randomization, randomize_from
+
+    example = torch.zeros(1, 3, 16, V, 1)
+    bare = BlockwiseModel(compact, compact.blocks, example_input=example)
+    with pytest.raises(TypeError, match="classifier="):
+        randomize_from(bare, 1)
+    with pytest.raises(ValueError, match="not be one of the blocks"):
+        BlockwiseModel(compact, compact.blocks, example_input=example, classifier="blocks.1")
+    model = BlockwiseModel(compact, compact.blocks, example_input=example, classifier="classifier")
+    assert model.classifier is compact.classifier
+    # step 1 re-initialises only the classifier: the blocks keep their weights
+    only_head = randomize_from(model, model.num_blocks + 1, random_state=3)
+    assert only_head is not model and only_head.classifier is only_head.model.classifier
+    assert not torch.equal(only_head.classifier.weight, compact.classifier.weight)
+    for a, b in zip(only_head.st_gcn_networks, compact.blocks):
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    # from block 3 on: blocks 1-2 kept, 3-4 re-initialised, and the copy's tuple points into it
+    from_3 = randomize_from(model, 3, random_state=3)
+    assert from_3.st_gcn_networks[2] is from_3.model.blocks[2]
+    kept = [
+        all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+        for a, b in zip(from_3.st_gcn_networks, compact.blocks)
+    ]
+    assert kept == [True, True, False, False]
+    rng = np.random.default_rng(0)
+    x = torch.as_tensor(rng.normal(size=(3, 3, 16, V, 1)), dtype=torch.float32)
+    table = cascading_randomization(model, x, lengths=[16, 12, 9])
+    assert sorted(table["lowest_random_block"].unique()) == [1, 2, 3, 4, 5]
+    assert set(table["layer"]) == {1, 2, 3, 4}
