@@ -96,9 +96,6 @@ class BlockwiseModel(nn.Module):
     ----------
     model : the wrapped network.
     block_names : the blocks' dotted names in ``model``.
-    train_config : the :class:`~helpers.training.TrainConfig` the tools prepare inputs with;
-        by default the wrapped model's own ``train_config`` (which :func:`helpers.training.fit`
-        and :func:`helpers.training.load_checkpoint` set), settable here.
 
     Notes
     -----
@@ -333,7 +330,11 @@ class BlockwiseModel(nn.Module):
 
     @property
     def train_config(self) -> Any:
-        """The training configuration: set on the wrapper, else the wrapped model's (or None)."""
+        """The :class:`~helpers.training.TrainConfig` the tools prepare inputs with.
+
+        Set on the wrapper, else the wrapped model's own ``train_config`` (which
+        :func:`helpers.training.fit` and :func:`helpers.training.load_checkpoint` set), or None.
+        """
         if self._train_config is not None:
             return self._train_config
         return getattr(self.model, "train_config", None)

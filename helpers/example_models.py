@@ -111,8 +111,8 @@ class CompactGCN(nn.Module):
 
     Attributes
     ----------
-    blocks : ``nn.ModuleList`` of :class:`CompactBlock`; what :class:`~helpers.block_model.
-        BlockwiseModel` wraps.
+    blocks : ``nn.ModuleList`` of :class:`CompactBlock`; what
+        :class:`~helpers.block_model.BlockwiseModel` wraps.
     config : the constructor's arguments (plain values), for checkpoints.
 
     Input (N, C, T, V, M); bodies are folded into the batch as in ST-GCN, so block outputs are
