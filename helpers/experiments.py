@@ -26,7 +26,7 @@ import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -197,6 +197,76 @@ def load_dataset(
     return SkeletonDataset.load(path)
 
 
+def _cached_training(
+    cache: DiskCache,
+    key: dict,
+    build: Callable[[], nn.Module],
+    train_ds: SkeletonDataset,
+    test_ds: SkeletonDataset,
+    cfg: TrainConfig,
+    *,
+    seed: int,
+    device: torch.device,
+    progress: bool,
+    num_threads: int | None,
+    profile_name: str,
+) -> tuple[nn.Module, TrainResult]:
+    """Train ``build()`` with :func:`fit` once per ``key``; later calls load the checkpoint.
+
+    An interrupted training resumes from its ``training-runs`` checkpoint (when the cache can
+    store one); an unreadable resume point costs only its epochs. The finished model is kept
+    under ``models`` with its test scores, and returned in eval mode on ``device``.
+    """
+    resume = cache.path("training-runs", key, ".pt") if cache.writable else None
+
+    def train() -> tuple[nn.Module, TrainResult]:
+        model = build()
+        return model, fit(
+            model,
+            train_ds,
+            test_ds,
+            cfg,
+            random_state=int(seed),
+            device=device,
+            checkpoint=resume,
+            progress=progress,
+            num_threads=num_threads,
+        )
+
+    def compute() -> tuple[nn.Module, TrainResult]:
+        try:
+            model, result = train()
+        except CheckpointError as err:
+            warnings.warn(f"{err}; training starts from scratch", CacheWarning, stacklevel=4)
+            resume.unlink(missing_ok=True)
+            model, result = train()
+        result.test = evaluate(model, test_ds, cfg, device=device)
+        result.extra.update(profile=profile_name, cache_key=config_key(key))
+        return model, result
+
+    def save(value: tuple[nn.Module, TrainResult], tmp: Path) -> None:
+        model, result = value
+        save_checkpoint(
+            tmp,
+            model,
+            config=result.config,
+            history=result.history,
+            epoch=result.epochs_done,
+            random_state=int(seed),
+            dataset_fingerprint=result.dataset_fingerprint,
+            test=result.test,
+            extra=result.extra,
+        )
+
+    def load(path: Path) -> tuple[nn.Module, TrainResult]:
+        return load_checkpoint(path, model=build(), device=device)
+
+    model, result = cache.get_or_compute("models", key, compute, save, load, ".pt")
+    if resume is not None:  # the finished model is cached; its resume point is not needed
+        resume.unlink(missing_ok=True)
+    return model.to(device).eval(), result
+
+
 def get_trained_model(
     profile: str | Profile = "quick",
     device: str | torch.device = "auto",
@@ -249,55 +319,19 @@ def get_trained_model(
         # the same seed gives the same initial weights
         return build_model(prof, ds, seed)
 
-    # An interrupted training resumes from here (nowhere when the cache cannot store it).
-    resume = cache.path("training-runs", key, ".pt") if cache.writable else None
-
-    def train() -> tuple[nn.Module, TrainResult]:
-        model = build()
-        return model, fit(
-            model,
-            train_ds,
-            test_ds,
-            cfg,
-            random_state=seed,
-            device=dev,
-            checkpoint=resume,
-            progress=progress,
-            num_threads=num_threads,
-        )
-
-    def compute() -> tuple[nn.Module, TrainResult]:
-        try:
-            model, result = train()
-        except CheckpointError as err:  # an unreadable resume point costs only its epochs
-            warnings.warn(f"{err}; training starts from scratch", CacheWarning, stacklevel=3)
-            resume.unlink(missing_ok=True)
-            model, result = train()
-        result.test = evaluate(model, test_ds, cfg, device=dev)
-        result.extra.update(profile=prof.name, cache_key=config_key(key))
-        return model, result
-
-    def save(value: tuple[nn.Module, TrainResult], tmp: Path) -> None:
-        model, result = value
-        save_checkpoint(
-            tmp,
-            model,
-            config=result.config,
-            history=result.history,
-            epoch=result.epochs_done,
-            random_state=seed,
-            dataset_fingerprint=result.dataset_fingerprint,
-            test=result.test,
-            extra=result.extra,
-        )
-
-    def load(path: Path) -> tuple[nn.Module, TrainResult]:
-        return load_checkpoint(path, model=build(), device=dev)
-
-    model, result = cache.get_or_compute("models", key, compute, save, load, ".pt")
-    if resume is not None:  # the finished model is cached; its resume point is not needed
-        resume.unlink(missing_ok=True)
-    return model.to(dev).eval(), result
+    return _cached_training(
+        cache,
+        key,
+        build,
+        train_ds,
+        test_ds,
+        cfg,
+        seed=seed,
+        device=dev,
+        progress=progress,
+        num_threads=num_threads,
+        profile_name=prof.name,
+    )
 
 
 def untrained_model(
@@ -1113,55 +1147,19 @@ def own_model_study(
         "seed": int(seed),
         "version": STUDY_VERSION,
     }
-    resume = cache.path("training-runs", key, ".pt") if cache.writable else None
-
-    def train() -> tuple[nn.Module, TrainResult]:
-        net = build()
-        result = fit(
-            net,
-            train_ds,
-            test_ds,
-            cfg,
-            random_state=int(seed),
-            device=dev,
-            checkpoint=resume,
-            progress=progress,
-            num_threads=num_threads,
-        )
-        return net, result
-
-    def compute_model() -> tuple[nn.Module, TrainResult]:
-        try:
-            net, result = train()
-        except CheckpointError as err:  # an unreadable resume point costs only its epochs
-            warnings.warn(f"{err}; training starts from scratch", CacheWarning, stacklevel=3)
-            resume.unlink(missing_ok=True)
-            net, result = train()
-        result.test = evaluate(net, test_ds, cfg, device=dev)
-        result.extra.update(profile=prof.name, cache_key=config_key(key))
-        return net, result
-
-    def save(value: tuple[nn.Module, TrainResult], tmp: Path) -> None:
-        net, result = value
-        save_checkpoint(
-            tmp,
-            net,
-            config=result.config,
-            history=result.history,
-            epoch=result.epochs_done,
-            random_state=int(seed),
-            dataset_fingerprint=result.dataset_fingerprint,
-            test=result.test,
-            extra=result.extra,
-        )
-
-    def load(path: Path) -> tuple[nn.Module, TrainResult]:
-        return load_checkpoint(path, model=build(), device=dev)
-
-    net, result = cache.get_or_compute("models", key, compute_model, save, load, ".pt")
-    if resume is not None:
-        resume.unlink(missing_ok=True)
-    net = net.to(dev).eval()
+    net, result = _cached_training(
+        cache,
+        key,
+        build,
+        train_ds,
+        test_ds,
+        cfg,
+        seed=seed,
+        device=dev,
+        progress=progress,
+        num_threads=num_threads,
+        profile_name=prof.name,
+    )
     # the blocks' strides and channels, measured on zeros (T a multiple of the total stride)
     total = int(np.prod(net.strides))
     probe = torch.zeros(1, ds.num_channels, 16 * total, ds.num_joints, ds.num_bodies)

@@ -935,18 +935,14 @@ def naive_knn_label_error(D: np.ndarray, y: np.ndarray, k: int):
 # ---------------------------------------------------------------------------------------------
 # Grad-CAM of ST-GCN blocks
 # ---------------------------------------------------------------------------------------------
-def naive_gradcam(model, x, layer, target_class, lengths=None) -> np.ndarray:
-    """Grad-CAM of block ``layer`` (1-based) per clip and body, each clip run on its own.
+def _naive_cams(model, x, target_class, lengths, forward) -> np.ndarray:
+    """Grad-CAM per clip and body, each clip run on its own; ``forward(clip) -> (logits, A)``.
 
-    For clip n (cropped to its ``lengths[n]`` frames, run without a ``lengths`` argument, in
-    evaluation mode), block ``layer``'s output ``A`` (M, C, T_l, V) and the logit ``y`` of the
-    target class (``None``: the clip's predicted class; an int; or one int per clip):
-    ``alpha[m, c] = mean over (t, v) of dy/dA[m, c, t, v]`` and
-    ``map[m, t, v] = max(0, sum_c alpha[m, c] * A[m, c, t, v])``.
-
-    Returns
-    -------
-    (N, M, T_l_max, V) float64, zero beyond each clip's own T_l.
+    For clip n (cropped to its ``lengths[n]`` frames, in evaluation mode), the block output
+    ``A`` (M, C, T_l, V) and the logit ``y`` of the target class (``None``: the clip's predicted
+    class; an int; or one int per clip): ``alpha[m, c] = mean over (t, v) of dy/dA[m, c, t, v]``
+    and ``map[m, t, v] = max(0, sum_c alpha[m, c] * A[m, c, t, v])``. Returns (N, M, T_l_max, V)
+    float64, zero beyond each clip's own T_l.
     """
     x = torch.as_tensor(np.asarray(x)) if not isinstance(x, torch.Tensor) else x
     n_clips, _, frames, _, _ = x.shape
@@ -958,8 +954,7 @@ def naive_gradcam(model, x, layer, target_class, lengths=None) -> np.ndarray:
             length = frames if lengths is None else int(lengths[n])
             xc = x[n : n + 1, :, :length].detach().clone().float().requires_grad_(True)
             with torch.enable_grad():
-                logits, features = model(xc, return_features=True)
-                A = features[layer - 1]
+                logits, A = forward(xc)
                 if target_class is None:
                     row = [float(v) for v in logits[0].detach()]
                     target = row.index(max(row))
@@ -997,6 +992,42 @@ def naive_gradcam(model, x, layer, target_class, lengths=None) -> np.ndarray:
     return out
 
 
+def naive_gradcam(model, x, layer, target_class, lengths=None) -> np.ndarray:
+    """Grad-CAM of ST-GCN block ``layer`` (1-based), read from ``return_features=True``.
+
+    Each clip runs on its own without a ``lengths`` argument; see :func:`_naive_cams` for the
+    formula. Returns (N, M, T_l_max, V) float64, zero beyond each clip's own T_l.
+    """
+
+    def forward(xc):
+        logits, features = model(xc, return_features=True)
+        return logits, features[layer - 1]
+
+    return _naive_cams(model, x, target_class, lengths, forward)
+
+
+def naive_block_gradcam(model, block, x, target_class, lengths=None) -> np.ndarray:
+    """Grad-CAM of one block of any model, read by a forward hook on that module alone.
+
+    ``block`` is a submodule of ``model`` whose output is (M, C, T_l, V) for one clip of M
+    bodies; each clip goes through ``model(clip)`` (no lengths argument, evaluation mode); see
+    :func:`_naive_cams` for the formula. Returns (N, M, T_l_max, V) float64.
+    """
+    seen = []
+
+    def forward(xc):
+        seen.clear()
+        logits = model(xc)
+        assert len(seen) == 1, "the block must run once per forward pass"
+        return logits, seen[0]
+
+    handle = block.register_forward_hook(lambda mod, inp, out: seen.append(out))
+    try:
+        return _naive_cams(model, x, target_class, lengths, forward)
+    finally:
+        handle.remove()
+
+
 def naive_upsample_time(map_tv: np.ndarray, L_in: int, stride: int) -> np.ndarray:
     """A (T_l, V) map at a block's frames linearly interpolated to ``L_in`` input frames.
 
@@ -1014,64 +1045,4 @@ def naive_upsample_time(map_tv: np.ndarray, L_in: int, stride: int) -> np.ndarra
         w = 0.0 if i1 == i0 else min(max(p - i0, 0.0), 1.0)
         for v in range(joints):
             out[t, v] = (1.0 - w) * map_tv[i0, v] + w * map_tv[i1, v]
-    return out
-
-
-def naive_block_gradcam(model, block, x, target_class, lengths=None) -> np.ndarray:
-    """Grad-CAM of one block of any model, per clip and body, each clip run on its own.
-
-    ``block`` is a submodule of ``model`` whose output is (M, C, T_l, V) for one clip of M
-    bodies; it is read by a forward hook on that module alone. Each clip, cropped to its
-    ``lengths[n]`` frames, goes through ``model(clip)`` (no lengths argument, evaluation mode);
-    ``y`` is the logit of the target class (None: the predicted one; an int; one int per clip);
-    ``alpha[m, c] = mean over (t, v) of dy/dA[m, c, t, v]`` and
-    ``map[m, t, v] = max(0, sum_c alpha[m, c] * A[m, c, t, v])``.
-
-    Returns
-    -------
-    (N, M, T_l_max, V) float64, zero beyond each clip's own T_l.
-    """
-    x = torch.as_tensor(np.asarray(x)) if not isinstance(x, torch.Tensor) else x
-    n_clips, _, frames, _, _ = x.shape
-    flags = [(mod, mod.training) for mod in model.modules()]
-    model.eval()
-    seen = []
-    handle = block.register_forward_hook(lambda mod, inp, out: seen.append(out))
-    per_clip = []
-    try:
-        for n in range(n_clips):
-            seen.clear()
-            length = frames if lengths is None else int(lengths[n])
-            xc = x[n : n + 1, :, :length].detach().clone().float().requires_grad_(True)
-            with torch.enable_grad():
-                logits = model(xc)
-                assert len(seen) == 1, "the block must run once per forward pass"
-                A = seen[0]
-                if target_class is None:
-                    row = [float(v) for v in logits[0].detach()]
-                    target = row.index(max(row))
-                elif np.ndim(target_class) == 0:
-                    target = int(target_class)
-                else:
-                    target = int(target_class[n])
-                (grad,) = torch.autograd.grad(logits[0, target], A)
-            a = A.detach().double().numpy()
-            g = grad.detach().double().numpy()
-            bodies, channels, t_l, joints = a.shape
-            clip = np.zeros((bodies, t_l, joints))
-            for m in range(bodies):
-                alpha = [g[m, c].sum() / (t_l * joints) for c in range(channels)]
-                for t in range(t_l):
-                    for v in range(joints):
-                        s = sum(alpha[c] * a[m, c, t, v] for c in range(channels))
-                        clip[m, t, v] = max(s, 0.0)
-            per_clip.append(clip)
-    finally:
-        handle.remove()
-        for mod, flag in flags:
-            mod.training = flag
-    longest = max(c.shape[1] for c in per_clip)
-    out = np.zeros((n_clips, per_clip[0].shape[0], longest, per_clip[0].shape[2]))
-    for n, clip in enumerate(per_clip):
-        out[n, :, : clip.shape[1]] = clip
     return out
