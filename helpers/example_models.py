@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from .graph import SkeletonGraph
-from .model import masked_batch_norm, time_mask
+from .model import checked_lengths, masked_batch_norm, time_mask
 
 __all__ = ["CompactBlock", "CompactGCN"]
 
@@ -207,16 +207,7 @@ class CompactGCN(nn.Module):
 
     def _valid(self, lengths: Any, n: int, t: int) -> list[np.ndarray]:
         """Valid steps of the input and after each block, (N,) each."""
-        arr = np.asarray(
-            lengths.detach().cpu().numpy() if isinstance(lengths, torch.Tensor) else lengths
-        )
-        if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(
-                f"lengths must be (N,) = ({n},) integer frame counts, got {arr.dtype} {arr.shape}"
-            )
-        if arr.min() < 1 or arr.max() > t:
-            raise ValueError(f"lengths must lie in 1..T = 1..{t}, got {arr.min()}..{arr.max()}")
-        out = [arr.astype(np.int64)]
+        out = [checked_lengths(lengths, n, t)]
         for s in self.strides:
             out.append((out[-1] - 1) // s + 1)
         return out

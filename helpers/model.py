@@ -109,6 +109,26 @@ class SpatialGraphConv(nn.Module):
         return y
 
 
+def checked_lengths(lengths, n: int, t: int) -> np.ndarray:
+    """``lengths`` as (N,) int64 valid frame counts of a padded batch of n clips of t frames.
+
+    Accepts a sequence, array or tensor; raises ValueError naming the expected shape and range.
+    """
+    arr = np.asarray(
+        lengths.detach().cpu().numpy() if isinstance(lengths, torch.Tensor) else lengths
+    )
+    if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"lengths must be (N,) = ({n},) integer frame counts, got {arr.dtype} {arr.shape}"
+        )
+    if arr.min() < 1 or arr.max() > t:
+        raise ValueError(
+            f"lengths must lie in 1..T = 1..{t} (the padded input's frames), got "
+            f"{int(arr.min())}..{int(arr.max())}"
+        )
+    return arr.astype(np.int64)
+
+
 def time_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
     """(N, T) float mask, 1 for the first ``lengths[n]`` frames of row n and 0 after them."""
     return (torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]).float()
@@ -515,18 +535,7 @@ class STGCN(nn.Module):
         """Valid-frame masks (N*M, T_l) of the input and of every block's output, or None."""
         if lengths is None:
             return None
-        arr = np.asarray(
-            lengths.detach().cpu().numpy() if isinstance(lengths, torch.Tensor) else lengths
-        )
-        if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(
-                f"lengths must be (N,) = ({n},) integer frame counts, got {arr.dtype} {arr.shape}"
-            )
-        if arr.min() < 1 or arr.max() > t:
-            raise ValueError(
-                f"lengths must lie in 1..T = 1..{t} (the padded input's frames), got "
-                f"{int(arr.min())}..{int(arr.max())}"
-            )
+        arr = checked_lengths(lengths, n, t)
         per_block = [arr] + self.temporal_lengths(arr)
         # the padded tensor's own length after each block follows the same rule
         sizes = [t] + [int(v[0]) for v in self.temporal_lengths([t])]
