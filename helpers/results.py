@@ -386,34 +386,18 @@ def dtw_graphs_results(
     graphs = graph_table(distances, ds.labels, params["k"])
     lv = graphs.pivot(index="distance", columns="graph", values="label_variation")
     summary = scores.join(lv.add_suffix(" LV")).loc[list(distances)]
-    rows = []
-    for slug, name in names.items():
-        rows += [
-            (
-                f"nn_{slug}",
-                f"1-NN train -> test, {name}",
-                summary.loc[name, "nn_train_test"],
-                "share",
-            ),
-            (
-                f"loo_{slug}",
-                f"1-NN leave-one-out, {name}",
-                summary.loc[name, "nn_leave_one_out"],
-                "share",
-            ),
-            (
-                f"nnk_lv_{slug}",
-                f"NNK label variation, {name}",
-                summary.loc[name, "NNK LV"],
-                "measure",
-            ),
-            (
-                f"knn_lv_{slug}",
-                f"kNN label variation, {name}",
-                summary.loc[name, "kNN LV"],
-                "measure",
-            ),
-        ]
+    # (key prefix, quantity, column of the summary, unit), once per distance
+    measures = [
+        ("nn", "1-NN train -> test", "nn_train_test", "share"),
+        ("loo", "1-NN leave-one-out", "nn_leave_one_out", "share"),
+        ("nnk_lv", "NNK label variation", "NNK LV", "measure"),
+        ("knn_lv", "kNN label variation", "kNN LV", "measure"),
+    ]
+    rows = [
+        (f"{prefix}_{slug}", f"{quantity}, {name}", summary.loc[name, column], unit)
+        for slug, name in names.items()
+        for prefix, quantity, column, unit in measures
+    ]
     return ChapterResults(
         chapter, _numbers(chapter, rows), {"summary": summary}, {**params, "profile": prof.name}
     )
