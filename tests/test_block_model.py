@@ -21,33 +21,11 @@ from helpers.model import STGCN
 from helpers.training import TrainConfig
 
 from naive import naive_block_gradcam
+from test_gradcam import K, T, V, clips, trained
 from test_training import make_dataset
 
 NATURAL = TrainConfig(clip_mode="natural", eval_mode="natural", center="first", epochs=1)
-K, V, T = 3, 5, 17
 CHAIN = [(0, 1), (1, 2), (2, 3), (3, 4)]
-
-
-def clips(seed: int, n: int = 3, m: int = 1, t: int = T, lengths=None) -> torch.Tensor:
-    """Random (N, 3, T, V, M) inputs, zero beyond each clip's ``lengths``."""
-    x = torch.randn(n, 3, t, V, m, generator=torch.Generator().manual_seed(seed))
-    if lengths is not None:
-        for i, length in enumerate(lengths):
-            x[i, :, length:] = 0
-    return x
-
-
-def trained(model: nn.Module, steps: int = 10) -> nn.Module:
-    """A few SGD steps on three random clips with three labels: non-zero maps, BN statistics."""
-    xs, y = [clips(0, m=1), clips(0, m=2)], torch.arange(K)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    model.train()
-    for step in range(steps):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(xs[step % 2]), y).backward()
-        opt.step()
-    model.zero_grad(set_to_none=True)
-    return model.eval()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -49,9 +49,13 @@ def small_model(seed: int = 1, steps: int = 10) -> STGCN:
     train-mode use would show).
     """
     graph = SkeletonGraph(V, [(0, 1), (1, 2), (2, 3), (3, 4)], center=0)
-    model = STGCN(K, graph=graph, width=0.125, random_state=seed)
+    return trained(STGCN(K, graph=graph, width=0.125, random_state=seed), steps, lr=0.1)
+
+
+def trained(model: torch.nn.Module, steps: int = 10, lr: float = 0.05) -> torch.nn.Module:
+    """``steps`` SGD steps on ``clips(0)`` (one and two bodies) with three labels; eval mode."""
     xs, y = [clips(0, m=1), clips(0, m=2)], torch.arange(K)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     model.train()
     for step in range(steps):
         opt.zero_grad()
