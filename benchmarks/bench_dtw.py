@@ -1,4 +1,4 @@
-"""Benchmark ``helpers.dtw.pairwise_dtw`` against dtaidistance, aeon and tslearn.
+"""Benchmark ``helpers.dtw.cpu.pairwise_dtw`` against dtaidistance, aeon and tslearn.
 
     python benchmarks/bench_dtw.py            # N = 300 sequences per workload (~7 min)
     python benchmarks/bench_dtw.py --quick    # N = 60, one run per peer (~30 s)
@@ -44,7 +44,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.dtw import pairwise_dtw  # noqa: E402
+from helpers.dtw.cpu import pairwise_dtw  # noqa: E402
 
 RADIUS = 8
 WORKLOADS = {"a": 75, "b": 2048, "c": 1}
@@ -135,7 +135,7 @@ def timed_rows(
     ours_fn = lambda: pairwise_dtw(X, window=RADIUS)  # noqa: E731
     t_ours, ours = best_time(ours_fn, repeat)
     print(f"  [{label}] ours: {t_ours:.3f} s", flush=True)
-    rows = [(label, "helpers.dtw.pairwise_dtw", t_ours, "reference", False)]
+    rows = [(label, "helpers.dtw.cpu.pairwise_dtw", t_ours, "reference", False)]
     for name, (fn, warm) in peers.items():
         warm()  # numba compilation in tslearn and aeon, on a few sequences
         t_peer, got = best_time(fn, peer_repeat)

@@ -4,13 +4,13 @@
     python benchmarks/bench_knn_dtw.py --quick         # N = 300, 600, 1200 at both widths (~2 min)
     python benchmarks/bench_knn_dtw.py --width hidden  # at a hidden layer's width only
 
-Data (``helpers.scaling.augmented_clips``): N sequences made from the HDM05 clips at 10 fps
+Data (``helpers.geometry.scaling.augmented_clips``): N sequences made from the HDM05 clips at 10 fps
 (``$STGCN_DATA_DIR``), centred on the first frame's root and divided by the skeleton height,
 each a random clip played at a random speed (0.8 to 1.25), turned about the vertical axis by
 a random angle and given Gaussian noise of 1% of the height: (T_i, 93) float64, T_i from 4 to
 95 frames. "hidden": the same through a fixed random ReLU layer to 1984 = 64 channels x 31
 joints float32 features, the width of an ST-GCN's first blocks on HDM05
-(``helpers.scaling.hidden_width``). Window 0.1, k = 10, all cores for every method.
+(``helpers.geometry.scaling.hidden_width``). Window 0.1, k = 10, all cores for every method.
 
 For every N all methods run on the same data, in this process, after a warm-up (numba
 compilation or its cache, faiss's first call): all pairs is ``pairwise_dtw`` and a top k per
@@ -35,7 +35,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from helpers.data.hdm05 import load_hdm05  # noqa: E402
-from helpers.scaling import (  # noqa: E402
+from helpers.geometry.scaling import (  # noqa: E402
     augmented_clips,
     growth_exponents,
     hidden_width,

@@ -1,4 +1,4 @@
-"""Throughput of :class:`helpers.model.STGCN` against a plain, straightforward ST-GCN.
+"""Throughput of :class:`helpers.nets.stgcn.STGCN` against a plain, straightforward ST-GCN.
 
     python benchmarks/bench_model.py [--quick] [--device auto|cpu|cuda] [--repeats R] [--threads N]
 
@@ -30,8 +30,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.device import resolve_device  # noqa: E402
-from helpers.model import STGCN  # noqa: E402
+from helpers.nets.stgcn import STGCN  # noqa: E402
+from helpers.runtime.device import resolve_device  # noqa: E402
 
 
 # --------------------------------------------------------------------------- baseline

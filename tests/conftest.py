@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from helpers.config import data_dir
+from helpers.runtime.folders import data_dir
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -596,7 +596,8 @@ def randomize_reference(model: nn.Module, seed: int = 0) -> nn.Module:
 # Plain reference implementations of the training options, used as oracles by the tests.
 #
 # Every function here is written out directly, step by step, with no code shared with
-# :mod:`helpers.training`, so a test can compare :func:`helpers.training.fit` with it: when ``fit``
+# :mod:`helpers.training.loop`, so a test can compare :func:`helpers.training.loop.fit` with it:
+# when ``fit``
 # ignores an option or gets it wrong, the two give different numbers.
 #
 # The oracle classifier is the simplest one ``fit`` can train: a linear layer on per-clip features,

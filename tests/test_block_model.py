@@ -12,13 +12,13 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.block_model import BlockwiseModel
-from helpers.example_models import CompactGCN
-from helpers.features import layer_features, valid_lengths
-from helpers.gradcam import dataset_gradcam, gradcam_pass, layer_gradcam, layer_strides
-from helpers.graph import SkeletonGraph
-from helpers.model import STGCN
-from helpers.training import TrainConfig
+from helpers.explain.gradcam import dataset_gradcam, gradcam_pass, layer_gradcam, layer_strides
+from helpers.nets.block_model import BlockwiseModel
+from helpers.nets.compact_gcn import CompactGCN
+from helpers.nets.skeleton_graph import SkeletonGraph
+from helpers.nets.stgcn import STGCN
+from helpers.training.config import TrainConfig
+from helpers.training.features import layer_features, valid_lengths
 
 from naive import naive_block_gradcam
 from test_gradcam import K, T, V, clips, trained
@@ -348,13 +348,13 @@ def test_errors_name_the_block_and_say_what_was_expected(compact):
 
 # --------------------------------------------------------------------------- the study
 def test_own_model_study_on_a_toy_dataset(tmp_path, monkeypatch):
-    from helpers import experiments
-    from helpers.profiles import get_profile
+    from helpers import studies
+    from helpers.training.profiles import get_profile
 
     ds = make_dataset(n_per_class=6)
     prof = get_profile("quick", train_epochs=1, train_batch_size=8)
     kwargs = dict(dataset=ds, device="cpu", cache_dir=tmp_path, progress=False, epochs=2, k=4)
-    out = experiments.own_model_study(prof, **kwargs)
+    out = studies.own_model_study(prof, **kwargs)
     net, model = out["network"], out["model"]
     assert isinstance(net, CompactGCN) and model.model is net
     assert model.schedule == [(32, 1), (32, 1), (64, 2), (64, 1)]
@@ -372,9 +372,12 @@ def test_own_model_study_on_a_toy_dataset(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("should come from the cache")
 
-    for name in ("fit", "layer_features", "layer_geometry", "dataset_gradcam"):
-        monkeypatch.setattr(experiments, name, boom)
-    again = experiments.own_model_study(prof, **kwargs)
+    from helpers.studies import models, own_model
+
+    monkeypatch.setattr(models, "fit", boom)
+    for name in ("layer_features", "layer_geometry", "dataset_gradcam"):
+        monkeypatch.setattr(own_model, name, boom)
+    again = studies.own_model_study(prof, **kwargs)
     assert again["geometry"].equals(out["geometry"]) and again["gradcam"].equals(out["gradcam"])
     assert again["test_accuracy"] == out["test_accuracy"]
     for a, b in zip(again["network"].state_dict().values(), net.state_dict().values()):
@@ -382,20 +385,20 @@ def test_own_model_study_on_a_toy_dataset(tmp_path, monkeypatch):
     monkeypatch.undo()
 
     # with the profile's ST-GCN (trained here for its one epoch): both models, depth 0..1
-    both = experiments.own_model_study(prof, compare=True, **kwargs)
+    both = studies.own_model_study(prof, compare=True, **kwargs)
     assert set(both["comparison"]["model"]) == {"CompactGCN", "ST-GCN"}
     st = both["comparison"][both["comparison"]["model"] == "ST-GCN"]
     assert sorted(st["layer"].unique()) == list(range(11)) and st["depth"].max() == 1.0
     assert 0.0 <= both["stgcn_accuracy"] <= 1.0
     # and once that model is cached, the default compares too
-    assert set(experiments.own_model_study(prof, **kwargs)["comparison"]["model"]) == {
+    assert set(studies.own_model_study(prof, **kwargs)["comparison"]["model"]) == {
         "CompactGCN",
         "ST-GCN",
     }
 
 
 def test_cascading_randomization_on_a_wrapped_model(compact):
-    from helpers.gradcam_checks import cascading_randomization, randomize_from
+    from helpers.explain.checks import cascading_randomization, randomize_from
 
     example = torch.zeros(1, 3, 16, V, 1)
     bare = BlockwiseModel(compact, compact.blocks, example_input=example)

@@ -13,9 +13,10 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import cache as cache_module
-from helpers import config
-from helpers.cache import (
+from helpers.data.hdm05 import require_hdm05_dir
+from helpers.runtime import disk_cache as cache_module
+from helpers.runtime import folders as config
+from helpers.runtime.disk_cache import (
     CacheWarning,
     DiskCache,
     atomic_path,
@@ -24,7 +25,6 @@ from helpers.cache import (
     plain,
     save_arrays,
 )
-from helpers.data.hdm05 import require_hdm05_dir
 
 
 @pytest.fixture(autouse=True)
@@ -335,7 +335,7 @@ def test_temporary_files_of_dead_processes_are_swept(tmp_path):
 def test_a_process_killed_while_writing_leaves_nothing_that_hurts(tmp_path):
     script = textwrap.dedent(f"""
         import time, numpy as np
-        from helpers.cache import DiskCache
+        from helpers.runtime.disk_cache import DiskCache
 
         def slow_save(value, tmp):
             with open(tmp, "wb") as fh:

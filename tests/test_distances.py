@@ -1,4 +1,4 @@
-"""Tests for helpers.distances (dataset DTW, padded Euclidean, 1-NN) and plot_dtw_pair."""
+"""Tests for helpers.geometry.distances (dataset DTW, padded Euclidean, 1-NN) and plot_dtw_pair."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
-import helpers.distances as distances  # noqa: E402
+import helpers.geometry.distances as distances  # noqa: E402
 from helpers.data.dataset import SkeletonDataset  # noqa: E402
 from helpers.data.resampling import resample  # noqa: E402
-from helpers.distances import (  # noqa: E402
+from helpers.dtw.cpu import dtw_distance, dtw_path, pairwise_dtw  # noqa: E402
+from helpers.geometry.distances import (  # noqa: E402
     as_sequence_list,
     data_fingerprint,
     dataset_dtw,
@@ -23,8 +24,7 @@ from helpers.distances import (  # noqa: E402
     padded_euclidean,
     sequence_matrix,
 )
-from helpers.dtw import dtw_distance, dtw_path, pairwise_dtw  # noqa: E402
-from helpers.graph_plot import plot_dtw_pair  # noqa: E402
+from helpers.plots.graphs import plot_dtw_pair  # noqa: E402
 
 from naive import naive_padded_euclidean  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Tests for helpers.dtw (numba) and helpers.dtw_torch (run on the CPU here).
+"""Tests for helpers.dtw.cpu (numba) and helpers.dtw.gpu (run on the CPU here).
 
 Everything is compared with ``naive_dtw`` below: a plain-Python O(n m) DTW that spells out
 the conventions (squared Euclidean frame cost, sum along the path, square root; band rule;
@@ -12,16 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from helpers.dtw import (
-    GRAM_MIN_DIM,
-    band_mask,
-    dtw_cost_matrix,
-    dtw_distance,
-    dtw_path,
-    pairwise_dtw,
-    window_radius,
-)
-from helpers.dtw_torch import pairwise_dtw_torch
+from helpers.dtw.core import band_mask, window_radius
+from helpers.dtw.cpu import GRAM_MIN_DIM, dtw_cost_matrix, dtw_distance, dtw_path, pairwise_dtw
+from helpers.dtw.gpu import pairwise_dtw_torch
 
 from naive import naive_allowed, naive_dtw
 
@@ -221,7 +214,7 @@ def test_equal_lengths_match_naive(rng, dtype, tol, D, band):
 
 
 def test_lockstep_equals_one_pair_at_a_time(rng, monkeypatch):
-    import helpers.dtw as dtw_module
+    import helpers.dtw.cpu as dtw_module
 
     X = [rng.standard_normal((20, 5)) for _ in range(21)]
     lockstep = pairwise_dtw(X, window=3)

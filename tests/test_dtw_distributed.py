@@ -1,4 +1,4 @@
-"""Distributed DTW (``helpers.dtw_distributed`` and ``knn_dtw(client=...)``) on a real cluster.
+"""Distributed DTW (``helpers.dtw.distributed`` and ``knn_dtw(client=...)``) on a real cluster.
 
 A LocalCluster of 2 worker processes is shared by the module; the results must be identical
 to the single-process ones, also when one worker is killed (SIGKILL) in the middle of a run.
@@ -16,9 +16,9 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from helpers.dtw import pairwise_dtw  # noqa: E402
-from helpers.dtw_distributed import pairwise_dtw_distributed, run_blocks  # noqa: E402
-from helpers.knn_dtw import knn_dtw  # noqa: E402
+from helpers.dtw.cpu import pairwise_dtw  # noqa: E402
+from helpers.dtw.distributed import pairwise_dtw_distributed, run_blocks  # noqa: E402
+from helpers.geometry.knn_search import knn_dtw  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def test_pairwise_identical_to_one_process(client):
 def test_run_blocks_yields_every_block_once(client):
     X = sequences(40)
     blocks = [(a, a + 4, None) for a in range(0, 40, 4)]
-    from helpers.knn_dtw import _block_task, _Problem, _projection  # the task it runs
+    from helpers.geometry.knn_search import _block_task, _Problem, _projection  # the task it runs
 
     flat = np.concatenate(X)
     lengths = np.array([len(x) for x in X])
@@ -155,7 +155,7 @@ def test_local_cluster_in_an_unguarded_script_says_what_to_do(tmp_path):
     script = tmp_path / "unguarded.py"
     script.write_text(
         "import numpy as np\n"
-        "from helpers.knn_dtw import knn_dtw\n"
+        "from helpers.geometry.knn_search import knn_dtw\n"
         "seqs = [np.random.default_rng(i).normal(size=(8, 2)) for i in range(12)]\n"
         "knn_dtw(seqs, 2, 0.5, client='local')\n"
     )

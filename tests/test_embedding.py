@@ -1,4 +1,4 @@
-"""Tests for helpers.embedding (classical MDS) and the graph drawings of helpers.graph_plot."""
+"""helpers.geometry.embedding (classical MDS) and the graph drawings of helpers.plots.graphs."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import scipy.sparse as sp  # noqa: E402
 from scipy.spatial.distance import pdist, squareform  # noqa: E402
 
 from helpers.data.dataset import SkeletonDataset  # noqa: E402
-from helpers.embedding import classical_mds, double_center  # noqa: E402
-from helpers.graph_plot import dtw_pair_explorer, plot_distance_matrix, plot_graph_embedding  # noqa: E402
+from helpers.geometry.embedding import classical_mds, double_center  # noqa: E402
+from helpers.plots.graphs import dtw_pair_explorer, plot_distance_matrix, plot_graph_embedding  # noqa: E402
 
 
 # ------------------------------------------------------------------------------ classical MDS

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 import torch
 
-from helpers import experiments
-from helpers.cache import CacheWarning, DiskCache
-from helpers.experiments import get_trained_model, split_dataset
-from helpers.graph import SkeletonGraph
-from helpers.profiles import get_profile
-from helpers.training import evaluate
+from helpers import studies
+from helpers.nets.skeleton_graph import SkeletonGraph
+from helpers.runtime.disk_cache import CacheWarning, DiskCache
+from helpers.studies import get_trained_model, split_dataset
+from helpers.training.loop import evaluate
+from helpers.training.profiles import get_profile
 
 from test_training import make_dataset
 
@@ -62,7 +62,7 @@ def test_get_trained_model_trains_once_then_loads(tmp_path, monkeypatch):
     assert result.test.confusion.sum() == (ds.split == "test").sum()
     assert not list((tmp_path / "training-runs").glob("*.pt"))  # resume point removed when done
 
-    monkeypatch.setattr(experiments, "fit", _no_training)
+    monkeypatch.setattr(studies.models, "fit", _no_training)
     again, cached = train(tmp_path)
     for a, b in zip(model.state_dict().values(), again.state_dict().values()):
         assert torch.equal(a, b)
@@ -146,7 +146,7 @@ def test_layer_geometry_study_and_noise_study(tmp_path, monkeypatch):
         dataset=ds,
         progress=False,
     )
-    study = experiments.layer_geometry_study(tiny_profile(), subset="test", **kw)
+    study = studies.layer_geometry_study(tiny_profile(), subset="test", **kw)
     assert list(study.columns[:2]) == ["model", "seed"]
     assert set(zip(study.model, study.seed)) == {("trained", 1), ("untrained", 0)}
     assert set(study.layer) == set(range(3))  # input + the tiny profile's two blocks
@@ -161,12 +161,12 @@ def test_layer_geometry_study_and_noise_study(tmp_path, monkeypatch):
     def no_recomputing(*args, **kwargs):
         raise AssertionError("the study should come from the cache")
 
-    monkeypatch.setattr(experiments, "layer_geometry", no_recomputing)
-    again = experiments.layer_geometry_study(tiny_profile(), subset="test", **kw)
+    monkeypatch.setattr(studies.geometry, "layer_geometry", no_recomputing)
+    again = studies.layer_geometry_study(tiny_profile(), subset="test", **kw)
     pd.testing.assert_frame_equal(study, again)
     monkeypatch.undo()
 
-    acc, smooth = experiments.noise_study(tiny_profile(), levels=(0.0, 0.2), noise_seeds=(0,), **kw)
+    acc, smooth = studies.noise_study(tiny_profile(), levels=(0.0, 0.2), noise_seeds=(0,), **kw)
     assert sorted(acc.level) == [0.0, 0.2] and set(acc.seed) == {1}
     model, result = get_trained_model(
         tiny_profile(), device="cpu", cache_dir=tmp_path, seed=1, progress=False, dataset=ds
@@ -194,7 +194,7 @@ def test_scaling_study_is_cached(tmp_path, monkeypatch):
     }
     monkeypatch.setitem(profiles.STUDY_SETTINGS["quick"], "scaling", small)
     kw = dict(k=3, window=0.2, cache_dir=tmp_path, dataset=hdm05_toy(), progress=False)
-    out = experiments.scaling_study(tiny_profile(), **kw)
+    out = studies.scaling_study(tiny_profile(), **kw)
     assert set(out) == {"timings", "exponents", "bounds", "machine"}
     t = out["timings"]
     assert set(t["data"]) == {"input (D=93)", "hidden (D=62)"}
@@ -204,23 +204,23 @@ def test_scaling_study_is_cached(tmp_path, monkeypatch):
     def no_recomputing(*args, **kwargs):
         raise AssertionError("the study should come from the cache")
 
-    monkeypatch.setattr(experiments, "scaling_table", no_recomputing)
-    again = experiments.scaling_study(tiny_profile(), **kw)
+    monkeypatch.setattr(studies.scaling, "scaling_table", no_recomputing)
+    again = studies.scaling_study(tiny_profile(), **kw)
     pd.testing.assert_frame_equal(out["timings"], again["timings"])
 
 
 def test_build_model_uses_the_profile_layout_or_the_datasets_skeleton():
     from test_book_on_other_data import synthetic_dataset
 
-    from helpers.graph import SkeletonGraph
+    from helpers.nets.skeleton_graph import SkeletonGraph
 
-    hdm = experiments.build_model(tiny_profile(), hdm05_toy())
+    hdm = studies.build_model(tiny_profile(), hdm05_toy())
     ref = SkeletonGraph.from_layout("hdm05")
     assert hdm.graph.num_nodes == 31 and hdm.graph.center == ref.center
     other = synthetic_dataset(n_per_class=2)
-    net = experiments.build_model(tiny_profile(), other, seed=3)
+    net = studies.build_model(tiny_profile(), other, seed=3)
     assert net.graph.num_nodes == 6 and net.graph.center == other.center
-    again = experiments.build_model(tiny_profile(), other, seed=3)
+    again = studies.build_model(tiny_profile(), other, seed=3)
     pairs = zip(net.state_dict().values(), again.state_dict().values())
     assert all(torch.equal(a, b) for a, b in pairs)  # the seed fixes the initial weights
     assert net.eval()(torch.zeros(2, 3, 10, 6, 1)).shape == (2, 4)
@@ -231,9 +231,9 @@ def test_load_dataset_reads_hdm05_or_a_saved_file(tmp_path):
 
     ds = synthetic_dataset(n_per_class=2)
     path = ds.save(tmp_path / "mine.npz")
-    assert experiments.load_dataset(path).fingerprint() == ds.fingerprint()
-    assert experiments.load_dataset(ds) is ds
+    assert studies.load_dataset(path).fingerprint() == ds.fingerprint()
+    assert studies.load_dataset(ds) is ds
     with pytest.raises(ValueError, match="expected 'hdm05' or the path of a .npz"):
-        experiments.load_dataset("ntu")
+        studies.load_dataset("ntu")
     with pytest.raises(FileNotFoundError, match="no such file"):
-        experiments.load_dataset(tmp_path / "missing.npz")
+        studies.load_dataset(tmp_path / "missing.npz")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.features import layer_features, model_fingerprint, valid_lengths
-from helpers.graph import SkeletonGraph
-from helpers.model import STGCN
-from helpers.training import TrainConfig
+from helpers.nets.skeleton_graph import SkeletonGraph
+from helpers.nets.stgcn import STGCN
+from helpers.training.config import TrainConfig
+from helpers.training.features import layer_features, model_fingerprint, valid_lengths
 
 from test_training import make_dataset
 

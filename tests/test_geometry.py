@@ -1,4 +1,4 @@
-"""helpers.geometry: the chapter-level summaries of a distance matrix, by hand and against parts."""
+"""helpers.geometry.layer_tables: the summaries of a distance matrix, by hand and against parts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from helpers.distances import nearest_neighbor_accuracy
-from helpers.geometry import (
+from helpers.geometry.distances import nearest_neighbor_accuracy
+from helpers.geometry.layer_tables import (
     GRAPH_KINDS,
     distance_table,
     graph_table,
@@ -17,8 +17,8 @@ from helpers.geometry import (
     neighbourhood_graphs,
     within_between_ratio,
 )
-from helpers.nnk import KNNGraph, NNKGraph
-from helpers.smoothness import graph_smoothness
+from helpers.geometry.nnk import KNNGraph, NNKGraph
+from helpers.geometry.smoothness import graph_smoothness
 
 from naive import euclidean
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from helpers.data.dataset import SkeletonDataset
-from helpers.gradcam import (
+from helpers.explain.gradcam import (
     ClassTarget,
     class_average,
     contrastivity,
@@ -19,9 +19,10 @@ from helpers.gradcam import (
     layer_strides,
     upsample_time,
 )
-from helpers.graph import SkeletonGraph
-from helpers.model import STGCN
-from helpers.training import TrainConfig, model_inputs
+from helpers.nets.skeleton_graph import SkeletonGraph
+from helpers.nets.stgcn import STGCN
+from helpers.training.config import TrainConfig
+from helpers.training.inputs import model_inputs
 
 from naive import naive_gradcam, naive_upsample_time
 from test_training import make_dataset
@@ -576,7 +577,7 @@ def test_joint_importance_refuses_lengths_for_cropped_clips():
 
 
 def test_concentration_hand_cases():
-    from helpers.gradcam import concentration
+    from helpers.explain.gradcam import concentration
 
     uniform = np.ones((1, 10, 10))
     one_joint = np.zeros((1, 10, 10))

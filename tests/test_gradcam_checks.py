@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.gradcam import layer_gradcam
-from helpers.gradcam_checks import (
+from helpers.explain.checks import (
     cascading_randomization,
     compare_models,
     curve_areas,
@@ -16,9 +15,12 @@ from helpers.gradcam_checks import (
     randomize_from,
     remove_joints,
 )
-from helpers.graph import SkeletonGraph
-from helpers.model import STGCN
-from helpers.training import TrainConfig, fit, model_inputs
+from helpers.explain.gradcam import layer_gradcam
+from helpers.nets.skeleton_graph import SkeletonGraph
+from helpers.nets.stgcn import STGCN
+from helpers.training.config import TrainConfig
+from helpers.training.inputs import model_inputs
+from helpers.training.loop import fit
 
 from test_training import CHAIN, make_dataset
 

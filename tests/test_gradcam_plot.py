@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers.gradcam_plot import (  # noqa: E402
+from helpers.plots.gradcam import (  # noqa: E402
     gradcam_explorer,
     plot_cascading,
     plot_class_importance,

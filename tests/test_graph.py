@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from helpers.data.dataset import SkeletonDataset
-from helpers.graph import SkeletonGraph
-from helpers.skeleton_plot import plot_partition
-from helpers.skeletons import HDM05, LAYOUTS, NTU_RGBD
+from helpers.data.skeletons import HDM05, LAYOUTS, NTU_RGBD
+from helpers.nets.skeleton_graph import SkeletonGraph
+from helpers.plots.skeletons import plot_partition
 
 from naive import ReferenceGraph
 

@@ -17,7 +17,7 @@ import helpers.data.hdm05 as hdm05
 from helpers.data.acclaim import SkeletonFormatError, forward_kinematics, parse_amc, parse_asf
 from helpers.data.hdm05 import load_hdm05, read_clip
 from helpers.data.resampling import resample_fps
-from helpers.skeletons import HDM05, HDM05_EDGES, HDM05_JOINT_NAMES, HDM05_PARENTS
+from helpers.data.skeletons import HDM05, HDM05_EDGES, HDM05_JOINT_NAMES, HDM05_PARENTS
 
 from naive import naive_forward_kinematics
 
@@ -403,7 +403,7 @@ def test_plot_skeleton_puts_up_axis_vertical_without_mirroring():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from helpers.skeleton_plot import edge_colors_by_side, plot_skeleton, to_display
+    from helpers.plots.skeletons import edge_colors_by_side, plot_skeleton, to_display
 
     pts = np.eye(3)
     disp = to_display(pts, up_axis=1)
@@ -429,7 +429,7 @@ def test_plot_skeleton_puts_up_axis_vertical_without_mirroring():
 
 
 def test_skeleton_animation_subsamples_and_exports_html():
-    from helpers.skeleton_plot import skeleton_animation
+    from helpers.plots.skeletons import skeleton_animation
 
     seq = np.random.default_rng(0).normal(size=(200, 31, 3))
     anim = skeleton_animation(seq, hdm05_edges(), max_frames=12, fps=30, figsize=(2, 2), dpi=30)
@@ -439,7 +439,7 @@ def test_skeleton_animation_subsamples_and_exports_html():
 
 
 def test_animation_html_drops_only_the_cdn_stylesheet():
-    from helpers.skeleton_plot import animation_html, skeleton_animation
+    from helpers.plots.skeletons import animation_html, skeleton_animation
 
     seq = np.random.default_rng(0).normal(size=(20, 31, 3))
     anim = skeleton_animation(seq, hdm05_edges(), max_frames=4, fps=30, figsize=(2, 2), dpi=30)
@@ -460,7 +460,7 @@ def test_animation_html_drops_only_the_cdn_stylesheet():
 def test_skeleton_player_widgets():
     import ipywidgets as widgets
 
-    from helpers.skeleton_plot import skeleton_player
+    from helpers.plots.skeletons import skeleton_player
 
     ds = _tiny_dataset()
     box = skeleton_player(ds, figsize=(2, 2), dpi=30)

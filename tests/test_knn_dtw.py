@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.dtw import pairwise_dtw
-from helpers.knn_dtw import (
+from helpers.dtw.cpu import pairwise_dtw
+from helpers.geometry.knn_search import (
     embedding_candidates,
     knn_dtw,
     lb_endpoints,
@@ -237,7 +237,7 @@ def test_approximate_errors_name_the_argument():
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("window", [0.1, None])
 def test_torch_knn_equals_all_pairs(window):
-    from helpers.dtw_torch import knn_dtw_torch
+    from helpers.dtw.gpu import knn_dtw_torch
 
     # continuous values: torch's frame costs (from inner products) round differently from
     # the direct ones, so exact ties would be broken differently (see knn_dtw_torch)
@@ -258,7 +258,7 @@ def test_torch_knn_on_cuda_equals_the_cpu_kernel():
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
-    from helpers.dtw_torch import knn_dtw_torch, pairwise_dtw_torch
+    from helpers.dtw.gpu import knn_dtw_torch, pairwise_dtw_torch
 
     rng = np.random.default_rng(3)
     X = [rng.standard_normal((int(t), 16)) for t in rng.integers(10, 60, 300)]
@@ -272,7 +272,7 @@ def test_torch_knn_on_cuda_equals_the_cpu_kernel():
 
 
 def test_wide_frames_use_a_randomised_basis_and_stay_exact():
-    from helpers.knn_dtw import _principal_basis
+    from helpers.geometry.knn_search import _principal_basis
 
     rng = np.random.default_rng(9)
     mixing = rng.standard_normal((6, 300))  # 300 features driven by 6: a low-rank motion

@@ -11,8 +11,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from helpers.graph import SkeletonGraph
-from helpers.model import REFERENCE_SCHEDULE, STGCN, SpatialGraphConv
+from helpers.nets.skeleton_graph import SkeletonGraph
+from helpers.nets.stgcn import REFERENCE_SCHEDULE, STGCN, SpatialGraphConv
 
 import naive as ref
 
@@ -332,7 +332,7 @@ def test_full_lengths_change_nothing(train):
 
 @pytest.mark.parametrize("dims", [3, 4])
 def test_masked_batch_norm_uses_the_valid_entries_only(dims):
-    from helpers.model import masked_batch_norm, time_mask
+    from helpers.nets.stgcn import masked_batch_norm, time_mask
 
     torch.manual_seed(0)
     lengths = torch.tensor([5, 9, 2])

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.dtw import pairwise_dtw
-from helpers.geometry import layer_geometry, neighbourhood_graphs
-from helpers.knn_dtw import neighbour_sets
-from helpers.neighbours import NeighbourSets
-from helpers.nnk import KNNGraph, NNKGraph
-from helpers.smoothness import knn_label_error
+from helpers.dtw.cpu import pairwise_dtw
+from helpers.geometry.knn_search import neighbour_sets
+from helpers.geometry.layer_tables import layer_geometry, neighbourhood_graphs
+from helpers.geometry.neighbours import NeighbourSets
+from helpers.geometry.nnk import KNNGraph, NNKGraph
+from helpers.geometry.smoothness import knn_label_error
 
 from naive import euclidean
 

@@ -1,4 +1,4 @@
-"""Tests for helpers.nnk: NNK vs an independent NNLS reference, hand-worked cases, properties."""
+"""helpers.geometry.nnk: NNK vs an independent NNLS reference, hand-worked cases, properties."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from helpers.nnk import (
+from helpers.geometry.nnk import (
     KNNGraph,
     NNKGraph,
     gaussian_kernel,

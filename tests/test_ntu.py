@@ -33,7 +33,7 @@ from helpers.data.ntu import (
     read_ignore_list,
     read_skeleton_file,
 )
-from helpers.skeletons import NTU_CENTER, NTU_EDGES, NTU_JOINT_NAMES
+from helpers.data.skeletons import NTU_CENTER, NTU_EDGES, NTU_JOINT_NAMES
 
 from naive import naive_read_ntu_skeleton
 

@@ -1,6 +1,6 @@
 """The results page's numbers: the chapters' defaults, and the reductions on hand-made studies.
 
-The study functions of ``helpers.experiments`` are replaced by fakes that return small tables
+The study functions of ``helpers.studies`` are replaced by fakes that return small tables
 written here, so every reduction (means over seeds, the layer of separation, the verdicts) is
 checked against numbers worked out by hand, in well under a second.
 """
@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import experiments, results
+from helpers import report, studies
 from helpers.bookrun import read_chapter
-from helpers.gradcam import DatasetGradCAM
-from helpers.profiles import study_settings
-from helpers.training import EvalResult
+from helpers.explain.gradcam import DatasetGradCAM
+from helpers.training.config import EvalResult
+from helpers.training.profiles import study_settings
 
 from test_training import make_dataset
 
@@ -50,29 +50,29 @@ def parameters_cell(chapter: Path) -> dict:
 def test_every_chapter_from_2_to_9_has_defaults():
     """A new chapter the results page reads must put its defaults in CHAPTER_DEFAULTS."""
     stems = {p.stem for p in BOOK.glob("0[2-9]_*.md")}
-    assert stems == set(results.CHAPTER_DEFAULTS)
+    assert stems == set(report.CHAPTER_DEFAULTS)
 
 
-@pytest.mark.parametrize("stem", sorted(results.CHAPTER_DEFAULTS))
+@pytest.mark.parametrize("stem", sorted(report.CHAPTER_DEFAULTS))
 def test_defaults_match_the_chapters_parameters_cells(stem):
     cell = parameters_cell(BOOK / f"{stem}.md")
-    assert cell == {**results.COMMON_DEFAULTS, **results.CHAPTER_DEFAULTS[stem]}
+    assert cell == {**report.COMMON_DEFAULTS, **report.CHAPTER_DEFAULTS[stem]}
 
 
-@pytest.mark.parametrize("stem", sorted(results.CHAPTER_DEFAULTS))
+@pytest.mark.parametrize("stem", sorted(report.CHAPTER_DEFAULTS))
 def test_titles_are_the_chapters_headings(stem):
     text = (BOOK / f"{stem}.md").read_text(encoding="utf-8")
     heading = next(line[2:].strip() for line in text.splitlines() if line.startswith("# "))
-    assert results.CHAPTER_TITLES[stem] == heading
+    assert report.CHAPTER_TITLES[stem] == heading
 
 
 def test_the_results_page_has_the_common_parameters():
-    assert parameters_cell(BOOK / "10_results.md") == results.COMMON_DEFAULTS
+    assert parameters_cell(BOOK / "10_results.md") == report.COMMON_DEFAULTS
 
 
 def test_nothing_in_the_package_imports_results():
     for path in PACKAGE.rglob("*.py"):
-        if path.name == "results.py":
+        if path.name == "report.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = []
@@ -91,14 +91,14 @@ def toy():
 
 
 def recorder(monkeypatch, name, fake):
-    """Replace ``helpers.experiments.<name>`` by ``fake``; return the list of its calls."""
+    """Replace ``helpers.studies.<name>`` by ``fake``; return the list of its calls."""
     calls = []
 
     def wrapped(*args, **kwargs):
         calls.append((args, kwargs))
         return fake(*args, **kwargs)
 
-    monkeypatch.setattr(experiments, name, wrapped)
+    monkeypatch.setattr(studies, name, wrapped)
     return calls
 
 
@@ -136,7 +136,7 @@ def test_geometry_means_over_seeds_and_finds_where_classes_separate(monkeypatch,
         "layer_geometry_study",
         lambda prof, *, subset, **kw: geometry_table(LATE if subset == "all" else EARLY),
     )
-    res = results.geometry_results("quick", toy)
+    res = report.geometry_results("quick", toy)
     # the chapter's settings: the profile's seeds, its window and k, both subsets
     assert [kw["subset"] for _, kw in calls] == ["all", "test"]
     for _, kw in calls:
@@ -165,28 +165,28 @@ def test_geometry_means_over_seeds_and_finds_where_classes_separate(monkeypatch,
 
 
 def test_geometry_verdict_and_separation_rules():
-    assert results.geometry_verdict(0.1, 0.8) == "late"
-    assert results.geometry_verdict(0.6, 0.8) == "early"
-    assert results.geometry_verdict(0.1, 0.2) == "unclear"
-    assert results.geometry_verdict(-0.2, 0.3) == "late"
-    assert results.separation_layer(pd.Series([0.5, 0.5, 0.2, 0.1])) == 2
-    assert results.separation_layer(pd.Series([0.5, 0.4, 0.1]), share=1.0) == 2
-    assert results.separation_layer(pd.Series([0.1, 0.2, 0.3])) is None  # never below the input
-    assert results.separation_layer(pd.Series([0.3, 0.1], index=[5, 0])) is None  # sorted by layer
+    assert report.geometry_verdict(0.1, 0.8) == "late"
+    assert report.geometry_verdict(0.6, 0.8) == "early"
+    assert report.geometry_verdict(0.1, 0.2) == "unclear"
+    assert report.geometry_verdict(-0.2, 0.3) == "late"
+    assert report.separation_layer(pd.Series([0.5, 0.5, 0.2, 0.1])) == 2
+    assert report.separation_layer(pd.Series([0.5, 0.4, 0.1]), share=1.0) == 2
+    assert report.separation_layer(pd.Series([0.1, 0.2, 0.3])) is None  # never below the input
+    assert report.separation_layer(pd.Series([0.3, 0.1], index=[5, 0])) is None  # sorted by layer
 
 
 def test_separation_layer_and_layer_curves_errors():
     with pytest.raises(ValueError, match="no values"):
-        results.separation_layer(pd.Series([], dtype=float))
+        report.separation_layer(pd.Series([], dtype=float))
     with pytest.raises(ValueError, match="share"):
-        results.separation_layer(pd.Series([0.3, 0.1]), share=0)
+        report.separation_layer(pd.Series([0.3, 0.1]), share=0)
     with pytest.raises(ValueError, match="lacks the columns"):
-        results.layer_curves(pd.DataFrame({"layer": [0]}), "nnk", "label_variation")
+        report.layer_curves(pd.DataFrame({"layer": [0]}), "nnk", "label_variation")
     table = geometry_table(LATE)
     with pytest.raises(ValueError, match="no trained rows"):
-        results.layer_curves(table[table.model == "untrained"], "nnk", "label_variation")
+        report.layer_curves(table[table.model == "untrained"], "nnk", "label_variation")
     with pytest.raises(ValueError, match="no trained rows"):
-        results.layer_curves(table, "nnk", "degree")
+        report.layer_curves(table, "nnk", "degree")
 
 
 def test_geometry_needs_the_early_and_late_blocks(monkeypatch, toy):
@@ -195,7 +195,7 @@ def test_geometry_needs_the_early_and_late_blocks(monkeypatch, toy):
         monkeypatch, "layer_geometry_study", lambda prof, **kw: geometry_table(LATE[:4])
     )  # layers 0..3 only: no block 8-10
     with pytest.raises(ValueError, match="no layer in 8..10"):
-        results.geometry_results("quick", toy)
+        report.geometry_results("quick", toy)
 
 
 # ------------------------------------------------------------------------------ chapter 5
@@ -223,7 +223,7 @@ def fake_noise_study(prof, *, levels, noise_seeds, seeds, **kwargs):
 
 def test_noise_reduces_over_seeds_and_finds_the_robust_level(monkeypatch, toy):
     calls = recorder(monkeypatch, "noise_study", fake_noise_study)
-    res = results.noise_results("quick", toy)
+    res = report.noise_results("quick", toy)
     ((_, kw),) = calls
     assert kw["levels"] == LEVELS and kw["noise_seeds"] == [0, 1] and kw["seeds"] == [0, 1]
     assert kw["subset"] == "test" and (kw["window"], kw["k"]) == (0.1, 10)
@@ -243,17 +243,17 @@ def test_noise_reduces_over_seeds_and_finds_the_robust_level(monkeypatch, toy):
 
 def test_robust_noise_level_rule():
     s = pd.Series([0.1, 0.1, 0.5, 0.1], index=[0.0, 0.1, 0.2, 0.3])
-    assert results.robust_noise_level(s, gap=0.4) == 0.1  # stops at the first level that moves
-    assert results.robust_noise_level(s, gap=4.0) == 0.3
-    assert results.robust_noise_level(s, gap=-0.1) == 0.0  # training made it worse: no claim
+    assert report.robust_noise_level(s, gap=0.4) == 0.1  # stops at the first level that moves
+    assert report.robust_noise_level(s, gap=4.0) == 0.3
+    assert report.robust_noise_level(s, gap=-0.1) == 0.0  # training made it worse: no claim
     with pytest.raises(ValueError, match="no levels"):
-        results.robust_noise_level(pd.Series([], dtype=float), gap=0.1)
+        report.robust_noise_level(pd.Series([], dtype=float), gap=0.1)
 
 
 def test_noise_rejects_an_empty_study(monkeypatch, toy):
     recorder(monkeypatch, "noise_study", lambda prof, **kw: (pd.DataFrame(), pd.DataFrame()))
     with pytest.raises(ValueError, match="lacks the columns"):
-        results.noise_results("quick", toy)
+        report.noise_results("quick", toy)
 
 
 # ------------------------------------------------------------------------------ chapter 7
@@ -302,7 +302,7 @@ def test_transfer_reduces_the_grid(monkeypatch, toy):
     )
     runs = recorder(monkeypatch, "transfer_study", fake_transfer_runs)
     smooth = recorder(monkeypatch, "transfer_smoothness_study", fake_transfer_smoothness)
-    res = results.transfer_results("quick", toy)
+    res = report.transfer_results("quick", toy)
     assert src[0][1]["seed"] == study_settings("quick", "transfer")["seeds"][0]
     assert src[0][1]["tasks"] is None and runs[0][1]["tasks"] is None
     assert (smooth[0][1]["window"], smooth[0][1]["k"]) == (0.1, 10)
@@ -323,9 +323,9 @@ def test_transfer_reduces_the_grid(monkeypatch, toy):
 
 
 def test_transfer_verdict_rule():
-    assert results.transfer_verdict(0.80, 0.79, spread=0.02) == "within spread"
-    assert results.transfer_verdict(0.80, 0.70, spread=0.02) == "few"
-    assert results.transfer_verdict(0.70, 0.80, spread=0.02) == "many"
+    assert report.transfer_verdict(0.80, 0.79, spread=0.02) == "within spread"
+    assert report.transfer_verdict(0.80, 0.70, spread=0.02) == "few"
+    assert report.transfer_verdict(0.70, 0.80, spread=0.02) == "many"
 
 
 # ------------------------------------------------------------------------------ chapter 8
@@ -355,7 +355,7 @@ def fake_scaling_study(prof, **kwargs):
 
 def test_scaling_compares_at_the_largest_n_where_all_pairs_ran(monkeypatch, toy):
     calls = recorder(monkeypatch, "scaling_study", fake_scaling_study)
-    res = results.scaling_results("quick", toy)
+    res = report.scaling_results("quick", toy)
     assert (calls[0][1]["window"], calls[0][1]["k"]) == (0.1, 10)
     assert res.value("n_input") == 200 and res.value("n_hidden") == 100
     assert res.value("all_pairs_s_input") == pytest.approx(2.0)
@@ -375,7 +375,7 @@ def test_scaling_needs_an_all_pairs_timing(monkeypatch, toy):
 
     recorder(monkeypatch, "scaling_study", no_all_pairs)
     with pytest.raises(ValueError, match="no all-pairs timing"):
-        results.scaling_results("quick", toy)
+        report.scaling_results("quick", toy)
 
 
 # ------------------------------------------------------------------------------ chapter 2
@@ -398,7 +398,7 @@ def test_training_reports_the_test_scores_and_skips_the_resampled_variant(monkey
         history={"epoch": [1, 2, 3], "val_acc": [0.3, 0.5, 0.67]},
     )
     calls = recorder(monkeypatch, "get_trained_model", lambda prof, **kw: (None, result))
-    res = results.training_results("quick", toy)
+    res = report.training_results("quick", toy)
     assert len(calls) == 1 and calls[0][1]["seed"] == 0  # no resampled network off HDM05
     assert res.value("test_top1") == pytest.approx(4 / 6)
     assert res.value("balanced_top1") == pytest.approx(5 / 9)
@@ -468,7 +468,7 @@ def test_gradcam_reduces_the_checks_and_the_concentration(monkeypatch, toy):
         lambda prof, **kw: {"cascading": casc, "labels": lab, "areas": areas, "models": models},
     )
     smooth = recorder(monkeypatch, "gradcam_smoothness_study", lambda prof, **kw: sm)
-    res = results.gradcam_results("quick", toy)
+    res = report.gradcam_results("quick", toy)
     assert maps[0][1]["seed"] == 0 and (smooth[0][1]["window"], smooth[0][1]["k"]) == (0.1, 10)
     n_test = int((toy.split == "test").sum())
     assert res.value("test_top1") == pytest.approx((n_test - 1) / n_test)
@@ -501,7 +501,7 @@ def test_gradcam_needs_every_check(monkeypatch, toy):
     recorder(monkeypatch, "gradcam_checks_study", lambda prof, **kw: {"cascading": None})
     recorder(monkeypatch, "gradcam_smoothness_study", lambda prof, **kw: pd.DataFrame())
     with pytest.raises(ValueError, match="lacks 'labels'"):
-        results.gradcam_results("quick", toy)
+        report.gradcam_results("quick", toy)
 
 
 # ------------------------------------------------------------------------------ chapter 3
@@ -515,8 +515,8 @@ def test_dtw_graphs_scores_the_three_distances(monkeypatch, toy):
         np.fill_diagonal(d, 0.0)
         return d
 
-    monkeypatch.setattr(results, "dataset_dtw", block_distances)
-    res = results.dtw_graphs_results("quick", toy)
+    monkeypatch.setattr(report.chapters, "dataset_dtw", block_distances)
+    res = report.dtw_graphs_results("quick", toy)
     assert res.value("nn_dtw") == 1.0 and res.value("loo_dtw") == 1.0
     # 7 clips of one class among k = 10 candidates: little weight leaves the class
     assert res.value("nnk_lv_dtw") < 0.1
@@ -526,8 +526,8 @@ def test_dtw_graphs_scores_the_three_distances(monkeypatch, toy):
 
 # ------------------------------------------------------------------------------ chapter 9
 def test_own_model_results_is_none_without_the_study(monkeypatch, toy):
-    monkeypatch.delattr(experiments, "own_model_study", raising=False)
-    assert results.own_model_results("quick", toy) is None
+    monkeypatch.delattr(studies, "own_model_study", raising=False)
+    assert report.own_model_results("quick", toy) is None
 
 
 def test_own_model_results_reduces_the_study(monkeypatch, toy):
@@ -555,8 +555,8 @@ def test_own_model_results_reduces_the_study(monkeypatch, toy):
             "comparison": pd.DataFrame(),
         }
 
-    monkeypatch.setattr(experiments, "own_model_study", own_model_study, raising=False)
-    res = results.own_model_results("quick", toy)
+    monkeypatch.setattr(studies, "own_model_study", own_model_study, raising=False)
+    res = report.own_model_results("quick", toy)
     assert seen == {"dataset": toy, "progress": False}  # only the keywords it takes
     assert res.value("test_top1") == 0.7 and res.value("stgcn_top1") == 0.9
     assert res.value("blocks") == 2 and res.value("nnk_lv_last") == pytest.approx(0.05)
@@ -567,70 +567,70 @@ def test_own_model_results_reduces_the_study(monkeypatch, toy):
 
 def test_own_model_results_rejects_an_unknown_result(monkeypatch, toy):
     monkeypatch.setattr(
-        experiments, "own_model_study", lambda profile, **kw: {"test_accuracy": 1.0}, raising=False
+        studies, "own_model_study", lambda profile, **kw: {"test_accuracy": 1.0}, raising=False
     )
     with pytest.raises(ValueError, match="lacks 'geometry'"):
-        results.own_model_results("quick", toy)
+        report.own_model_results("quick", toy)
 
 
 # ------------------------------------------------------------------------------ the page
 def test_headline_table_formats_and_stacks(monkeypatch, toy):
-    a = results.ChapterResults(
+    a = report.ChapterResults(
         "05_noise",
-        results._numbers(
+        report._numbers(
             "05_noise", [("x", "a share", 0.256, "share"), ("y", "a layer", None, "layer")]
         ),
     )
-    b = results.ChapterResults(
-        "08_scaling", results._numbers("08_scaling", [("z", "faster", 3.14, "times")])
+    b = report.ChapterResults(
+        "08_scaling", report._numbers("08_scaling", [("z", "faster", 3.14, "times")])
     )
-    table = results.headline_table([a, None, b])
+    table = report.headline_table([a, None, b])
     assert table["shown"].tolist() == ["25.6%", "none", "3.1x"]
     assert table["chapter"].tolist() == ["Noise on the joints"] * 2 + [
         "Neighbourhood graphs without all pairs"
     ]
     assert a.formatted("x") == "25.6%"
     with pytest.raises(ValueError, match="no results"):
-        results.headline_table([None])
+        report.headline_table([None])
     with pytest.raises(TypeError, match="ChapterResults"):
-        results.headline_table([table])
+        report.headline_table([table])
 
 
 def test_format_value_and_numbers_errors():
-    assert results.format_value(float("nan"), "share") == "-"
-    assert results.format_value(-0.1234, "gain") == "-0.123"
+    assert report.format_value(float("nan"), "share") == "-"
+    assert report.format_value(-0.1234, "gain") == "-0.123"
     with pytest.raises(ValueError, match="unknown unit"):
-        results.format_value(1.0, "furlongs")
+        report.format_value(1.0, "furlongs")
     with pytest.raises(ValueError, match="unit 'furlongs'"):
-        results._numbers("02_training", [("a", "b", 1.0, "furlongs")])
+        report._numbers("02_training", [("a", "b", 1.0, "furlongs")])
     with pytest.raises(ValueError, match="duplicate keys"):
-        results._numbers("02_training", [("a", "b", 1.0, "share"), ("a", "c", 2.0, "share")])
+        report._numbers("02_training", [("a", "b", 1.0, "share"), ("a", "c", 2.0, "share")])
 
 
 def test_bad_profile_and_dataset_are_errors(toy):
     with pytest.raises(ValueError, match="unknown profile"):
-        results.geometry_results("nope", toy)
+        report.geometry_results("nope", toy)
     with pytest.raises(ValueError, match=".npz"):
-        results.noise_results("quick", "clips.csv")
+        report.noise_results("quick", "clips.csv")
 
 
 def test_machine_info():
-    info = results.machine_info("cpu")
+    info = report.machine_info("cpu")
     assert info["device"] == "cpu" and info["gpu"] == "none"
     assert info["cpu cores"] >= 1 and len(info["date"]) == 10
 
 
 def test_load_measurements(tmp_path):
-    assert results.load_measurements(tmp_path / "absent") is None
-    assert results.load_measurements(tmp_path) is None
+    assert report.load_measurements(tmp_path / "absent") is None
+    assert report.load_measurements(tmp_path) is None
     (tmp_path / "a.json").write_text(json.dumps({"profile": "paper", "gpu": {"name": "H200"}}))
     (tmp_path / "b.json").write_text(json.dumps([{"profile": "quick"}, {"profile": "paper"}]))
-    table = results.load_measurements(tmp_path)
+    table = report.load_measurements(tmp_path)
     assert table["file"].tolist() == ["a.json", "b.json", "b.json"]
     assert table.loc[0, "gpu.name"] == "H200"
     (tmp_path / "c.json").write_text("{not json")
     with pytest.raises(ValueError, match="c.json"):
-        results.load_measurements(tmp_path)
+        report.load_measurements(tmp_path)
     (tmp_path / "c.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="list of objects"):
-        results.load_measurements(tmp_path)
+        report.load_measurements(tmp_path)

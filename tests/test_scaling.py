@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from test_experiments import hdm05_toy
 
-from helpers.dtw import pairwise_dtw
-from helpers.knn_dtw import lower_bounds
-from helpers.scaling import (
+from helpers.dtw.cpu import pairwise_dtw
+from helpers.geometry.knn_search import lower_bounds
+from helpers.geometry.scaling import (
     METHODS,
     all_pairs_knn,
     augmented_clips,

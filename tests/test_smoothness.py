@@ -1,4 +1,4 @@
-"""Tests for helpers.smoothness: hand-worked graphs, naive loop references, the trace identity."""
+"""helpers.geometry.smoothness: hand-worked graphs, naive loop references, the trace identity."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from helpers.smoothness import (
+from helpers.geometry.smoothness import (
     ClassScores,
     graph_smoothness,
     interpolation_error,

@@ -10,19 +10,15 @@ import torch
 from torch import nn
 
 from helpers.data.dataset import SkeletonDataset
-from helpers.training import (
+from helpers.training.checkpoints import (
     CheckpointError,
     CheckpointMismatchError,
-    TrainConfig,
-    WarmupSchedule,
-    _class_weights,
-    _epoch_order,
-    evaluate,
-    fit,
     load_checkpoint,
-    model_inputs,
     save_checkpoint,
 )
+from helpers.training.config import TrainConfig
+from helpers.training.inputs import model_inputs
+from helpers.training.loop import WarmupSchedule, _class_weights, _epoch_order, evaluate, fit
 
 CHAIN = [(0, 1), (1, 2), (2, 3), (3, 4)]
 
@@ -328,8 +324,8 @@ def test_out_of_range_options_are_named(field, value, match):
 
 
 # --------------------------------------------------------------------------- with the real ST-GCN
-hdm05_graph = pytest.importorskip("helpers.graph")
-model_mod = pytest.importorskip("helpers.model")
+hdm05_graph = pytest.importorskip("helpers.nets.skeleton_graph")
+model_mod = pytest.importorskip("helpers.nets.stgcn")
 
 
 def hdm05_toy(n_per_class: int = 4) -> SkeletonDataset:
@@ -344,7 +340,7 @@ def hdm05_toy(n_per_class: int = 4) -> SkeletonDataset:
 
 def test_paper_profile_smoke_on_cpu():
     """The full-width paper network and schedule run a couple of iterations on CPU (no full run)."""
-    from helpers.profiles import get_profile
+    from helpers.training.profiles import get_profile
 
     prof = get_profile("paper", train_epochs=1, train_batch_size=2)
     ds = hdm05_toy(n_per_class=1)
@@ -356,7 +352,7 @@ def test_paper_profile_smoke_on_cpu():
 
 
 def test_unknown_profile_is_named():
-    from helpers.profiles import get_profile
+    from helpers.training.profiles import get_profile
 
     names = r"'paper', 'paper-resampled', 'quick', 'quick-resampled'"
     with pytest.raises(ValueError, match=rf"unknown profile 'fast'.*{names}"):

@@ -1,7 +1,7 @@
-"""Every :class:`~helpers.training.TrainConfig` option changes what training does, as documented.
+"""Every :class:`~helpers.training.config.TrainConfig` option changes training as documented.
 
 The smoke tests in ``test_training.py`` only show that the options run. Here each option gets a
-test that fails when :func:`~helpers.training.fit` (or the input pipeline) ignores it or
+test that fails when :func:`~helpers.training.loop.fit` (or the input pipeline) ignores it or
 implements it wrongly:
 
 * optimisation options (``lr``, ``momentum``, ``nesterov``, ``weight_decay``, ``schedule``,
@@ -36,7 +36,9 @@ import torch
 from torch import nn
 
 from helpers.data.dataset import SkeletonDataset
-from helpers.training import TrainConfig, fit, model_inputs
+from helpers.training.config import TrainConfig
+from helpers.training.inputs import model_inputs
+from helpers.training.loop import fit
 
 from naive import (
     inverse_frequency_weights,

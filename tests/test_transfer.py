@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.graph import SkeletonGraph
-from helpers.model import STGCN
-from helpers.training import TrainConfig
-from helpers.transfer import few_shot, fine_tune, split_tasks, transfer_model
+from helpers.nets.skeleton_graph import SkeletonGraph
+from helpers.nets.stgcn import STGCN
+from helpers.training.config import TrainConfig
+from helpers.training.transfer import few_shot, fine_tune, split_tasks, transfer_model
 
 from test_training import CHAIN, make_dataset
 
@@ -136,7 +136,7 @@ def test_replace_classifier_is_seeded():
 
 def test_default_tasks_hdm05_pairs_or_alternating_classes():
     from helpers.data.dataset import SkeletonDataset
-    from helpers.transfer import HDM05_TASKS, default_tasks
+    from helpers.training.transfer import HDM05_TASKS, default_tasks
 
     names = list(HDM05_TASKS["source"]) + list(HDM05_TASKS["target"])
     seqs = [np.zeros((3, 2, 3))] * len(names)

@@ -21,8 +21,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .dataset import skeleton_height
-from .resampling import crop_resample
+from helpers.data.dataset import skeleton_height
+from helpers.data.resampling import crop_resample
 
 __all__ = [
     "Augment",

@@ -24,6 +24,16 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+__all__ = [
+    "DATASET_FORMAT",
+    "DATASET_FORMAT_VERSION",
+    "SPLITS",
+    "SkeletonDataset",
+    "pad_sequences",
+    "sequences_fingerprint",
+    "skeleton_height",
+]
+
 SPLITS = ("train", "test")
 
 #: What :meth:`SkeletonDataset.save` writes into its ``.npz``, and its version.

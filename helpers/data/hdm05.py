@@ -1,13 +1,14 @@
 """Load the HDM05 subset used by the book as a :class:`~helpers.data.dataset.SkeletonDataset`.
 
-The data folder (see :func:`helpers.config.data_dir`) holds ``asf/HDM_<actor>.asf`` (one skeleton
+The data folder (see :func:`helpers.runtime.folders.data_dir`) holds ``asf/HDM_<actor>.asf`` (one
+skeleton
 per actor), ``amc/HDM_<actor>_<motion>_<nnn>_120.amc`` (joint angles at 120 Hz) and
 ``manifest.csv`` (``file,actor,motion,class_folder,split``). Each clip is turned into 3-D joint
 positions in metres by Acclaim forward kinematics (:mod:`helpers.data.acclaim`), resampled to
 ``fps`` and cached on disk, so only the first load pays for the conversion.
 
 Joint layout (31 joints, y up; each bone's joint is the bone's end point, see
-:data:`helpers.skeletons.HDM05`, which holds the names, parents and bones)::
+:data:`helpers.data.skeletons.HDM05`, which holds the names, parents and bones)::
 
   0 root
   1 lhipjoint  2 lfemur  3 ltibia  4 lfoot  5 ltoes            (parents 0 1 2 3 4)
@@ -37,10 +38,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..cache import DiskCache
-from ..config import DATA_ENV, require_data_dir
-from ..skeletons import HDM05, HDM05_EDGES, HDM05_JOINT_NAMES, HDM05_PARENTS
-from .acclaim import (
+from helpers.data.acclaim import (
     AsfSkeleton,
     SkeletonFormatError,
     forward_kinematics,
@@ -48,11 +46,14 @@ from .acclaim import (
     parse_asf,
     rest_pose,
 )
-from .dataset import SkeletonDataset
-from .resampling import fps_positions, interpolation_plan
+from helpers.data.dataset import SkeletonDataset
+from helpers.data.resampling import fps_positions, interpolation_plan
+from helpers.data.skeletons import HDM05, HDM05_EDGES, HDM05_JOINT_NAMES, HDM05_PARENTS
+from helpers.runtime.disk_cache import DiskCache
+from helpers.runtime.folders import DATA_ENV, require_data_dir
+from helpers.runtime.keys import hdm05_key
 
 __all__ = [
-    "CONVERTER_VERSION",
     "HDM05_FPS",
     "HDM05_HINT",
     "HDM05_TEST_ACTORS",
@@ -68,8 +69,6 @@ __all__ = [
 #: Frame rate of the HDM05 recordings (Vicon, 120 Hz).
 HDM05_FPS = 120.0
 
-#: Bump when the conversion changes its results; part of the cache key.
-CONVERTER_VERSION = 1
 
 #: Where HDM05 comes from and how to lay it out; part of every "data not found" error.
 HDM05_HINT = (
@@ -88,7 +87,7 @@ _FPS_RE = re.compile(r"_(\d+)\.amc$", re.IGNORECASE)
 def require_hdm05_dir(
     root: str | os.PathLike | None = None, needs: tuple[str, ...] = ("asf", "amc")
 ) -> Path:
-    """The HDM05 folder (see :func:`helpers.config.data_dir`), checked to hold ``needs``.
+    """The HDM05 folder (see :func:`helpers.runtime.folders.data_dir`), checked to hold ``needs``.
 
     Raises :class:`FileNotFoundError` saying what is missing, where to put it and where to get
     HDM05 (:data:`HDM05_HINT`).
@@ -301,12 +300,13 @@ def load_hdm05(
 
     Parameters
     ----------
-    root : the data folder; ``None`` uses :func:`helpers.config.data_dir` (``$STGCN_DATA_DIR``).
+    root : the data folder; ``None`` uses :func:`helpers.runtime.folders.data_dir`
+    (``$STGCN_DATA_DIR``).
         A missing or incomplete folder raises :class:`FileNotFoundError` with instructions.
     fps : frame rate of the returned sequences (default 30; ``None`` keeps 120 Hz).
     cache : reuse/store the converted arrays in the disk cache (``cache_dir`` or
         ``$STGCN_CACHE_DIR``). The key covers every input file's name, size and modification
-        time, the manifest's content, ``fps`` and :data:`CONVERTER_VERSION`.
+        time, the manifest's content, ``fps`` and :data:`helpers.runtime.keys.HDM05_VERSION`.
     progress : show a progress bar while converting.
 
     Returns
@@ -401,14 +401,12 @@ def load_hdm05(
 
     if not cache:
         return build(convert())
-    config = {
-        "dataset": "hdm05",
-        "converter": CONVERTER_VERSION,
-        "fps": None if fps is None else float(fps),
-        "manifest": manifest_key,
-        "asf": [_fingerprint(asf_paths[a]) for a in sorted(asf_paths)],
-        "amc": [_fingerprint(p) for p in amc_paths],
-    }
+    config = hdm05_key(
+        fps,
+        manifest_key,
+        asf=[_fingerprint(asf_paths[a]) for a in sorted(asf_paths)],
+        amc=[_fingerprint(p) for p in amc_paths],
+    )
     built: list[SkeletonDataset] = []
     arrays = DiskCache(cache_dir).arrays(
         "hdm05", config, convert, validate=lambda a: built.append(build(a))

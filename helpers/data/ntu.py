@@ -8,7 +8,7 @@ redistribute them: request them from the ROSE Lab, Nanyang Technological Univers
 
 Two ways in, both returning a :class:`~helpers.data.dataset.SkeletonDataset` whose sequences are
 ``(T_i, M, 25, 3)`` float32 positions in metres (x, y, z camera coordinates, y up), with the
-st-gcn skeleton graph (:data:`helpers.skeletons.NTU_RGBD`, centre joint 20 = spine shoulder):
+st-gcn skeleton graph (:data:`helpers.data.skeletons.NTU_RGBD`, centre joint 20 = spine shoulder):
 
 * :func:`load_ntu_skeletons` parses the raw text files (:func:`read_skeleton_file`) and applies a
   benchmark split rule (:func:`ntu_split`): ``'xsub'`` / ``'xview'`` (NTU 60), ``'xsub120'`` /
@@ -36,8 +36,8 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..skeletons import NTU_EDGES, NTU_JOINT_NAMES, NTU_RGBD
-from .dataset import SkeletonDataset
+from helpers.data.dataset import SkeletonDataset
+from helpers.data.skeletons import NTU_EDGES, NTU_JOINT_NAMES, NTU_RGBD
 
 __all__ = [
     "NTU_BENCHMARKS",

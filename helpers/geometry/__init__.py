@@ -1,0 +1,131 @@
+"""The geometry of a layer.
+
+Distances between clips, neighbour sets (all pairs or kNN search), NNK and kNN graphs, label
+smoothness, embeddings, per-layer tables and scaling.
+
+The package map is in the README (Modules).
+"""
+
+from helpers.geometry.distances import (
+    as_sequence_list,
+    data_fingerprint,
+    dataset_dtw,
+    dense_distances,
+    nearest_neighbor_accuracy,
+    nearest_neighbor_predict,
+    padded_euclidean,
+    sequence_matrix,
+)
+from helpers.geometry.embedding import MDSResult, classical_mds, double_center
+from helpers.geometry.knn_search import (
+    ENVELOPE_MIN_WIDTH,
+    KnnStats,
+    embedding_candidates,
+    knn_dtw,
+    lb_endpoints,
+    lb_envelope,
+    lower_bounds,
+    neighbour_sets,
+    recall_at_k,
+    segment_embedding,
+)
+from helpers.geometry.layer_tables import (
+    GRAPH_KINDS,
+    LAYER_METRICS,
+    GraphScores,
+    distance_table,
+    graph_table,
+    layer_distances,
+    layer_geometry,
+    neighbourhood_graphs,
+    within_between_ratio,
+)
+from helpers.geometry.neighbours import NeighbourSets
+from helpers.geometry.nnk import (
+    KNNGraph,
+    NNKGraph,
+    gaussian_kernel,
+    kernel_bandwidth,
+    knn_graph,
+    knn_graph_from_distances,
+    neighbor_candidates,
+    nnk_graph,
+    nnk_graph_from_distances,
+    reconstruction_error,
+)
+from helpers.geometry.scaling import (
+    METHODS,
+    all_pairs_knn,
+    augmented_clips,
+    growth_exponents,
+    hidden_width,
+    measure,
+    same_neighbours,
+    scaling_table,
+)
+from helpers.geometry.smoothness import (
+    ClassScores,
+    GraphSmoothness,
+    graph_smoothness,
+    interpolation_error,
+    knn_label_error,
+    label_variation,
+)
+
+__all__ = [
+    "ClassScores",
+    "ENVELOPE_MIN_WIDTH",
+    "GRAPH_KINDS",
+    "GraphScores",
+    "GraphSmoothness",
+    "KNNGraph",
+    "KnnStats",
+    "LAYER_METRICS",
+    "MDSResult",
+    "METHODS",
+    "NNKGraph",
+    "NeighbourSets",
+    "all_pairs_knn",
+    "as_sequence_list",
+    "augmented_clips",
+    "classical_mds",
+    "data_fingerprint",
+    "dataset_dtw",
+    "dense_distances",
+    "distance_table",
+    "double_center",
+    "embedding_candidates",
+    "gaussian_kernel",
+    "graph_smoothness",
+    "graph_table",
+    "growth_exponents",
+    "hidden_width",
+    "interpolation_error",
+    "kernel_bandwidth",
+    "knn_dtw",
+    "knn_graph",
+    "knn_graph_from_distances",
+    "knn_label_error",
+    "label_variation",
+    "layer_distances",
+    "layer_geometry",
+    "lb_endpoints",
+    "lb_envelope",
+    "lower_bounds",
+    "measure",
+    "nearest_neighbor_accuracy",
+    "nearest_neighbor_predict",
+    "neighbor_candidates",
+    "neighbour_sets",
+    "neighbourhood_graphs",
+    "nnk_graph",
+    "nnk_graph_from_distances",
+    "padded_euclidean",
+    "recall_at_k",
+    "reconstruction_error",
+    "same_neighbours",
+    "scaling_table",
+    "segment_embedding",
+    "sequence_matrix",
+    "within_between_ratio",
+]

@@ -1,0 +1,114 @@
+"""Neighbour sets: what the graphs need of a distance matrix, without all N x N distances.
+
+A kNN graph needs each node's k nearest neighbours and their distances; an NNK graph needs
+also the distances *among* each node's candidates (its local kernel block ``K_SS``). A
+:class:`NeighbourSets` holds exactly that, (N, k) plus (N, k, k), and
+:class:`helpers.geometry.nnk.NNKGraph`, :class:`helpers.geometry.nnk.KNNGraph`,
+:func:`helpers.geometry.smoothness.knn_label_error` and
+:func:`helpers.geometry.layer_tables.layer_geometry`
+accept it wherever they accept a full (N, N) matrix, with the same result when the sets are
+the matrix's (:meth:`NeighbourSets.from_matrix`). :func:`helpers.geometry.knn_search.neighbour_sets`
+computes them under DTW without all pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers.geometry.distances import dense_distances
+
+__all__ = ["NeighbourSets"]
+
+
+@dataclass(frozen=True, eq=False)
+class NeighbourSets:
+    """The k nearest neighbours of N nodes, their distances and the distances among them.
+
+    Parameters
+    ----------
+    indices : (N, k) int64, row i the neighbours of node i, nearest first (ties by index),
+        node i itself excluded.
+    distances : (N, k) float64, ``d(i, indices[i, r])``, non-decreasing along each row.
+    among : (N, k, k) float64 or None, ``among[i, r, c] = d(indices[i, r], indices[i, c])``
+        (symmetric, zero diagonal); needed by NNK only.
+    """
+
+    indices: np.ndarray
+    distances: np.ndarray
+    among: np.ndarray | None = None
+
+    def __post_init__(self):
+        idx = np.asarray(self.indices)
+        dist = np.asarray(self.distances, dtype=np.float64)
+        if idx.ndim != 2 or not np.issubdtype(idx.dtype, np.integer):
+            raise ValueError(
+                f"indices: shape {idx.shape}, dtype {idx.dtype}; expected (N, k) integers"
+            )
+        n, k = idx.shape
+        if dist.shape != (n, k):
+            raise ValueError(f"distances: shape {dist.shape}; expected (N, k) = ({n}, {k})")
+        if k < 1 or k > n - 1:
+            raise ValueError(f"k = {k} neighbours for N = {n} nodes; expected 1..N-1")
+        if idx.min() < 0 or idx.max() >= n:
+            raise ValueError(f"indices must lie in 0..{n - 1}")
+        if (idx == np.arange(n)[:, None]).any():
+            i = int(np.argwhere(idx == np.arange(n)[:, None])[0, 0])
+            raise ValueError(f"indices row {i} holds node {i} itself; neighbours exclude it")
+        if not np.isfinite(dist).all() or (dist < 0).any():
+            raise ValueError("distances must be finite and non-negative")
+        if (np.diff(dist, axis=1) < 0).any():
+            i = int(np.argwhere(np.diff(dist, axis=1) < 0)[0, 0])
+            raise ValueError(f"distances row {i} is not sorted; expected nearest first")
+        object.__setattr__(self, "indices", np.ascontiguousarray(idx, np.int64))
+        object.__setattr__(self, "distances", np.ascontiguousarray(dist))
+        if self.among is not None:
+            among = np.asarray(self.among, dtype=np.float64)
+            if among.shape != (n, k, k):
+                raise ValueError(
+                    f"among: shape {among.shape}; expected (N, k, k) = ({n}, {k}, {k})"
+                )
+            if not np.isfinite(among).all() or (among < 0).any():
+                raise ValueError("among must hold finite, non-negative distances")
+            object.__setattr__(self, "among", np.ascontiguousarray(among))
+
+    @property
+    def n(self) -> int:
+        """Number of nodes N."""
+        return self.indices.shape[0]
+
+    @property
+    def k(self) -> int:
+        """Neighbours per node."""
+        return self.indices.shape[1]
+
+    def truncate(self, k: int) -> NeighbourSets:
+        """The first ``k`` neighbours of every node (the k nearest, since rows are sorted)."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= self.k:
+            raise ValueError(f"k={k!r}; these neighbour sets hold 1..{self.k} per node")
+        if k == self.k:
+            return self
+        among = None if self.among is None else self.among[:, :k, :k]
+        return NeighbourSets(self.indices[:, :k], self.distances[:, :k], among)
+
+    @classmethod
+    def from_matrix(cls, D, k: int, among: bool = True) -> NeighbourSets:
+        """The neighbour sets of a full (N, N) distance matrix (ties by index).
+
+        Parameters
+        ----------
+        D : (N, N) distances; the diagonal is ignored.
+        k : neighbours per node.
+        among : also keep the (N, k, k) distances among each node's neighbours.
+        """
+        D = dense_distances(D, "D")
+        n = D.shape[0]
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n - 1:
+            raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n - 1}")
+        key = D.copy()
+        np.fill_diagonal(key, np.inf)
+        idx = np.argsort(key, axis=1, kind="stable")[:, :k]
+        dist = np.take_along_axis(D, idx, axis=1)
+        block = D[idx[:, :, None], idx[:, None, :]] if among else None
+        return cls(idx, dist, block)

@@ -1,0 +1,837 @@
+"""ST-GCN (Yan, Xiong & Lin, AAAI 2018), true to the original code and able to load its checkpoints.
+
+The module tree and parameter names follow ``net/st_gcn.py`` of yysijie/st-gcn, so a state dict
+saved by the original ``Model`` loads into :class:`STGCN` unchanged::
+
+    data_bn                          BatchNorm1d(V*C), applied per body to (N*M, V*C, T)
+    st_gcn_networks.i.gcn.conv       1x1 Conv2d, C_in -> K*C_out (one slice per partition subset)
+    st_gcn_networks.i.tcn.0..4       BN, ReLU, Conv2d(kernel (9, 1), stride (s, 1)), BN, Dropout
+    st_gcn_networks.i.residual.0..1  1x1 Conv2d (stride s) + BN, only where the shape changes
+    edge_importance.i                (K, V, V) learnable mask multiplied into A
+    fcn                              1x1 Conv2d(256, num_classes), the classifier
+    A                                (K, V, V) buffer, the partitioned adjacency
+
+Input ``x`` is (N, C, T, V, M): batch, coordinates, frames, joints, bodies. ``model(x)`` gives
+logits (N, num_classes); ``model(x, return_features=True)`` also gives every block's output
+(N*M, C_l, T_l, V) from the same pass.
+
+Differences from the original code (none of which changes the computed function):
+
+* residuals are modules (no ``lambda``), so the model pickles;
+* the spatial graph convolution sums the K partition subsets in one matrix product, and where a
+  block widens the channels (the first block: 3 -> 64) it aggregates over joints before the 1x1
+  convolution instead of after (the same linear map, with fewer operations);
+* the graph defaults to the paper's geodesic centre distance (``center_distance='geodesic'``);
+  pass ``center_distance='truncated'`` for the original code's adjacency (see
+  :mod:`helpers.nets.skeleton_graph`).
+  :meth:`STGCN.from_reference_checkpoint` picks whichever matches the checkpoint's ``A``.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import nullcontext
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from helpers.nets.skeleton_graph import SkeletonGraph
+
+__all__ = [
+    "REFERENCE_DROPOUT",
+    "REFERENCE_SCHEDULE",
+    "STGCN",
+    "STGCNBlock",
+    "SpatialGraphConv",
+    "checked_lengths",
+    "masked_batch_norm",
+    "time_mask",
+]
+
+#: (out_channels, temporal stride) of the ten blocks of the reference network.
+REFERENCE_SCHEDULE: tuple[tuple[int, int], ...] = (
+    (64, 1),
+    (64, 1),
+    (64, 1),
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (256, 1),
+)
+#: Dropout probability of the reference training configs (``config/st_gcn/ntu-*/train.yaml``).
+REFERENCE_DROPOUT = 0.5
+
+_WRAPPER_KEYS = ("state_dict", "model", "model_state_dict", "net", "network")
+
+
+# --------------------------------------------------------------------------- layers
+class SpatialGraphConv(nn.Module):
+    """Spatial graph convolution: a 1x1 conv to K*C_out channels, then aggregation over joints.
+
+    ``out[n, c, t, w] = sum_k sum_v (W_k x + b_k)[n, c, t, v] * A[k, v, w]``.
+    Input (N, C_in, T, V) and A (K, V, V); output (N, C_out, T, V).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, num_subsets: int):
+        super().__init__()
+        self.num_subsets = num_subsets
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.conv = nn.Conv2d(in_channels, out_channels * num_subsets, kernel_size=1)
+
+    def forward(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        """(N, C_out, T, V) graph convolution of x (N, C_in, T, V) with A (K, V, V)."""
+        # Both orders compute the same linear map; aggregating over joints costs in proportion
+        # to the channels it runs on, so aggregate the narrower side (C_in for the first block:
+        # 3 vs 64).
+        if self.in_channels < self.out_channels:
+            return self._aggregate_then_mix(x, A)
+        return self._mix_then_aggregate(x, A)
+
+    def _mix_then_aggregate(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape
+        k, c = self.num_subsets, self.out_channels
+        y = self.conv(x).view(n, k, c, t, v)
+        # the K subsets in one matmul over (subset, joint) pairs: (n, c, t, k*v) @ (k*v, w)
+        y = y.permute(0, 2, 3, 1, 4).reshape(n, c, t, k * v)
+        return torch.matmul(y, A.to(y.dtype).reshape(k * v, A.shape[-1]))
+
+    def _aggregate_then_mix(self, x: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        n, c_in, t, v = x.shape
+        k, c = self.num_subsets, self.out_channels
+        w_count = A.shape[-1]
+        A = A.to(x.dtype)
+        # (n, c_in, t, v) @ (v, k*w) -> (n, k*c_in, t, w), the layout the mixing conv expects
+        xa = torch.matmul(x, A.permute(1, 0, 2).reshape(v, k * w_count)).view(
+            n, c_in, t, k, w_count
+        )
+        xa = xa.permute(0, 3, 1, 2, 4).reshape(n, k * c_in, t, w_count)
+        weight = self.conv.weight.view(k, c, c_in).permute(1, 0, 2).reshape(c, k * c_in, 1, 1)
+        y = F.conv2d(xa, weight.to(xa.dtype))
+        if self.conv.bias is not None:
+            # each subset's bias reaches output joint w with that subset's column sum of A
+            bias = self.conv.bias.view(k, c).t().to(A.dtype) @ A.sum(dim=1)  # (c, w)
+            y = y + bias.to(y.dtype)[None, :, None, :]
+        return y
+
+
+def checked_lengths(lengths, n: int, t: int) -> np.ndarray:
+    """``lengths`` as (N,) int64 valid frame counts of a padded batch of n clips of t frames.
+
+    Accepts a sequence, array or tensor; raises ValueError naming the expected shape and range.
+    """
+    arr = np.asarray(
+        lengths.detach().cpu().numpy() if isinstance(lengths, torch.Tensor) else lengths
+    )
+    if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"lengths must be (N,) = ({n},) integer frame counts, got {arr.dtype} {arr.shape}"
+        )
+    if arr.min() < 1 or arr.max() > t:
+        raise ValueError(
+            f"lengths must lie in 1..T = 1..{t} (the padded input's frames), got "
+            f"{int(arr.min())}..{int(arr.max())}"
+        )
+    return arr.astype(np.int64)
+
+
+def time_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """(N, T) float mask, 1 for the first ``lengths[n]`` frames of row n and 0 after them."""
+    return (torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]).float()
+
+
+def masked_batch_norm(
+    bn: nn.modules.batchnorm._BatchNorm, x: torch.Tensor, mask: torch.Tensor | None
+) -> torch.Tensor:
+    """``bn(x)`` with batch statistics taken over the valid frames only.
+
+    Parameters
+    ----------
+    bn : a BatchNorm1d over (N, C, T) or BatchNorm2d over (N, C, T, V).
+    x : (N, C, T) or (N, C, T, V).
+    mask : (N, T) valid frames (:func:`time_mask`), or None for all of them.
+
+    Returns
+    -------
+    The normalised x, shaped like x. In evaluation mode (or without a mask) this is ``bn(x)``: a
+    per-channel affine map, which cannot mix frames. In training mode the mean and variance come
+    from the valid frames of the batch, and the running statistics are updated with them as
+    :class:`torch.nn.BatchNorm2d` does (unbiased variance, ``momentum``), so zero padding that
+    makes clips of different lengths into one batch does not shift them.
+    """
+    if mask is None or (not bn.training and bn.track_running_stats):
+        return bn(x)
+    dtype = x.dtype
+    x = x.float()  # statistics in float32, also under autocast (half sums overflow)
+    m = mask.float().view(mask.shape[0], 1, mask.shape[1], *([1] * (x.dim() - 3)))
+    dims = [0] + list(range(2, x.dim()))
+    shape = [1, -1] + [1] * (x.dim() - 2)
+    # the same number of valid entries for every channel: frames x joints
+    count = m.sum() * (x.shape[3] if x.dim() == 4 else 1)
+    xm = x * m
+    mean = xm.sum(dim=dims) / count
+    # E[x^2] - E[x]^2 over the valid entries: two reductions instead of a centred pass
+    var = torch.clamp((xm * x).sum(dim=dims) / count - mean * mean, min=0.0)
+    if bn.track_running_stats:
+        with torch.no_grad():
+            bn.num_batches_tracked += 1
+            factor = 1.0 / float(bn.num_batches_tracked) if bn.momentum is None else bn.momentum
+            unbiased = var * count / torch.clamp(count - 1, min=1)
+            bn.running_mean.mul_(1 - factor).add_(factor * mean.detach())
+            bn.running_var.mul_(1 - factor).add_(factor * unbiased.detach())
+    scale = torch.rsqrt(var + bn.eps)
+    if bn.affine:
+        scale = scale * bn.weight
+        shift = bn.bias - mean * scale
+    else:
+        shift = -mean * scale
+    return (x * scale.view(shape) + shift.view(shape)).to(dtype)
+
+
+class NoResidual(nn.Module):
+    """Stand-in for the first block's missing residual (the original's ``lambda x: 0``)."""
+
+    def forward(self, x: torch.Tensor) -> None:
+        """``None`` for any input, so that the block adds no residual."""
+        return None
+
+
+class STGCNBlock(nn.Module):
+    """One ST-GCN unit: spatial graph conv, temporal conv unit, residual, ReLU.
+
+    Input (N, C_in, T, V) and A (K, V, V); output (N, C_out, T_out, V) with
+    ``T_out = floor((T - 1) / stride) + 1``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        num_subsets: int,
+        temporal_kernel: int = 9,
+        stride: int = 1,
+        dropout: float = 0.0,
+        residual: bool = True,
+    ):
+        super().__init__()
+        if temporal_kernel % 2 != 1:
+            raise ValueError(
+                f"temporal_kernel must be odd (for symmetric padding), got {temporal_kernel}"
+            )
+        pad = (temporal_kernel - 1) // 2
+        self.stride = stride
+        self.gcn = SpatialGraphConv(in_channels, out_channels, num_subsets)
+        self.tcn = nn.Sequential(
+            nn.BatchNorm2d(out_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_channels, out_channels, (temporal_kernel, 1), (stride, 1), (pad, 0)),
+            nn.BatchNorm2d(out_channels),
+            nn.Dropout(dropout),
+        )
+        if not residual:
+            self.residual: nn.Module = NoResidual()
+            self.residual_kind = "none"
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+            self.residual_kind = "identity"
+        else:
+            self.residual = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=(stride, 1)),
+                nn.BatchNorm2d(out_channels),
+            )
+            self.residual_kind = "conv"
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        A: torch.Tensor,
+        mask_in: torch.Tensor | None = None,
+        mask_out: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """(N, C_out, T_out, V) block output for x (N, C_in, T, V) and A (K, V, V).
+
+        With the valid-frame masks of the input (N, T) and of the output (N, T_out), padded
+        frames never reach a valid output: they are zeroed before the temporal convolution (as
+        its own zero padding would be for a clip on its own) and left out of the batch
+        statistics in training.
+        """
+        if mask_in is None:
+            res = self.residual(x)
+            y = self.tcn(self.gcn(x, A))
+        else:
+            if isinstance(self.residual, nn.Sequential):  # 1x1 conv (stride s), then BN
+                conv_r, bn_r = self.residual
+                res = masked_batch_norm(bn_r, conv_r(x), mask_out)
+            else:
+                res = self.residual(x)
+            bn1, relu, conv, bn2, drop = self.tcn
+            h = relu(masked_batch_norm(bn1, self.gcn(x, A), mask_in))
+            h = h * mask_in[:, None, :, None].to(h.dtype)
+            y = drop(masked_batch_norm(bn2, conv(h), mask_out))
+        if res is not None:
+            y = y + res
+        return self.relu(y)
+
+
+# --------------------------------------------------------------------------- model
+class STGCN(nn.Module):
+    """Spatial-temporal graph convolution network for skeleton action recognition.
+
+    Parameters
+    ----------
+    num_classes : number of output classes
+    in_channels : coordinates per joint C (3 for x, y, z)
+    layout : built-in skeleton name (``'ntu-rgb+d'``, ``'hdm05'``) or a :class:`SkeletonGraph`
+    graph : a :class:`SkeletonGraph`; overrides ``layout``, ``strategy``, ``max_hop`` and
+        ``center_distance``
+    strategy : partition strategy (``'uniform'``, ``'distance'``, ``'spatial'``) for a named layout
+    edge_importance : learn a (K, V, V) mask per block, multiplied into A
+    dropout : dropout probability in the temporal unit of every block but the first; the
+        reference training configs use 0.5 (``REFERENCE_DROPOUT``)
+    width : channel multiplier (channels = max(1, round(c * width)))
+    num_blocks : use the first ``num_blocks`` blocks of the reference schedule (stride 2 stays at
+        blocks 5 and 8, 1-based, when they are kept)
+    temporal_kernel : odd temporal kernel size (padding keeps ``(k-1)/2`` frames each side)
+    max_hop, center_distance : graph options for a named layout (see
+    :mod:`helpers.nets.skeleton_graph`)
+    schedule : explicit (out_channels, stride) per block, overriding ``width`` and ``num_blocks``
+        (e.g. the 7-block network of Das et al.'s code, the reference minus blocks 3, 6 and 9)
+    init : ``'reference'`` (the original training script: conv weights N(0, 0.02), biases 0,
+        BN weights N(1, 0.02)) or ``'pytorch'`` (PyTorch's default initialisation)
+    random_state : seed for the initial weights (None: the global torch RNG)
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int = 3,
+        layout: str | SkeletonGraph = "ntu-rgb+d",
+        graph: SkeletonGraph | None = None,
+        strategy: str = "spatial",
+        edge_importance: bool = True,
+        dropout: float = 0.0,
+        width: float = 1.0,
+        num_blocks: int = 10,
+        temporal_kernel: int = 9,
+        *,
+        max_hop: int = 1,
+        center_distance: str = "geodesic",
+        schedule: Sequence[tuple[int, int]] | None = None,
+        init: str = "reference",
+        random_state: int | None = None,
+    ):
+        super().__init__()
+        if isinstance(layout, SkeletonGraph) and graph is None:
+            graph = layout
+        if graph is None:
+            graph = SkeletonGraph.from_layout(
+                layout, strategy=strategy, max_hop=max_hop, center_distance=center_distance
+            )
+        elif not isinstance(graph, SkeletonGraph):
+            raise TypeError(f"graph must be a SkeletonGraph, got {type(graph).__name__}")
+        if int(num_classes) < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        if int(in_channels) < 1:
+            raise ValueError(f"in_channels must be >= 1, got {in_channels}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if init not in ("reference", "pytorch"):
+            raise ValueError(f"init must be 'reference' or 'pytorch', got {init!r}")
+        blocks = self._resolve_schedule(schedule, width, num_blocks)
+
+        self.graph = graph
+        self.num_classes = int(num_classes)
+        self.in_channels = int(in_channels)
+        self.temporal_kernel = int(temporal_kernel)
+        self.schedule = blocks
+        self.config: dict[str, Any] = {
+            "num_classes": self.num_classes,
+            "in_channels": self.in_channels,
+            "graph": graph.to_config(),
+            "edge_importance": bool(edge_importance),
+            "dropout": float(dropout),
+            "width": float(width),
+            "num_blocks": len(blocks),
+            "temporal_kernel": self.temporal_kernel,
+            "schedule": [list(b) for b in blocks],
+            "init": init,
+            "random_state": random_state,
+        }
+
+        seeded = torch.random.fork_rng(devices=[]) if random_state is not None else nullcontext()
+        with seeded:
+            if random_state is not None:
+                torch.manual_seed(int(random_state))
+            self.register_buffer("A", torch.tensor(graph.A, dtype=torch.float32))
+            k, v = graph.A.shape[0], graph.num_nodes
+            self.data_bn = nn.BatchNorm1d(self.in_channels * v)
+            layers, c_in = [], self.in_channels
+            for i, (c_out, stride) in enumerate(blocks):
+                # the first block has no residual and no dropout, as in the original
+                layers.append(
+                    STGCNBlock(
+                        c_in,
+                        c_out,
+                        k,
+                        self.temporal_kernel,
+                        stride,
+                        dropout=0.0 if i == 0 else float(dropout),
+                        residual=i > 0,
+                    )
+                )
+                c_in = c_out
+            self.st_gcn_networks = nn.ModuleList(layers)
+            self.edge_importance = (
+                nn.ParameterList([nn.Parameter(torch.ones(k, v, v)) for _ in layers])
+                if edge_importance
+                else None
+            )
+            self.fcn = nn.Conv2d(c_in, self.num_classes, kernel_size=1)
+            if init == "reference":
+                self.apply(_reference_init)
+
+    # ------------------------------------------------------------------ construction helpers
+    @staticmethod
+    def _resolve_schedule(schedule, width: float, num_blocks: int) -> list[tuple[int, int]]:
+        if schedule is not None:
+            blocks = [(int(c), int(s)) for c, s in schedule]
+            if not blocks or any(c < 1 or s < 1 for c, s in blocks):
+                raise ValueError(
+                    "schedule must be a non-empty list of (channels >= 1, stride >= 1), got "
+                    f"{schedule}"
+                )
+            return blocks
+        if not 1 <= int(num_blocks) <= len(REFERENCE_SCHEDULE):
+            raise ValueError(
+                f"num_blocks must be in 1..{len(REFERENCE_SCHEDULE)}, got {num_blocks}"
+            )
+        if not float(width) > 0:
+            raise ValueError(f"width must be > 0, got {width}")
+        return [
+            (max(1, int(round(c * float(width)))), s)
+            for c, s in REFERENCE_SCHEDULE[: int(num_blocks)]
+        ]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "STGCN":
+        """Rebuild an (untrained) model from :attr:`config`; load a state dict for the weights."""
+        cfg = dict(config)
+        graph = SkeletonGraph.from_config(cfg.pop("graph"))
+        return cls(
+            graph=graph, **cfg
+        )  # the stored schedule fixes the blocks; width is kept as a record
+
+    # ------------------------------------------------------------------ transfer
+    #: Number of leading blocks frozen by :meth:`freeze_blocks` (0: none).
+    frozen_blocks: int = 0
+
+    def freeze_blocks(self, count: int) -> "STGCN":
+        """Freeze the input BatchNorm and the first ``count`` blocks; returns the model.
+
+        Frozen parameters (convolutions, BatchNorm scales and shifts, edge importance) get
+        ``requires_grad = False``, and frozen BatchNorm layers stay in evaluation mode even after
+        ``model.train()``, so their running statistics keep the values they were trained with:
+        a frozen block computes exactly the same function during fine-tuning as before it.
+        ``count = 0`` unfreezes everything; ``count = num_blocks`` leaves only the classifier to
+        train.
+        """
+        if isinstance(count, bool) or not 0 <= int(count) <= self.num_blocks:
+            raise ValueError(f"count must be in 0..{self.num_blocks}, got {count}")
+        self.frozen_blocks = int(count)
+        frozen = set(map(id, self._frozen_parameters()))
+        for p in self.parameters():
+            p.requires_grad_(id(p) not in frozen)
+        return self.train(self.training)
+
+    def _frozen_modules(self) -> list[nn.Module]:
+        if self.frozen_blocks == 0:
+            return []
+        return [self.data_bn, *self.st_gcn_networks[: self.frozen_blocks]]
+
+    def _frozen_parameters(self) -> list[nn.Parameter]:
+        params = [p for m in self._frozen_modules() for p in m.parameters()]
+        if self.edge_importance is not None:
+            params += list(self.edge_importance[: self.frozen_blocks])
+        return params
+
+    def train(self, mode: bool = True) -> "STGCN":
+        """Set training mode, keeping the frozen blocks (:meth:`freeze_blocks`) in eval mode."""
+        super().train(mode)
+        for m in self._frozen_modules():
+            m.eval()
+        return self
+
+    def replace_classifier(self, num_classes: int, random_state: int | None = None) -> "STGCN":
+        """A new, freshly initialised classifier for ``num_classes`` classes; returns the model.
+
+        The classifier is initialised as the reference code does (weights N(0, 0.02), bias 0),
+        seeded by ``random_state``; ``num_classes`` and :attr:`config` follow.
+        """
+        if int(num_classes) < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        old = self.fcn
+        seeded = torch.random.fork_rng(devices=[]) if random_state is not None else nullcontext()
+        with seeded:
+            if random_state is not None:
+                torch.manual_seed(int(random_state))
+            fcn = nn.Conv2d(old.in_channels, int(num_classes), kernel_size=1)
+            _reference_init(fcn)
+        self.fcn = fcn.to(device=old.weight.device, dtype=old.weight.dtype)
+        self.num_classes = int(num_classes)
+        self.config["num_classes"] = self.num_classes
+        return self
+
+    # ------------------------------------------------------------------ forward
+    @property
+    def num_blocks(self) -> int:
+        """Number of ST-GCN blocks."""
+        return len(self.st_gcn_networks)
+
+    def adjacency(self, block: int) -> torch.Tensor:
+        """(K, V, V) effective adjacency of ``block`` (A times its edge importance)."""
+        if self.edge_importance is None:
+            return self.A
+        return self.A * self.edge_importance[block]
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        return_features: bool = False,
+        *,
+        lengths: torch.Tensor | Sequence[int] | None = None,
+    ):
+        """Logits (N, num_classes) for x (N, C, T, V, M), and block outputs if ``return_features``.
+
+        With ``return_features`` it returns ``(logits, features)``: the list of block outputs,
+        each (N*M, C_l, T_l, V), sample-major (row ``n*M + m`` is body m of sample n).
+
+        ``lengths`` (N,) are the clips' valid frame counts when ``x`` holds clips of different
+        lengths, zero-padded to T. The padding then changes nothing: every clip gets the logits
+        it would get on its own (in evaluation mode; in training, batch statistics are taken
+        over the valid frames), pooling averages over valid frames only, and block ``l``'s output
+        is valid for the first :meth:`temporal_lengths` frames (the rest is undefined).
+        """
+        self._check_input(x)
+        n, c, t, v, m = x.shape
+        masks = self._masks(lengths, n, m, t, x.device)
+        # per-body BN over (joint, coordinate) pairs, in the original's (N*M, V*C, T) layout
+        x = x.permute(0, 4, 3, 1, 2).reshape(n * m, v * c, t)
+        x = masked_batch_norm(self.data_bn, x, masks[0] if masks else None)
+        x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
+
+        features: list[torch.Tensor] = []
+        for i, block in enumerate(self.st_gcn_networks):
+            if masks:
+                x = block(x, self.adjacency(i), masks[i], masks[i + 1])
+            else:
+                x = block(x, self.adjacency(i))
+            if return_features:
+                features.append(x)
+
+        if masks:  # mean over the valid frames and all joints
+            last = masks[-1][:, None, :, None].to(x.dtype)
+            pooled = (x * last).sum(dim=(2, 3)) / (last.sum(dim=(2, 3)) * v)
+            pooled = pooled.view(n, m, -1).mean(dim=1)
+        else:
+            pooled = x.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)  # over time and joints, bodies
+        logits = self.fcn(pooled[:, :, None, None]).view(n, self.num_classes)
+        return (logits, features) if return_features else logits
+
+    def _masks(self, lengths, n: int, m: int, t: int, device) -> list[torch.Tensor] | None:
+        """Valid-frame masks (N*M, T_l) of the input and of every block's output, or None."""
+        if lengths is None:
+            return None
+        arr = checked_lengths(lengths, n, t)
+        per_block = [arr] + self.temporal_lengths(arr)
+        # the padded tensor's own length after each block follows the same rule
+        sizes = [t] + [int(v[0]) for v in self.temporal_lengths([t])]
+        return [
+            time_mask(torch.as_tensor(np.repeat(L, m), device=device), T)
+            for L, T in zip(per_block, sizes)
+        ]
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(
+                f"STGCN expects a torch.Tensor shaped (N, C, T, V, M), got {type(x).__name__}"
+            )
+        if x.dim() != 5:
+            raise ValueError(
+                f"STGCN expects input shaped (N, C, T, V, M), got {tuple(x.shape)}"
+                + ("; add a bodies axis with x[..., None]" if x.dim() == 4 else "")
+            )
+        _, c, t, v, _ = x.shape
+        if c != self.in_channels or v != self.graph.num_nodes:
+            raise ValueError(
+                f"input has C={c} coordinates and V={v} joints, but the model expects "
+                f"C={self.in_channels} and V={self.graph.num_nodes} (input shape (N, C, T, V, M) = "
+                f"{tuple(x.shape)})"
+            )
+        if t < 1:
+            raise ValueError("input has no frames (T=0)")
+
+    # ------------------------------------------------------------------ shapes and lengths
+    def temporal_lengths(self, lengths) -> list[np.ndarray]:
+        """Valid frame counts after each block, for input valid lengths (N,).
+
+        A block with stride s, kernel k and padding (k-1)/2 maps length L to
+        ``floor((L + 2*pad - k) / s) + 1 = floor((L - 1) / s) + 1`` (= ceil(L/2) for s=2): the
+        output frames whose kernel centre lies on a valid input frame. Returns one (N,) int64 array
+        per block.
+        """
+        arr = (
+            lengths.detach().cpu().numpy()
+            if isinstance(lengths, torch.Tensor)
+            else np.asarray(lengths)
+        )
+        arr = np.asarray(arr, dtype=np.int64).reshape(-1)
+        if arr.size and arr.min() < 1:
+            raise ValueError(f"valid lengths must be >= 1, got minimum {arr.min()}")
+        out = []
+        pad = (self.temporal_kernel - 1) // 2
+        for _, stride in self.schedule:
+            arr = (arr + 2 * pad - self.temporal_kernel) // stride + 1
+            out.append(arr.copy())
+        return out
+
+    def block_output_shapes(
+        self, T: int, num_bodies: int = 1, batch: int = 1
+    ) -> list[tuple[int, int, int, int]]:
+        """Shape (N*M, C_l, T_l, V) of every block's output for an input with T frames."""
+        v = self.graph.num_nodes
+        lengths = self.temporal_lengths([T])
+        return [(batch * num_bodies, c, int(t[0]), v) for (c, _), t in zip(self.schedule, lengths)]
+
+    def summary(self, T: int = 300) -> list[dict[str, Any]]:
+        """One architecture-table row per block: channels, stride, residual, T_out, parameters."""
+        rows, c_in = [], self.in_channels
+        shapes = self.block_output_shapes(T)
+        for i, (block, (c_out, stride), shape) in enumerate(
+            zip(self.st_gcn_networks, self.schedule, shapes)
+        ):
+            params = sum(p.numel() for p in block.parameters())
+            if self.edge_importance is not None:
+                params += self.edge_importance[i].numel()
+            rows.append(
+                {
+                    "block": i + 1,
+                    "in_channels": c_in,
+                    "out_channels": c_out,
+                    "stride": stride,
+                    "residual": block.residual_kind,
+                    "T_out": shape[2],
+                    "V": shape[3],
+                    "parameters": params,
+                }
+            )
+            c_in = c_out
+        return rows
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """Number of parameter values (only those with ``requires_grad`` if ``trainable_only``)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    # ------------------------------------------------------------------ reference checkpoints
+    @classmethod
+    def from_reference_checkpoint(
+        cls,
+        path_or_state_dict: str | os.PathLike | Mapping[str, Any],
+        num_classes: int | None = None,
+        layout: str = "ntu-rgb+d",
+        strategy: str = "spatial",
+        map_location: str | torch.device = "cpu",
+        *,
+        graph: SkeletonGraph | None = None,
+        dropout: float = 0.0,
+    ) -> "STGCN":
+        """An :class:`STGCN` from a checkpoint of the original code (yysijie/st-gcn and its forks).
+
+        Accepts a path (``torch.load``-able, loaded with ``weights_only=True``) or a state dict,
+        also wrapped as ``{'state_dict': ...}`` / ``{'model': ...}`` and with DataParallel
+        ``module.`` prefixes. Channel widths, block count, temporal kernel, input channels, number
+        of classes and edge importance are read from the weights (strides: 2 wherever the channel
+        count grows, as in the reference). The checkpoint's ``A`` decides between the geodesic and
+        the original ("truncated") centre distance. Raises ValueError listing missing, unexpected
+        and mis-shaped keys.
+        """
+        state = _unwrap_state_dict(_load_checkpoint(path_or_state_dict, map_location))
+        origin = (
+            str(path_or_state_dict)
+            if isinstance(path_or_state_dict, (str, os.PathLike))
+            else "state dict"
+        )
+        arch = _infer_architecture(state, origin)
+        if num_classes is not None and arch["num_classes"] != int(num_classes):
+            raise ValueError(
+                f"{origin}: the classifier fcn.weight has {arch['num_classes']} outputs, "
+                f"but num_classes={num_classes} was asked for"
+            )
+        graph = (
+            graph if graph is not None else _graph_for_checkpoint(state, layout, strategy, origin)
+        )
+        model = cls(
+            arch["num_classes"],
+            arch["in_channels"],
+            graph=graph,
+            edge_importance=arch["edge_importance"],
+            dropout=dropout,
+            temporal_kernel=arch["temporal_kernel"],
+            schedule=arch["schedule"],
+            init="pytorch",
+        )
+        model.load_reference_state_dict(state, origin=origin)
+        return model
+
+    def load_reference_state_dict(
+        self, state: Mapping[str, torch.Tensor], origin: str = "state dict"
+    ) -> None:
+        """Copy a (reference-layout) state dict into this model.
+
+        Raises a ValueError naming every missing, unexpected and mis-shaped key. BN
+        ``num_batches_tracked`` counters may be absent (checkpoints from PyTorch < 0.4.1).
+        """
+        state = _unwrap_state_dict(state)
+        own = self.state_dict()
+        missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
+        unexpected = [k for k in state if k not in own]
+        mismatched = [
+            f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+            for k in own
+            if k in state and tuple(state[k].shape) != tuple(own[k].shape)
+        ]
+        if missing or unexpected or mismatched:
+            parts = [
+                f"{origin} does not fit this STGCN ({self.graph!r}, schedule {self.schedule})."
+            ]
+            if missing:
+                parts.append(f"Missing keys ({len(missing)}): {', '.join(missing)}.")
+            if unexpected:
+                parts.append(f"Unexpected keys ({len(unexpected)}): {', '.join(unexpected)}.")
+            if mismatched:
+                parts.append(f"Shape mismatches ({len(mismatched)}): {'; '.join(mismatched)}.")
+            raise ValueError(" ".join(parts))
+        full = {k: state[k] if k in state else own[k] for k in own}
+        self.load_state_dict(full, strict=True)
+
+
+# --------------------------------------------------------------------------- helpers
+def _reference_init(module: nn.Module) -> None:
+    """The weight initialisation of the original training script (processor/recognition.py)."""
+    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.modules.batchnorm._BatchNorm):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+def _load_checkpoint(source, map_location) -> Mapping[str, Any]:
+    if isinstance(source, Mapping):
+        return source
+    path = os.fspath(source)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no checkpoint file at {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # unpickling refused or corrupt file: say which and what to do
+        raise ValueError(
+            f"could not read {path} as a weights-only checkpoint ({type(err).__name__}: {err}). If "
+            "you "
+            "trust the file, load it yourself with torch.load(path, weights_only=False) and pass "
+            "the "
+            "state dict to STGCN.from_reference_checkpoint"
+        ) from err
+
+
+def _unwrap_state_dict(obj: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """Strip ``{'state_dict': ...}``-style wrappers and DataParallel ``module.`` prefixes."""
+    if not isinstance(obj, Mapping):
+        raise TypeError(
+            f"expected a state dict (mapping of names to tensors), got {type(obj).__name__}"
+        )
+    for _ in range(3):  # nested wrappers, e.g. {'model': {'state_dict': ...}}
+        inner = next(
+            (obj[k] for k in _WRAPPER_KEYS if k in obj and isinstance(obj[k], Mapping)), None
+        )
+        if inner is None or any(isinstance(v, torch.Tensor) for v in obj.values()):
+            break
+        obj = inner
+    out = {}
+    for k, val in obj.items():
+        while k.startswith("module."):
+            k = k[len("module.") :]
+        out[k] = val
+    return out
+
+
+def _infer_architecture(state: Mapping[str, torch.Tensor], origin: str) -> dict[str, Any]:
+    need = [
+        "data_bn.weight",
+        "fcn.weight",
+        "st_gcn_networks.0.gcn.conv.weight",
+        "st_gcn_networks.0.tcn.2.weight",
+    ]
+    absent = [k for k in need if k not in state]
+    if absent:
+        raise ValueError(
+            f"{origin} is not an ST-GCN checkpoint in the original layout: missing "
+            f"{', '.join(absent)} (found keys such as {', '.join(list(state)[:6])})"
+        )
+    idx = sorted({int(k.split(".")[1]) for k in state if k.startswith("st_gcn_networks.")})
+    if idx != list(range(len(idx))):
+        raise ValueError(f"{origin}: st_gcn_networks indices {idx} are not consecutive from 0")
+    channels = [int(state[f"st_gcn_networks.{i}.tcn.2.weight"].shape[0]) for i in idx]
+    schedule = [(c, 2 if i > 0 and c > channels[i - 1] else 1) for i, c in enumerate(channels)]
+    k_times_c = int(state["st_gcn_networks.0.gcn.conv.weight"].shape[0])
+    if k_times_c % channels[0]:
+        raise ValueError(
+            f"{origin}: st_gcn_networks.0.gcn.conv has {k_times_c} outputs, not a multiple of "
+            f"the block's {channels[0]} channels"
+        )
+    in_channels = int(state["st_gcn_networks.0.gcn.conv.weight"].shape[1])
+    return {
+        "num_classes": int(state["fcn.weight"].shape[0]),
+        "in_channels": in_channels,
+        "schedule": schedule,
+        "temporal_kernel": int(state["st_gcn_networks.0.tcn.2.weight"].shape[2]),
+        "edge_importance": any(k.startswith("edge_importance.") for k in state),
+        "num_subsets": k_times_c // channels[0],
+    }
+
+
+def _graph_for_checkpoint(
+    state: Mapping[str, torch.Tensor], layout: str, strategy: str, origin: str
+) -> SkeletonGraph:
+    """The layout's graph whose adjacency equals the checkpoint's ``A`` (geodesic or truncated)."""
+    candidates = [
+        SkeletonGraph.from_layout(layout, strategy=strategy, center_distance=cd)
+        for cd in ("geodesic", "truncated")
+    ]
+    if "A" not in state:
+        return candidates[0]
+    A = state["A"].detach().float().cpu().numpy()
+    for g in candidates:
+        if A.shape == g.A.shape and np.allclose(A, g.A, atol=1e-6):
+            return g
+    # max_hop > 1 checkpoints: try the hop counts their K implies
+    for hop in range(2, 5):
+        for cd in ("geodesic", "truncated"):
+            g = SkeletonGraph.from_layout(
+                layout, strategy=strategy, max_hop=hop, center_distance=cd
+            )
+            if A.shape == g.A.shape and np.allclose(A, g.A, atol=1e-6):
+                return g
+    raise ValueError(
+        f"{origin}: its adjacency buffer A {tuple(A.shape)} matches neither layout={layout!r} with "
+        f"strategy={strategy!r} (A {tuple(candidates[0].A.shape)}) nor its original-code variant; "
+        "pass "
+        "the right layout/strategy, or graph=SkeletonGraph(...) for a custom skeleton"
+    )

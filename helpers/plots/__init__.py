@@ -1,0 +1,60 @@
+"""The book's figures.
+
+Skeletons, distance matrices and graphs, Grad-CAM maps.
+
+The package map is in the README (Modules).
+"""
+
+from helpers.plots.gradcam import (
+    gradcam_explorer,
+    plot_cascading,
+    plot_class_importance,
+    plot_deletion,
+    plot_heatmap,
+    plot_skeleton_importance,
+)
+from helpers.plots.graphs import (
+    GraphArtists,
+    class_colors,
+    dtw_pair_explorer,
+    layer_graph_explorer,
+    plot_distance_matrix,
+    plot_dtw_pair,
+    plot_graph_embedding,
+)
+from helpers.plots.skeletons import (
+    SIDE_COLORS,
+    animation_html,
+    edge_colors_by_side,
+    plot_partition,
+    plot_skeleton,
+    plot_skeleton_2d,
+    skeleton_animation,
+    skeleton_player,
+    to_display,
+)
+
+__all__ = [
+    "GraphArtists",
+    "SIDE_COLORS",
+    "animation_html",
+    "class_colors",
+    "dtw_pair_explorer",
+    "edge_colors_by_side",
+    "gradcam_explorer",
+    "layer_graph_explorer",
+    "plot_cascading",
+    "plot_class_importance",
+    "plot_deletion",
+    "plot_distance_matrix",
+    "plot_dtw_pair",
+    "plot_graph_embedding",
+    "plot_heatmap",
+    "plot_partition",
+    "plot_skeleton",
+    "plot_skeleton_2d",
+    "plot_skeleton_importance",
+    "skeleton_animation",
+    "skeleton_player",
+    "to_display",
+]

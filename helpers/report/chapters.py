@@ -1,0 +1,1183 @@
+"""The book's headline numbers, chapter by chapter, read from the same cached studies.
+
+The results page (``book/10_results.md``) gathers what chapters 2 to 9 found. It never pastes a
+number: each function below calls exactly the cached studies of :mod:`helpers.studies` (and
+the cached distances of :mod:`helpers.geometry.distances`) that its chapter calls, with the
+chapter's
+default parameters, and reduces them to a few numbers. In a build, the chapters run first and
+fill the cache, so the page only reads; run on its own, it computes what is missing.
+
+The chapters' defaults live in one place, :data:`CHAPTER_DEFAULTS` (and :data:`COMMON_DEFAULTS`
+for the parameters every chapter has); ``tests/test_results.py`` parses the ``parameters`` cell
+of every chapter and checks that they agree, so the page cannot silently report other settings
+than the chapters show.
+
+Every ``*_results`` function takes the common parameters (``profile``, ``dataset``, ``device``,
+``data_dir``, ``cache_dir``, ``progress``) and returns a :class:`ChapterResults`: a tidy table of
+numbers (``chapter``, ``key``, ``quantity``, ``value``, ``unit``) and the tables its headline
+figure draws. :func:`headline_table` stacks them for the page's summary, with
+:func:`format_value` for display.
+
+This module sits above :mod:`helpers.studies`; nothing in the package imports it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from helpers import studies
+from helpers.data.dataset import SkeletonDataset
+from helpers.explain.gradcam import concentration
+from helpers.geometry.distances import dataset_dtw, padded_euclidean
+from helpers.geometry.layer_tables import distance_table, graph_table
+from helpers.report.numbers import ChapterResults, numbers_table, require_columns
+from helpers.report.verdicts import (
+    EARLY_BLOCKS,
+    LATE_BLOCKS,
+    geometry_verdict,
+    robust_noise_level,
+    separation_layer,
+    transfer_verdict,
+)
+from helpers.runtime.device import resolve_device
+from helpers.runtime.folders import cache_dir as resolve_cache_dir
+from helpers.runtime.folders import data_dir as resolve_data_dir
+from helpers.training.config import TrainConfig
+from helpers.training.loop import evaluate
+from helpers.training.profiles import PROFILES, Profile, get_profile, study_settings
+
+__all__ = [
+    "CHAPTER_DEFAULTS",
+    "COMMON_DEFAULTS",
+    "dtw_graphs_results",
+    "geometry_results",
+    "gradcam_results",
+    "layer_curves",
+    "noise_results",
+    "own_model_results",
+    "scaling_results",
+    "training_results",
+    "transfer_results",
+]
+
+#: The parameters every chapter has, with their defaults (the first lines of each ``parameters``
+#: cell).
+COMMON_DEFAULTS: dict[str, Any] = {
+    "profile": "quick",
+    "device": "auto",
+    "dataset": "hdm05",
+    "data_dir": None,
+    "cache_dir": None,
+}
+
+#: Each chapter's own parameters and their defaults, exactly as in its ``parameters`` cell
+#: (``tests/test_results.py`` checks it). The functions below use these and nothing else.
+CHAPTER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "02_training": {"seed": 0},
+    "03_dtw_graphs": {"window": 0.1, "k": 10},
+    "04_embedding_geometry": {"seeds": None, "window": 0.1, "k": 10, "sensitivity": True},
+    "05_noise": {
+        "levels": [0.0, 0.01, 0.025, 0.05, 0.1, 0.2],
+        "noise_seeds": [0, 1],
+        "seeds": None,
+        "window": 0.1,
+        "k": 10,
+    },
+    "06_gradcam": {"seed": 0, "window": 0.1, "k": 10},
+    "07_transfer": {"window": 0.1, "k": 10, "tasks": None},
+    "08_scaling": {"window": 0.1, "k": 10},
+    "09_own_model": {"seed": 0, "epochs": 30, "window": 0.1, "k": 10},
+}
+
+
+def _dataset(dataset, prof: Profile, data_dir, cache_dir, progress: bool) -> SkeletonDataset:
+    return studies.load_dataset(dataset, prof, data_dir, cache_dir, progress=progress)
+
+
+def _is_hdm05(dataset) -> bool:
+    """Whether the chapters' ``dataset`` parameter names HDM05 (as the chapters test it)."""
+    if isinstance(dataset, SkeletonDataset):
+        return str(dataset.name).lower() == "hdm05"
+    return str(dataset).lower() == "hdm05"
+
+
+def _seeds(prof: Profile, seeds: Sequence[int] | None) -> list[int]:
+    """The chapter's seeds: ``None`` means the profile's (as chapters 4 and 5 resolve them)."""
+    return [int(s) for s in (study_settings(prof, "geometry")["seeds"] if seeds is None else seeds)]
+
+
+def _block_mean(series: pd.Series, blocks: tuple[int, int], what: str) -> float:
+    """Mean of ``series`` (indexed by layer) over the inclusive range of layers ``blocks``."""
+    part = series[(series.index >= blocks[0]) & (series.index <= blocks[1])]
+    if part.empty:
+        raise ValueError(
+            f"{what}: no layer in {blocks[0]}..{blocks[1]} (layers {list(series.index)})"
+        )
+    return float(part.mean())
+
+
+def _relative_drop(start: float, value: float) -> float:
+    """How much of ``start`` is gone at ``value`` (0 when there is nothing to lose)."""
+    return (start - value) / start if start > 0 else 0.0
+
+
+# ----------------------------------------------------------------------------- chapter 2
+def training_results(
+    profile: str | Profile = "quick",
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    *,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> ChapterResults:
+    """Chapter 2: the test accuracy of the trained network, and of the resampled variant.
+
+    Calls :func:`helpers.studies.models.get_trained_model` as the chapter does (its ``seed``), and
+    for HDM05 the same for the ``<profile>-resampled`` network, scored on resampled and on whole
+    test clips.
+
+    Returns
+    -------
+    :class:`ChapterResults` with ``test_top1``, ``balanced_top1``, ``majority`` (always
+    answering the largest test class), ``test_clips``, ``epochs``, ``train_seconds`` and, for
+    HDM05, ``resampled_top1`` and ``resampled_on_whole_top1``; ``data``: ``history`` (the
+    training curves, a DataFrame by epoch), ``per_class`` (accuracy per test class),
+    ``resampled`` (whether the variant was scored).
+    """
+    chapter = "02_training"
+    params = CHAPTER_DEFAULTS[chapter]
+    prof = get_profile(profile)
+    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
+    _, result = studies.get_trained_model(
+        prof,
+        device=device,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        seed=params["seed"],
+        progress=progress,
+        dataset=ds,
+    )
+    ev = result.test
+    if ev is None:
+        raise ValueError(f"{chapter}: the trained model's result has no test evaluation")
+    labels = np.asarray(ev.labels)
+    if labels.size == 0:
+        raise ValueError(f"{chapter}: the test evaluation has no clips")
+    rows = [
+        ("test_top1", "test top-1 (unseen actors)", ev.accuracy, "share"),
+        (
+            "balanced_top1",
+            "balanced test accuracy (mean over classes)",
+            ev.balanced_accuracy,
+            "share",
+        ),
+        (
+            "majority",
+            "always the largest test class",
+            np.bincount(labels).max() / labels.size,
+            "share",
+        ),
+        ("test_clips", "test clips", labels.size, "count"),
+        ("epochs", "training epochs", result.epochs_done, "count"),
+        (
+            "train_seconds",
+            "training time (wall, when it was trained)",
+            result.train_seconds,
+            "seconds",
+        ),
+    ]
+    resampled_name = f"{prof.name}-resampled"
+    scored = _is_hdm05(dataset) and resampled_name in PROFILES
+    if scored:  # chapter 2's comparison, on HDM05 at 30 fps
+        res_model, res = studies.get_trained_model(
+            resampled_name,
+            device=device,
+            data_dir=data_dir,
+            cache_dir=cache_dir,
+            seed=params["seed"],
+            progress=progress,
+        )
+        ds30 = studies.load_profile_dataset(resampled_name, data_dir, cache_dir, progress)
+        whole = TrainConfig.from_dict({**res.config.to_dict(), "eval_mode": "natural"})
+        on_whole = evaluate(res_model, ds30.test(), whole, device=resolve_device(device))
+        rows += [
+            (
+                "resampled_top1",
+                "resampled network, resampled test clips",
+                res.test.accuracy,
+                "share",
+            ),
+            (
+                "resampled_on_whole_top1",
+                "resampled network, whole test clips",
+                on_whole.accuracy,
+                "share",
+            ),
+        ]
+    history = pd.DataFrame({key: list(v) for key, v in result.history.items()})
+    per_class = pd.Series(
+        np.asarray(ev.per_class, float), index=list(ev.class_names), name="accuracy"
+    )
+    return ChapterResults(
+        chapter,
+        numbers_table(chapter, rows),
+        {"history": history, "per_class": per_class, "resampled": scored},
+        {**params, "profile": prof.name},
+    )
+
+
+# ----------------------------------------------------------------------------- chapter 3
+def dtw_graphs_results(
+    profile: str | Profile = "quick",
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    *,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> ChapterResults:
+    """Chapter 3: DTW against Euclidean distances on the raw, root-centred joints.
+
+    The chapter's DTW matrix (:func:`helpers.geometry.distances.dataset_dtw`, cached) and the two
+    padded
+    Euclidean ones, scored by :func:`helpers.geometry.layer_tables.distance_table` and
+    :func:`helpers.geometry.layer_tables.graph_table` with its ``window`` and ``k``. ``device`` is
+    accepted for
+    a uniform signature; nothing here runs a network.
+
+    Returns
+    -------
+    :class:`ChapterResults` with, per distance (``dtw``, ``zero_pad``, ``resampled``), the 1-NN
+    train -> test accuracy ``nn_<d>``, the leave-one-out one ``loo_<d>`` and the NNK and kNN
+    label variation ``nnk_lv_<d>``, ``knn_lv_<d>``; ``data['summary']``: the table, by distance.
+    """
+    chapter = "03_dtw_graphs"
+    params = CHAPTER_DEFAULTS[chapter]
+    prof = get_profile(profile)
+    root, cache = resolve_data_dir(data_dir), resolve_cache_dir(cache_dir)
+    raw = _dataset(dataset, prof, root, cache, progress)
+    ds = raw.normalized(center="frame")
+    train = ds.split == "train"
+    if not train.any() or train.all():
+        raise ValueError(f"{chapter}: the dataset needs both training and test clips")
+    names = {
+        "dtw": "DTW",
+        "zero_pad": "Euclidean, zero-padded",
+        "resampled": "Euclidean, resampled",
+    }
+    distances = {
+        names["dtw"]: dataset_dtw(ds, params["window"], cache_dir=cache, progress=progress),
+        names["zero_pad"]: padded_euclidean(ds, "zero-pad"),
+        names["resampled"]: padded_euclidean(ds, "resample"),
+    }
+    scores = distance_table(distances, ds.labels, train)
+    graphs = graph_table(distances, ds.labels, params["k"])
+    lv = graphs.pivot(index="distance", columns="graph", values="label_variation")
+    summary = scores.join(lv.add_suffix(" LV")).loc[list(distances)]
+    # (key prefix, quantity, column of the summary, unit), once per distance
+    measures = [
+        ("nn", "1-NN train -> test", "nn_train_test", "share"),
+        ("loo", "1-NN leave-one-out", "nn_leave_one_out", "share"),
+        ("nnk_lv", "NNK label variation", "NNK LV", "measure"),
+        ("knn_lv", "kNN label variation", "kNN LV", "measure"),
+    ]
+    rows = [
+        (f"{prefix}_{slug}", f"{quantity}, {name}", summary.loc[name, column], unit)
+        for slug, name in names.items()
+        for prefix, quantity, column, unit in measures
+    ]
+    return ChapterResults(
+        chapter,
+        numbers_table(chapter, rows),
+        {"summary": summary},
+        {**params, "profile": prof.name},
+    )
+
+
+# ----------------------------------------------------------------------------- chapter 4
+def layer_curves(table: pd.DataFrame, graph: str, metric: str) -> pd.DataFrame:
+    """One measure of a layer study, layer by layer: trained mean, min, max over seeds; untrained.
+
+    Parameters
+    ----------
+    table : rows of :func:`helpers.studies.geometry.layer_geometry_study` (columns ``model``,
+        ``seed``, ``layer``, ``graph``, ``metric``, ``class``, ``value``; only the overall rows,
+        ``class == ''``, are used).
+    graph, metric : which measure (``'nnk'``, ``'label_variation'``...).
+
+    Returns
+    -------
+    A DataFrame indexed by ``layer`` with ``trained_mean``, ``trained_min``, ``trained_max``
+    and ``untrained`` (the mean over the untrained seeds; NaN without any).
+    """
+    require_columns(
+        table, ["model", "seed", "layer", "graph", "metric", "class", "value"], "layer study"
+    )
+    sel = table[(table["class"] == "") & (table["graph"] == graph) & (table["metric"] == metric)]
+    trained = sel[sel["model"] == "trained"]
+    if trained.empty:
+        raise ValueError(f"layer study: no trained rows for graph={graph!r}, metric={metric!r}")
+    per_seed = trained.pivot_table(index="layer", columns="seed", values="value", aggfunc="mean")
+    out = pd.DataFrame(
+        {
+            "trained_mean": per_seed.mean(axis=1),
+            "trained_min": per_seed.min(axis=1),
+            "trained_max": per_seed.max(axis=1),
+        }
+    )
+    untrained = sel[sel["model"] == "untrained"].groupby("layer")["value"].mean()
+    out["untrained"] = untrained.reindex(out.index)
+    out.index.name = "layer"
+    return out.sort_index()
+
+
+def geometry_results(
+    profile: str | Profile = "quick",
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    *,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> ChapterResults:
+    """Chapter 4: label smoothness layer by layer, trained networks against the untrained one.
+
+    Calls :func:`helpers.studies.models.get_trained_model` for every seed and
+    :func:`helpers.studies.geometry.layer_geometry_study` on all clips and on the test actors, with
+    the chapter's seeds (``None``: the profile's), ``window`` and ``k``.
+
+    Returns
+    -------
+    :class:`ChapterResults`; for each subset (suffix ``_all``, ``_test``): NNK label variation
+    at the input (``nnk_lv_input``), in the early blocks (mean of :data:`EARLY_BLOCKS`,
+    ``nnk_lv_early``), late blocks (:data:`LATE_BLOCKS`, ``nnk_lv_late``), the last block
+    (``nnk_lv_last``), the untrained network's late blocks (``untrained_nnk_lv_late``), the
+    relative drops ``drop_early`` and ``drop_late``, the authors' kNN error at the input and
+    last block (``knn_error_input``, ``knn_error_last``, ``untrained_knn_error_last``) and the
+    layer where the classes separate (``separation_layer``, :func:`separation_layer` of the
+    mean NNK label variation); plus ``test_top1`` (mean over seeds) and ``seeds``. ``data``:
+    ``curves`` (tidy: ``subset``, ``graph``, ``metric``, ``layer`` and the columns of
+    :func:`layer_curves`), ``verdict`` (:func:`geometry_verdict` on the test actors, as the
+    chapter judges), ``untrained_flat`` (the untrained network's late blocks are no smoother
+    than 90% of the input, which must have some variation to lose) and ``seeds``.
+    """
+    chapter = "04_embedding_geometry"
+    params = CHAPTER_DEFAULTS[chapter]
+    prof = get_profile(profile)
+    seeds = _seeds(prof, params["seeds"])
+    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
+    common = dict(
+        device=device, data_dir=data_dir, cache_dir=cache_dir, dataset=ds, progress=progress
+    )
+    accuracies = []
+    for seed in seeds:
+        _, result = studies.get_trained_model(prof, seed=seed, **common)
+        accuracies.append(result.test.accuracy)
+    tables = {
+        subset: studies.layer_geometry_study(
+            prof, seeds=seeds, subset=subset, window=params["window"], k=params["k"], **common
+        )
+        for subset in ("all", "test")
+    }
+    rows = [
+        (
+            "test_top1",
+            "test top-1 of the trained networks (mean over seeds)",
+            np.mean(accuracies),
+            "share",
+        ),
+        ("seeds", "trained networks (seeds)", len(seeds), "count"),
+    ]
+    curves, drops = [], {}
+    for subset, study in tables.items():
+        where = "all clips" if subset == "all" else "test actors"
+        for graph, metric in (
+            ("nnk", "label_variation"),
+            ("knn", "label_variation"),
+            ("knn", "paper_knn_error"),
+        ):
+            c = layer_curves(study, graph, metric)
+            curves.append(c.reset_index().assign(subset=subset, graph=graph, metric=metric))
+        lv = layer_curves(study, "nnk", "label_variation")
+        err = layer_curves(study, "knn", "paper_knn_error")
+        m, u = lv["trained_mean"], lv["untrained"]
+        inp = float(m.iloc[0])
+        early = _block_mean(m, EARLY_BLOCKS, chapter)
+        late = _block_mean(m, LATE_BLOCKS, chapter)
+        u_late = _block_mean(u, LATE_BLOCKS, chapter) if u.notna().any() else np.nan
+        drops[subset] = (_relative_drop(inp, early), _relative_drop(inp, late), u_late, inp)
+        e, l_ = EARLY_BLOCKS, LATE_BLOCKS
+        rows += [
+            (f"nnk_lv_input_{subset}", f"NNK LV at the input, {where}", inp, "measure"),
+            (f"nnk_lv_early_{subset}", f"NNK LV, blocks {e[0]}-{e[1]}, {where}", early, "measure"),
+            (f"nnk_lv_late_{subset}", f"NNK LV, blocks {l_[0]}-{l_[1]}, {where}", late, "measure"),
+            (f"nnk_lv_last_{subset}", f"NNK LV, last block, {where}", m.iloc[-1], "measure"),
+            (
+                f"untrained_nnk_lv_late_{subset}",
+                f"NNK LV of the untrained network, blocks {l_[0]}-{l_[1]}, {where}",
+                u_late,
+                "measure",
+            ),
+            (
+                f"drop_early_{subset}",
+                f"NNK LV drop from the input, blocks {e[0]}-{e[1]}, {where}",
+                drops[subset][0],
+                "share",
+            ),
+            (
+                f"drop_late_{subset}",
+                f"NNK LV drop from the input, blocks {l_[0]}-{l_[1]}, {where}",
+                drops[subset][1],
+                "share",
+            ),
+            (
+                f"knn_error_input_{subset}",
+                f"authors' kNN error at the input, {where}",
+                err["trained_mean"].iloc[0],
+                "measure",
+            ),
+            (
+                f"knn_error_last_{subset}",
+                f"authors' kNN error, last block, {where}",
+                err["trained_mean"].iloc[-1],
+                "measure",
+            ),
+            (
+                f"untrained_knn_error_last_{subset}",
+                f"authors' kNN error of the untrained network, last block, {where}",
+                err["untrained"].iloc[-1],
+                "measure",
+            ),
+            (
+                f"separation_layer_{subset}",
+                f"layer where the classes separate (NNK LV), {where}",
+                separation_layer(m),
+                "layer",
+            ),
+        ]
+    d_early, d_late, u_late, inp = drops["test"]
+    curves = pd.concat(curves, ignore_index=True)
+    curves = curves[
+        [
+            "subset",
+            "graph",
+            "metric",
+            "layer",
+            *[c for c in curves.columns if c not in ("subset", "graph", "metric", "layer")],
+        ]
+    ]
+    data = {
+        "curves": curves,
+        "verdict": geometry_verdict(d_early, d_late),
+        "untrained_flat": bool(inp > 0 and np.isfinite(u_late) and u_late >= 0.9 * inp),
+        "seeds": seeds,
+    }
+    return ChapterResults(
+        chapter,
+        numbers_table(chapter, rows),
+        data,
+        {**params, "seeds": seeds, "profile": prof.name},
+    )
+
+
+def noise_results(
+    profile: str | Profile = "quick",
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    *,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> ChapterResults:
+    """Chapter 5: accuracy and per-layer label smoothness under Gaussian noise on the joints.
+
+    Calls :func:`helpers.studies.geometry.noise_study` with the chapter's ``levels``,
+    ``noise_seeds``, seeds (``None``: the profile's), ``subset='test'``, ``window`` and ``k``.
+
+    Returns
+    -------
+    :class:`ChapterResults` with, at the clean level (suffix ``_clean``) and the largest one
+    (``_worst``): the test accuracy (``accuracy``, mean over seeds and noise draws) and the
+    trained networks' NNK label variation at the input and the last block (``lv_input``,
+    ``lv_last``); ``untrained_lv_last_clean``, ``gap`` (what training lowers the last block's
+    variation by), ``worst_level`` and ``robust_level`` (:func:`robust_noise_level`). ``data``:
+    ``accuracy`` (mean, min, max by level), ``lv`` (trained mean, level x layer), ``lv_min``,
+    ``lv_max``, ``untrained`` (level x layer).
+    """
+    chapter = "05_noise"
+    params = CHAPTER_DEFAULTS[chapter]
+    prof = get_profile(profile)
+    seeds = _seeds(prof, params["seeds"])
+    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
+    acc, smooth = studies.noise_study(
+        prof,
+        levels=params["levels"],
+        noise_seeds=params["noise_seeds"],
+        seeds=seeds,
+        subset="test",
+        window=params["window"],
+        k=params["k"],
+        device=device,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        dataset=ds,
+        progress=progress,
+    )
+    require_columns(acc, ["level", "accuracy"], "noise study (accuracy)")
+    require_columns(smooth, ["level", "model", "layer", "graph", "metric", "value"], "noise study")
+    table = acc.groupby("level")["accuracy"].agg(["mean", "min", "max"])
+    rows = smooth[(smooth["graph"] == "nnk") & (smooth["metric"] == "label_variation")]
+    trained = rows[rows["model"] == "trained"].groupby(["level", "layer"])["value"]
+    if trained.ngroups == 0:
+        raise ValueError(f"{chapter}: the noise study has no trained NNK label variation rows")
+    mean, lo, hi = trained.mean().unstack(), trained.min().unstack(), trained.max().unstack()
+    base = rows[rows["model"] == "untrained"].groupby(["level", "layer"])["value"].mean().unstack()
+    clean, worst = float(mean.index.min()), float(mean.index.max())
+    last = mean.iloc[:, -1]
+    base_last = base.iloc[:, -1] if not base.empty else pd.Series(np.nan, index=mean.index)
+    gap = float(base_last.get(clean, np.nan) - last[clean])
+    out = [
+        ("accuracy_clean", "test top-1 without noise", table.loc[clean, "mean"], "share"),
+        (
+            "accuracy_worst",
+            f"test top-1 at noise {worst:.1%} of the height",
+            table.loc[worst, "mean"],
+            "share",
+        ),
+        ("lv_input_clean", "NNK LV at the input without noise", mean.loc[clean].iloc[0], "measure"),
+        (
+            "lv_input_worst",
+            f"NNK LV at the input, noise {worst:.1%}",
+            mean.loc[worst].iloc[0],
+            "measure",
+        ),
+        ("lv_last_clean", "NNK LV, last block, without noise", last[clean], "measure"),
+        ("lv_last_worst", f"NNK LV, last block, noise {worst:.1%}", last[worst], "measure"),
+        (
+            "untrained_lv_last_clean",
+            "untrained network's NNK LV, last block, without noise",
+            base_last.get(clean, np.nan),
+            "measure",
+        ),
+        ("gap", "what training lowers the last block's NNK LV by (no noise)", gap, "measure"),
+        ("worst_level", "largest noise level (share of the skeleton height)", worst, "share"),
+        (
+            "robust_level",
+            "largest level at which the last block's LV stays within 25% of the gap",
+            robust_noise_level(last, gap) if np.isfinite(gap) else np.nan,
+            "share",
+        ),
+    ]
+    data = {"accuracy": table, "lv": mean, "lv_min": lo, "lv_max": hi, "untrained": base}
+    return ChapterResults(
+        chapter, numbers_table(chapter, out), data, {**params, "seeds": seeds, "profile": prof.name}
+    )
+
+
+# ----------------------------------------------------------------------------- chapter 6
+def gradcam_results(
+    profile: str | Profile = "quick",
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    *,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> ChapterResults:
+    """Chapter 6: the sanity checks of the Grad-CAM maps, and how concentrated the maps are.
+
+    Calls :func:`helpers.studies.gradcam.gradcam_maps`,
+    :func:`~helpers.studies.gradcam.gradcam_checks_study` and
+    :func:`~helpers.studies.gradcam.gradcam_smoothness_study` with the chapter's ``seed``,
+    ``window`` and ``k``.
+
+    Returns
+    -------
+    :class:`ChapterResults` with ``test_top1`` (of the explained model), the cascading
+    randomisation's mean rank correlation with the trained maps after randomising the
+    classifier (``cascading_classifier``) and every block (``cascading_all``), the label
+    randomisation's (``shuffled_labels``, ``other_seed``, and both over the early and late
+    half of the blocks), ``shuffled_train_accuracy`` (how much the shuffled-label network
+    memorised), the deletion check (``deletion_positive`` of ``blocks`` blocks with a positive
+    gain, ``deletion_gain_early``, ``deletion_gain_late``, ``insertion_gain``), the
+    concentration (``top5_joints_first``, ``top5_joints_last``, ``uniform_top5``,
+    ``top20_frames_first``, ``top20_frames_last``) and the maps' smoothness
+    (``maps_less_smooth``: blocks whose maps have a higher kNN label error than the features).
+    ``data['blocks']``: one row per block with these measures.
+    """
+    chapter = "06_gradcam"
+    params = CHAPTER_DEFAULTS[chapter]
+    prof = get_profile(profile)
+    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
+    common = dict(device=device, data_dir=data_dir, cache_dir=cache_dir, progress=progress)
+    ds, cams = studies.gradcam_maps(prof, seed=params["seed"], dataset=ds, **common)
+    checks = studies.gradcam_checks_study(prof, seed=params["seed"], dataset=ds, **common)
+    sm = studies.gradcam_smoothness_study(
+        prof, seed=params["seed"], window=params["window"], k=params["k"], dataset=ds, **common
+    )
+    for name in ("cascading", "labels", "areas", "models"):
+        if name not in checks:
+            raise ValueError(f"{chapter}: the checks study lacks {name!r} (has {sorted(checks)})")
+    require_columns(checks["cascading"], ["step", "layer", "spearman"], "cascading randomisation")
+    require_columns(checks["labels"], ["layer", "other", "spearman"], "label randomisation")
+    require_columns(checks["areas"], ["layer", "deletion_gain", "insertion_gain"], "deletion areas")
+    require_columns(checks["models"], ["model", "train_accuracy"], "checked models")
+    require_columns(
+        sm, ["representation", "layer", "graph", "metric", "value"], "Grad-CAM smoothness"
+    )
+
+    layers = sorted(cams.maps)
+    if not layers:
+        raise ValueError(f"{chapter}: no Grad-CAM maps")
+    early, late = layers[: len(layers) // 2], layers[len(layers) // 2 :]
+    test = np.flatnonzero(ds.split == "test")
+    correct = np.asarray(cams.predictions) == np.asarray(ds.labels)
+    casc = checks["cascading"]
+    first = casc[casc["step"] == casc["step"].min()].groupby("layer")["spearman"].mean()
+    every = casc[casc["step"] == casc["step"].max()].groupby("layer")["spearman"].mean()
+    lab = checks["labels"].pivot_table(index="layer", columns="other", values="spearman")
+    if "shuffled labels" not in lab.columns or len(lab.columns) < 2:
+        raise ValueError(
+            f"{chapter}: the label check needs 'shuffled labels' and another seed, "
+            f"has {list(lab.columns)}"
+        )
+    shuffled = lab["shuffled labels"]
+    other = lab[[c for c in lab.columns if c != "shuffled labels"][0]]
+    areas = checks["areas"].set_index("layer")
+    gain = areas["deletion_gain"]
+    models = checks["models"].set_index("model")
+    spread = []
+    for layer in layers:
+        js, ts = concentration(cams.maps[layer])
+        spread.append(
+            {
+                "layer": layer,
+                "top5_joint_share": np.nanmean(js) if np.isfinite(js).any() else np.nan,
+                "top20_frame_share": np.nanmean(ts) if np.isfinite(ts).any() else np.nan,
+                "all_zero_maps": float(np.isnan(js).mean()),
+            }
+        )
+    spread = pd.DataFrame(spread).set_index("layer")
+    fe = sm[(sm["graph"] == "knn") & (sm["metric"] == "paper_knn_error")]
+    feat_err = fe[fe["representation"] == "features"].groupby("layer")["value"].mean()
+    map_err = fe[fe["representation"] == "Grad-CAM map"].groupby("layer")["value"].mean()
+    both = feat_err.index.intersection(map_err.index)
+
+    def mean_over(series: pd.Series, part: list[int]) -> float:
+        return float(series.reindex(part).mean())
+
+    blocks = pd.DataFrame(
+        {
+            "cascading_all_random": every,
+            "shuffled_labels": shuffled,
+            "other_seed": other,
+            "deletion_gain": gain,
+            "insertion_gain": areas["insertion_gain"],
+        }
+    ).reindex(layers)
+    blocks = blocks.join(spread)
+    blocks["map_knn_error"] = map_err.reindex(layers)
+    blocks["feature_knn_error"] = feat_err.reindex(layers)
+    blocks.index.name = "layer"
+    rows = [
+        (
+            "test_top1",
+            "test top-1 of the explained model",
+            correct[test].mean() if test.size else np.nan,
+            "share",
+        ),
+        (
+            "cascading_classifier",
+            "rank correlation with the trained maps, classifier random",
+            first.mean(),
+            "correlation",
+        ),
+        (
+            "cascading_all",
+            "rank correlation with the trained maps, every block random",
+            every.mean(),
+            "correlation",
+        ),
+        (
+            "shuffled_labels",
+            "rank correlation, network trained on shuffled labels",
+            shuffled.mean(),
+            "correlation",
+        ),
+        ("other_seed", f"rank correlation, {other.name}", other.mean(), "correlation"),
+        (
+            "shuffled_early",
+            f"shuffled labels, blocks {early[0]}-{early[-1]}",
+            mean_over(shuffled, early),
+            "correlation",
+        ),
+        (
+            "shuffled_late",
+            f"shuffled labels, blocks {late[0]}-{late[-1]}",
+            mean_over(shuffled, late),
+            "correlation",
+        ),
+        (
+            "other_early",
+            f"{other.name}, blocks {early[0]}-{early[-1]}",
+            mean_over(other, early),
+            "correlation",
+        ),
+        (
+            "other_late",
+            f"{other.name}, blocks {late[0]}-{late[-1]}",
+            mean_over(other, late),
+            "correlation",
+        ),
+        (
+            "shuffled_train_accuracy",
+            "training accuracy of the shuffled-label network",
+            models.loc["shuffled labels", "train_accuracy"]
+            if "shuffled labels" in models.index
+            else np.nan,
+            "share",
+        ),
+        (
+            "deletion_positive",
+            "blocks whose top joints matter more than random ones (deletion)",
+            int((gain > 0).sum()),
+            "count",
+        ),
+        ("blocks", "blocks", len(layers), "count"),
+        (
+            "deletion_gain_early",
+            f"deletion gain, blocks {early[0]}-{early[-1]}",
+            mean_over(gain, early),
+            "gain",
+        ),
+        (
+            "deletion_gain_late",
+            f"deletion gain, blocks {late[0]}-{late[-1]}",
+            mean_over(gain, late),
+            "gain",
+        ),
+        (
+            "insertion_gain",
+            "insertion gain, mean over blocks",
+            areas["insertion_gain"].mean(),
+            "gain",
+        ),
+        (
+            "top5_joints_first",
+            f"share of a map on its top 5 joints, block {layers[0]}",
+            spread["top5_joint_share"].iloc[0],
+            "share",
+        ),
+        (
+            "top5_joints_last",
+            f"share of a map on its top 5 joints, block {layers[-1]}",
+            spread["top5_joint_share"].iloc[-1],
+            "share",
+        ),
+        (
+            "uniform_top5",
+            "the same share for a uniform map",
+            min(5, ds.num_joints) / ds.num_joints,
+            "share",
+        ),
+        (
+            "top20_frames_first",
+            f"share on its busiest 20% of frames, block {layers[0]}",
+            spread["top20_frame_share"].iloc[0],
+            "share",
+        ),
+        (
+            "top20_frames_last",
+            f"share on its busiest 20% of frames, block {layers[-1]}",
+            spread["top20_frame_share"].iloc[-1],
+            "share",
+        ),
+        (
+            "maps_less_smooth",
+            "blocks whose maps are less label-smooth than the features (kNN error)",
+            int((map_err[both] > feat_err[both]).sum()),
+            "count",
+        ),
+    ]
+    return ChapterResults(
+        chapter, numbers_table(chapter, rows), {"blocks": blocks}, {**params, "profile": prof.name}
+    )
+
+
+def transfer_results(
+    profile: str | Profile = "quick",
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    *,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> ChapterResults:
+    """Chapter 7: target accuracy after fine-tuning with the first k blocks frozen.
+
+    Calls :func:`helpers.studies.transfer.transfer_source_model` (the first seed of the profile's
+    transfer grid), :func:`~helpers.studies.transfer.transfer_study` and
+    :func:`~helpers.studies.transfer.transfer_smoothness_study` with the chapter's ``tasks``,
+    ``window`` and ``k``.
+
+    Returns
+    -------
+    :class:`ChapterResults` with ``source_top1`` and, for every number of training clips per
+    target class (suffix ``_2``, ``_5``, ``_all``...): ``scratch`` (trained from scratch),
+    ``k0`` (every block fine-tuned), ``half`` (the first half frozen), ``best_k`` and ``best``,
+    ``k_max`` (everything but the classifier frozen); with all clips ``few_frozen`` (mean over
+    k = 0..K/2), ``many_frozen`` (k = K-2..K), ``seed_spread`` (standard deviation over seeds
+    at one k, averaged), and the source models' NNK label variation on the target classes
+    (``lv_input``, ``lv_min_layer``, ``lv_min``, ``lv_last``). ``data``: ``curve`` (mean, min,
+    max accuracy by clips per class and k; k = -1 is from scratch), ``lv`` (by layer),
+    ``verdict`` (:func:`transfer_verdict`).
+    """
+    chapter = "07_transfer"
+    params = CHAPTER_DEFAULTS[chapter]
+    prof = get_profile(profile)
+    settings = study_settings(prof, "transfer")
+    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
+    common = dict(
+        device=device, data_dir=data_dir, cache_dir=cache_dir, dataset=ds, progress=progress
+    )
+    _, src_result, _, _ = studies.transfer_source_model(
+        prof, seed=settings["seeds"][0], tasks=params["tasks"], **common
+    )
+    runs = studies.transfer_study(prof, tasks=params["tasks"], **common)
+    smooth = studies.transfer_smoothness_study(
+        prof, window=params["window"], k=params["k"], tasks=params["tasks"], **common
+    )
+    require_columns(runs, ["seed", "shots", "start", "frozen", "accuracy"], "transfer study")
+    require_columns(smooth, ["seed", "layer", "graph", "metric", "value"], "transfer smoothness")
+    rows = [
+        (
+            "source_top1",
+            "source model's test top-1 on the source classes",
+            src_result.test.accuracy,
+            "share",
+        )
+    ]
+    curve = []
+    shots_list = sorted(runs["shots"].unique(), key=lambda s: (s == 0, s))
+    for shots in shots_list:
+        part = runs[runs["shots"] == shots]
+        label = "all" if shots == 0 else str(int(shots))
+        tuned = part[part["start"] == "source"].groupby("frozen")["accuracy"]
+        scratch = part[part["start"] == "scratch"]["accuracy"]
+        if tuned.ngroups == 0 or scratch.empty:
+            raise ValueError(f"{chapter}: {label} clips per class lack fine-tuned or scratch runs")
+        stats = tuned.agg(["mean", "min", "max"])
+        curve.append(stats.reset_index().assign(clips_per_class=label, start="source"))
+        curve.append(
+            pd.DataFrame(
+                [
+                    {
+                        "frozen": -1,
+                        "mean": scratch.mean(),
+                        "min": scratch.min(),
+                        "max": scratch.max(),
+                        "clips_per_class": label,
+                        "start": "scratch",
+                    }
+                ]
+            )
+        )
+        m = stats["mean"]
+        k_top = int(m.index.max())
+        half = k_top // 2
+        per = "all clips" if label == "all" else f"{label} clips per class"
+        rows += [
+            (f"scratch_{label}", f"from scratch, {per}", scratch.mean(), "share"),
+            (f"k0_{label}", f"every block fine-tuned (k=0), {per}", m.get(0, np.nan), "share"),
+            (f"half_{label}", f"first {half} blocks frozen, {per}", m.get(half, np.nan), "share"),
+            (f"best_k_{label}", f"best number of frozen blocks, {per}", int(m.idxmax()), "count"),
+            (f"best_{label}", f"best fine-tuned accuracy, {per}", m.max(), "share"),
+            (
+                f"k_max_{label}",
+                f"all {k_top} blocks frozen (classifier only), {per}",
+                m.iloc[-1],
+                "share",
+            ),
+        ]
+    curve = pd.concat(curve, ignore_index=True)[
+        ["clips_per_class", "start", "frozen", "mean", "min", "max"]
+    ]
+    full_shots = 0 if 0 in shots_list else max(shots_list)
+    tuned_all = runs[(runs["shots"] == full_shots) & (runs["start"] == "source")]
+    k_max = int(tuned_all["frozen"].max())
+    few = tuned_all[tuned_all["frozen"].between(0, k_max // 2)]["accuracy"].mean()
+    many = tuned_all[tuned_all["frozen"].between(k_max - 2, k_max)]["accuracy"].mean()
+    spread = tuned_all.groupby("frozen")["accuracy"].std().mean()
+    spread = 0.0 if not np.isfinite(spread) else float(spread)
+    lv = smooth[(smooth["graph"] == "nnk") & (smooth["metric"] == "label_variation")]
+    lv = lv.groupby("layer")["value"].agg(["mean", "min", "max"])
+    if lv.empty:
+        raise ValueError(f"{chapter}: the smoothness study has no NNK label variation rows")
+    rows += [
+        ("few_frozen", f"k = 0..{k_max // 2} frozen, mean", few, "share"),
+        ("many_frozen", f"k = {k_max - 2}..{k_max} frozen, mean", many, "share"),
+        ("seed_spread", "spread over seeds at one k (standard deviation)", spread, "share"),
+        (
+            "lv_input",
+            "source models' NNK LV on the target classes, input",
+            lv["mean"].iloc[0],
+            "measure",
+        ),
+        ("lv_min_layer", "layer where it is lowest", int(lv["mean"].idxmin()), "layer"),
+        ("lv_min", "its lowest value", lv["mean"].min(), "measure"),
+        ("lv_last", "at the last layer", lv["mean"].iloc[-1], "measure"),
+    ]
+    data = {"curve": curve, "lv": lv, "verdict": transfer_verdict(few, many, spread)}
+    return ChapterResults(
+        chapter, numbers_table(chapter, rows), data, {**params, "profile": prof.name}
+    )
+
+
+# ----------------------------------------------------------------------------- chapter 8
+def scaling_results(
+    profile: str | Profile = "quick",
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    *,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> ChapterResults:
+    """Chapter 8: how much exact and approximate kNN-DTW save over all pairs.
+
+    Calls :func:`helpers.studies.scaling.scaling_study` with the chapter's ``window`` and ``k``.
+    ``device`` is accepted for a uniform signature (the study runs on the CPU).
+
+    Returns
+    -------
+    :class:`ChapterResults`; for each width of the study (suffix ``_input``, ``_hidden``), at
+    the largest N where all pairs ran (``n``): the seconds of all pairs (``all_pairs_s``), the
+    speed-ups of exact and approximate kNN (``exact_speedup``, ``approx_speedup``), the recall
+    of approximate kNN (``approx_recall``), the worst share of rows where exact kNN returned the
+    neighbours of all pairs (``exact_same``) and the growth exponents (``exponent_all``,
+    ``exponent_exact``, ``exponent_approx``); ``recall_min`` over every N and width and
+    ``cores``. ``data``: ``timings``, ``exponents``, ``machine`` (cores, date) and ``widths``
+    (the study's width labels by suffix).
+    """
+    chapter = "08_scaling"
+    params = CHAPTER_DEFAULTS[chapter]
+    prof = get_profile(profile)
+    root, cache = resolve_data_dir(data_dir), resolve_cache_dir(cache_dir)
+    raw = _dataset(dataset, prof, root, cache, progress)
+    study = studies.scaling_study(
+        prof,
+        window=params["window"],
+        k=params["k"],
+        data_dir=root,
+        cache_dir=cache,
+        dataset=raw,
+        progress=progress,
+    )
+    for name in ("timings", "exponents", "machine"):
+        if name not in study:
+            raise ValueError(f"{chapter}: the scaling study lacks {name!r} (has {sorted(study)})")
+    timings, exponents = study["timings"], study["exponents"]
+    require_columns(
+        timings, ["data", "n", "method", "seconds", "same", "recall", "speedup"], "timings"
+    )
+    require_columns(exponents, ["data", "method", "exponent"], "growth exponents")
+    machine = study["machine"].iloc[0].to_dict() if len(study["machine"]) else {}
+    rows, widths = [], {}
+    for label in dict.fromkeys(timings["data"]):
+        slug = str(label).split(" ")[0].lower()
+        widths[slug] = label
+        part = timings[timings["data"] == label]
+        ran = part[part["method"] == "all pairs"]
+        if ran.empty:
+            raise ValueError(f"{chapter}: no all-pairs timing for {label!r} to compare with")
+        n = int(ran["n"].max())
+        at = part[part["n"] == n].set_index("method")
+        exp = exponents[exponents["data"] == label].set_index("method")["exponent"]
+        exact_same = part.loc[part["method"] == "exact kNN", "same"].dropna()
+        rows += [
+            (f"n_{slug}", f"N of the comparison, {label}", n, "count"),
+            (
+                f"all_pairs_s_{slug}",
+                f"all pairs, {label}",
+                at.loc["all pairs", "seconds"],
+                "seconds",
+            ),
+            (
+                f"exact_speedup_{slug}",
+                f"exact kNN faster than all pairs, {label}",
+                at.loc["exact kNN", "speedup"],
+                "times",
+            ),
+            (
+                f"approx_speedup_{slug}",
+                f"approximate kNN faster than all pairs, {label}",
+                at.loc["approximate kNN", "speedup"],
+                "times",
+            ),
+            (
+                f"approx_recall_{slug}",
+                f"recall@{params['k']} of approximate kNN, {label}",
+                at.loc["approximate kNN", "recall"],
+                "share",
+            ),
+            (
+                f"exact_same_{slug}",
+                f"rows where exact kNN equals all pairs (worst N), {label}",
+                exact_same.min() if len(exact_same) else np.nan,
+                "share",
+            ),
+            (
+                f"exponent_all_{slug}",
+                f"time ~ N^b, all pairs, {label}",
+                exp.get("all pairs", np.nan),
+                "exponent",
+            ),
+            (
+                f"exponent_exact_{slug}",
+                f"time ~ N^b, exact kNN, {label}",
+                exp.get("exact kNN", np.nan),
+                "exponent",
+            ),
+            (
+                f"exponent_approx_{slug}",
+                f"time ~ N^b, approximate kNN, {label}",
+                exp.get("approximate kNN", np.nan),
+                "exponent",
+            ),
+        ]
+    recall = timings.loc[timings["method"] == "approximate kNN", "recall"].dropna()
+    rows += [
+        (
+            "recall_min",
+            "lowest recall of approximate kNN, every N and width",
+            recall.min() if len(recall) else np.nan,
+            "share",
+        ),
+        ("cores", "CPU cores of the machine that timed it", machine.get("cores", np.nan), "count"),
+    ]
+    data = {"timings": timings, "exponents": exponents, "machine": machine, "widths": widths}
+    return ChapterResults(
+        chapter, numbers_table(chapter, rows), data, {**params, "profile": prof.name}
+    )
+
+
+# ----------------------------------------------------------------------------- chapter 9
+def _own_model_chapter() -> str:
+    """The stem of chapter 9 among :data:`CHAPTER_DEFAULTS`, or ``'09_own_model'``."""
+    return next((c for c in CHAPTER_DEFAULTS if c.startswith("09_")), "09_own_model")
+
+
+def own_model_results(
+    profile: str | Profile = "quick",
+    dataset: str | Path | SkeletonDataset = "hdm05",
+    *,
+    device: str | torch.device = "auto",
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> ChapterResults | None:
+    """Chapter 9: the layer geometry of a network that is not ST-GCN, or ``None`` without it.
+
+    ``helpers.studies.own_model.own_model_study`` is new; where this build does not have it, the
+    answer is ``None`` (the page says so). Otherwise it is called with the common parameters
+    and chapter 9's defaults from :data:`CHAPTER_DEFAULTS` (its own defaults while the chapter
+    has no entry there).
+
+    Returns
+    -------
+    :class:`ChapterResults` with ``test_top1`` (the other network), ``stgcn_top1`` (the
+    ST-GCN it is compared with; NaN when not compared), ``blocks``, its NNK label variation at
+    the input and the last block (``nnk_lv_input``, ``nnk_lv_last``), the layer where its
+    classes separate (``separation_layer``, :func:`separation_layer`), the ST-GCN's last-block
+    value (``stgcn_nnk_lv_last``) and the Grad-CAM concentration of its first and last block
+    (``top5_joints_first``, ``top5_joints_last``). ``data``: ``comparison`` (the study's
+    overall rows of both networks by ``depth``), ``gradcam``, ``layers``.
+    """
+    study = getattr(studies, "own_model_study", None)
+    if study is None:
+        return None
+    chapter = _own_model_chapter()
+    params = CHAPTER_DEFAULTS.get(chapter, {})
+    prof = get_profile(profile)
+    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
+    offered = dict(
+        device=device,
+        data_dir=data_dir,
+        cache_dir=cache_dir,
+        dataset=ds,
+        progress=progress,
+        **params,
+    )
+    accepted = inspect.signature(study).parameters
+    out = study(prof, **{k: v for k, v in offered.items() if k in accepted})
+    if not isinstance(out, Mapping):
+        raise TypeError(f"own_model_study returned {type(out).__name__}, expected a dict")
+    for name in ("test_accuracy", "geometry", "gradcam", "layers"):
+        if name not in out:
+            raise ValueError(
+                f"{chapter}: own_model_study's result lacks {name!r} (has {sorted(out)})"
+            )
+    geometry = out["geometry"]
+    require_columns(geometry, ["layer", "graph", "metric", "class", "value"], "own model geometry")
+    require_columns(out["gradcam"], ["layer", "top5_joint_share"], "own model Grad-CAM")
+
+    def nnk_lv(table: pd.DataFrame) -> pd.Series:
+        sel = table[
+            (table["class"] == "")
+            & (table["graph"] == "nnk")
+            & (table["metric"] == "label_variation")
+        ]
+        return sel.groupby("layer")["value"].mean().sort_index()
+
+    lv = nnk_lv(geometry)
+    if lv.empty:
+        raise ValueError(f"{chapter}: no NNK label variation rows in the own model's geometry")
+    stgcn = out.get("stgcn_geometry")
+    stgcn_lv = nnk_lv(stgcn) if isinstance(stgcn, pd.DataFrame) and len(stgcn) else None
+    cams = out["gradcam"].sort_values("layer")
+    accuracy = out.get("stgcn_accuracy")
+    rows = [
+        ("test_top1", "test top-1 of the other network", out["test_accuracy"], "share"),
+        ("stgcn_top1", "test top-1 of the ST-GCN compared", accuracy, "share"),
+        ("blocks", "blocks of the other network", int(lv.index.max()), "count"),
+        ("nnk_lv_input", "NNK LV at the input", lv.iloc[0], "measure"),
+        ("nnk_lv_last", "NNK LV, last block of the other network", lv.iloc[-1], "measure"),
+        (
+            "separation_layer",
+            "layer where its classes separate (NNK LV)",
+            separation_layer(lv),
+            "layer",
+        ),
+        (
+            "stgcn_nnk_lv_last",
+            "NNK LV, last block of the ST-GCN",
+            None if stgcn_lv is None else stgcn_lv.iloc[-1],
+            "measure",
+        ),
+        (
+            "top5_joints_first",
+            "share of a map on its top 5 joints, first block",
+            cams["top5_joint_share"].iloc[0],
+            "share",
+        ),
+        (
+            "top5_joints_last",
+            "share of a map on its top 5 joints, last block",
+            cams["top5_joint_share"].iloc[-1],
+            "share",
+        ),
+    ]
+    data = {
+        "comparison": out.get("comparison"),
+        "gradcam": out["gradcam"],
+        "layers": out["layers"],
+    }
+    settings = {**{k: v for k, v in params.items()}, "profile": prof.name}
+    return ChapterResults(chapter, numbers_table(chapter, rows), data, settings)

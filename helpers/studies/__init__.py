@@ -1,0 +1,56 @@
+"""The cached studies the chapters run, one module per family.
+
+Every study takes one :class:`~helpers.studies.context.StudyContext`.
+
+The package map is in the README (Modules).
+"""
+
+from helpers.studies.context import StudyContext, load_dataset, load_profile_dataset
+from helpers.studies.geometry import (
+    NOISE_LEVELS,
+    layer_geometry_key,
+    layer_geometry_study,
+    noise_study,
+    overall_geometry,
+)
+from helpers.studies.gradcam import gradcam_checks_study, gradcam_maps, gradcam_smoothness_study
+from helpers.studies.models import (
+    build_model,
+    cached_training,
+    get_trained_model,
+    split_dataset,
+    trained_and_untrained,
+    untrained_model,
+)
+from helpers.studies.own_model import own_model_study
+from helpers.studies.scaling import scaling_study
+from helpers.studies.transfer import (
+    transfer_smoothness_study,
+    transfer_source_model,
+    transfer_study,
+)
+
+__all__ = [
+    "NOISE_LEVELS",
+    "StudyContext",
+    "build_model",
+    "cached_training",
+    "get_trained_model",
+    "gradcam_checks_study",
+    "gradcam_maps",
+    "gradcam_smoothness_study",
+    "layer_geometry_key",
+    "layer_geometry_study",
+    "load_dataset",
+    "load_profile_dataset",
+    "noise_study",
+    "overall_geometry",
+    "own_model_study",
+    "scaling_study",
+    "split_dataset",
+    "trained_and_untrained",
+    "transfer_smoothness_study",
+    "transfer_source_model",
+    "transfer_study",
+    "untrained_model",
+]

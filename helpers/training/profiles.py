@@ -1,0 +1,272 @@
+"""Named experiment profiles: which ST-GCN, trained how, on which split.
+
+``quick``
+    A quarter-width ST-GCN (the original 10 blocks with 16 to 64 channels instead of 64 to 256)
+    trained for 80 epochs on whole clips at their natural duration, at 10 frames per second
+    (``clip_mode='natural'``: random 80-100% windows played at 0.8 to 1.25 times their speed,
+    masked batches; see :mod:`helpers.training.loop`), centred on the root of the first frame and
+    divided by the skeleton's height: about four minutes on two CPU cores. These are
+    the models the layer chapters analyse: each layer's output keeps the clip's own length.
+    Its settings were chosen on a validation split that holds the training actor ``dg`` out
+    (``get_profile('quick', data_split='validation:dg')``); the test actors (mm, tr) were never
+    used for a choice.
+``paper``
+    The full-width ST-GCN of Yan et al. (2018) (64 to 256 channels, dropout 0.5, the reference
+    configuration's optimiser: SGD + Nesterov, weight decay 1e-4), 80 epochs, on the same whole
+    clips. st-gcn's step schedule (lr 0.1, divided by 10 at epochs 10 and 50) assumes NTU's
+    hundreds of steps per epoch; HDM05's 188 training clips give 12, and with it the full
+    network was still at 41% training accuracy after 20 epochs. The schedule is therefore the
+    one chosen for ``quick`` on the held-out validation actor (cosine from lr 0.05 after one
+    warm-up epoch, +-180 degree rotation about the vertical axis). Mixed precision on CUDA.
+    Meant for a GPU.
+``quick-resampled``, ``paper-resampled``
+    The same networks trained the earlier way, for comparison: every clip resampled to 32 (64)
+    frames from 30 fps, whatever its duration (``clip_mode='resample'``).
+
+All train on the HDM05 cross-subject split (train actors bd, bk, dg; test actors mm, tr).
+
+>>> prof = get_profile("quick")
+>>> prof.model["width"], prof.train_config().epochs, prof.train_config().clip_mode
+(0.25, 80, 'natural')
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from helpers.training.config import TrainConfig
+
+__all__ = ["PROFILES", "STUDY_SETTINGS", "Profile", "get_profile", "study_settings"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One experiment setting.
+
+    Attributes
+    ----------
+    name : short name
+    model : keyword arguments of :class:`helpers.nets.stgcn.STGCN` (``num_classes`` and
+    ``in_channels``
+        come from the data)
+    train : fields of :class:`helpers.training.config.TrainConfig`
+    data : ``dataset`` (``'hdm05'``), ``fps`` the clips are resampled to when loaded, ``split``
+        (``'cross-subject'``, or ``'validation:<actor>'`` to hold a training actor out for model
+        selection)
+    description : one line for captions
+    """
+
+    name: str
+    model: dict = field(default_factory=dict)
+    train: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    description: str = ""
+
+    def train_config(self) -> TrainConfig:
+        """The :class:`helpers.training.config.TrainConfig` of this profile."""
+        return TrainConfig.from_dict(self.train)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything that determines the trained model (the description is left out)."""
+        return {
+            "name": self.name,
+            "model": copy.deepcopy(self.model),
+            "train": self.train_config().to_dict(),
+            "data": copy.deepcopy(self.data),
+        }
+
+    def replace(self, **changes: Any) -> "Profile":
+        """A copy with some entries of ``model``, ``train`` or ``data`` changed.
+
+        Keyword names pick the section: ``model_width=0.5``, ``train_epochs=10``,
+        ``data_split=...``; ``name=...`` renames.
+        """
+        parts = {
+            "model": copy.deepcopy(self.model),
+            "train": copy.deepcopy(self.train),
+            "data": copy.deepcopy(self.data),
+        }
+        name = changes.pop("name", self.name)
+        for key, value in changes.items():
+            section, _, item = key.partition("_")
+            if section not in parts or not item:
+                raise ValueError(
+                    f"Profile.replace: {key!r} must start with 'model_', 'train_' or 'data_'"
+                )
+            parts[section][item] = value
+        return Profile(name=name, description=self.description, **parts)
+
+
+_HDM05_CROSS_SUBJECT = {"dataset": "hdm05", "fps": 30.0, "split": "cross-subject"}
+
+# Resampled clips: chosen on the validation split that holds training actor dg out.
+_RESAMPLED_TRAIN = {
+    "epochs": 50,
+    "batch_size": 16,
+    "lr": 0.05,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 5e-4,
+    "schedule": "cosine",
+    "warmup_epochs": 1.0,
+    "balance": "none",
+    "center": "first",
+    "scale": None,
+    "length": 32,
+    "eval_mode": "resample",
+    "augment": {"crop": [0.8, 1.0], "rotate_up": 180.0},
+}
+
+# Natural-length clips at 10 frames per second, chosen on held-out training actors only (top-1,
+# seed 0). On actor dg: 10 fps, 40 epochs, speed 0.8-1.25: 98.4% (91.8% with another draw of the
+# batches: single runs vary by several points); 10 fps, 60 epochs: 95.1%; 15 fps, 40 epochs:
+# 96.7%; 15 fps, 30 epochs: 90.2%; 15 fps with speed 0.5-2: 55.7%; 15 fps with length-bucketed
+# batches: 60.7% (see helpers.training.loop). Then over the three training actors (bd / bk / dg held
+# out in turn, 10 fps, 40 epochs): no scaling 88.7 / 75.4 / 91.8% (mean 85.3%); scaled by the
+# skeleton's height 96.8 / 87.7 / 91.8% (mean 92.1%); random scale 0.85-1.15 instead: 87.1% on bd;
+# height and speed 0.67-1.5: 77.4 / 89.2 / 88.5% (85.0%); height and 80 epochs: 100 / 100 /
+# 98.4% (99.5%), 128 to 164 s of training on two actors.
+_NATURAL_TRAIN = {
+    **_RESAMPLED_TRAIN,
+    "epochs": 80,
+    "scale": "height",
+    "clip_mode": "natural",
+    "eval_mode": "natural",
+    "augment": {"crop": [0.8, 1.0], "speed": [0.8, 1.25], "rotate_up": 180.0},
+}
+_NATURAL_DATA = {**_HDM05_CROSS_SUBJECT, "fps": 10.0}
+
+_QUICK_MODEL = {
+    "layout": "hdm05",
+    "strategy": "spatial",
+    "edge_importance": True,
+    "width": 0.25,
+    "num_blocks": 10,
+    "temporal_kernel": 9,
+    "dropout": 0.0,
+}
+# the full network of Yan et al. (2018), with the reference configuration's dropout
+_PAPER_MODEL = {**_QUICK_MODEL, "width": 1.0, "dropout": 0.5}
+# batch 16 instead of st-gcn's 64: HDM05's 188 training clips would give only 3 steps per epoch;
+# the schedule validated for quick (see the module docstring), with st-gcn's weight decay
+_PAPER_CHANGES = {"weight_decay": 1e-4, "amp": True}
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        description="quarter-width ST-GCN, 10 blocks, 80 epochs on whole clips at 10 fps (CPU, "
+        "about 4 minutes)",
+        model=dict(_QUICK_MODEL),
+        train=copy.deepcopy(_NATURAL_TRAIN),
+        data=dict(_NATURAL_DATA),
+    ),
+    "paper": Profile(
+        name="paper",
+        description="full ST-GCN (64 to 256 channels, dropout 0.5), 80 epochs on whole clips at "
+        "10 fps (GPU)",
+        model=dict(_PAPER_MODEL),
+        train={**copy.deepcopy(_NATURAL_TRAIN), **_PAPER_CHANGES},
+        data=dict(_NATURAL_DATA),
+    ),
+    "quick-resampled": Profile(
+        name="quick-resampled",
+        description="quarter-width ST-GCN, 50 epochs on clips resampled to 32 frames (30 fps "
+        "source)",
+        model=dict(_QUICK_MODEL),
+        train=copy.deepcopy(_RESAMPLED_TRAIN),
+        data=dict(_HDM05_CROSS_SUBJECT),
+    ),
+    "paper-resampled": Profile(
+        name="paper-resampled",
+        description="full ST-GCN, 60 epochs on clips resampled to 64 frames (GPU)",
+        model=dict(_PAPER_MODEL),
+        train={**copy.deepcopy(_RESAMPLED_TRAIN), **_PAPER_CHANGES, "epochs": 60, "length": 64},
+        data=dict(_HDM05_CROSS_SUBJECT),
+    ),
+}
+
+
+def get_profile(name: str, **changes: Any) -> Profile:
+    """A copy of the profile called ``name`` (``'quick'`` or ``'paper'``), optionally with changes.
+
+    ``changes`` are passed to :meth:`Profile.replace`, e.g. ``get_profile('quick',
+    data_split='validation:dg')``.
+    """
+    if isinstance(name, Profile):
+        prof = name
+    elif name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
+    else:
+        prof = PROFILES[name]
+    prof = copy.deepcopy(prof)
+    return prof.replace(**changes) if changes else prof
+
+
+#: Sizes of the Grad-CAM and transfer studies per profile (see :func:`study_settings`).
+STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "quick": {
+        # chapters 4 and 5: the trained networks whose layers are compared. Two seeds keep the
+        # cold quick book under 20 minutes on 2 cores (each quick network trains for ~4 minutes)
+        "geometry": {"seeds": (0, 1)},
+        # checks on a stratified sample of test clips; the label-randomised model trains for
+        # fewer epochs than the real one (chapter 6's 3-minute budget), without augmentation:
+        # it is meant to memorise its shuffled labels (Adebayo et al. 2018)
+        "gradcam": {
+            "clips_per_class": 2,
+            "deletion_steps": 5,
+            "random_orders": 3,
+            "permuted_epochs": 20,
+            "permuted_augment": {},
+        },
+        # every run of the transfer grid gets the same number of optimiser steps; two seeds (a
+        # source model and a grid each, ~100 s per seed) keep the cold quick book under 20 min
+        "transfer": {"source_epochs": 30, "steps": 12, "shots": (2, 5, None), "seeds": (0, 1)},
+        # kNN-DTW at scale (chapter 8): N augmented clips at the input's width, fewer at a
+        # hidden layer's (64 channels x the joints); all pairs runs at every N here
+        "scaling": {
+            "sizes": (250, 500, 1000, 2000),
+            "hidden_sizes": (250, 500, 1000),
+            "hidden_channels": 64,
+            "all_pairs_max": 2000,
+            "bound_pairs": 2000,
+        },
+    },
+    "paper": {
+        "geometry": {"seeds": (0, 1, 2)},
+        "gradcam": {
+            "clips_per_class": None,
+            "deletion_steps": 10,
+            "random_orders": 5,
+            "permuted_epochs": None,
+            "permuted_augment": {},
+        },
+        "transfer": {
+            "source_epochs": None,
+            "steps": 200,
+            "shots": (2, 5, None),
+            "seeds": (0, 1, 2),
+        },
+        "scaling": {
+            "sizes": (500, 1000, 2000, 5000, 10000, 20000),
+            "hidden_sizes": (500, 1000, 2000, 5000),
+            "hidden_channels": 64,
+            "all_pairs_max": 20000,
+            "bound_pairs": 5000,
+        },
+    },
+}
+
+
+def study_settings(profile: str | Profile, study: str) -> dict[str, Any]:
+    """Sizes of ``study`` (``'geometry'``, ``'gradcam'``, ``'transfer'``, ``'scaling'``).
+
+    Profiles without their own entry use ``quick``'s when their name starts with ``quick``
+    and ``paper``'s otherwise. ``None`` epochs mean the profile's own.
+    """
+    name = profile.name if isinstance(profile, Profile) else str(profile)
+    base = name if name in STUDY_SETTINGS else ("quick" if name.startswith("quick") else "paper")
+    if study not in STUDY_SETTINGS[base]:
+        raise ValueError(f"unknown study {study!r}; known: {sorted(STUDY_SETTINGS[base])}")
+    return copy.deepcopy(STUDY_SETTINGS[base][study])
