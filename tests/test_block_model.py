@@ -13,37 +13,25 @@ import torch
 from torch import nn
 
 from helpers.explain.gradcam import dataset_gradcam, gradcam_pass, layer_gradcam, layer_strides
-from helpers.nets.block_model import BlockwiseModel
+from helpers.nets.block_model import BlockModel, BlockwiseModel
 from helpers.nets.compact_gcn import CompactGCN
-from helpers.nets.skeleton_graph import SkeletonGraph
 from helpers.nets.stgcn import STGCN
 from helpers.training.config import TrainConfig
 from helpers.training.features import layer_features, valid_lengths
 
+from builders import CHAIN, K, T, V, clips, make_dataset, no_hooks, small_model, trained
 from naive import naive_block_gradcam
-from test_gradcam import K, T, V, clips, trained
-from test_training import make_dataset
 
 NATURAL = TrainConfig(clip_mode="natural", eval_mode="natural", center="first", epochs=1)
-CHAIN = [(0, 1), (1, 2), (2, 3), (3, 4)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
-def stgcn(_one_thread) -> STGCN:
-    graph = SkeletonGraph(V, CHAIN, center=0)
-    return trained(STGCN(K, graph=graph, width=0.125, random_state=1))
+def stgcn() -> STGCN:
+    return small_model(seed=1, lr=0.05)
 
 
 @pytest.fixture(scope="module")
-def compact(_one_thread) -> CompactGCN:
+def compact() -> CompactGCN:
     net = CompactGCN(3, K, V, CHAIN, channels=(8, 8, 16, 16), random_state=0)
     return trained(net)
 
@@ -51,10 +39,6 @@ def compact(_one_thread) -> CompactGCN:
 @pytest.fixture(scope="module")
 def wrapped(compact) -> BlockwiseModel:
     return BlockwiseModel(compact, compact.blocks, example_input=torch.zeros(1, 3, 16, V, 1))
-
-
-def no_hooks(model: nn.Module) -> bool:
-    return all(not m._forward_hooks for m in model.modules())
 
 
 # --------------------------------------------------------------------------- STGCN as oracle
@@ -69,6 +53,19 @@ def stgcn_wrapped(request, stgcn) -> BlockwiseModel:
         )
     # by name of the ModuleList; T = 16 is a multiple of the total stride 4
     return BlockwiseModel(stgcn, "st_gcn_networks", example_input=torch.zeros(2, 3, 16, V, 1))
+
+
+def test_stgcn_and_the_wrapper_are_block_models_and_compact_gcn_is_not(stgcn, compact, wrapped):
+    # the Protocol is the tools' contract: STGCN and BlockwiseModel have it, a bare network not
+    assert isinstance(stgcn, BlockModel) and isinstance(wrapped, BlockModel)
+    assert not isinstance(compact, BlockModel)
+    ds = make_dataset(n_per_class=1)
+    for call in (
+        lambda: layer_features(compact, ds, NATURAL, device="cpu", cache=False, progress=False),
+        lambda: dataset_gradcam(compact, ds, config=NATURAL, progress=False),
+    ):
+        with pytest.raises(TypeError, match=r"model must be a block model.*CompactGCN.*Blockwise"):
+            call()
 
 
 def test_wrapped_stgcn_has_the_stgcn_interface(stgcn, stgcn_wrapped):
@@ -348,13 +345,15 @@ def test_errors_name_the_block_and_say_what_was_expected(compact):
 
 # --------------------------------------------------------------------------- the study
 def test_own_model_study_on_a_toy_dataset(tmp_path, monkeypatch):
-    from helpers import studies
+    from helpers.studies import StudyContext, own_model, own_model_study
     from helpers.training.profiles import get_profile
 
-    ds = make_dataset(n_per_class=6)
     prof = get_profile("quick", train_epochs=1, train_batch_size=8)
-    kwargs = dict(dataset=ds, device="cpu", cache_dir=tmp_path, progress=False, epochs=2, k=4)
-    out = studies.own_model_study(prof, **kwargs)
+    ctx = StudyContext.create(
+        prof, make_dataset(n_per_class=6), "cpu", cache_dir=tmp_path, progress=False
+    )
+    kwargs = dict(epochs=2, k=4)
+    out = own_model_study(ctx, **kwargs)
     net, model = out["network"], out["model"]
     assert isinstance(net, CompactGCN) and model.model is net
     assert model.schedule == [(32, 1), (32, 1), (64, 2), (64, 1)]
@@ -368,16 +367,14 @@ def test_own_model_study_on_a_toy_dataset(tmp_path, monkeypatch):
     assert set(out["comparison"]["model"]) == {"CompactGCN"}
     assert out["comparison"]["depth"].max() == 1.0
 
-    # a rerun trains nothing and measures nothing
+    # a rerun trains nothing and measures nothing (patched where the names are used)
     def boom(*args, **kwargs):
         raise AssertionError("should come from the cache")
 
-    from helpers.studies import models, own_model
-
-    monkeypatch.setattr(models, "fit", boom)
+    monkeypatch.setattr("helpers.studies.models.fit", boom)
     for name in ("layer_features", "layer_geometry", "dataset_gradcam"):
         monkeypatch.setattr(own_model, name, boom)
-    again = studies.own_model_study(prof, **kwargs)
+    again = own_model_study(ctx, **kwargs)
     assert again["geometry"].equals(out["geometry"]) and again["gradcam"].equals(out["gradcam"])
     assert again["test_accuracy"] == out["test_accuracy"]
     for a, b in zip(again["network"].state_dict().values(), net.state_dict().values()):
@@ -385,16 +382,13 @@ def test_own_model_study_on_a_toy_dataset(tmp_path, monkeypatch):
     monkeypatch.undo()
 
     # with the profile's ST-GCN (trained here for its one epoch): both models, depth 0..1
-    both = studies.own_model_study(prof, compare=True, **kwargs)
+    both = own_model_study(ctx, compare=True, **kwargs)
     assert set(both["comparison"]["model"]) == {"CompactGCN", "ST-GCN"}
     st = both["comparison"][both["comparison"]["model"] == "ST-GCN"]
     assert sorted(st["layer"].unique()) == list(range(11)) and st["depth"].max() == 1.0
     assert 0.0 <= both["stgcn_accuracy"] <= 1.0
     # and once that model is cached, the default compares too
-    assert set(studies.own_model_study(prof, **kwargs)["comparison"]["model"]) == {
-        "CompactGCN",
-        "ST-GCN",
-    }
+    assert set(own_model_study(ctx, **kwargs)["comparison"]["model"]) == {"CompactGCN", "ST-GCN"}
 
 
 def test_cascading_randomization_on_a_wrapped_model(compact):

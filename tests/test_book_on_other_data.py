@@ -10,45 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import pytest
 
 from helpers.bookrun import execute_chapter
-from helpers.data.dataset import SkeletonDataset
+
+from builders import synthetic_dataset
 
 pytestmark = pytest.mark.slow
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
-
-
-def synthetic_dataset(n_per_class: int = 12, seed: int = 0) -> SkeletonDataset:
-    """4 classes: each moves a different joint of a 6-joint chain along a different axis."""
-    rng = np.random.default_rng(seed)
-    rest = np.stack([np.zeros(6), np.arange(6) * 0.2, np.zeros(6)], axis=1)  # a vertical chain
-    seqs, labels, subjects, split = [], [], [], []
-    for c in range(4):
-        for i in range(n_per_class):
-            t = int(rng.integers(14, 26))
-            phase = np.linspace(0, 2 * np.pi * rng.uniform(0.8, 1.2), t)
-            seq = np.repeat(rest[None], t, axis=0) + rng.normal(0, 0.01, (t, 6, 3))
-            seq[:, 2 + c % 4, c % 3] += 0.3 * np.sin(phase)
-            seqs.append(seq)
-            labels.append(c)
-            subjects.append(["ann", "bob", "cat"][i % 3])
-            split.append("test" if i % 3 == 2 else "train")
-    return SkeletonDataset.from_arrays(
-        seqs,
-        labels,
-        class_names=["lift", "sway", "push", "twist"],
-        subjects=subjects,
-        split=split,
-        edges=[(j, j + 1) for j in range(5)],
-        center=0,
-        joint_names=[f"j{j}" for j in range(6)],
-        fps=10.0,
-        name="synthetic",
-        units="m",
-    )
 
 
 def errors_in(nb) -> list[str]:

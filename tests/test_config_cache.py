@@ -365,3 +365,11 @@ def test_a_process_killed_while_writing_leaves_nothing_that_hurts(tmp_path):
     assert value == 7
     names = sorted(p.name for p in (tmp_path / "big").iterdir())
     assert all(cache_module._TMP_TAG not in n for n in names) and len(names) == 2  # entry + sidecar
+
+
+def test_repo_root_is_the_checkout():
+    """The default folders hang off the checkout (the data beside it, the cache inside it)."""
+    from helpers.runtime.folders import REPO_ROOT, default_data_dir
+
+    assert (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "helpers").is_dir()
+    assert default_data_dir() == REPO_ROOT.parent / "shared" / "data" / "hdm05"

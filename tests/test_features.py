@@ -6,25 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.nets.skeleton_graph import SkeletonGraph
-from helpers.nets.stgcn import STGCN
 from helpers.training.config import TrainConfig
 from helpers.training.features import layer_features, model_fingerprint, valid_lengths
 
-from test_training import make_dataset
+from builders import make_dataset, small_model
 
 NATURAL = TrainConfig(clip_mode="natural", eval_mode="natural", center="first", epochs=1)
-
-
-def small_model(seed: int = 0) -> STGCN:
-    graph = SkeletonGraph(5, [(0, 1), (1, 2), (2, 3), (3, 4)], center=0)
-    model = STGCN(3, graph=graph, width=0.125, random_state=seed)
-    # non-trivial running statistics, so that padding would leak if it could
-    model.train()
-    with torch.no_grad():
-        for _ in range(2):
-            model(torch.randn(3, 3, 17, 5, 1))
-    return model.eval()
 
 
 @pytest.mark.parametrize(
@@ -64,7 +51,7 @@ def test_features_equal_a_plain_forward_pass_of_each_clip(tmp_path):
 
 
 def test_features_are_cached_per_layer(tmp_path, monkeypatch):
-    from helpers import features as module
+    from helpers.training import features as module
 
     ds = make_dataset(n_per_class=1)
     model = small_model()
@@ -83,7 +70,7 @@ def test_features_are_cached_per_layer(tmp_path, monkeypatch):
     for a, b in zip(first, again[::-1]):
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
-    other = small_model(seed=1)
+    other = small_model(seed=2)
     assert model_fingerprint(other) != model_fingerprint(model)
     with pytest.raises(AssertionError, match="should not run"):  # another model: computed anew
         layer_features(other, ds, NATURAL, device="cpu", cache_dir=tmp_path, progress=False)
@@ -99,3 +86,14 @@ def test_resampled_models_give_equal_lengths_and_config_is_required(tmp_path):
         layer_features(model, ds, device="cpu", cache=False, progress=False)
     with pytest.raises(ValueError, match="do not exist"):
         layer_features(model, ds, cfg, layers=[12], cache=False, progress=False)
+
+
+def test_a_model_without_the_block_interface_gets_one_type_error():
+    # once silently zero blocks (only the input came back); now one error naming what is missing
+    ds = make_dataset(n_per_class=1)
+    net = torch.nn.Linear(3, 3)
+    message = r"model must be a block model.*lacks st_gcn_networks, .*temporal_lengths.*Blockwise"
+    with pytest.raises(TypeError, match=message):
+        layer_features(net, ds, NATURAL, device="cpu", cache=False, progress=False)
+    with pytest.raises(TypeError, match=message):
+        valid_lengths(net, [10])

@@ -10,11 +10,14 @@ import scipy.sparse as sp
 from helpers.geometry.distances import nearest_neighbor_accuracy
 from helpers.geometry.layer_tables import (
     GRAPH_KINDS,
+    class_curves,
     distance_table,
     graph_table,
+    halving_layer,
     layer_distances,
     layer_geometry,
     neighbourhood_graphs,
+    sensitivity_grid,
     within_between_ratio,
 )
 from helpers.geometry.nnk import KNNGraph, NNKGraph
@@ -158,3 +161,79 @@ def test_layer_geometry_subset_and_precomputed_distances(tmp_path):
     pd.testing.assert_frame_equal(a, b)
     with pytest.raises(ValueError, match="labels must have shape"):
         layer_geometry(layers, labels[:-1], distances=D)
+
+
+def _study_rows():
+    """A small layer study: two trained seeds and one untrained, two classes, three layers."""
+    rows = []
+    values = {"a": [0.4, 0.3, 0.1], "b": [0.2, 0.2, 0.15]}
+    for model, seeds in (("trained", (0, 1)), ("untrained", (0,))):
+        for seed in seeds:
+            for name, vs in values.items():
+                for layer, v in enumerate(vs):
+                    value = v + 0.01 * seed if model == "trained" else 0.5
+                    rows.append(
+                        {
+                            "model": model,
+                            "seed": seed,
+                            "layer": layer,
+                            "graph": "nnk",
+                            "metric": "label_variation",
+                            "class": name,
+                            "value": value,
+                        }
+                    )
+            rows.append(
+                {
+                    "model": model,
+                    "seed": seed,
+                    "layer": 0,
+                    "graph": "nnk",
+                    "metric": "label_variation",
+                    "class": "",
+                    "value": 0.3,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_class_curves_average_the_trained_seeds_per_class():
+    curves = class_curves(_study_rows())
+    assert list(curves.index) == ["a", "b"] and list(curves.columns) == [0, 1, 2]
+    np.testing.assert_allclose(curves.loc["a"], [0.405, 0.305, 0.105])
+    np.testing.assert_allclose(class_curves(_study_rows(), model="untrained").loc["b"], 0.5)
+    with pytest.raises(ValueError, match="no per-class rows"):
+        class_curves(_study_rows(), metric="degree")
+
+
+def test_halving_layer():
+    assert halving_layer(pd.Series([0.4, 0.3, 0.2, 0.1])) == 2
+    assert halving_layer(pd.Series([0.4, 0.3, 0.25])) is None
+    assert halving_layer(pd.Series([0.0, 0.0])) is None  # nothing to remove
+    assert halving_layer(pd.Series([0.4, 0.39, 0.1]), share=0.25) == 2
+    with pytest.raises(ValueError, match="share"):
+        halving_layer(pd.Series([1.0]), share=0)
+
+
+def test_sensitivity_grid_is_layer_geometry_at_each_setting(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 8)
+    seqs = [rng.normal(size=(6, 2)) + 3 * c for c in labels]
+    feats = [seqs, [s * 2 for s in seqs]]
+    grid = sensitivity_grid(
+        {"trained": feats},
+        labels,
+        windows=[0.2],
+        ks=[3, 4],
+        sigmas=("mean_kth", "local"),
+        other_sigmas_at=(0.2, 4),
+        layers={"input": 0, "last": -1},
+        cache_dir=tmp_path,
+    )
+    assert len(grid) == 3  # local only at k = 4
+    assert list(grid.columns) == ["window", "k", "bandwidth", "model", "input", "last"]
+    t = layer_geometry(feats, labels, window=0.2, k=3, cache_dir=tmp_path)
+    lv = t[(t["class"] == "") & (t.graph == "nnk") & (t.metric == "label_variation")]
+    row = grid[(grid.k == 3)].iloc[0]
+    assert row["input"] == pytest.approx(lv.set_index("layer").value[0])
+    assert row["last"] == pytest.approx(lv.set_index("layer").value[1])

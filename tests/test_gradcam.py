@@ -14,69 +14,28 @@ from helpers.explain.gradcam import (
     class_average,
     contrastivity,
     dataset_gradcam,
+    gradcam_pass,
     joint_importance,
     layer_gradcam,
     layer_strides,
     upsample_time,
 )
+from helpers.nets.block_model import BlockModel
 from helpers.nets.skeleton_graph import SkeletonGraph
 from helpers.nets.stgcn import STGCN
 from helpers.training.config import TrainConfig
+from helpers.training.features import valid_lengths
 from helpers.training.inputs import model_inputs
 
+from builders import K, T, V, clips, make_dataset, no_hooks, small_model
 from naive import naive_gradcam, naive_upsample_time
-from test_training import make_dataset
 
 NATURAL = TrainConfig(clip_mode="natural", eval_mode="natural", center="first", epochs=1)
-K, V, T = 3, 5, 17
 LAYERS = (1, 5, 8, 10)
 
 
-def clips(seed: int, n: int = 3, m: int = 1, t: int = T, lengths=None) -> torch.Tensor:
-    """Random (N, 3, T, V, M) inputs, zero beyond each clip's ``lengths``."""
-    x = torch.randn(n, 3, t, V, m, generator=torch.Generator().manual_seed(seed))
-    if lengths is not None:
-        for i, length in enumerate(lengths):
-            x[i, :, length:] = 0
-    return x
-
-
-def small_model(seed: int = 1, steps: int = 10) -> STGCN:
-    """A tiny STGCN trained a few SGD steps to tell the clips ``clips(0)`` apart.
-
-    Untrained, most blocks' maps are zero for every class (ReLU of a negative sum) and every clip
-    gets the same prediction; a few steps on three clips with three labels make the maps
-    non-zero and the predictions differ, and leave non-trivial BN running statistics (so that
-    train-mode use would show).
-    """
-    graph = SkeletonGraph(V, [(0, 1), (1, 2), (2, 3), (3, 4)], center=0)
-    return trained(STGCN(K, graph=graph, width=0.125, random_state=seed), steps, lr=0.1)
-
-
-def trained(model: torch.nn.Module, steps: int = 10, lr: float = 0.05) -> torch.nn.Module:
-    """``steps`` SGD steps on ``clips(0)`` (one and two bodies) with three labels; eval mode."""
-    xs, y = [clips(0, m=1), clips(0, m=2)], torch.arange(K)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    model.train()
-    for step in range(steps):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(xs[step % 2]), y).backward()
-        opt.step()
-    model.zero_grad(set_to_none=True)
-    return model.eval()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # the test machine's cores are shared; these models are tiny anyway
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
-def model(_one_thread) -> STGCN:
+def model() -> STGCN:
     return small_model()
 
 
@@ -191,7 +150,7 @@ def test_padded_batches_give_each_clip_its_own_map(model, layer, kind):
 
     up = layer_gradcam(model, x, layer, target, lengths=list(lengths), upsample=True)
     assert up.shape == (3, 2, T, V)
-    stride = layer_strides(model)[layer - 1]
+    stride = layer_strides(model)[layer]
     for n, length in enumerate(lengths):
         assert (up[n, :, length:] == 0).all()
         for b in range(2):
@@ -225,7 +184,8 @@ def test_shapes_follow_the_temporal_strides(model):
     t = 13  # odd: ceil(13/2) = 7, ceil(7/2) = 4
     x = clips(1, n=2, m=2, t=t)
     lengths = model.temporal_lengths([t])
-    assert layer_strides(model) == [1, 1, 1, 1, 2, 2, 2, 4, 4, 4]
+    # indexed by layer number: the input (stride 1) first, then blocks 1..10
+    assert layer_strides(model) == [1, 1, 1, 1, 1, 2, 2, 2, 4, 4, 4]
     for layer in LAYERS:
         t_l = int(lengths[layer - 1][0])
         assert layer_gradcam(model, x, layer, upsample=False).shape == (2, 2, t_l, V)
@@ -241,12 +201,58 @@ def test_upsampling_interpolates_the_layer_map_along_time(model, layer):
     x, target, _ = pick(model, layer, 2, "int")
     small = layer_gradcam(model, x, layer, target, upsample=False)
     up = layer_gradcam(model, x, layer, target, upsample=True)
-    stride = layer_strides(model)[layer - 1]
+    stride = layer_strides(model)[layer]
     assert up.any()
     for n in range(small.shape[0]):
         for b in range(small.shape[1]):
             expected = naive_upsample_time(small[n, b], T, stride)
             np.testing.assert_allclose(up[n, b], expected, rtol=1e-6, atol=1e-7)
+
+
+def test_strides_and_valid_lengths_share_one_numbering(model, dataset):
+    # one convention: lists indexed by layer number, the input at 0, in every helper
+    lengths = np.array([13, 4])
+    valid = valid_lengths(model, lengths)
+    strides = layer_strides(model)
+    assert len(valid) == len(strides) == model.num_blocks + 1
+    np.testing.assert_array_equal(valid[0], lengths)
+    for layer in range(1, model.num_blocks + 1):
+        np.testing.assert_array_equal(valid[layer], model.temporal_lengths(lengths)[layer - 1])
+        # a stride-S block keeps ceil(L / S) steps of L frames
+        np.testing.assert_array_equal(valid[layer], -(-lengths // strides[layer]))
+    res = dataset_gradcam(model, dataset, [5, 8], config=NATURAL, progress=False)
+    assert res.strides == strides
+    assert res.upsampled_map(8, 0).shape == (2, dataset.lengths[0], V)
+
+
+class NoBlocks(torch.nn.Module):
+    """A classifier without the block-model interface (no blocks, lengths or schedule)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3, K)
+
+    def forward(self, x, return_features=False, lengths=None):
+        return self.fc(x.mean(dim=(2, 3, 4)))
+
+
+def test_a_model_without_the_block_interface_gets_one_type_error(dataset):
+    net = NoBlocks()
+    assert not isinstance(net, BlockModel)
+    x = clips(1)
+    calls = [
+        lambda: layer_gradcam(net, x, 1),
+        lambda: gradcam_pass(net, x, [1]),
+        lambda: dataset_gradcam(net, dataset, config=NATURAL, progress=False),
+        lambda: layer_strides(net),
+    ]
+    for call in calls:
+        with pytest.raises(
+            TypeError,
+            match=r"model must be a block model.*lacks "
+            r"st_gcn_networks, num_blocks, schedule, temporal_lengths.*BlockwiseModel",
+        ):
+            call()
 
 
 def test_upsample_time_hand_worked_cases():
@@ -283,18 +289,6 @@ def test_upsampling_never_mixes_joints():
 
 
 # ------------------------------------------------------------------------ the model is left alone
-def no_hooks(model) -> bool:
-    names = (
-        "_forward_hooks",
-        "_forward_pre_hooks",
-        "_backward_hooks",
-        "_backward_pre_hooks",
-        "_forward_hooks_with_kwargs",
-        "_forward_pre_hooks_with_kwargs",
-    )
-    return all(not getattr(mod, name, {}) for mod in model.modules() for name in names)
-
-
 def test_the_model_comes_back_unchanged(model):
     x, target, ref = pick(model, 5, 2, "int")
     net = copy.deepcopy(model)

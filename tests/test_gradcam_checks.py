@@ -22,7 +22,7 @@ from helpers.training.config import TrainConfig
 from helpers.training.inputs import model_inputs
 from helpers.training.loop import fit
 
-from test_training import CHAIN, make_dataset
+from builders import CHAIN, make_dataset
 
 CFG = TrainConfig(
     clip_mode="natural",
@@ -72,6 +72,7 @@ def test_rank_correlation_hand_cases():
     assert np.isnan(map_rank_correlation(np.zeros_like(a), a)[0])  # constant map
 
 
+@pytest.mark.slow  # the toy model that solves its task trains 60 epochs
 def test_randomize_from_keeps_lower_blocks_and_the_original(trained):
     _, model, _, _ = trained
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -106,6 +107,7 @@ def test_randomize_from_keeps_lower_blocks_and_the_original(trained):
         randomize_from(model, 0)
 
 
+@pytest.mark.slow  # the toy model that solves its task trains 60 epochs
 def test_cascading_randomisation_destroys_the_maps(trained):
     _, model, x, lengths = trained
     table = cascading_randomization(model, x, lengths=lengths, random_state=0)
@@ -118,6 +120,7 @@ def test_cascading_randomisation_destroys_the_maps(trained):
     assert mean_by_step.iloc[-1] < 0.5
 
 
+@pytest.mark.slow  # the toy model that solves its task trains 60 epochs
 def test_label_randomisation_gives_other_maps(trained):
     ds, model, x, lengths = trained
     rng = np.random.default_rng(0)
@@ -157,6 +160,7 @@ def test_remove_joints_mean_pose_and_zero():
         remove_joints(x, lengths, removed, "noise")
 
 
+@pytest.mark.slow  # the toy model that solves its task trains 60 epochs
 def test_deletion_falls_faster_than_random(trained):
     _, model, x, lengths = trained
     curves = deletion_insertion(model, x, lengths=lengths, steps=5, random_orders=4)

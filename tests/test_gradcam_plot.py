@@ -115,3 +115,43 @@ def test_explorer_links_every_stack_to_its_control(monkeypatch):
     with pytest.raises(ValueError, match="same targets"):
         bad = [clips[0], {**clips[1], "maps": {"a": clips[1]["maps"]["a"]}}]
         gradcam_explorer(bad, edges=EDGES)
+
+
+def test_book_style_sets_fonts_and_restores_them():
+    import matplotlib as mpl
+
+    from helpers.plots.style import BOOK_RC, MIN_FONT, book_style
+
+    before = mpl.rcParams["font.size"]
+    with book_style():
+        assert mpl.rcParams["font.size"] == BOOK_RC["font.size"]
+        assert min(v for k, v in BOOK_RC.items() if "size" in k) >= MIN_FONT
+    assert mpl.rcParams["font.size"] == before
+
+
+def test_book_subplots_wrap_panels_within_the_page_width():
+    from helpers.plots.style import BOOK_WIDTH, book_figsize, book_subplots
+
+    assert book_figsize(16, 4) == (BOOK_WIDTH, 4.0)
+    fig, axes = book_subplots(1, 3, panel=(4.0, 3.0))  # two fit side by side: 2 + 1 rows
+    assert axes.shape == (3,) and len(fig.axes) == 3
+    assert fig.get_size_inches() == pytest.approx((8.0, 6.0))
+    assert axes[2].get_position().y0 < axes[0].get_position().y0  # the third wraps below
+    fig2, ax = book_subplots(panel=(12.0, 3.0))
+    assert fig2.get_size_inches()[0] == pytest.approx(BOOK_WIDTH) and not isinstance(ax, np.ndarray)
+    plt.close("all")
+
+
+def test_joint_labels_never_drop_below_the_minimum_font():
+    from helpers.plots.style import MIN_FONT
+
+    names = [f"joint{v}" for v in range(31)]
+    fig, ax = plt.subplots(figsize=(4, 1.5))  # far too short for 31 labels
+    plot_heatmap(ax, np.ones((10, 31)), joint_names=names)
+    labels = ax.get_yticklabels()
+    assert all(t.get_fontsize() >= MIN_FONT for t in labels)
+    assert 1 < len(labels) < 31  # every k-th joint
+    fig2, ax2 = plt.subplots(figsize=(4, 12))  # room for all of them
+    plot_heatmap(ax2, np.ones((10, 31)), joint_names=names)
+    assert [t.get_text() for t in ax2.get_yticklabels()] == names
+    plt.close("all")

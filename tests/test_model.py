@@ -16,8 +16,6 @@ from helpers.nets.stgcn import REFERENCE_SCHEDULE, STGCN, SpatialGraphConv
 
 import naive as ref
 
-torch.set_num_threads(1)  # the test machine's cores are shared; these models are tiny anyway
-
 
 def _reference(layout: str, num_class: int = 60, seed: int = 0, **kwargs) -> ref.ReferenceModel:
     model = ref.ReferenceModel(

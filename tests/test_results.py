@@ -8,6 +8,7 @@ checked against numbers worked out by hand, in well under a second.
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +20,8 @@ import pytest
 from helpers import report, studies
 from helpers.bookrun import read_chapter
 from helpers.explain.gradcam import DatasetGradCAM
+from helpers.report.numbers import numbers_table
+from helpers.studies import StudyContext
 from helpers.training.config import EvalResult
 from helpers.training.profiles import study_settings
 
@@ -66,6 +69,51 @@ def test_titles_are_the_chapters_headings(stem):
     assert report.CHAPTER_TITLES[stem] == heading
 
 
+RESULTS = [
+    report.training_results,
+    report.dtw_graphs_results,
+    report.geometry_results,
+    report.noise_results,
+    report.gradcam_results,
+    report.transfer_results,
+    report.scaling_results,
+    report.own_model_results,
+]
+
+
+@pytest.mark.parametrize("function", RESULTS, ids=lambda f: f.__name__)
+def test_the_results_functions_default_to_the_chapters_parameters(function):
+    """Each function's keywords are its chapter's parameters, with the chapter's defaults.
+
+    (Parameters the results do not use, such as chapter 4's ``sensitivity``, may be left out.)
+    """
+    stem = next(
+        s for s in report.CHAPTER_DEFAULTS if function.__name__.split("_results")[0] in NAMES[s]
+    )
+    params = list(inspect.signature(function).parameters.values())
+    assert params[0].name == "ctx"
+    keywords = {p.name: p.default for p in params[1:]}
+    assert all(p.kind == p.KEYWORD_ONLY for p in params[1:])
+    defaults = report.CHAPTER_DEFAULTS[stem]
+    assert set(keywords) <= set(defaults)
+    for name, value in keywords.items():
+        expected = defaults[name]
+        got = list(value) if isinstance(value, tuple) else value
+        assert got == expected, f"{function.__name__}({name}={value!r}); {stem} has {expected!r}"
+
+
+NAMES = {
+    "02_training": "training",
+    "03_dtw_graphs": "dtw_graphs",
+    "04_embedding_geometry": "geometry",
+    "05_noise": "noise",
+    "06_gradcam": "gradcam",
+    "07_transfer": "transfer",
+    "08_scaling": "scaling",
+    "09_own_model": "own_model",
+}
+
+
 def test_the_results_page_has_the_common_parameters():
     assert parameters_cell(BOOK / "10_results.md") == report.COMMON_DEFAULTS
 
@@ -88,6 +136,12 @@ def test_nothing_in_the_package_imports_results():
 def toy():
     """24 clips of 3 classes on an 8-joint chain, train and test actors."""
     return make_dataset(n_per_class=8, classes=3, joints=8, edges=[(j, j + 1) for j in range(7)])
+
+
+@pytest.fixture(scope="module")
+def ctx(toy):
+    """The quick profile on the toy clips, on the CPU, without progress bars."""
+    return StudyContext.create("quick", toy, "cpu", progress=False)
 
 
 def recorder(monkeypatch, name, fake):
@@ -129,14 +183,14 @@ def geometry_table(curve, seeds=(0, 1), untrained=0.41):
     )
 
 
-def test_geometry_means_over_seeds_and_finds_where_classes_separate(monkeypatch, toy):
+def test_geometry_means_over_seeds_and_finds_where_classes_separate(monkeypatch, toy, ctx):
     recorder(monkeypatch, "get_trained_model", fake_model(0.8))
     calls = recorder(
         monkeypatch,
         "layer_geometry_study",
         lambda prof, *, subset, **kw: geometry_table(LATE if subset == "all" else EARLY),
     )
-    res = report.geometry_results("quick", toy)
+    res = report.geometry_results(ctx)
     # the chapter's settings: the profile's seeds, its window and k, both subsets
     assert [kw["subset"] for _, kw in calls] == ["all", "test"]
     for _, kw in calls:
@@ -157,18 +211,17 @@ def test_geometry_means_over_seeds_and_finds_where_classes_separate(monkeypatch,
     assert res.value("separation_layer_test") == 1
     # the verdict is the chapter's, judged on the test actors: there the drop comes early
     assert res.value("drop_late_all") > 0.8 and res.value("drop_early_all") < 0.15
-    assert res.data["verdict"] == "early"
-    assert res.data["untrained_flat"]
+    assert res.data["verdict"].outcome == "contradicts"  # the paper says late
+    assert res.data["verdict"] == report.geometry_verdict(
+        res.value("drop_early_test"), res.value("drop_late_test")
+    )
+    assert res.data["learnt"].outcome == "supports" and res.data["untrained_flat"]
     curves = res.data["curves"]
     one = curves[(curves.subset == "all") & (curves.graph == "nnk") & (curves.layer == 0)]
     assert one[["trained_min", "trained_max"]].iloc[0].tolist() == pytest.approx([0.40, 0.42])
 
 
-def test_geometry_verdict_and_separation_rules():
-    assert report.geometry_verdict(0.1, 0.8) == "late"
-    assert report.geometry_verdict(0.6, 0.8) == "early"
-    assert report.geometry_verdict(0.1, 0.2) == "unclear"
-    assert report.geometry_verdict(-0.2, 0.3) == "late"
+def test_separation_rules():
     assert report.separation_layer(pd.Series([0.5, 0.5, 0.2, 0.1])) == 2
     assert report.separation_layer(pd.Series([0.5, 0.4, 0.1]), share=1.0) == 2
     assert report.separation_layer(pd.Series([0.1, 0.2, 0.3])) is None  # never below the input
@@ -189,13 +242,13 @@ def test_separation_layer_and_layer_curves_errors():
         report.layer_curves(table, "nnk", "degree")
 
 
-def test_geometry_needs_the_early_and_late_blocks(monkeypatch, toy):
+def test_geometry_needs_the_early_and_late_blocks(monkeypatch, toy, ctx):
     recorder(monkeypatch, "get_trained_model", fake_model())
     recorder(
         monkeypatch, "layer_geometry_study", lambda prof, **kw: geometry_table(LATE[:4])
     )  # layers 0..3 only: no block 8-10
     with pytest.raises(ValueError, match="no layer in 8..10"):
-        report.geometry_results("quick", toy)
+        report.geometry_results(ctx)
 
 
 # ------------------------------------------------------------------------------ chapter 5
@@ -221,9 +274,9 @@ def fake_noise_study(prof, *, levels, noise_seeds, seeds, **kwargs):
     return pd.DataFrame(acc), pd.DataFrame(smooth, columns=cols)
 
 
-def test_noise_reduces_over_seeds_and_finds_the_robust_level(monkeypatch, toy):
+def test_noise_reduces_over_seeds_and_finds_the_robust_level(monkeypatch, toy, ctx):
     calls = recorder(monkeypatch, "noise_study", fake_noise_study)
-    res = report.noise_results("quick", toy)
+    res = report.noise_results(ctx)
     ((_, kw),) = calls
     assert kw["levels"] == LEVELS and kw["noise_seeds"] == [0, 1] and kw["seeds"] == [0, 1]
     assert kw["subset"] == "test" and (kw["window"], kw["k"]) == (0.1, 10)
@@ -236,6 +289,8 @@ def test_noise_reduces_over_seeds_and_finds_the_robust_level(monkeypatch, toy):
     assert res.value("gap") == pytest.approx(0.40)
     # moves 0.01, 0.02, 0.05 stay within 0.25 * 0.4 = 0.1; 0.15 at 10% does not
     assert res.value("robust_level") == pytest.approx(0.05)
+    assert res.data["verdict"].outcome == "contradicts"  # it moves beyond 5%
+    assert res.data["verdict"].numbers["robust_level"] == res.value("robust_level")
     assert res.value("worst_level") == pytest.approx(0.2)
     assert res.data["lv_min"].loc[0.0, 10] == pytest.approx(0.04)
     assert res.data["accuracy"].loc[0.2, "min"] == pytest.approx(0.68)
@@ -250,10 +305,10 @@ def test_robust_noise_level_rule():
         report.robust_noise_level(pd.Series([], dtype=float), gap=0.1)
 
 
-def test_noise_rejects_an_empty_study(monkeypatch, toy):
+def test_noise_rejects_an_empty_study(monkeypatch, toy, ctx):
     recorder(monkeypatch, "noise_study", lambda prof, **kw: (pd.DataFrame(), pd.DataFrame()))
     with pytest.raises(ValueError, match="lacks the columns"):
-        report.noise_results("quick", toy)
+        report.noise_results(ctx)
 
 
 # ------------------------------------------------------------------------------ chapter 7
@@ -294,7 +349,7 @@ def fake_transfer_smoothness(prof, **kwargs):
     return pd.DataFrame(rows)
 
 
-def test_transfer_reduces_the_grid(monkeypatch, toy):
+def test_transfer_reduces_the_grid(monkeypatch, toy, ctx):
     src = recorder(
         monkeypatch,
         "transfer_source_model",
@@ -302,7 +357,7 @@ def test_transfer_reduces_the_grid(monkeypatch, toy):
     )
     runs = recorder(monkeypatch, "transfer_study", fake_transfer_runs)
     smooth = recorder(monkeypatch, "transfer_smoothness_study", fake_transfer_smoothness)
-    res = report.transfer_results("quick", toy)
+    res = report.transfer_results(ctx)
     assert src[0][1]["seed"] == study_settings("quick", "transfer")["seeds"][0]
     assert src[0][1]["tasks"] is None and runs[0][1]["tasks"] is None
     assert (smooth[0][1]["window"], smooth[0][1]["k"]) == (0.1, 10)
@@ -315,17 +370,12 @@ def test_transfer_reduces_the_grid(monkeypatch, toy):
     assert res.value("few_frozen") == pytest.approx(0.9 - 0.02 * 2.5 + 0.005)
     assert res.value("many_frozen") == pytest.approx(0.9 - 0.02 * 9 + 0.005)
     assert res.value("seed_spread") == pytest.approx(0.01 / np.sqrt(2))
-    assert res.data["verdict"] == "few"
+    assert res.data["verdict"].outcome == "supports"  # freezing few is better
+    assert res.data["geometry_verdict"].outcome == "supports"  # lowest at layer 2, 0.35 last
     assert res.value("lv_min_layer") == 2 and res.value("lv_last") == pytest.approx(0.35)
     curve = res.data["curve"]
     assert curve[(curve.start == "scratch") & (curve.clips_per_class == "2")]["max"].item() == 0.6
     assert list(dict.fromkeys(curve.clips_per_class)) == ["2", "all"]  # all clips last
-
-
-def test_transfer_verdict_rule():
-    assert report.transfer_verdict(0.80, 0.79, spread=0.02) == "within spread"
-    assert report.transfer_verdict(0.80, 0.70, spread=0.02) == "few"
-    assert report.transfer_verdict(0.70, 0.80, spread=0.02) == "many"
 
 
 # ------------------------------------------------------------------------------ chapter 8
@@ -353,9 +403,9 @@ def fake_scaling_study(prof, **kwargs):
     return {"timings": timings, "exponents": exponents, "machine": machine, "bounds": None}
 
 
-def test_scaling_compares_at_the_largest_n_where_all_pairs_ran(monkeypatch, toy):
+def test_scaling_compares_at_the_largest_n_where_all_pairs_ran(monkeypatch, toy, ctx):
     calls = recorder(monkeypatch, "scaling_study", fake_scaling_study)
-    res = report.scaling_results("quick", toy)
+    res = report.scaling_results(ctx)
     assert (calls[0][1]["window"], calls[0][1]["k"]) == (0.1, 10)
     assert res.value("n_input") == 200 and res.value("n_hidden") == 100
     assert res.value("all_pairs_s_input") == pytest.approx(2.0)
@@ -367,7 +417,7 @@ def test_scaling_compares_at_the_largest_n_where_all_pairs_ran(monkeypatch, toy)
     assert res.data["widths"] == {"input": "input (D=24)", "hidden": "hidden (D=512)"}
 
 
-def test_scaling_needs_an_all_pairs_timing(monkeypatch, toy):
+def test_scaling_needs_an_all_pairs_timing(monkeypatch, toy, ctx):
     def no_all_pairs(prof, **kwargs):
         study = fake_scaling_study(prof)
         study["timings"] = study["timings"][study["timings"].method != "all pairs"]
@@ -375,11 +425,11 @@ def test_scaling_needs_an_all_pairs_timing(monkeypatch, toy):
 
     recorder(monkeypatch, "scaling_study", no_all_pairs)
     with pytest.raises(ValueError, match="no all-pairs timing"):
-        report.scaling_results("quick", toy)
+        report.scaling_results(ctx)
 
 
 # ------------------------------------------------------------------------------ chapter 2
-def test_training_reports_the_test_scores_and_skips_the_resampled_variant(monkeypatch, toy):
+def test_training_reports_the_test_scores_and_skips_the_resampled_variant(monkeypatch, toy, ctx):
     labels = np.array([0, 0, 0, 1, 1, 2])
     preds = np.array([0, 0, 1, 1, 1, 0])
     ev = EvalResult(
@@ -398,7 +448,7 @@ def test_training_reports_the_test_scores_and_skips_the_resampled_variant(monkey
         history={"epoch": [1, 2, 3], "val_acc": [0.3, 0.5, 0.67]},
     )
     calls = recorder(monkeypatch, "get_trained_model", lambda prof, **kw: (None, result))
-    res = report.training_results("quick", toy)
+    res = report.training_results(ctx)
     assert len(calls) == 1 and calls[0][1]["seed"] == 0  # no resampled network off HDM05
     assert res.value("test_top1") == pytest.approx(4 / 6)
     assert res.value("balanced_top1") == pytest.approx(5 / 9)
@@ -411,7 +461,7 @@ def test_training_reports_the_test_scores_and_skips_the_resampled_variant(monkey
 
 
 # ------------------------------------------------------------------------------ chapter 6
-def test_gradcam_reduces_the_checks_and_the_concentration(monkeypatch, toy):
+def test_gradcam_reduces_the_checks_and_the_concentration(monkeypatch, toy, ctx):
     n, v = len(toy), toy.num_joints
     layers = [1, 2, 3, 4]
     uniform = [np.ones((1, 6, v), np.float32) for _ in range(n)]
@@ -461,14 +511,14 @@ def test_gradcam_reduces_the_checks_and_the_concentration(monkeypatch, toy):
         ],
         columns=["representation", "layer", "graph", "metric", "value"],
     )
-    maps = recorder(monkeypatch, "gradcam_maps", lambda prof, *, dataset, **kw: (dataset, cams))
+    maps = recorder(monkeypatch, "gradcam_maps", lambda c, **kw: (c.dataset, cams))
     recorder(
         monkeypatch,
         "gradcam_checks_study",
         lambda prof, **kw: {"cascading": casc, "labels": lab, "areas": areas, "models": models},
     )
     smooth = recorder(monkeypatch, "gradcam_smoothness_study", lambda prof, **kw: sm)
-    res = report.gradcam_results("quick", toy)
+    res = report.gradcam_results(ctx)
     assert maps[0][1]["seed"] == 0 and (smooth[0][1]["window"], smooth[0][1]["k"]) == (0.1, 10)
     n_test = int((toy.split == "test").sum())
     assert res.value("test_top1") == pytest.approx((n_test - 1) / n_test)
@@ -487,9 +537,16 @@ def test_gradcam_reduces_the_checks_and_the_concentration(monkeypatch, toy):
     assert res.value("top20_frames_last") == pytest.approx(1.0)
     assert res.value("maps_less_smooth") == 2  # blocks 3 and 4: 0.3, 0.4 > 0.2
     assert res.data["blocks"].loc[4, "map_knn_error"] == pytest.approx(0.4)
+    verdicts = {name: v.outcome for name, v in res.data["verdicts"].items()}
+    assert verdicts == {
+        "faithfulness": "supports",  # 3 of 4 blocks positive, insertion +0.1
+        "cascading": "supports",  # 0.25 < 0.5 - 0.1
+        "labels": "supports",  # late 0.05 < 0.5 - 0.1
+        "smoothness": "inconclusive",  # maps rougher in 2 of 4 blocks (3, 4), smoother in 1
+    }
 
 
-def test_gradcam_needs_every_check(monkeypatch, toy):
+def test_gradcam_needs_every_check(monkeypatch, toy, ctx):
     cams = DatasetGradCAM(
         maps={},
         logits=np.zeros((len(toy), 3)),
@@ -497,15 +554,15 @@ def test_gradcam_needs_every_check(monkeypatch, toy):
         labels=toy.labels,
         lengths=toy.lengths,
     )
-    recorder(monkeypatch, "gradcam_maps", lambda prof, *, dataset, **kw: (dataset, cams))
+    recorder(monkeypatch, "gradcam_maps", lambda c, **kw: (c.dataset, cams))
     recorder(monkeypatch, "gradcam_checks_study", lambda prof, **kw: {"cascading": None})
     recorder(monkeypatch, "gradcam_smoothness_study", lambda prof, **kw: pd.DataFrame())
     with pytest.raises(ValueError, match="lacks 'labels'"):
-        report.gradcam_results("quick", toy)
+        report.gradcam_results(ctx)
 
 
 # ------------------------------------------------------------------------------ chapter 3
-def test_dtw_graphs_scores_the_three_distances(monkeypatch, toy):
+def test_dtw_graphs_scores_the_three_distances(monkeypatch, toy, ctx):
     def block_distances(ds, window, **kwargs):
         assert window == 0.1
         same = ds.labels[:, None] == ds.labels[None, :]
@@ -516,7 +573,7 @@ def test_dtw_graphs_scores_the_three_distances(monkeypatch, toy):
         return d
 
     monkeypatch.setattr(report.chapters, "dataset_dtw", block_distances)
-    res = report.dtw_graphs_results("quick", toy)
+    res = report.dtw_graphs_results(ctx)
     assert res.value("nn_dtw") == 1.0 and res.value("loo_dtw") == 1.0
     # 7 clips of one class among k = 10 candidates: little weight leaves the class
     assert res.value("nnk_lv_dtw") < 0.1
@@ -525,16 +582,16 @@ def test_dtw_graphs_scores_the_three_distances(monkeypatch, toy):
 
 
 # ------------------------------------------------------------------------------ chapter 9
-def test_own_model_results_is_none_without_the_study(monkeypatch, toy):
+def test_own_model_results_is_none_without_the_study(monkeypatch, toy, ctx):
     monkeypatch.delattr(studies, "own_model_study", raising=False)
-    assert report.own_model_results("quick", toy) is None
+    assert report.own_model_results(ctx) is None
 
 
-def test_own_model_results_reduces_the_study(monkeypatch, toy):
+def test_own_model_results_reduces_the_study(monkeypatch, toy, ctx):
     seen = {}
 
-    def own_model_study(profile, *, dataset, device="auto", progress=True, seed=0):
-        seen.update(dataset=dataset, progress=progress)
+    def own_model_study(c, *, seed=0, k=10):
+        seen.update(ctx=c, seed=seed, k=k)
         rows = [
             (layer, "nnk", "label_variation", "", v) for layer, v in enumerate([0.4, 0.1, 0.05])
         ]
@@ -556,8 +613,8 @@ def test_own_model_results_reduces_the_study(monkeypatch, toy):
         }
 
     monkeypatch.setattr(studies, "own_model_study", own_model_study, raising=False)
-    res = report.own_model_results("quick", toy)
-    assert seen == {"dataset": toy, "progress": False}  # only the keywords it takes
+    res = report.own_model_results(ctx)
+    assert seen == {"ctx": ctx, "seed": 0, "k": 10}  # only the keywords it takes
     assert res.value("test_top1") == 0.7 and res.value("stgcn_top1") == 0.9
     assert res.value("blocks") == 2 and res.value("nnk_lv_last") == pytest.approx(0.05)
     assert res.value("separation_layer") == 1  # 0.1 <= 0.4 - 0.5 * 0.35
@@ -565,24 +622,24 @@ def test_own_model_results_reduces_the_study(monkeypatch, toy):
     assert res.value("top5_joints_first") == 0.6 and res.value("top5_joints_last") == 0.3
 
 
-def test_own_model_results_rejects_an_unknown_result(monkeypatch, toy):
+def test_own_model_results_rejects_an_unknown_result(monkeypatch, toy, ctx):
     monkeypatch.setattr(
         studies, "own_model_study", lambda profile, **kw: {"test_accuracy": 1.0}, raising=False
     )
     with pytest.raises(ValueError, match="lacks 'geometry'"):
-        report.own_model_results("quick", toy)
+        report.own_model_results(ctx)
 
 
 # ------------------------------------------------------------------------------ the page
-def test_headline_table_formats_and_stacks(monkeypatch, toy):
+def test_headline_table_formats_and_stacks(monkeypatch, toy, ctx):
     a = report.ChapterResults(
         "05_noise",
-        report._numbers(
+        numbers_table(
             "05_noise", [("x", "a share", 0.256, "share"), ("y", "a layer", None, "layer")]
         ),
     )
     b = report.ChapterResults(
-        "08_scaling", report._numbers("08_scaling", [("z", "faster", 3.14, "times")])
+        "08_scaling", numbers_table("08_scaling", [("z", "faster", 3.14, "times")])
     )
     table = report.headline_table([a, None, b])
     assert table["shown"].tolist() == ["25.6%", "none", "3.1x"]
@@ -602,16 +659,15 @@ def test_format_value_and_numbers_errors():
     with pytest.raises(ValueError, match="unknown unit"):
         report.format_value(1.0, "furlongs")
     with pytest.raises(ValueError, match="unit 'furlongs'"):
-        report._numbers("02_training", [("a", "b", 1.0, "furlongs")])
+        numbers_table("02_training", [("a", "b", 1.0, "furlongs")])
     with pytest.raises(ValueError, match="duplicate keys"):
-        report._numbers("02_training", [("a", "b", 1.0, "share"), ("a", "c", 2.0, "share")])
+        numbers_table("02_training", [("a", "b", 1.0, "share"), ("a", "c", 2.0, "share")])
 
 
-def test_bad_profile_and_dataset_are_errors(toy):
-    with pytest.raises(ValueError, match="unknown profile"):
-        report.geometry_results("nope", toy)
-    with pytest.raises(ValueError, match=".npz"):
-        report.noise_results("quick", "clips.csv")
+def test_the_results_take_a_study_context():
+    for function in RESULTS:
+        with pytest.raises(TypeError, match="StudyContext"):
+            function("quick")  # the old profile-first call
 
 
 def test_machine_info():

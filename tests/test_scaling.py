@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_experiments import hdm05_toy
 
 from helpers.dtw.cpu import pairwise_dtw
 from helpers.geometry.knn_search import lower_bounds
@@ -19,6 +18,8 @@ from helpers.geometry.scaling import (
     same_neighbours,
     scaling_table,
 )
+
+from builders import hdm05_toy
 
 
 def test_augmented_clips_are_reproducible_and_shaped():

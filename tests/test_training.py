@@ -20,7 +20,7 @@ from helpers.training.config import TrainConfig
 from helpers.training.inputs import model_inputs
 from helpers.training.loop import WarmupSchedule, _class_weights, _epoch_order, evaluate, fit
 
-CHAIN = [(0, 1), (1, 2), (2, 3), (3, 4)]
+from builders import hdm05_toy, make_dataset
 
 
 class TinyNet(nn.Module):
@@ -46,37 +46,6 @@ class TinyNet(nn.Module):
         h = x.permute(0, 4, 1, 2, 3).reshape(n * m, c, t, v)
         h = torch.relu(self.conv(self.bn(h))).mean(dim=2)  # (N*M, hidden, V)
         return self.fc(self.drop(h.flatten(1))).view(n, m, -1).mean(dim=1)
-
-
-def make_dataset(
-    n_per_class: int = 8, classes: int = 3, seed: int = 0, joints: int = 5, edges=CHAIN
-) -> SkeletonDataset:
-    """Separable toy actions: the tip joint swings at a class-specific frequency; lengths vary."""
-    rng = np.random.default_rng(seed)
-    seqs, labels, subjects, split = [], [], [], []
-    for k in range(classes):
-        for i in range(n_per_class):
-            t = int(rng.integers(20, 41))
-            phase = np.linspace(0, 2 * np.pi * (k + 1), t)
-            base = np.zeros((t, joints, 3), np.float32)
-            base[:, :, 1] = np.arange(joints) * 0.3  # a standing chain along y
-            base[:, -1, 0] += 0.5 * np.sin(phase)
-            base[:, -1, 2] += 0.5 * np.cos(phase)
-            seqs.append(base + rng.normal(0, 0.02, base.shape).astype(np.float32))
-            labels.append(k)
-            subjects.append(i % 4)
-            split.append("test" if i % 4 == 3 else "train")
-    return SkeletonDataset.from_arrays(
-        seqs,
-        labels,
-        [f"act{k}" for k in range(classes)],
-        subjects,
-        split,
-        edges=edges,
-        center=0,
-        up_axis=1,
-        name="toy",
-    )
 
 
 FAST = TrainConfig(
@@ -324,18 +293,7 @@ def test_out_of_range_options_are_named(field, value, match):
 
 
 # --------------------------------------------------------------------------- with the real ST-GCN
-hdm05_graph = pytest.importorskip("helpers.nets.skeleton_graph")
 model_mod = pytest.importorskip("helpers.nets.stgcn")
-
-
-def hdm05_toy(n_per_class: int = 4) -> SkeletonDataset:
-    layout = hdm05_graph.SkeletonGraph.from_layout("hdm05")
-    ds = make_dataset(
-        n_per_class=n_per_class, joints=layout.num_nodes, edges=[tuple(e) for e in layout.edges]
-    )
-    # synthetic actors: two training actors and one test actor, as in HDM05's cross-subject split
-    ds.subjects = np.array(["bd", "bk", "dg", "mm"])[ds.subjects]
-    return ds
 
 
 def test_paper_profile_smoke_on_cpu():

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.nets.skeleton_graph import SkeletonGraph
 from helpers.nets.stgcn import STGCN
 from helpers.training.config import TrainConfig
 from helpers.training.transfer import few_shot, fine_tune, split_tasks, transfer_model
 
-from test_training import CHAIN, make_dataset
+from builders import make_dataset, small_model
 
 CFG = TrainConfig(
     clip_mode="natural",
@@ -24,13 +23,9 @@ CFG = TrainConfig(
 )
 
 
-def _model(num_classes=3, seed=0) -> STGCN:
-    graph = SkeletonGraph(5, CHAIN, center=0)
-    model = STGCN(num_classes, graph=graph, width=0.125, num_blocks=6, random_state=seed)
-    model.train()
-    with torch.no_grad():  # non-trivial running statistics
-        model(torch.randn(4, 3, 12, 5, 1))
-    return model.eval()
+def _model(seed=0) -> STGCN:
+    """Six blocks (so that 0, 3 and 6 of them can be frozen), a few training steps behind it."""
+    return small_model(seed=seed, num_blocks=6)
 
 
 def test_select_classes_relabels_in_the_given_order():

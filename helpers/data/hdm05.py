@@ -1,10 +1,9 @@
 """Load the HDM05 subset used by the book as a :class:`~helpers.data.dataset.SkeletonDataset`.
 
-The data folder (see :func:`helpers.runtime.folders.data_dir`) holds ``asf/HDM_<actor>.asf`` (one
-skeleton
-per actor), ``amc/HDM_<actor>_<motion>_<nnn>_120.amc`` (joint angles at 120 Hz) and
+The data folder (see :func:`~helpers.runtime.folders.data_dir`) holds ``asf/HDM_<actor>.asf`` (one
+skeleton per actor), ``amc/HDM_<actor>_<motion>_<nnn>_120.amc`` (joint angles at 120 Hz) and
 ``manifest.csv`` (``file,actor,motion,class_folder,split``). Each clip is turned into 3-D joint
-positions in metres by Acclaim forward kinematics (:mod:`helpers.data.acclaim`), resampled to
+positions in metres by Acclaim forward kinematics (:mod:`~helpers.data.acclaim`), resampled to
 ``fps`` and cached on disk, so only the first load pays for the conversion.
 
 Joint layout (31 joints, y up; each bone's joint is the bone's end point, see
@@ -300,9 +299,9 @@ def load_hdm05(
 
     Parameters
     ----------
-    root : the data folder; ``None`` uses :func:`helpers.runtime.folders.data_dir`
-    (``$STGCN_DATA_DIR``).
-        A missing or incomplete folder raises :class:`FileNotFoundError` with instructions.
+    root : the data folder; ``None`` uses :func:`~helpers.runtime.folders.data_dir`
+        (``$STGCN_DATA_DIR``). A missing or incomplete folder raises :class:`FileNotFoundError` with
+        instructions.
     fps : frame rate of the returned sequences (default 30; ``None`` keeps 120 Hz).
     cache : reuse/store the converted arrays in the disk cache (``cache_dir`` or
         ``$STGCN_CACHE_DIR``). The key covers every input file's name, size and modification

@@ -1,9 +1,8 @@
 """Skeleton layouts of the datasets the project knows: joint names, bones, centre joints, sides.
 
 This is the one home of these facts. The HDM05 loader (:mod:`helpers.data.hdm05`), the NTU RGB+D
-loader (:mod:`helpers.data.ntu`), the skeleton graphs (:mod:`helpers.nets.skeleton_graph`) and the
-skeleton
-plots (:mod:`helpers.plots.skeletons`) all read them from here.
+loader (:mod:`~helpers.data.ntu`), the skeleton graphs (:mod:`~helpers.nets.skeleton_graph`) and the
+skeleton plots (:mod:`~helpers.plots.skeletons`) all read them from here.
 
 A :class:`SkeletonLayout` has two special joints, because the two uses need different ones:
 

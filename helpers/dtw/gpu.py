@@ -270,9 +270,8 @@ def knn_dtw_torch(
     Returns
     -------
     ``(indices, distances)``, (N, k) int64 and float64, rows sorted by distance (ties by
-    index), self excluded: the same as :func:`helpers.geometry.knn_search.knn_dtw` to rounding.
-    Frame
-    costs come from inner products here, so distances that tie exactly there may differ by
+    index), self excluded: the same as :func:`~helpers.geometry.knn_search.knn_dtw` to rounding.
+    Frame costs come from inner products here, so distances that tie exactly there may differ by
     rounding (~1e-15 relative) here, and such ties may then be ordered differently.
     """
     from tqdm.auto import tqdm

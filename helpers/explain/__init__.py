@@ -32,11 +32,14 @@ from helpers.explain.gradcam import (
     resolve_layers,
     upsample_time,
 )
+from helpers.explain.summaries import TOP_FRAMES, TOP_JOINTS, map_summary
 
 __all__ = [
     "CapturedOutputs",
     "ClassTarget",
     "DatasetGradCAM",
+    "TOP_FRAMES",
+    "TOP_JOINTS",
     "block_outputs",
     "cam",
     "cascading_randomization",
@@ -53,6 +56,7 @@ __all__ = [
     "layer_gradcam",
     "layer_strides",
     "map_rank_correlation",
+    "map_summary",
     "randomize_from",
     "remove_joints",
     "resolve_layers",

@@ -30,6 +30,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from helpers.explain.gradcam import Target, gradcam_pass, joint_importance, resolve_layers
+from helpers.nets.block_model import require_block_model
+from helpers.training.features import valid_lengths
 
 __all__ = [
     "cascading_randomization",
@@ -91,8 +93,9 @@ def _correlation_rows(ref, other, layers, valid, **fields) -> list[dict]:
 
 
 def _valid_per_layer(model: nn.Module, lengths: np.ndarray, layers: Sequence[int]) -> dict:
-    per_block = model.temporal_lengths(lengths)
-    return {layer: per_block[layer - 1] for layer in layers}
+    """``{layer: (N,) valid steps}`` of the requested blocks (gradcam's bookkeeping)."""
+    valid = valid_lengths(model, lengths)  # indexed by layer number, the input at 0
+    return {layer: valid[layer] for layer in layers}
 
 
 def _lengths_of(x, lengths) -> np.ndarray:
@@ -125,7 +128,8 @@ def randomize_from(model: nn.Module, block: int, random_state: int = 0) -> nn.Mo
     statistics) and their edge importance is reset to ones; the blocks below ``block`` and the
     input BatchNorm keep their trained weights.
     """
-    count = len(model.st_gcn_networks)
+    require_block_model(model, "randomize_from")
+    count = model.num_blocks
     if not 1 <= int(block) <= count + 1:
         raise ValueError(f"block must be in 1..{count + 1}, got {block}")
     out = copy.deepcopy(model)

@@ -36,6 +36,18 @@ factor 1 / C_l only, which changes the scale of a layer's maps but not their ran
 Time-only upsampling. Block ``l``'s output frame ``j`` is centred on input frame ``j * S_l``
 (``S_l`` the product of the strides up to ``l``: 1, 2 or 4). Maps are brought back to the input's
 frames by linear interpolation along time at those positions; joints are never mixed.
+
+Bookkeeping. Per-layer values are numbered as the layers of
+:func:`~helpers.training.features.layer_features`: layer 0 is the input, layer ``l`` (1-based) the
+output of block ``l``. Lists of them are indexed by that number, the input included:
+``valid_lengths(model, lengths)[l]`` (:func:`~helpers.training.features.valid_lengths`) are the
+(N,) valid steps of layer ``l`` and ``layer_strides(model)[l]`` its total stride (1 for the
+input), so ``upsample_time(maps[l], valid[l], valid[0], strides[l], T)`` reads the same everywhere.
+Maps are dicts ``{l: ...}`` over the requested blocks only.
+
+The model. Every entry point accepts any :class:`~helpers.nets.block_model.BlockModel` (an
+:class:`~helpers.nets.stgcn.STGCN`, or any network wrapped in
+:class:`~helpers.nets.block_model.BlockwiseModel`) and raises one ``TypeError`` for anything else.
 """
 
 from __future__ import annotations
@@ -50,8 +62,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from helpers.data.dataset import SkeletonDataset
+from helpers.nets.block_model import BlockModel, require_block_model
 from helpers.runtime.device import resolve_device
 from helpers.training.config import TrainConfig
+from helpers.training.features import valid_lengths
 from helpers.training.inputs import model_inputs, prepare_dataset
 
 __all__ = [
@@ -128,19 +142,15 @@ def _scores(target: Target, logits: torch.Tensor) -> tuple[torch.Tensor, np.ndar
 
 
 # --------------------------------------------------------------------------- capturing
-def _blocks(model: nn.Module) -> Sequence[nn.Module]:
-    blocks = getattr(model, "st_gcn_networks", None)
-    if blocks is None:
-        raise TypeError(
-            f"{type(model).__name__} has no st_gcn_networks: layer_gradcam needs an "
-            "helpers.nets.stgcn.STGCN (or a model that keeps its blocks in .st_gcn_networks)"
-        )
-    return blocks
+def _blocks(model: BlockModel, caller: str) -> Sequence[nn.Module]:
+    """The model's blocks, after checking that it is a :class:`BlockModel` (TypeError if not)."""
+    require_block_model(model, caller)
+    return model.st_gcn_networks
 
 
-def resolve_layers(model: nn.Module, layer: int | str | Sequence[int]) -> list[int]:
+def resolve_layers(model: BlockModel, layer: int | str | Sequence[int]) -> list[int]:
     """The 1-based block numbers ``layer`` names: an int, a list of ints or ``'all'``."""
-    count = len(_blocks(model))
+    count = len(_blocks(model, "resolve_layers"))
     if isinstance(layer, str):
         if layer != "all":
             raise ValueError(f"layer must be 1..{count}, a list of them or 'all', got {layer!r}")
@@ -171,7 +181,7 @@ class CapturedOutputs:
 
 
 @contextlib.contextmanager
-def block_outputs(model: nn.Module, layers: Sequence[int]) -> Iterator[CapturedOutputs]:
+def block_outputs(model: BlockModel, layers: Sequence[int]) -> Iterator[CapturedOutputs]:
     """Capture the outputs of blocks ``layers`` (1-based) of the forward passes in the context.
 
     Yields a :class:`CapturedOutputs` filled by forward hooks, each output (N*M, C_l, T_l, V);
@@ -179,7 +189,7 @@ def block_outputs(model: nn.Module, layers: Sequence[int]) -> Iterator[CapturedO
     place after its block returned would make its gradient meaningless: :func:`gradcam_pass`
     checks :meth:`CapturedOutputs.changed_in_place`.
     """
-    blocks = _blocks(model)
+    blocks = _blocks(model, "block_outputs")
     captured = CapturedOutputs()
     handles = []
 
@@ -237,9 +247,16 @@ def cam(activations: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return torch.relu(torch.einsum("bctv,bc->btv", activations, weights))
 
 
-def layer_strides(model: nn.Module) -> list[int]:
-    """Product of the temporal strides up to each block (1-based list position = block)."""
-    out, total = [], 1
+def layer_strides(model: BlockModel) -> list[int]:
+    """Total temporal stride of every layer: the product of the strides up to it.
+
+    Returns
+    -------
+    ``[1, S_1, ..., S_L]``: indexed by layer number, 0 the input (stride 1), ``l`` block ``l``
+    (the module docstring's bookkeeping), so ``layer_strides(model)[l]`` is block ``l``'s.
+    """
+    _blocks(model, "layer_strides")
+    out, total = [1], 1
     for _, stride in model.schedule:
         total *= int(stride)
         out.append(total)
@@ -285,7 +302,7 @@ def upsample_time(
 
 # --------------------------------------------------------------------------- a batch
 def gradcam_pass(
-    model: nn.Module,
+    model: BlockModel,
     x: torch.Tensor | np.ndarray,
     layers: Sequence[int],
     target: Target = None,
@@ -296,7 +313,8 @@ def gradcam_pass(
 
     Parameters
     ----------
-    model : an :class:`~helpers.nets.stgcn.STGCN` (any mode; it is used in eval mode and restored).
+    model : a :class:`~helpers.nets.block_model.BlockModel` such as an
+        :class:`~helpers.nets.stgcn.STGCN` (any mode; it is used in eval mode and restored).
     x : (N, C, T, V, M) model inputs (already centred and scaled as the model expects).
     layers : 1-based block numbers.
     target : see the module docstring.
@@ -308,6 +326,7 @@ def gradcam_pass(
     valid frames of that block; ``logits`` (N, K) float32; ``classes`` (N,) the target class of
     each clip (None for a callable target).
     """
+    require_block_model(model, "gradcam_pass")
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(x)
     if not isinstance(x, torch.Tensor):
@@ -348,7 +367,7 @@ def gradcam_pass(
             )
         acts = [store.outputs[layer] for layer in layers]
         grads = torch.autograd.grad(scores.sum(), acts, allow_unused=True)
-    valid = [in_lengths] + [np.asarray(a) for a in model.temporal_lengths(in_lengths)]
+    valid = valid_lengths(model, in_lengths)  # valid[layer], the input at 0
     out = {}
     for layer, a, g in zip(layers, acts, grads):
         a = a.detach().float()
@@ -362,7 +381,7 @@ def gradcam_pass(
 
 
 def layer_gradcam(
-    model: nn.Module,
+    model: BlockModel,
     x: torch.Tensor | np.ndarray,
     layer: int | str | Sequence[int],
     target: Target = None,
@@ -374,7 +393,8 @@ def layer_gradcam(
 
     Parameters
     ----------
-    model : an :class:`~helpers.nets.stgcn.STGCN`. It comes back as it was: its training flags,
+    model : a :class:`~helpers.nets.block_model.BlockModel` such as an
+        :class:`~helpers.nets.stgcn.STGCN`. It comes back as it was: its training flags,
         parameters and ``.grad`` fields are untouched and no hook is left on it.
     x : (N, C, T, V, M) model inputs (e.g. :func:`helpers.training.inputs.model_inputs`).
     layer : a block number 1..10, a list of them, or ``'all'`` (every block, from one backward
@@ -389,15 +409,16 @@ def layer_gradcam(
     For one layer, a float32 array (N, M, T, V) (``upsample=True``) or (N, M, T_l, V), zero
     beyond each clip's valid frames. For a list or ``'all'``, a dict ``{layer: array}``.
     """
+    require_block_model(model, "layer_gradcam")
     layers = resolve_layers(model, layer)
     maps, _, _ = gradcam_pass(model, x, layers, target, lengths=lengths)
     if upsample:
         n, _, t, _, _ = tuple(x.shape)
         in_lengths = np.full(n, t, np.int64) if lengths is None else _as_numpy(lengths)
-        valid = model.temporal_lengths(in_lengths)
+        valid = valid_lengths(model, in_lengths)
         strides = layer_strides(model)
         maps = {
-            layer: upsample_time(maps[layer], valid[layer - 1], in_lengths, strides[layer - 1], t)
+            layer: upsample_time(maps[layer], valid[layer], valid[0], strides[layer], t)
             for layer in layers
         }
     single = np.ndim(layer) == 0 and not isinstance(layer, str)
@@ -425,7 +446,8 @@ class DatasetGradCAM:
     lengths : (N,) valid input frames of the clips (as the model saw them).
     upsampled : whether ``maps`` are at the input's frames.
     class_names : the dataset's class names.
-    strides : ``{layer: total temporal stride}`` of the blocks (:func:`layer_strides`).
+    strides : total temporal stride of every layer, indexed by layer number (0 the input):
+        ``strides[layer]`` (:func:`layer_strides`).
     """
 
     maps: dict[int, list[np.ndarray]]
@@ -435,7 +457,7 @@ class DatasetGradCAM:
     lengths: np.ndarray
     upsampled: bool = False
     class_names: list[str] = field(default_factory=list)
-    strides: dict[int, int] = field(default_factory=dict)
+    strides: list[int] = field(default_factory=list)
 
     @property
     def predictions(self) -> np.ndarray:
@@ -464,7 +486,7 @@ class DatasetGradCAM:
 
 
 def dataset_gradcam(
-    model: nn.Module,
+    model: BlockModel,
     dataset: SkeletonDataset,
     layer: int | str | Sequence[int] = "all",
     target: str | int | Sequence[int] | np.ndarray | None = None,
@@ -479,7 +501,9 @@ def dataset_gradcam(
 
     Parameters
     ----------
-    model : a trained :class:`~helpers.nets.stgcn.STGCN`.
+    model : a trained :class:`~helpers.nets.block_model.BlockModel` (an
+        :class:`~helpers.nets.stgcn.STGCN`, or a network wrapped in
+        :class:`~helpers.nets.block_model.BlockwiseModel`).
     dataset : raw clips; they are prepared as the model was trained (``config``, default
         ``model.train_config``; see :func:`helpers.training.inputs.model_inputs`).
     layer : block numbers or ``'all'``.
@@ -494,6 +518,7 @@ def dataset_gradcam(
     -------
     A :class:`DatasetGradCAM`.
     """
+    require_block_model(model, "dataset_gradcam")
     cfg = config if config is not None else getattr(model, "train_config", None)
     if cfg is None:
         raise ValueError(
@@ -538,14 +563,14 @@ def dataset_gradcam(
             logits = np.zeros((n, batch_logits.shape[1]), np.float32)
             targets = np.zeros(n, np.int64)
         logits[idx], targets[idx], lengths_all[idx] = batch_logits, classes, lengths
-        valid = model.temporal_lengths(lengths)
+        valid = valid_lengths(model, lengths)
         for layer in layers:
             mp = batch_maps[layer]
             if upsample:
-                mp = upsample_time(mp, valid[layer - 1], lengths, strides[layer - 1], x.shape[2])
-                keep = lengths
+                mp = upsample_time(mp, valid[layer], valid[0], strides[layer], x.shape[2])
+                keep = valid[0]
             else:
-                keep = valid[layer - 1]
+                keep = valid[layer]
             for r, j in enumerate(idx):
                 maps[layer][j] = np.ascontiguousarray(mp[r, :, : int(keep[r])])
     return DatasetGradCAM(
@@ -556,7 +581,7 @@ def dataset_gradcam(
         lengths=lengths_all,
         upsampled=upsample,
         class_names=list(dataset.class_names),
-        strides={layer: strides[layer - 1] for layer in layers},
+        strides=strides,
     )
 
 

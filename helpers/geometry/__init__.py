@@ -33,11 +33,14 @@ from helpers.geometry.layer_tables import (
     GRAPH_KINDS,
     LAYER_METRICS,
     GraphScores,
+    class_curves,
     distance_table,
     graph_table,
+    halving_layer,
     layer_distances,
     layer_geometry,
     neighbourhood_graphs,
+    sensitivity_grid,
     within_between_ratio,
 )
 from helpers.geometry.neighbours import NeighbourSets
@@ -88,6 +91,7 @@ __all__ = [
     "all_pairs_knn",
     "as_sequence_list",
     "augmented_clips",
+    "class_curves",
     "classical_mds",
     "data_fingerprint",
     "dataset_dtw",
@@ -99,6 +103,7 @@ __all__ = [
     "graph_smoothness",
     "graph_table",
     "growth_exponents",
+    "halving_layer",
     "hidden_width",
     "interpolation_error",
     "kernel_bandwidth",
@@ -126,6 +131,7 @@ __all__ = [
     "same_neighbours",
     "scaling_table",
     "segment_embedding",
+    "sensitivity_grid",
     "sequence_matrix",
     "within_between_ratio",
 ]

@@ -171,9 +171,8 @@ def dataset_dtw(
     window : Sakoe-Chiba radius: int frames, float fraction of the longer length, or None
         (see :mod:`helpers.dtw.cpu`).
     normalize, band : passed to :func:`helpers.dtw.cpu.pairwise_dtw`.
-    cache : load the matrix from / store it in the :class:`helpers.runtime.disk_cache.DiskCache`
-    under
-        ``cache_dir`` (default ``$STGCN_CACHE_DIR``), kind ``"dtw"``.
+    cache : load the matrix from / store it in the :class:`~helpers.runtime.disk_cache.DiskCache`
+        under ``cache_dir`` (default ``$STGCN_CACHE_DIR``), kind ``"dtw"``.
     key : a name for the data to use in the cache key instead of the content fingerprint
         (skips hashing; you promise that the same key always means the same data).
         Default: :func:`data_fingerprint` of the flattened sequences.

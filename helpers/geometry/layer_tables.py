@@ -7,15 +7,12 @@ under DTW or another distance) and their labels, this module answers the paper's
   over the mean distance between them, and the 1-NN accuracies of
   :func:`helpers.geometry.distances.nearest_neighbor_accuracy`, collected by :func:`distance_table`;
 * which local neighbourhoods do the sequences form, and how well do they agree with the labels?
-  :func:`neighbourhood_graphs` builds the kNN and NNK graphs (:mod:`helpers.geometry.nnk`) and
-  measures
-  label smoothness on them (:mod:`helpers.geometry.smoothness`); :func:`graph_table` collects the
-  numbers
-  of several matrices and neighbourhood sizes in one tidy DataFrame;
+  :func:`neighbourhood_graphs` builds the kNN and NNK graphs (:mod:`~helpers.geometry.nnk`) and
+  measures label smoothness on them (:mod:`~helpers.geometry.smoothness`); :func:`graph_table`
+  collects the numbers of several matrices and neighbourhood sizes in one tidy DataFrame;
 * how does that geometry change from layer to layer of a network? :func:`layer_geometry` takes
-  every layer's features (:func:`helpers.training.features.layer_features`), computes (and caches)
-  the
-  windowed DTW distances between the sequences of each layer and reports the three smoothness
+  every layer's features (:func:`~helpers.training.features.layer_features`), computes (and caches)
+  the windowed DTW distances between the sequences of each layer and reports the three smoothness
   measures of the book per layer, graph and class in one tidy DataFrame.
 
 >>> scores = neighbourhood_graphs(D, labels, k=10)
@@ -40,12 +37,15 @@ from helpers.geometry.smoothness import GraphSmoothness, graph_smoothness, knn_l
 __all__ = [
     "GRAPH_KINDS",
     "GraphScores",
+    "class_curves",
     "distance_table",
     "graph_table",
+    "halving_layer",
     "LAYER_METRICS",
     "layer_distances",
     "layer_geometry",
     "neighbourhood_graphs",
+    "sensitivity_grid",
     "within_between_ratio",
 ]
 
@@ -94,8 +94,8 @@ class GraphScores:
     kind : ``'kNN'`` or ``'NNK'``.
     k : the number of candidates per node.
     graph : the fitted :class:`~helpers.geometry.nnk.KNNGraph` or
-    :class:`~helpers.geometry.nnk.NNKGraph`
-        (``graph.adjacency_`` is the symmetric (N, N) weight matrix).
+        :class:`~helpers.geometry.nnk.NNKGraph` (``graph.adjacency_`` is the symmetric (N, N) weight
+        matrix).
     smoothness : :class:`~helpers.geometry.smoothness.GraphSmoothness`, overall and per class.
     """
 
@@ -332,9 +332,8 @@ def layer_geometry(
         interpolation of the papers; :func:`helpers.geometry.smoothness.interpolation_error`);
     ``paper_knn_error``
         the authors' measure: k nearest neighbours weighted by 1/d
-        (:func:`helpers.geometry.smoothness.knn_label_error`); it needs no kernel and is reported
-        with
-        the ``knn`` rows;
+        (:func:`~helpers.geometry.smoothness.knn_label_error`); it needs no kernel and is reported
+        with the ``knn`` rows;
     ``degree``
         mean number of neighbours per node of the symmetrised graph (for NNK, how many of the
         ``k`` candidates the local geometry keeps);
@@ -460,3 +459,115 @@ def layer_geometry(
         key=lambda c: c.map(order) if c.name == "metric" else c,
         kind="stable",
     ).reset_index(drop=True)
+
+
+def class_curves(
+    table: pd.DataFrame,
+    graph: str = "nnk",
+    metric: str = "label_variation",
+    model: str = "trained",
+) -> pd.DataFrame:
+    """One measure of a layer table class by class: the mean over seeds, layer by layer.
+
+    Parameters
+    ----------
+    table : rows of :func:`layer_geometry` or of a layer study
+        (:func:`helpers.studies.layer_geometry_study`; columns ``layer``, ``graph``, ``metric``,
+        ``class``, ``value`` and, for a study, ``model`` and ``seed``).
+    graph, metric : which measure (``'nnk'``, ``'label_variation'``...).
+    model : which networks' rows of a study (``'trained'`` or ``'untrained'``); ignored for a
+        table without a ``model`` column.
+
+    Returns
+    -------
+    A (classes, layers) DataFrame: one row per class name, one column per layer, the mean of
+    ``value`` over the seeds.
+    """
+    sel = table[(table["class"] != "") & (table["graph"] == graph) & (table["metric"] == metric)]
+    if "model" in table.columns:
+        sel = sel[sel["model"] == model]
+    if sel.empty:
+        raise ValueError(f"no per-class rows for graph={graph!r}, metric={metric!r}")
+    return sel.groupby(["class", "layer"])["value"].mean().unstack("layer")
+
+
+def halving_layer(values: pd.Series, share: float = 0.5) -> int | None:
+    """The first layer after the input whose value is at most ``share`` of the input's.
+
+    Parameters
+    ----------
+    values : a label-smoothness measure indexed by layer (layer 0, the first, is the input;
+        lower is smoother).
+    share : the fraction of the input's value to reach (0.5: half of the input's variation
+        gone).
+
+    Returns
+    -------
+    The layer index, or ``None`` when no later layer gets there (or the input's value is
+    already 0: nothing is left to remove).
+    """
+    if not 0 < share <= 1:
+        raise ValueError(f"share={share!r}: must be in (0, 1]")
+    v = pd.Series(values, dtype=float).sort_index()
+    if v.empty:
+        raise ValueError("halving_layer: no values")
+    start = float(v.iloc[0])
+    if not start > 0:
+        return None
+    later = v.iloc[1:]
+    below = later[later <= share * start]
+    return None if below.empty else int(below.index[0])
+
+
+def sensitivity_grid(
+    features: Mapping[str, Sequence[Sequence[np.ndarray]]],
+    labels,
+    *,
+    windows: Sequence[int | float | None],
+    ks: Sequence[int],
+    sigmas: Sequence[str | float] = ("mean_kth",),
+    other_sigmas_at: tuple[int | float | None, int] | None = None,
+    layers: Mapping[str, int] | None = None,
+    graph: str = "nnk",
+    metric: str = "label_variation",
+    cache_dir=None,
+) -> pd.DataFrame:
+    """One measure at a few layers, over a grid of DTW windows, graph sizes and bandwidths.
+
+    Parameters
+    ----------
+    features : by model name (``'trained'``, ``'untrained'``...), every layer's features (see
+        :func:`layer_geometry`).
+    labels : (N,) integer classes of the sequences.
+    windows, ks : the DTW bands and neighbourhood sizes of the grid (all combinations).
+    sigmas : the bandwidth rules; the first is used at every (window, k), the others only at
+        ``other_sigmas_at`` (default: every (window, k) too).
+    other_sigmas_at : the one (window, k) where the other bandwidth rules are tried.
+    layers : the columns to report, by name: a layer index (negative counts from the end);
+        default the input, block 5 and the last block.
+    graph, metric : the measure (default NNK label variation).
+    cache_dir : for the DTW matrices.
+
+    Returns
+    -------
+    A DataFrame with one row per (window, k, bandwidth, model): the columns ``window``,
+    ``k``, ``bandwidth``, ``model`` and one per entry of ``layers``.
+    """
+    if layers is None:
+        layers = {"input": 0, "block 5": 5, "last block": -1}
+    rows = []
+    for w in windows:
+        for kk in ks:
+            for j, sig in enumerate(sigmas):
+                if j > 0 and other_sigmas_at is not None and (w, kk) != tuple(other_sigmas_at):
+                    continue
+                for name, feats in features.items():
+                    t = layer_geometry(
+                        feats, labels, window=w, k=kk, sigma=sig, cache_dir=cache_dir
+                    )
+                    sel = t[(t["class"] == "") & (t["graph"] == graph) & (t["metric"] == metric)]
+                    values = sel.set_index("layer")["value"].sort_index()
+                    row = {"window": w, "k": kk, "bandwidth": sig, "model": name}
+                    row.update({col: float(values.iloc[i]) for col, i in layers.items()})
+                    rows.append(row)
+    return pd.DataFrame(rows)

@@ -3,12 +3,11 @@
 A kNN graph needs each node's k nearest neighbours and their distances; an NNK graph needs
 also the distances *among* each node's candidates (its local kernel block ``K_SS``). A
 :class:`NeighbourSets` holds exactly that, (N, k) plus (N, k, k), and
-:class:`helpers.geometry.nnk.NNKGraph`, :class:`helpers.geometry.nnk.KNNGraph`,
-:func:`helpers.geometry.smoothness.knn_label_error` and
-:func:`helpers.geometry.layer_tables.layer_geometry`
-accept it wherever they accept a full (N, N) matrix, with the same result when the sets are
-the matrix's (:meth:`NeighbourSets.from_matrix`). :func:`helpers.geometry.knn_search.neighbour_sets`
-computes them under DTW without all pairs.
+:class:`~helpers.geometry.nnk.NNKGraph`, :class:`~helpers.geometry.nnk.KNNGraph`,
+:func:`~helpers.geometry.smoothness.knn_label_error` and
+:func:`~helpers.geometry.layer_tables.layer_geometry` accept it wherever they accept a full (N, N)
+matrix, with the same result when the sets are the matrix's (:meth:`NeighbourSets.from_matrix`).
+:func:`~helpers.geometry.knn_search.neighbour_sets` computes them under DTW without all pairs.
 """
 
 from __future__ import annotations

@@ -206,8 +206,7 @@ def knn_label_error(distances, labels, k: int = 10) -> ClassScores:
     distances : (N, N) dense array of pairwise distances (e.g. DTW), symmetric, finite,
         non-negative; the diagonal is ignored. A scipy.sparse matrix is refused (an absent
         entry would read as distance 0). Or :class:`~helpers.geometry.neighbours.NeighbourSets` with
-        at
-        least ``k`` neighbours per node (the same result as their full matrix).
+        at least ``k`` neighbours per node (the same result as their full matrix).
     labels : (N,) integer labels.
     k : neighbours per node, ``1 <= k <= N - 1``.
 

@@ -6,7 +6,7 @@ block-structured network the interface the tools need.
 The package map is in the README (Modules).
 """
 
-from helpers.nets.block_model import BlockwiseModel
+from helpers.nets.block_model import BlockModel, BlockwiseModel, require_block_model
 from helpers.nets.compact_gcn import CompactBlock, CompactGCN
 from helpers.nets.skeleton_graph import CENTER_DISTANCES, STRATEGIES, SkeletonGraph
 from helpers.nets.stgcn import (
@@ -21,6 +21,7 @@ from helpers.nets.stgcn import (
 )
 
 __all__ = [
+    "BlockModel",
     "BlockwiseModel",
     "CENTER_DISTANCES",
     "CompactBlock",
@@ -34,5 +35,6 @@ __all__ = [
     "SpatialGraphConv",
     "checked_lengths",
     "masked_batch_norm",
+    "require_block_model",
     "time_mask",
 ]

@@ -1,15 +1,23 @@
 """Any PyTorch classifier made of spatio-temporal blocks, as the book's tools see an ST-GCN.
 
 The layer features (:func:`helpers.training.features.layer_features`), the per-layer geometry
-(:func:`helpers.geometry.layer_tables.layer_geometry`) and the layerwise Grad-CAM
-(:mod:`helpers.explain.gradcam`)
-were written for :class:`helpers.nets.stgcn.STGCN`, but they only use a small part of it:
+(:func:`~helpers.geometry.layer_tables.layer_geometry`) and the layerwise Grad-CAM
+(:mod:`~helpers.explain.gradcam`, :mod:`~helpers.explain.checks`) were written for
+:class:`~helpers.nets.stgcn.STGCN`, but they only use the small part of it that the protocol
+:class:`BlockModel` names (see there for shapes):
 
 * ``model(x, return_features=True, lengths=...)`` returns ``(logits, features)``, the features
   being the outputs of the blocks, each (N*M, C_l, T_l, V);
 * ``model.st_gcn_networks``: the blocks, in order (Grad-CAM hooks them);
+* ``model.num_blocks``: how many there are;
 * ``model.temporal_lengths(lengths)``: how many valid time steps each block keeps;
 * ``model.schedule``: (channels, temporal stride) per block.
+
+:class:`~helpers.nets.stgcn.STGCN` and :class:`BlockwiseModel` satisfy it
+(``isinstance(model, BlockModel)``); :class:`~helpers.nets.compact_gcn.CompactGCN` does not (it
+knows nothing of the tools) and is used through :class:`BlockwiseModel`. The tools call
+:func:`require_block_model` at their entry points, so a model without the interface gets one
+``TypeError`` that names what it lacks.
 
 :class:`BlockwiseModel` gives any other network that interface. Use it when you have a model
 that maps a batch (N, C, T, V, M) of skeleton clips (coordinates, frames, joints, bodies) to
@@ -40,13 +48,104 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BlockwiseModel"]
+__all__ = ["BlockModel", "BlockwiseModel", "require_block_model"]
+
+
+@runtime_checkable
+class BlockModel(Protocol):
+    """What the feature, geometry and Grad-CAM tools need of a network made of blocks.
+
+    Shapes: N clips, C coordinates, T frames, V joints, M bodies, K classes; block ``l``
+    (1-based) outputs C_l channels and T_l time steps. Satisfied by
+    :class:`~helpers.nets.stgcn.STGCN` and :class:`BlockwiseModel` (which gives any other
+    network the interface). ``isinstance(model, BlockModel)`` checks that the members exist, not
+    their signatures; :func:`require_block_model` says which are missing.
+
+    Attributes
+    ----------
+    st_gcn_networks : the blocks, in order (a sequence of ``nn.Module``); Grad-CAM hooks them
+        and cascading randomisation re-initialises them. Each runs once per forward pass and
+        returns (N*M, C_l, T_l, V), bodies folded into the batch sample-major (row ``n*M + m``
+        is body m of clip n).
+    num_blocks : ``len(st_gcn_networks)``.
+    schedule : one ``(C_l, s_l)`` per block: output channels and temporal stride (1: as many
+        steps as the block's input; 2: half).
+    """
+
+    st_gcn_networks: Sequence[nn.Module]
+    schedule: Sequence[tuple[int, int]]
+
+    @property
+    def num_blocks(self) -> int:
+        """Number of blocks."""
+        ...
+
+    def temporal_lengths(
+        self, lengths: Sequence[int] | np.ndarray | torch.Tensor
+    ) -> list[np.ndarray]:
+        """Valid time steps after each block for (N,) valid input frames.
+
+        Returns one (N,) int64 array per block (block ``l`` at position ``l - 1``); with
+        'same'-padded temporal convolutions a block of stride ``s`` keeps
+        ``floor((L - 1) / s) + 1`` of ``L`` valid steps.
+        """
+        ...
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        return_features: bool = False,
+        *,
+        lengths: Sequence[int] | np.ndarray | torch.Tensor | None = None,
+    ) -> Any:
+        """Logits (N, K) for x (N, C, T, V, M); with ``return_features``, ``(logits, features)``.
+
+        ``features`` is a list over blocks of (N*M, C_l, T_l, V) tensors; ``lengths`` (N,) are
+        the valid frames of clips zero-padded to T (None: all T), and block ``l``'s output is
+        valid for its first ``temporal_lengths(lengths)[l - 1]`` steps.
+        """
+        ...
+
+
+#: The members of :class:`BlockModel`, in the order :func:`require_block_model` reports them.
+BLOCK_MODEL_MEMBERS = ("forward", "st_gcn_networks", "num_blocks", "schedule", "temporal_lengths")
+
+
+def require_block_model(model: Any, caller: str) -> None:
+    """Raise one ``TypeError`` unless ``model`` has the :class:`BlockModel` interface.
+
+    Parameters
+    ----------
+    model : the network a tool was given.
+    caller : the tool's name, for the message (e.g. ``'layer_features'``).
+
+    Raises
+    ------
+    TypeError
+        Naming the argument ``model``, the members it lacks and :class:`BlockwiseModel`, which
+        gives any block-structured network the interface.
+    """
+    # hasattr, not isinstance alone: the message lists what is missing, and hasattr sees
+    # nn.Module's submodules (kept in _modules) on every Python version
+    missing = [name for name in BLOCK_MODEL_MEMBERS if not hasattr(model, name)]
+    missing += [
+        name
+        for name in ("forward", "temporal_lengths")
+        if name not in missing and not callable(getattr(model, name))
+    ]
+    if missing:
+        raise TypeError(
+            f"{caller}: model must be a block model (helpers.nets.block_model.BlockModel), but "
+            f"the {type(model).__name__} given lacks {', '.join(missing)}. Wrap a network made "
+            "of blocks in helpers.nets.block_model.BlockwiseModel(net, net.blocks, "
+            "example_input=...) to give it the interface."
+        )
 
 
 def _as_lengths(lengths: Any) -> np.ndarray:
@@ -69,7 +168,7 @@ def _positive_ints(values: Sequence[int], name: str, count: int) -> list[int]:
 
 
 class BlockwiseModel(nn.Module):
-    """A classifier and its blocks, with the interface of :class:`helpers.nets.stgcn.STGCN`.
+    """A classifier and its blocks, as a :class:`BlockModel` (the interface of an ST-GCN).
 
     Parameters
     ----------

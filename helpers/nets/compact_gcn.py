@@ -4,7 +4,9 @@
 convolves along time, then aggregates over the skeleton with one learnable (V, V) adjacency
 (initialised from the skeleton's normalised adjacency with self loops; no partition into
 subsets, no edge-importance mask), then batch-normalises, adds a residual and applies a ReLU.
-It knows nothing of the book's tools; :class:`helpers.nets.block_model.BlockwiseModel` wraps it::
+It knows nothing of the book's tools (it is not a
+:class:`~helpers.nets.block_model.BlockModel`); :class:`~helpers.nets.block_model.BlockwiseModel`
+wraps it::
 
     net = CompactGCN.from_dataset(ds)
     model = BlockwiseModel(net, net.blocks, example_input=torch.zeros(1, 3, 64, 31, 1))

@@ -23,8 +23,8 @@ Differences from the original code (none of which changes the computed function)
   convolution instead of after (the same linear map, with fewer operations);
 * the graph defaults to the paper's geodesic centre distance (``center_distance='geodesic'``);
   pass ``center_distance='truncated'`` for the original code's adjacency (see
-  :mod:`helpers.nets.skeleton_graph`).
-  :meth:`STGCN.from_reference_checkpoint` picks whichever matches the checkpoint's ``A``.
+  :mod:`~helpers.nets.skeleton_graph`). :meth:`STGCN.from_reference_checkpoint` picks whichever
+  matches the checkpoint's ``A``.
 """
 
 from __future__ import annotations
@@ -283,6 +283,10 @@ class STGCNBlock(nn.Module):
 # --------------------------------------------------------------------------- model
 class STGCN(nn.Module):
     """Spatial-temporal graph convolution network for skeleton action recognition.
+
+    It is a :class:`~helpers.nets.block_model.BlockModel` (``st_gcn_networks``, ``num_blocks``,
+    ``schedule``, ``temporal_lengths``, ``forward(x, return_features, lengths=)``), the interface
+    the feature and Grad-CAM tools use.
 
     Parameters
     ----------

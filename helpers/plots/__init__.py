@@ -33,14 +33,30 @@ from helpers.plots.skeletons import (
     skeleton_player,
     to_display,
 )
+from helpers.plots.style import (
+    BOOK_RC,
+    BOOK_WIDTH,
+    MIN_FONT,
+    book_figsize,
+    book_style,
+    book_subplots,
+    fit_tick_labels,
+)
 
 __all__ = [
+    "BOOK_RC",
+    "BOOK_WIDTH",
     "GraphArtists",
+    "MIN_FONT",
     "SIDE_COLORS",
     "animation_html",
+    "book_figsize",
+    "book_style",
+    "book_subplots",
     "class_colors",
     "dtw_pair_explorer",
     "edge_colors_by_side",
+    "fit_tick_labels",
     "gradcam_explorer",
     "layer_graph_explorer",
     "plot_cascading",

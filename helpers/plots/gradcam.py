@@ -16,6 +16,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from helpers.plots.style import BOOK_WIDTH, book_style, fit_tick_labels
+
 __all__ = [
     "gradcam_explorer",
     "plot_cascading",
@@ -26,6 +28,13 @@ __all__ = [
 ]
 
 CMAP = "inferno"
+#: Share of the explorer's width given to the heat map; the rest shows the skeleton, which is
+#: narrow (a standing figure) and needs less.
+_HEAT_SHARE = 0.68
+#: Height of the explorer's images in inches: room for a joint label per row at MIN_FONT.
+_EXPLORER_HEIGHT = 3.6
+#: Inches left free beside the two images for the widgets' own margins, so both fit the page.
+_EXPLORER_GAP = 0.4
 
 
 def plot_heatmap(
@@ -61,16 +70,15 @@ def plot_heatmap(
         interpolation="nearest",
     )
     if joint_labels and joint_names is not None:
-        ax.set_yticks(range(v))
-        ax.set_yticklabels(joint_names, fontsize=5)
+        # as large as the axes' height allows; every other joint when all would be too small
+        fit_tick_labels(ax, list(joint_names), "y")
     else:
         ax.set_yticks([])
-    ax.set_xlabel("time (s)" if scale != 1.0 else "frame", fontsize=8)
-    ax.tick_params(labelsize=7)
+    ax.set_xlabel("time (s)" if scale != 1.0 else "frame")
     if frame is not None:
         ax.axvline(frame * scale, color="cyan", lw=1.0)
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     return im
 
 
@@ -116,7 +124,7 @@ def plot_skeleton_importance(
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title)
     return sc
 
 
@@ -138,13 +146,11 @@ def plot_class_importance(
         top = np.nanmax(imp, axis=1, keepdims=True)
         imp = np.divide(imp, top, out=np.zeros_like(imp), where=top > 0)
     im = ax.imshow(imp.T, aspect="auto", cmap=CMAP, vmin=0, interpolation="nearest")
-    ax.set_xticks(range(len(class_names)))
-    ax.set_xticklabels([c[:14] for c in class_names], rotation=60, ha="right", fontsize=6)
+    fit_tick_labels(ax, [c[:14] for c in class_names], "x", rotation=60, ha="right")
     if joint_names is not None:
-        ax.set_yticks(range(imp.shape[1]))
-        ax.set_yticklabels(joint_names, fontsize=5)
+        fit_tick_labels(ax, list(joint_names), "y")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     return im
 
 
@@ -171,11 +177,11 @@ def plot_cascading(ax, table: pd.DataFrame, *, layers: Sequence[int] | None = No
             label=f"block {layer}",
         )
     ax.set_xticks([0] + steps)
-    ax.set_xticklabels(["none"] + labels, rotation=60, ha="right", fontsize=7)
+    ax.set_xticklabels(["none"] + labels, rotation=60, ha="right")
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xlabel("re-initialised (classifier, then blocks from the top)", fontsize=8)
-    ax.set_ylabel("Spearman ρ with trained maps", fontsize=8)
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_xlabel("re-initialised (classifier, then blocks from the top)")
+    ax.set_ylabel("Spearman ρ with trained maps")
+    ax.legend(ncol=2)
 
 
 def plot_deletion(ax, curves: pd.DataFrame, curve: str = "deletion", layers=None) -> None:
@@ -200,10 +206,10 @@ def plot_deletion(ax, curves: pd.DataFrame, curve: str = "deletion", layers=None
         )
     r = part[part.ranking == "random"].sort_values("fraction")
     ax.plot(r.fraction, r.score, "k--", lw=2, label="random order")
-    ax.set_xlabel(f"share of joints {'removed' if curve == 'deletion' else 'inserted'}", fontsize=8)
-    ax.set_ylabel("target class probability", fontsize=8)
-    ax.set_title(curve, fontsize=9)
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_xlabel(f"share of joints {'removed' if curve == 'deletion' else 'inserted'}")
+    ax.set_ylabel("target class probability")
+    ax.set_title(curve)
+    ax.legend(ncol=2)
 
 
 def _png(fig) -> bytes:
@@ -220,7 +226,7 @@ def gradcam_explorer(
     fps: float | None = None,
     up_axis: int = 1,
     frames: int = 5,
-    dpi: float = 72.0,
+    dpi: float = 90.0,
 ):
     """An ipywidgets viewer: clip, layer, target class and frame, all linked in the browser.
 
@@ -232,7 +238,9 @@ def gradcam_explorer(
     edges, joint_names, fps, up_axis : the skeleton and its time axis.
     frames : key frames per clip offered by the frame slider (evenly spaced; cyan lines on the
         heat map).
-    dpi : resolution of the images.
+    dpi : resolution of the images. The heat map and the skeleton together are
+        :data:`~helpers.plots.style.BOOK_WIDTH` wide at most and drawn in the book's style, so at
+        ``dpi`` about that of the page their text reads like the page's own.
 
     Returns
     -------
@@ -264,59 +272,63 @@ def gradcam_explorer(
     def image(fig) -> "widgets.Image":
         return widgets.Image(value=_png(fig), format="png")
 
-    # Two stacks per (clip, target, layer): the heat map (one image) and the skeleton at each
-    # key frame (small images), so the frame control costs small drawings only.
-    clip_children = []
-    for c in clips:
-        pos = np.asarray(c["positions"])
-        t_len = pos.shape[0]
-        keys = np.linspace(0, t_len - 1, frames).round().astype(int)
-        target_children = []
-        for tname in targets:
-            layer_children = []
-            for layer in layers:
-                heat = np.asarray(c["maps"][tname][layer])[:t_len]
-                top = heat.max() if heat.max() > 0 else 1.0
-                fig = Figure(figsize=(4.6, 3.0), dpi=dpi)
-                FigureCanvasAgg(fig)
-                ax = fig.add_axes((0.2, 0.16, 0.76, 0.74))
-                plot_heatmap(
-                    ax,
-                    heat,
-                    joint_names=joint_names,
-                    fps=fps,
-                    vmax=top,
-                    title=f"block {layer}, explaining the {tname}",
-                )
-                for f in keys:
-                    ax.axvline(f / fps if fps and np.isfinite(fps) else f, color="cyan", lw=0.6)
-                heat_image = image(fig)
-                frame_children = []
-                for n, f in enumerate(keys):
-                    fig = Figure(figsize=(2.2, 3.0), dpi=dpi)
+    heat_size = (BOOK_WIDTH * _HEAT_SHARE, _EXPLORER_HEIGHT)
+    skeleton_size = (BOOK_WIDTH * (1.0 - _HEAT_SHARE) - _EXPLORER_GAP, _EXPLORER_HEIGHT)
+    # the book's fonts inside, the caller's settings back afterwards
+    with book_style():
+        # Two stacks per (clip, target, layer): the heat map (one image) and the skeleton at each
+        # key frame (small images), so the frame control costs small drawings only.
+        clip_children = []
+        for c in clips:
+            pos = np.asarray(c["positions"])
+            t_len = pos.shape[0]
+            keys = np.linspace(0, t_len - 1, frames).round().astype(int)
+            target_children = []
+            for tname in targets:
+                layer_children = []
+                for layer in layers:
+                    heat = np.asarray(c["maps"][tname][layer])[:t_len]
+                    top = heat.max() if heat.max() > 0 else 1.0
+                    fig = Figure(figsize=heat_size, dpi=dpi)
                     FigureCanvasAgg(fig)
-                    ax = fig.add_axes((0.02, 0.02, 0.96, 0.88))
-                    when = f"{f / fps:.1f} s" if fps and np.isfinite(fps) else f"frame {f}"
-                    plot_skeleton_importance(
+                    ax = fig.add_axes((0.2, 0.14, 0.77, 0.76))
+                    plot_heatmap(
                         ax,
-                        pos[int(f)],
-                        edges,
-                        heat[int(f)],
-                        up_axis=up_axis,
+                        heat,
+                        joint_names=joint_names,
+                        fps=fps,
                         vmax=top,
-                        title=f"key frame {n + 1}: {when}",
-                        max_size=90.0,
+                        title=f"block {layer}, explaining the {tname}",
                     )
-                    frame_children.append(image(fig))
-                fstack = widgets.Stack(frame_children, selected_index=0)
-                widgets.jslink((frame_slider, "index"), (fstack, "selected_index"))
-                layer_children.append(widgets.HBox([heat_image, fstack]))
-            lstack = widgets.Stack(layer_children, selected_index=len(layers) - 1)
-            widgets.jslink((layer_slider, "index"), (lstack, "selected_index"))
-            target_children.append(lstack)
-        tstack = widgets.Stack(target_children, selected_index=0)
-        widgets.jslink((target_pick, "index"), (tstack, "selected_index"))
-        clip_children.append(tstack)
+                    for f in keys:
+                        ax.axvline(f / fps if fps and np.isfinite(fps) else f, color="cyan", lw=0.6)
+                    heat_image = image(fig)
+                    frame_children = []
+                    for n, f in enumerate(keys):
+                        fig = Figure(figsize=skeleton_size, dpi=dpi)
+                        FigureCanvasAgg(fig)
+                        ax = fig.add_axes((0.02, 0.02, 0.96, 0.88))
+                        when = f"{f / fps:.1f} s" if fps and np.isfinite(fps) else f"frame {f}"
+                        plot_skeleton_importance(
+                            ax,
+                            pos[int(f)],
+                            edges,
+                            heat[int(f)],
+                            up_axis=up_axis,
+                            vmax=top,
+                            title=f"key frame {n + 1}: {when}",
+                            max_size=120.0,
+                        )
+                        frame_children.append(image(fig))
+                    fstack = widgets.Stack(frame_children, selected_index=0)
+                    widgets.jslink((frame_slider, "index"), (fstack, "selected_index"))
+                    layer_children.append(widgets.HBox([heat_image, fstack]))
+                lstack = widgets.Stack(layer_children, selected_index=len(layers) - 1)
+                widgets.jslink((layer_slider, "index"), (lstack, "selected_index"))
+                target_children.append(lstack)
+            tstack = widgets.Stack(target_children, selected_index=0)
+            widgets.jslink((target_pick, "index"), (tstack, "selected_index"))
+            clip_children.append(tstack)
     cstack = widgets.Stack(clip_children, selected_index=0)
     widgets.jslink((clip_pick, "index"), (cstack, "selected_index"))
     controls = widgets.HBox(

@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from helpers.dtw.core import window_radius
 from helpers.dtw.cpu import dtw_cost_matrix, dtw_path
 from helpers.geometry.distances import sequence_matrix
+from helpers.plots.style import BOOK_WIDTH, book_figsize
 
 __all__ = [
     "GraphArtists",
@@ -234,8 +235,8 @@ def plot_distance_matrix(
     centers = np.concatenate([[0], np.cumsum(counts)[:-1]]) + counts / 2 - 0.5
     if tick_labels:
         names = [class_names[c] if class_names is not None else str(c) for c in classes]
-        ax.set_yticks(centers, names, fontsize="x-small")
-        ax.set_xticks(centers, names, fontsize="x-small", rotation=90)
+        ax.set_yticks(centers, names, fontsize="small")
+        ax.set_xticks(centers, names, fontsize="small", rotation=90)
     else:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -289,7 +290,7 @@ def plot_dtw_pair(
     band: str = "sakoe",
     max_links: int = 60,
     fig: plt.Figure | None = None,
-    figsize: tuple[float, float] = (11.0, 4.2),
+    figsize: tuple[float, float] = (BOOK_WIDTH, 4.6),
 ) -> plt.Figure:
     """Figure of the DTW alignment of two sequences.
 
@@ -308,6 +309,8 @@ def plot_dtw_pair(
         (from ``joint_names``, else ``joint v``) and the axis letter.
     names : captions for ``a`` and ``b``.
     fig : draw into this figure (cleared) instead of a new one.
+    figsize : size of a new figure in inches; its width is capped at
+        :data:`~helpers.plots.style.BOOK_WIDTH`.
 
     Returns
     -------
@@ -333,7 +336,7 @@ def plot_dtw_pair(
     r = window_radius(window, n, m)
 
     if fig is None:
-        fig = plt.figure(figsize=figsize)
+        fig = plt.figure(figsize=book_figsize(*figsize))
     else:
         fig.clear()
     gs = fig.add_gridspec(1, 2, width_ratios=[1.0, 1.35], wspace=0.25)
@@ -360,7 +363,7 @@ def plot_dtw_pair(
     ax_c.set_ylabel(f"frame of {names[0]} (T={n})")
     band_txt = "no band" if window is None else f"radius r={r} frames"
     ax_c.set_title(f"accumulated cost, {band_txt}", fontsize="medium")
-    ax_c.legend(loc="lower right", fontsize="x-small", framealpha=0.8)
+    ax_c.legend(loc="lower right", fontsize="small", framealpha=0.8)
     fig.colorbar(im, ax=ax_c, fraction=0.046, pad=0.02, label="sqrt(accumulated cost)")
 
     xa, xb = A[:, f], B[:, f]
@@ -390,7 +393,7 @@ def plot_dtw_pair(
     ax_a.set_yticks([])
     ax_a.set_ylabel(feature_name or f"feature {f}")
     ax_a.set_title(f"alignment: DTW distance {dist:.3g}", fontsize="medium")
-    ax_a.legend(loc="upper right", fontsize="x-small")
+    ax_a.legend(loc="upper right", fontsize="small")
     return fig
 
 
@@ -418,7 +421,7 @@ def dtw_pair_explorer(
     window: int | float | None = 0.1,
     joint: int | str | None = None,
     axis: int | None = None,
-    figsize: tuple[float, float] = (11.0, 4.2),
+    figsize: tuple[float, float] = (BOOK_WIDTH, 4.6),
 ):
     """An ipywidgets UI to look at the DTW alignment of any two clips of ``dataset``.
 
@@ -554,7 +557,7 @@ def layer_graph_explorer(
     labels, class_names : node classes and their names, as in :func:`plot_graph_embedding`.
     titles : one title per layer (default ``layer l``).
     start : the layer shown first.
-    figsize, dpi : size of each drawing.
+    figsize, dpi : size of each drawing (width capped at :data:`~helpers.plots.style.BOOK_WIDTH`).
 
     Returns
     -------
@@ -580,7 +583,7 @@ def layer_graph_explorer(
         raise ValueError(f"start={start}; expected a layer in 0..{len(graphs) - 1}")
     images = []
     for Y, W, title in zip(embeddings, graphs, titles):
-        fig = Figure(figsize=figsize, dpi=dpi)
+        fig = Figure(figsize=book_figsize(*figsize), dpi=dpi)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         plot_graph_embedding(ax, Y, W, labels, class_names, legend=True, title=title)

@@ -29,6 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from helpers.data.skeletons import joint_sides
+from helpers.plots.style import MIN_FONT
 
 __all__ = [
     "SIDE_COLORS",
@@ -147,7 +148,7 @@ def plot_skeleton(
     if not show_axes:
         ax.set_axis_off()
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     return SkeletonArtists(bones=bones, joints=joints, up_axis=up_axis)
 
 
@@ -161,7 +162,7 @@ def plot_skeleton_2d(
     horizontal_axis: int = 0,
     edge_colors: Sequence[str] | None = None,
     label: str = "index",
-    fontsize: float = 7.0,
+    fontsize: float = MIN_FONT,
 ) -> None:
     """Draw a (V, 3) frame projected on the plane (``horizontal_axis``, ``up_axis``) as a graph.
 
@@ -485,7 +486,7 @@ def plot_partition(
             ax.annotate(
                 graph.joint_names[j] if graph.joint_names else str(j),
                 xy[j],
-                fontsize=7,
+                fontsize=MIN_FONT,
                 xytext=(3, 3),
                 textcoords="offset points",
             )
@@ -494,5 +495,5 @@ def plot_partition(
     ax.set_yticks([])
     name = graph.joint_names[node] if graph.joint_names else f"joint {node}"
     ax.set_title(f"{graph.strategy} partition around {name}")
-    ax.legend(loc="best", fontsize=7, frameon=False)
+    ax.legend(loc="best", fontsize="small", frameon=False)
     return ax

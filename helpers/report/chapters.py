@@ -2,20 +2,22 @@
 
 The results page (``book/10_results.md``) gathers what chapters 2 to 9 found. It never pastes a
 number: each function below calls exactly the cached studies of :mod:`helpers.studies` (and
-the cached distances of :mod:`helpers.geometry.distances`) that its chapter calls, with the
-chapter's
-default parameters, and reduces them to a few numbers. In a build, the chapters run first and
-fill the cache, so the page only reads; run on its own, it computes what is missing.
+the cached distances of :mod:`~helpers.geometry.distances`) that its chapter calls, with the
+chapter's default parameters, and reduces them to a few numbers. In a build, the chapters run first
+and fill the cache, so the page only reads; run on its own, it computes what is missing.
 
 The chapters' defaults live in one place, :data:`CHAPTER_DEFAULTS` (and :data:`COMMON_DEFAULTS`
 for the parameters every chapter has); ``tests/test_results.py`` parses the ``parameters`` cell
 of every chapter and checks that they agree, so the page cannot silently report other settings
 than the chapters show.
 
-Every ``*_results`` function takes the common parameters (``profile``, ``dataset``, ``device``,
-``data_dir``, ``cache_dir``, ``progress``) and returns a :class:`ChapterResults`: a tidy table of
-numbers (``chapter``, ``key``, ``quantity``, ``value``, ``unit``) and the tables its headline
-figure draws. :func:`headline_table` stacks them for the page's summary, with
+Every ``*_results`` function takes one :class:`~helpers.studies.context.StudyContext` (the
+profile, dataset, device, cache and progress setting of the page) and its chapter's parameters
+as keywords, whose defaults are :data:`CHAPTER_DEFAULTS` (a test checks the signatures against
+it), and returns a :class:`ChapterResults`: a tidy table of numbers (``chapter``, ``key``,
+``quantity``, ``value``, ``unit``) and the tables its headline figure draws. Its verdicts come
+from :mod:`helpers.report.verdicts`, the functions the chapters print, so the page and the
+chapters judge alike. :func:`headline_table` stacks the numbers for the page's summary, with
 :func:`format_value` for display.
 
 This module sits above :mod:`helpers.studies`; nothing in the package imports it.
@@ -24,33 +26,37 @@ This module sits above :mod:`helpers.studies`; nothing in the package imports it
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 
 from helpers import studies
 from helpers.data.dataset import SkeletonDataset
-from helpers.explain.gradcam import concentration
+from helpers.explain.summaries import TOP_JOINTS, map_summary
 from helpers.geometry.distances import dataset_dtw, padded_euclidean
 from helpers.geometry.layer_tables import distance_table, graph_table
 from helpers.report.numbers import ChapterResults, numbers_table, require_columns
 from helpers.report.verdicts import (
     EARLY_BLOCKS,
     LATE_BLOCKS,
+    NOISE_TOLERANCE,
+    cascading_verdict,
+    faithfulness_verdict,
     geometry_verdict,
+    label_randomisation_verdict,
+    learnt_verdict,
+    map_smoothness_verdict,
+    noise_verdict,
     robust_noise_level,
     separation_layer,
+    transfer_geometry_verdict,
     transfer_verdict,
 )
-from helpers.runtime.device import resolve_device
-from helpers.runtime.folders import cache_dir as resolve_cache_dir
-from helpers.runtime.folders import data_dir as resolve_data_dir
+from helpers.studies.context import StudyContext
 from helpers.training.config import TrainConfig
 from helpers.training.loop import evaluate
-from helpers.training.profiles import PROFILES, Profile, get_profile, study_settings
+from helpers.training.profiles import PROFILES, Profile, study_settings
 
 __all__ = [
     "CHAPTER_DEFAULTS",
@@ -59,6 +65,7 @@ __all__ = [
     "geometry_results",
     "gradcam_results",
     "layer_curves",
+    "layer_drops",
     "noise_results",
     "own_model_results",
     "scaling_results",
@@ -96,15 +103,19 @@ CHAPTER_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _dataset(dataset, prof: Profile, data_dir, cache_dir, progress: bool) -> SkeletonDataset:
-    return studies.load_dataset(dataset, prof, data_dir, cache_dir, progress=progress)
+def _check_context(ctx: StudyContext) -> StudyContext:
+    """``ctx`` itself; a ``TypeError`` for anything else (the old profile-first calls)."""
+    if not isinstance(ctx, StudyContext):
+        raise TypeError(
+            f"expected a StudyContext (StudyContext.create(profile, dataset, device)), got "
+            f"{type(ctx).__name__}"
+        )
+    return ctx
 
 
-def _is_hdm05(dataset) -> bool:
-    """Whether the chapters' ``dataset`` parameter names HDM05 (as the chapters test it)."""
-    if isinstance(dataset, SkeletonDataset):
-        return str(dataset.name).lower() == "hdm05"
-    return str(dataset).lower() == "hdm05"
+def _is_hdm05(dataset: SkeletonDataset) -> bool:
+    """Whether the context's clips are HDM05 (as the chapters test it)."""
+    return str(dataset.name).lower() == "hdm05"
 
 
 def _seeds(prof: Profile, seeds: Sequence[int] | None) -> list[int]:
@@ -128,15 +139,7 @@ def _relative_drop(start: float, value: float) -> float:
 
 
 # ----------------------------------------------------------------------------- chapter 2
-def training_results(
-    profile: str | Profile = "quick",
-    dataset: str | Path | SkeletonDataset = "hdm05",
-    *,
-    device: str | torch.device = "auto",
-    data_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
-) -> ChapterResults:
+def training_results(ctx: StudyContext, *, seed: int = 0) -> ChapterResults:
     """Chapter 2: the test accuracy of the trained network, and of the resampled variant.
 
     Calls :func:`helpers.studies.models.get_trained_model` as the chapter does (its ``seed``), and
@@ -152,18 +155,10 @@ def training_results(
     ``resampled`` (whether the variant was scored).
     """
     chapter = "02_training"
-    params = CHAPTER_DEFAULTS[chapter]
-    prof = get_profile(profile)
-    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
-    _, result = studies.get_trained_model(
-        prof,
-        device=device,
-        data_dir=data_dir,
-        cache_dir=cache_dir,
-        seed=params["seed"],
-        progress=progress,
-        dataset=ds,
-    )
+    _check_context(ctx)
+    params = {"seed": seed}
+    prof = ctx.profile
+    _, result = studies.get_trained_model(ctx, seed=seed)
     ev = result.test
     if ev is None:
         raise ValueError(f"{chapter}: the trained model's result has no test evaluation")
@@ -194,19 +189,15 @@ def training_results(
         ),
     ]
     resampled_name = f"{prof.name}-resampled"
-    scored = _is_hdm05(dataset) and resampled_name in PROFILES
-    if scored:  # chapter 2's comparison, on HDM05 at 30 fps
-        res_model, res = studies.get_trained_model(
-            resampled_name,
-            device=device,
-            data_dir=data_dir,
-            cache_dir=cache_dir,
-            seed=params["seed"],
-            progress=progress,
+    scored = _is_hdm05(ctx.dataset) and resampled_name in PROFILES
+    if scored:  # chapter 2's comparison, on HDM05 at the resampled profile's frame rate
+        ds30 = studies.load_profile_dataset(
+            resampled_name, ctx.data_dir, ctx.cache_dir, ctx.progress
         )
-        ds30 = studies.load_profile_dataset(resampled_name, data_dir, cache_dir, progress)
+        res_ctx = ctx.with_profile(resampled_name).on(ds30)
+        res_model, res = studies.get_trained_model(res_ctx, seed=seed)
         whole = TrainConfig.from_dict({**res.config.to_dict(), "eval_mode": "natural"})
-        on_whole = evaluate(res_model, ds30.test(), whole, device=resolve_device(device))
+        on_whole = evaluate(res_model, ds30.test(), whole, device=ctx.device)
         rows += [
             (
                 "resampled_top1",
@@ -234,23 +225,13 @@ def training_results(
 
 
 # ----------------------------------------------------------------------------- chapter 3
-def dtw_graphs_results(
-    profile: str | Profile = "quick",
-    dataset: str | Path | SkeletonDataset = "hdm05",
-    *,
-    device: str | torch.device = "auto",
-    data_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
-) -> ChapterResults:
+def dtw_graphs_results(ctx: StudyContext, *, window: float = 0.1, k: int = 10) -> ChapterResults:
     """Chapter 3: DTW against Euclidean distances on the raw, root-centred joints.
 
-    The chapter's DTW matrix (:func:`helpers.geometry.distances.dataset_dtw`, cached) and the two
-    padded
-    Euclidean ones, scored by :func:`helpers.geometry.layer_tables.distance_table` and
-    :func:`helpers.geometry.layer_tables.graph_table` with its ``window`` and ``k``. ``device`` is
-    accepted for
-    a uniform signature; nothing here runs a network.
+    The chapter's DTW matrix (:func:`~helpers.geometry.distances.dataset_dtw`, cached) and the two
+    padded Euclidean ones, scored by :func:`~helpers.geometry.layer_tables.distance_table` and
+    :func:`~helpers.geometry.layer_tables.graph_table` with its ``window`` and ``k``. The context's
+    device is not used; nothing here runs a network.
 
     Returns
     -------
@@ -259,11 +240,10 @@ def dtw_graphs_results(
     label variation ``nnk_lv_<d>``, ``knn_lv_<d>``; ``data['summary']``: the table, by distance.
     """
     chapter = "03_dtw_graphs"
-    params = CHAPTER_DEFAULTS[chapter]
-    prof = get_profile(profile)
-    root, cache = resolve_data_dir(data_dir), resolve_cache_dir(cache_dir)
-    raw = _dataset(dataset, prof, root, cache, progress)
-    ds = raw.normalized(center="frame")
+    _check_context(ctx)
+    params = {"window": window, "k": k}
+    prof = ctx.profile
+    ds = ctx.dataset.normalized(center="frame")
     train = ds.split == "train"
     if not train.any() or train.all():
         raise ValueError(f"{chapter}: the dataset needs both training and test clips")
@@ -273,12 +253,12 @@ def dtw_graphs_results(
         "resampled": "Euclidean, resampled",
     }
     distances = {
-        names["dtw"]: dataset_dtw(ds, params["window"], cache_dir=cache, progress=progress),
+        names["dtw"]: dataset_dtw(ds, window, cache_dir=ctx.cache_dir, progress=ctx.progress),
         names["zero_pad"]: padded_euclidean(ds, "zero-pad"),
         names["resampled"]: padded_euclidean(ds, "resample"),
     }
     scores = distance_table(distances, ds.labels, train)
-    graphs = graph_table(distances, ds.labels, params["k"])
+    graphs = graph_table(distances, ds.labels, k)
     lv = graphs.pivot(index="distance", columns="graph", values="label_variation")
     summary = scores.join(lv.add_suffix(" LV")).loc[list(distances)]
     # (key prefix, quantity, column of the summary, unit), once per distance
@@ -338,14 +318,39 @@ def layer_curves(table: pd.DataFrame, graph: str, metric: str) -> pd.DataFrame:
     return out.sort_index()
 
 
+def layer_drops(table: pd.DataFrame) -> dict[str, float]:
+    """Chapter 4's summary of a layer study: NNK label variation at the input, early and late.
+
+    Parameters
+    ----------
+    table : rows of :func:`helpers.studies.geometry.layer_geometry_study` (see
+        :func:`layer_curves`).
+
+    Returns
+    -------
+    ``input`` (the trained networks' mean at layer 0), ``early`` and ``late`` (their means over
+    :data:`EARLY_BLOCKS` and :data:`LATE_BLOCKS`), ``untrained_late`` (NaN without an untrained
+    network), and the relative drops below the input ``drop_early`` and ``drop_late`` (what
+    :func:`~helpers.report.verdicts.geometry_verdict` judges).
+    """
+    lv = layer_curves(table, "nnk", "label_variation")
+    m, u = lv["trained_mean"], lv["untrained"]
+    inp = float(m.iloc[0])
+    early = _block_mean(m, EARLY_BLOCKS, "layer study")
+    late = _block_mean(m, LATE_BLOCKS, "layer study")
+    u_late = _block_mean(u, LATE_BLOCKS, "layer study") if u.notna().any() else np.nan
+    return {
+        "input": inp,
+        "early": early,
+        "late": late,
+        "untrained_late": u_late,
+        "drop_early": _relative_drop(inp, early),
+        "drop_late": _relative_drop(inp, late),
+    }
+
+
 def geometry_results(
-    profile: str | Profile = "quick",
-    dataset: str | Path | SkeletonDataset = "hdm05",
-    *,
-    device: str | torch.device = "auto",
-    data_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
+    ctx: StudyContext, *, seeds: Sequence[int] | None = None, window: float = 0.1, k: int = 10
 ) -> ChapterResults:
     """Chapter 4: label smoothness layer by layer, trained networks against the untrained one.
 
@@ -364,26 +369,22 @@ def geometry_results(
     layer where the classes separate (``separation_layer``, :func:`separation_layer` of the
     mean NNK label variation); plus ``test_top1`` (mean over seeds) and ``seeds``. ``data``:
     ``curves`` (tidy: ``subset``, ``graph``, ``metric``, ``layer`` and the columns of
-    :func:`layer_curves`), ``verdict`` (:func:`geometry_verdict` on the test actors, as the
-    chapter judges), ``untrained_flat`` (the untrained network's late blocks are no smoother
-    than 90% of the input, which must have some variation to lose) and ``seeds``.
+    :func:`layer_curves`), ``verdict`` (the :class:`~helpers.report.verdicts.Verdict` of
+    :func:`geometry_verdict` on the test actors, as the chapter judges), ``learnt`` (that of
+    :func:`~helpers.report.verdicts.learnt_verdict`), ``untrained_flat`` (whether ``learnt``
+    supports its claim) and ``seeds``.
     """
     chapter = "04_embedding_geometry"
-    params = CHAPTER_DEFAULTS[chapter]
-    prof = get_profile(profile)
-    seeds = _seeds(prof, params["seeds"])
-    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
-    common = dict(
-        device=device, data_dir=data_dir, cache_dir=cache_dir, dataset=ds, progress=progress
-    )
+    _check_context(ctx)
+    params = {"seeds": seeds, "window": window, "k": k}
+    prof = ctx.profile
+    seeds = _seeds(prof, seeds)
     accuracies = []
     for seed in seeds:
-        _, result = studies.get_trained_model(prof, seed=seed, **common)
+        _, result = studies.get_trained_model(ctx, seed=seed)
         accuracies.append(result.test.accuracy)
     tables = {
-        subset: studies.layer_geometry_study(
-            prof, seeds=seeds, subset=subset, window=params["window"], k=params["k"], **common
-        )
+        subset: studies.layer_geometry_study(ctx, seeds=seeds, subset=subset, window=window, k=k)
         for subset in ("all", "test")
     }
     rows = [
@@ -405,14 +406,10 @@ def geometry_results(
         ):
             c = layer_curves(study, graph, metric)
             curves.append(c.reset_index().assign(subset=subset, graph=graph, metric=metric))
-        lv = layer_curves(study, "nnk", "label_variation")
+        m = layer_curves(study, "nnk", "label_variation")["trained_mean"]
         err = layer_curves(study, "knn", "paper_knn_error")
-        m, u = lv["trained_mean"], lv["untrained"]
-        inp = float(m.iloc[0])
-        early = _block_mean(m, EARLY_BLOCKS, chapter)
-        late = _block_mean(m, LATE_BLOCKS, chapter)
-        u_late = _block_mean(u, LATE_BLOCKS, chapter) if u.notna().any() else np.nan
-        drops[subset] = (_relative_drop(inp, early), _relative_drop(inp, late), u_late, inp)
+        drops[subset] = d = layer_drops(study)
+        inp, early, late, u_late = d["input"], d["early"], d["late"], d["untrained_late"]
         e, l_ = EARLY_BLOCKS, LATE_BLOCKS
         rows += [
             (f"nnk_lv_input_{subset}", f"NNK LV at the input, {where}", inp, "measure"),
@@ -428,13 +425,13 @@ def geometry_results(
             (
                 f"drop_early_{subset}",
                 f"NNK LV drop from the input, blocks {e[0]}-{e[1]}, {where}",
-                drops[subset][0],
+                d["drop_early"],
                 "share",
             ),
             (
                 f"drop_late_{subset}",
                 f"NNK LV drop from the input, blocks {l_[0]}-{l_[1]}, {where}",
-                drops[subset][1],
+                d["drop_late"],
                 "share",
             ),
             (
@@ -462,7 +459,8 @@ def geometry_results(
                 "layer",
             ),
         ]
-    d_early, d_late, u_late, inp = drops["test"]
+    test = drops["test"]  # judged on the actors the networks never saw, as the chapter does
+    learnt = learnt_verdict(test["input"], test["late"], test["untrained_late"])
     curves = pd.concat(curves, ignore_index=True)
     curves = curves[
         [
@@ -475,8 +473,9 @@ def geometry_results(
     ]
     data = {
         "curves": curves,
-        "verdict": geometry_verdict(d_early, d_late),
-        "untrained_flat": bool(inp > 0 and np.isfinite(u_late) and u_late >= 0.9 * inp),
+        "verdict": geometry_verdict(test["drop_early"], test["drop_late"]),
+        "learnt": learnt,
+        "untrained_flat": learnt.outcome == "supports",
         "seeds": seeds,
     }
     return ChapterResults(
@@ -488,13 +487,13 @@ def geometry_results(
 
 
 def noise_results(
-    profile: str | Profile = "quick",
-    dataset: str | Path | SkeletonDataset = "hdm05",
+    ctx: StudyContext,
     *,
-    device: str | torch.device = "auto",
-    data_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
+    levels: Sequence[float] = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2),
+    noise_seeds: Sequence[int] = (0, 1),
+    seeds: Sequence[int] | None = None,
+    window: float = 0.1,
+    k: int = 10,
 ) -> ChapterResults:
     """Chapter 5: accuracy and per-layer label smoothness under Gaussian noise on the joints.
 
@@ -509,26 +508,29 @@ def noise_results(
     ``lv_last``); ``untrained_lv_last_clean``, ``gap`` (what training lowers the last block's
     variation by), ``worst_level`` and ``robust_level`` (:func:`robust_noise_level`). ``data``:
     ``accuracy`` (mean, min, max by level), ``lv`` (trained mean, level x layer), ``lv_min``,
-    ``lv_max``, ``untrained`` (level x layer).
+    ``lv_max``, ``untrained`` (level x layer), ``verdict``
+    (:func:`~helpers.report.verdicts.noise_verdict`).
     """
     chapter = "05_noise"
-    params = CHAPTER_DEFAULTS[chapter]
-    prof = get_profile(profile)
-    seeds = _seeds(prof, params["seeds"])
-    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
+    _check_context(ctx)
+    levels, noise_seeds = [float(v) for v in levels], [int(s) for s in noise_seeds]
+    params = {
+        "levels": levels,
+        "noise_seeds": noise_seeds,
+        "seeds": seeds,
+        "window": window,
+        "k": k,
+    }
+    prof = ctx.profile
+    seeds = _seeds(prof, seeds)
     acc, smooth = studies.noise_study(
-        prof,
-        levels=params["levels"],
-        noise_seeds=params["noise_seeds"],
+        ctx,
+        levels=levels,
+        noise_seeds=noise_seeds,
         seeds=seeds,
         subset="test",
-        window=params["window"],
-        k=params["k"],
-        device=device,
-        data_dir=data_dir,
-        cache_dir=cache_dir,
-        dataset=ds,
-        progress=progress,
+        window=window,
+        k=k,
     )
     require_columns(acc, ["level", "accuracy"], "noise study (accuracy)")
     require_columns(smooth, ["level", "model", "layer", "graph", "metric", "value"], "noise study")
@@ -543,6 +545,7 @@ def noise_results(
     last = mean.iloc[:, -1]
     base_last = base.iloc[:, -1] if not base.empty else pd.Series(np.nan, index=mean.index)
     gap = float(base_last.get(clean, np.nan) - last[clean])
+    verdict = noise_verdict(last, gap)
     out = [
         ("accuracy_clean", "test top-1 without noise", table.loc[clean, "mean"], "share"),
         (
@@ -570,12 +573,20 @@ def noise_results(
         ("worst_level", "largest noise level (share of the skeleton height)", worst, "share"),
         (
             "robust_level",
-            "largest level at which the last block's LV stays within 25% of the gap",
+            f"largest level at which the last block's LV stays within "
+            f"{NOISE_TOLERANCE:.0%} of the gap",
             robust_noise_level(last, gap) if np.isfinite(gap) else np.nan,
             "share",
         ),
     ]
-    data = {"accuracy": table, "lv": mean, "lv_min": lo, "lv_max": hi, "untrained": base}
+    data = {
+        "accuracy": table,
+        "lv": mean,
+        "lv_min": lo,
+        "lv_max": hi,
+        "untrained": base,
+        "verdict": verdict,
+    }
     return ChapterResults(
         chapter, numbers_table(chapter, out), data, {**params, "seeds": seeds, "profile": prof.name}
     )
@@ -583,17 +594,11 @@ def noise_results(
 
 # ----------------------------------------------------------------------------- chapter 6
 def gradcam_results(
-    profile: str | Profile = "quick",
-    dataset: str | Path | SkeletonDataset = "hdm05",
-    *,
-    device: str | torch.device = "auto",
-    data_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
+    ctx: StudyContext, *, seed: int = 0, window: float = 0.1, k: int = 10
 ) -> ChapterResults:
     """Chapter 6: the sanity checks of the Grad-CAM maps, and how concentrated the maps are.
 
-    Calls :func:`helpers.studies.gradcam.gradcam_maps`,
+    Calls :func:`~helpers.studies.gradcam.gradcam_maps`,
     :func:`~helpers.studies.gradcam.gradcam_checks_study` and
     :func:`~helpers.studies.gradcam.gradcam_smoothness_study` with the chapter's ``seed``,
     ``window`` and ``k``.
@@ -610,18 +615,17 @@ def gradcam_results(
     concentration (``top5_joints_first``, ``top5_joints_last``, ``uniform_top5``,
     ``top20_frames_first``, ``top20_frames_last``) and the maps' smoothness
     (``maps_less_smooth``: blocks whose maps have a higher kNN label error than the features).
-    ``data['blocks']``: one row per block with these measures.
+    ``data['blocks']``: one row per block with these measures; ``data['verdicts']``: the
+    chapter's :class:`~helpers.report.verdicts.Verdict` objects by name (``faithfulness``,
+    ``cascading``, ``labels``, ``smoothness``), from the numbers above.
     """
     chapter = "06_gradcam"
-    params = CHAPTER_DEFAULTS[chapter]
-    prof = get_profile(profile)
-    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
-    common = dict(device=device, data_dir=data_dir, cache_dir=cache_dir, progress=progress)
-    ds, cams = studies.gradcam_maps(prof, seed=params["seed"], dataset=ds, **common)
-    checks = studies.gradcam_checks_study(prof, seed=params["seed"], dataset=ds, **common)
-    sm = studies.gradcam_smoothness_study(
-        prof, seed=params["seed"], window=params["window"], k=params["k"], dataset=ds, **common
-    )
+    _check_context(ctx)
+    params = {"seed": seed, "window": window, "k": k}
+    prof = ctx.profile
+    ds, cams = studies.gradcam_maps(ctx, seed=seed)
+    checks = studies.gradcam_checks_study(ctx, seed=seed)
+    sm = studies.gradcam_smoothness_study(ctx, seed=seed, window=window, k=k)
     for name in ("cascading", "labels", "areas", "models"):
         if name not in checks:
             raise ValueError(f"{chapter}: the checks study lacks {name!r} (has {sorted(checks)})")
@@ -653,18 +657,7 @@ def gradcam_results(
     areas = checks["areas"].set_index("layer")
     gain = areas["deletion_gain"]
     models = checks["models"].set_index("model")
-    spread = []
-    for layer in layers:
-        js, ts = concentration(cams.maps[layer])
-        spread.append(
-            {
-                "layer": layer,
-                "top5_joint_share": np.nanmean(js) if np.isfinite(js).any() else np.nan,
-                "top20_frame_share": np.nanmean(ts) if np.isfinite(ts).any() else np.nan,
-                "all_zero_maps": float(np.isnan(js).mean()),
-            }
-        )
-    spread = pd.DataFrame(spread).set_index("layer")
+    spread = map_summary(cams.maps, ds.labels, ds.num_classes)
     fe = sm[(sm["graph"] == "knn") & (sm["metric"] == "paper_knn_error")]
     feat_err = fe[fe["representation"] == "features"].groupby("layer")["value"].mean()
     map_err = fe[fe["representation"] == "Grad-CAM map"].groupby("layer")["value"].mean()
@@ -784,7 +777,7 @@ def gradcam_results(
         (
             "uniform_top5",
             "the same share for a uniform map",
-            min(5, ds.num_joints) / ds.num_joints,
+            min(TOP_JOINTS, ds.num_joints) / ds.num_joints,
             "share",
         ),
         (
@@ -806,19 +799,31 @@ def gradcam_results(
             "count",
         ),
     ]
+    verdicts = {
+        "faithfulness": faithfulness_verdict(gain, areas["insertion_gain"]),
+        "cascading": cascading_verdict(float(every.mean()), float(other.mean())),
+        "labels": label_randomisation_verdict(
+            mean_over(shuffled, late),
+            mean_over(other, late),
+            mean_over(shuffled, early),
+            mean_over(other, early),
+        ),
+        "smoothness": map_smoothness_verdict(map_err, feat_err),
+    }
     return ChapterResults(
-        chapter, numbers_table(chapter, rows), {"blocks": blocks}, {**params, "profile": prof.name}
+        chapter,
+        numbers_table(chapter, rows),
+        {"blocks": blocks, "verdicts": verdicts},
+        {**params, "profile": prof.name},
     )
 
 
 def transfer_results(
-    profile: str | Profile = "quick",
-    dataset: str | Path | SkeletonDataset = "hdm05",
+    ctx: StudyContext,
     *,
-    device: str | torch.device = "auto",
-    data_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
+    window: float = 0.1,
+    k: int = 10,
+    tasks: Mapping[str, Sequence[str]] | None = None,
 ) -> ChapterResults:
     """Chapter 7: target accuracy after fine-tuning with the first k blocks frozen.
 
@@ -837,23 +842,17 @@ def transfer_results(
     at one k, averaged), and the source models' NNK label variation on the target classes
     (``lv_input``, ``lv_min_layer``, ``lv_min``, ``lv_last``). ``data``: ``curve`` (mean, min,
     max accuracy by clips per class and k; k = -1 is from scratch), ``lv`` (by layer),
-    ``verdict`` (:func:`transfer_verdict`).
+    ``verdict`` (:func:`~helpers.report.verdicts.transfer_verdict`), ``geometry_verdict``
+    (:func:`~helpers.report.verdicts.transfer_geometry_verdict` of ``lv``).
     """
     chapter = "07_transfer"
-    params = CHAPTER_DEFAULTS[chapter]
-    prof = get_profile(profile)
+    _check_context(ctx)
+    params = {"window": window, "k": k, "tasks": tasks}
+    prof = ctx.profile
     settings = study_settings(prof, "transfer")
-    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
-    common = dict(
-        device=device, data_dir=data_dir, cache_dir=cache_dir, dataset=ds, progress=progress
-    )
-    _, src_result, _, _ = studies.transfer_source_model(
-        prof, seed=settings["seeds"][0], tasks=params["tasks"], **common
-    )
-    runs = studies.transfer_study(prof, tasks=params["tasks"], **common)
-    smooth = studies.transfer_smoothness_study(
-        prof, window=params["window"], k=params["k"], tasks=params["tasks"], **common
-    )
+    _, src_result, _, _ = studies.transfer_source_model(ctx, seed=settings["seeds"][0], tasks=tasks)
+    runs = studies.transfer_study(ctx, tasks=tasks)
+    smooth = studies.transfer_smoothness_study(ctx, window=window, k=k, tasks=tasks)
     require_columns(runs, ["seed", "shots", "start", "frozen", "accuracy"], "transfer study")
     require_columns(smooth, ["seed", "layer", "graph", "metric", "value"], "transfer smoothness")
     rows = [
@@ -934,26 +933,23 @@ def transfer_results(
         ("lv_min", "its lowest value", lv["mean"].min(), "measure"),
         ("lv_last", "at the last layer", lv["mean"].iloc[-1], "measure"),
     ]
-    data = {"curve": curve, "lv": lv, "verdict": transfer_verdict(few, many, spread)}
+    data = {
+        "curve": curve,
+        "lv": lv,
+        "verdict": transfer_verdict(few, many, spread),
+        "geometry_verdict": transfer_geometry_verdict(lv["mean"]),
+    }
     return ChapterResults(
         chapter, numbers_table(chapter, rows), data, {**params, "profile": prof.name}
     )
 
 
 # ----------------------------------------------------------------------------- chapter 8
-def scaling_results(
-    profile: str | Profile = "quick",
-    dataset: str | Path | SkeletonDataset = "hdm05",
-    *,
-    device: str | torch.device = "auto",
-    data_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
-) -> ChapterResults:
+def scaling_results(ctx: StudyContext, *, window: float = 0.1, k: int = 10) -> ChapterResults:
     """Chapter 8: how much exact and approximate kNN-DTW save over all pairs.
 
     Calls :func:`helpers.studies.scaling.scaling_study` with the chapter's ``window`` and ``k``.
-    ``device`` is accepted for a uniform signature (the study runs on the CPU).
+    The context's device is not used (the study runs on the CPU).
 
     Returns
     -------
@@ -967,19 +963,10 @@ def scaling_results(
     (the study's width labels by suffix).
     """
     chapter = "08_scaling"
-    params = CHAPTER_DEFAULTS[chapter]
-    prof = get_profile(profile)
-    root, cache = resolve_data_dir(data_dir), resolve_cache_dir(cache_dir)
-    raw = _dataset(dataset, prof, root, cache, progress)
-    study = studies.scaling_study(
-        prof,
-        window=params["window"],
-        k=params["k"],
-        data_dir=root,
-        cache_dir=cache,
-        dataset=raw,
-        progress=progress,
-    )
+    _check_context(ctx)
+    params = {"window": window, "k": k}
+    prof = ctx.profile
+    study = studies.scaling_study(ctx, window=window, k=k)
     for name in ("timings", "exponents", "machine"):
         if name not in study:
             raise ValueError(f"{chapter}: the scaling study lacks {name!r} (has {sorted(study)})")
@@ -1075,20 +1062,13 @@ def _own_model_chapter() -> str:
 
 
 def own_model_results(
-    profile: str | Profile = "quick",
-    dataset: str | Path | SkeletonDataset = "hdm05",
-    *,
-    device: str | torch.device = "auto",
-    data_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    progress: bool = False,
+    ctx: StudyContext, *, seed: int = 0, epochs: int | None = 30, window: float = 0.1, k: int = 10
 ) -> ChapterResults | None:
     """Chapter 9: the layer geometry of a network that is not ST-GCN, or ``None`` without it.
 
     ``helpers.studies.own_model.own_model_study`` is new; where this build does not have it, the
-    answer is ``None`` (the page says so). Otherwise it is called with the common parameters
-    and chapter 9's defaults from :data:`CHAPTER_DEFAULTS` (its own defaults while the chapter
-    has no entry there).
+    answer is ``None`` (the page says so). Otherwise it is called with ``ctx`` and those of
+    ``seed``, ``epochs``, ``window`` and ``k`` that it takes.
 
     Returns
     -------
@@ -1100,23 +1080,15 @@ def own_model_results(
     (``top5_joints_first``, ``top5_joints_last``). ``data``: ``comparison`` (the study's
     overall rows of both networks by ``depth``), ``gradcam``, ``layers``.
     """
+    _check_context(ctx)
     study = getattr(studies, "own_model_study", None)
     if study is None:
         return None
     chapter = _own_model_chapter()
-    params = CHAPTER_DEFAULTS.get(chapter, {})
-    prof = get_profile(profile)
-    ds = _dataset(dataset, prof, data_dir, cache_dir, progress)
-    offered = dict(
-        device=device,
-        data_dir=data_dir,
-        cache_dir=cache_dir,
-        dataset=ds,
-        progress=progress,
-        **params,
-    )
+    params = {"seed": seed, "epochs": epochs, "window": window, "k": k}
+    prof = ctx.profile
     accepted = inspect.signature(study).parameters
-    out = study(prof, **{k: v for k, v in offered.items() if k in accepted})
+    out = study(ctx, **{name: v for name, v in params.items() if name in accepted})
     if not isinstance(out, Mapping):
         raise TypeError(f"own_model_study returned {type(out).__name__}, expected a dict")
     for name in ("test_accuracy", "geometry", "gradcam", "layers"):
@@ -1179,5 +1151,5 @@ def own_model_results(
         "gradcam": out["gradcam"],
         "layers": out["layers"],
     }
-    settings = {**{k: v for k, v in params.items()}, "profile": prof.name}
+    settings = {**params, "profile": prof.name}
     return ChapterResults(chapter, numbers_table(chapter, rows), data, settings)

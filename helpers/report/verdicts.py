@@ -1,23 +1,210 @@
-"""Every judgement the book prints, one function each, with its thresholds as named constants."""
+"""Every judgement the book prints, one function each, with its thresholds as named constants.
+
+A judgement is a :class:`Verdict`: the claim it tests, one outcome (``'supports'``,
+``'contradicts'`` or ``'inconclusive'``), the numbers it used and one sentence computed from
+them. The chapters and the results page (:mod:`helpers.report.chapters`) print the same
+functions' verdicts, so the two pages cannot contradict each other, and no chapter holds a
+threshold of its own.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CORRELATION_MARGIN",
     "EARLY_BLOCKS",
     "LATE_BLOCKS",
+    "LATE_FACTOR",
+    "LV_RESOLUTION",
+    "LV_TOLERANCE",
+    "MEMORISED_SHARE",
+    "NOISE_TOLERANCE",
+    "OUTCOMES",
+    "RESAMPLED_LOSS",
+    "SEPARATION_DROP",
+    "SMOOTH_INPUT",
+    "UNTRAINED_FLAT_SHARE",
+    "Verdict",
+    "cascading_verdict",
+    "faithfulness_verdict",
     "geometry_verdict",
+    "input_smoothness_verdict",
+    "label_randomisation_verdict",
+    "learnt_verdict",
+    "map_smoothness_verdict",
+    "midway_value",
+    "noise_verdict",
+    "resampling_verdict",
     "robust_noise_level",
     "separation_layer",
+    "shuffled_memorised",
+    "smoother_network",
+    "transfer_geometry_verdict",
     "transfer_verdict",
 ]
+
+#: The three outcomes a verdict can have, in the order the book lists them.
+OUTCOMES: tuple[str, ...] = ("supports", "contradicts", "inconclusive")
 
 #: Chapter 4's "early" and "late" blocks (inclusive ranges of layer indices; 0 is the input).
 EARLY_BLOCKS: tuple[int, int] = (1, 4)
 LATE_BLOCKS: tuple[int, int] = (8, 10)
 
+#: A drop of label variation below the input counts as "the classes separate" when more than a
+#: quarter of the input's variation is gone. The value is the chapter's original rule, kept so
+#: that the refactor changes no verdict; it is a fixed margin, not an interval: the geometry
+#: issue (claims C1-C3) replaces it with bootstrap intervals over clips and seeds.
+SEPARATION_DROP = 0.25
+#: The late blocks separate "mostly" when their drop is more than twice the early blocks': a
+#: factor that leaves no doubt which part of the network does most of the work.
+LATE_FACTOR = 2.0
+#: The untrained network separates nothing when its late blocks keep at least 90% of the
+#: input's label variation (the chapter's original margin, kept as it was; see
+#: :data:`SEPARATION_DROP`).
+UNTRAINED_FLAT_SHARE = 0.9
 
+#: Chapter 5: noise has "little effect" while the last block's label variation moves by at most
+#: a quarter of what training changes it by; a quarter is the same share as
+#: :data:`SEPARATION_DROP`, so "little" is judged on the scale chapter 4 calls a separation.
+NOISE_TOLERANCE = 0.25
+
+#: Chapter 7: the source models' label variation on the target classes "rises" in the late
+#: layers only by more than this: a tenth of the input's label variation on HDM05 (about 0.05),
+#: a fixed margin until the transfer study gets intervals.
+LV_TOLERANCE = 0.005
+
+#: Chapter 6: a rank correlation counts as lower than the seed-to-seed control only by more than
+#: this fixed margin (a tenth of the correlation scale; the Grad-CAM issue replaces it with
+#: intervals over clips).
+CORRELATION_MARGIN = 0.1
+#: Chapter 6: the shuffled-label network "memorised" its random labels when it fits at least
+#: 90% of its training clips, as Adebayo et al.'s networks do (they fit nearly all).
+MEMORISED_SHARE = 0.9
+
+#: Chapter 2: the resampled network "does not cope" with whole clips when it loses more than 5
+#: points on them (the chapter's original margin: a few clips of the 99 test clips).
+RESAMPLED_LOSS = 0.05
+#: Chapter 3: the raw input is "already smooth" below this NNK label variation: a tenth of the
+#: graph's edge weight leaves a clip's class, where a trained network's last block ends.
+SMOOTH_INPUT = 0.1
+
+#: Chapter 9: two networks' last blocks "end about equally smooth" when their NNK label
+#: variations differ by less than one unit of the third decimal, the precision the book prints
+#: label variations with: a difference its tables cannot show is never called one.
+LV_RESOLUTION = 0.001
+
+_LABELS = {
+    "supports": "Supports",
+    "contradicts": "Contradicts",
+    "inconclusive": "Inconclusive",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One judgement: a claim, its outcome on this build's numbers, and why.
+
+    Attributes
+    ----------
+    claim : the claim tested, in words (mostly the paper's).
+    outcome : ``'supports'``, ``'contradicts'`` or ``'inconclusive'`` (the numbers cannot decide).
+    numbers : the values, thresholds and intervals the judgement used, by name.
+    sentence : one sentence, computed from ``numbers``, that says what they show.
+    """
+
+    claim: str
+    outcome: str
+    numbers: Mapping[str, Any] = field(default_factory=dict)
+    sentence: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome {self.outcome!r}: must be one of {OUTCOMES}")
+
+    @property
+    def label(self) -> str:
+        """The outcome as a heading word (``'Supports'``...)."""
+        return _LABELS[self.outcome]
+
+    def __str__(self) -> str:
+        return f"{self.label} the claim that {self.claim}: {self.sentence}"
+
+    def _repr_markdown_(self) -> str:
+        return f"**{self.label}** the claim that {self.claim}: {self.sentence}"
+
+
+def _finite(*values: float) -> bool:
+    return all(v is not None and np.isfinite(float(v)) for v in values)
+
+
+# ----------------------------------------------------------------------------- chapter 2
+def resampling_verdict(resampled_top1: float, on_whole_top1: float) -> Verdict:
+    """Chapter 2: whether a network trained on resampled clips copes with whole clips.
+
+    ``'contradicts'`` when it scores more than :data:`RESAMPLED_LOSS` less on whole clips than on
+    resampled ones; ``'supports'`` otherwise; ``'inconclusive'`` without both scores.
+    """
+    claim = "a network trained on resampled clips copes with clips at their own length"
+    loss = resampled_top1 - on_whole_top1 if _finite(resampled_top1, on_whole_top1) else np.nan
+    numbers = {
+        "resampled_top1": resampled_top1,
+        "on_whole_top1": on_whole_top1,
+        "loss": loss,
+        "threshold": RESAMPLED_LOSS,
+    }
+    if not np.isfinite(loss):
+        return Verdict(claim, "inconclusive", numbers, "the resampled network was not scored.")
+    if loss > RESAMPLED_LOSS:
+        return Verdict(
+            claim,
+            "contradicts",
+            numbers,
+            f"it scores {100 * loss:.0f} points less on whole clips, which the layer analyses "
+            "need.",
+        )
+    return Verdict(
+        claim,
+        "supports",
+        numbers,
+        f"it scores {100 * loss:+.0f} points less on whole clips than on resampled ones.",
+    )
+
+
+# ----------------------------------------------------------------------------- chapter 3
+def input_smoothness_verdict(nnk_lv_input: float) -> Verdict:
+    """Chapter 3: whether the raw input leaves the layers room to separate the classes.
+
+    ``'contradicts'`` when the DTW graph's NNK label variation is below :data:`SMOOTH_INPUT`
+    (the input is as smooth as a trained last block), ``'supports'`` otherwise,
+    ``'inconclusive'`` when undefined.
+    """
+    claim = "the raw input leaves the network's layers room to separate the classes"
+    numbers = {"nnk_lv_input": nnk_lv_input, "threshold": SMOOTH_INPUT}
+    if not _finite(nnk_lv_input):
+        return Verdict(claim, "inconclusive", numbers, "the input's label variation is undefined.")
+    if nnk_lv_input < SMOOTH_INPUT:
+        return Verdict(
+            claim,
+            "contradicts",
+            numbers,
+            f"the input's NNK label variation is {nnk_lv_input:.3f}: it is smooth before any "
+            "network has seen it, which leaves the layers little room to improve on it.",
+        )
+    return Verdict(
+        claim,
+        "supports",
+        numbers,
+        f"the input's NNK label variation is {nnk_lv_input:.3f}, so there is room for the "
+        "layers to separate the classes better.",
+    )
+
+
+# ----------------------------------------------------------------------------- chapter 4
 def separation_layer(values: pd.Series, share: float = 0.5) -> int | None:
     """The layer where the classes separate: the first to make ``share`` of the largest drop.
 
@@ -39,24 +226,96 @@ def separation_layer(values: pd.Series, share: float = 0.5) -> int | None:
     return int(reached.index[0])
 
 
-def geometry_verdict(early_drop: float, late_drop: float) -> str:
-    """Chapter 4's verdict from the relative drops of label variation below the input.
+def geometry_verdict(early_drop: float, late_drop: float) -> Verdict:
+    """Chapter 4: whether the classes separate mostly in the later layers, as the paper says.
 
-    ``'late'``: the classes separate mostly in the later layers (a drop over 25% in blocks
-    8-10, more than twice that of blocks 1-4), as the paper reports; ``'early'``: they already
-    separate in the first blocks (over 25% there, at least half of the late drop); else
-    ``'unclear'``.
+    Parameters
+    ----------
+    early_drop, late_drop : the share of the input's NNK label variation gone in
+        :data:`EARLY_BLOCKS` and in :data:`LATE_BLOCKS` (negative: rougher than the input).
+
+    Returns
+    -------
+    ``'supports'`` when the late drop is over :data:`SEPARATION_DROP` and more than
+    :data:`LATE_FACTOR` times the early one; ``'contradicts'`` when the early drop is over
+    :data:`SEPARATION_DROP` and at least ``1 / LATE_FACTOR`` of the late one (the classes
+    already separate in the first blocks); ``'inconclusive'`` otherwise (the trained layers are
+    not clearly smoother than the input) or when a drop is undefined.
     """
-    if late_drop > 0.25 and late_drop > 2 * max(early_drop, 0.0):
-        return "late"
-    if early_drop > 0.25 and early_drop >= 0.5 * late_drop:
-        return "early"
-    return "unclear"
+    claim = "the classes separate mostly in the later layers"
+    e, l_ = EARLY_BLOCKS, LATE_BLOCKS
+    numbers = {
+        "drop_early": early_drop,
+        "drop_late": late_drop,
+        "separation_drop": SEPARATION_DROP,
+        "late_factor": LATE_FACTOR,
+    }
+    if not _finite(early_drop, late_drop):
+        return Verdict(claim, "inconclusive", numbers, "the drops are undefined.")
+    said = (
+        f"{early_drop:.0%} of the input's label variation is gone by block {e[1]} and "
+        f"{late_drop:.0%} in blocks {l_[0]}-{l_[1]}"
+    )
+    if late_drop > SEPARATION_DROP and late_drop > LATE_FACTOR * max(early_drop, 0.0):
+        return Verdict(claim, "supports", numbers, f"{said}: the late blocks do most of the work.")
+    if early_drop > SEPARATION_DROP and early_drop >= late_drop / LATE_FACTOR:
+        return Verdict(
+            claim,
+            "contradicts",
+            numbers,
+            f"{said}: the classes already separate in the first blocks, and the later blocks "
+            "keep, rather than create, the separation.",
+        )
+    return Verdict(
+        claim,
+        "inconclusive",
+        numbers,
+        f"{said}: the trained layers are not clearly smoother than the input.",
+    )
+
+
+def learnt_verdict(input_lv: float, trained_late: float, untrained_late: float) -> Verdict:
+    """Chapter 4: whether the separation is learnt (an untrained network has none).
+
+    ``'supports'`` when the untrained network's late blocks keep at least
+    :data:`UNTRAINED_FLAT_SHARE` of the input's label variation; ``'contradicts'`` when they are
+    as smooth as the trained network's; ``'inconclusive'`` in between or without an untrained
+    network (or an input with variation to lose).
+    """
+    claim = "the separation is learnt: an untrained network does not separate the classes"
+    numbers = {
+        "input": input_lv,
+        "trained_late": trained_late,
+        "untrained_late": untrained_late,
+        "flat_share": UNTRAINED_FLAT_SHARE,
+    }
+    if not _finite(input_lv, trained_late, untrained_late) or not input_lv > 0:
+        return Verdict(
+            claim, "inconclusive", numbers, "there is no untrained network or no variation to lose."
+        )
+    said = (
+        f"the untrained network's late blocks have a label variation of {untrained_late:.3f} "
+        f"(input {input_lv:.3f}, trained {trained_late:.3f})"
+    )
+    if untrained_late >= UNTRAINED_FLAT_SHARE * input_lv:
+        return Verdict(claim, "supports", numbers, f"{said}: no smoother than the input.")
+    if untrained_late <= trained_late:
+        return Verdict(
+            claim, "contradicts", numbers, f"{said}: as smooth as the trained network's."
+        )
+    return Verdict(
+        claim,
+        "inconclusive",
+        numbers,
+        f"{said}: smoother than the input, less than the trained network.",
+    )
 
 
 # ----------------------------------------------------------------------------- chapter 5
-def robust_noise_level(last_block: pd.Series, gap: float, tolerance: float = 0.25) -> float:
-    """Chapter 5's verdict: the largest noise level up to which the paper's claim holds.
+def robust_noise_level(
+    last_block: pd.Series, gap: float, tolerance: float = NOISE_TOLERANCE
+) -> float:
+    """Chapter 5: the largest noise level up to which the paper's claim holds.
 
     ``last_block`` is the trained networks' last-block label variation by noise level, ``gap``
     what training changes without noise (the untrained minus the trained value). Walking up the
@@ -75,14 +334,278 @@ def robust_noise_level(last_block: pd.Series, gap: float, tolerance: float = 0.2
     return limit
 
 
-# ----------------------------------------------------------------------------- chapter 7
-def transfer_verdict(early_acc: float, late_acc: float, spread: float) -> str:
-    """Chapter 7's verdict from the accuracy with few and with many frozen blocks.
+def noise_verdict(last_block: pd.Series, gap: float) -> Verdict:
+    """Chapter 5: whether noise on the joints leaves the layers' label smoothness alone.
 
-    ``'within spread'`` when the two differ by no more than the spread over seeds; ``'few'``
-    when freezing few blocks is better (the late layers must be retrained, the early ones can
-    be kept, as the paper's explanation says); ``'many'`` when freezing many is better.
+    Parameters
+    ----------
+    last_block : the trained networks' last-block NNK label variation, indexed by noise level
+        (the clean level first).
+    gap : what training lowers it by without noise (untrained minus trained).
+
+    Returns
+    -------
+    ``'supports'`` when up to the largest level the value moves by at most
+    :data:`NOISE_TOLERANCE` of ``gap``; ``'contradicts'`` when it moves more at some level
+    (``numbers['robust_level']`` says up to where it holds); ``'inconclusive'`` when training
+    lowers nothing (``gap`` not positive), so there is no yardstick.
     """
+    claim = "noise on the joints has little effect on the label smoothness of the layers"
+    v = pd.Series(last_block, dtype=float).sort_index()
+    worst = float(v.index.max()) if len(v) else np.nan
+    numbers: dict[str, Any] = {"gap": gap, "tolerance": NOISE_TOLERANCE, "worst_level": worst}
+    if v.empty or not _finite(gap) or not gap > 0:
+        numbers["robust_level"] = np.nan
+        return Verdict(
+            claim,
+            "inconclusive",
+            numbers,
+            "training does not lower the last block's label variation here, so there is no "
+            "yardstick for how much noise matters.",
+        )
+    robust = robust_noise_level(v, gap)
+    numbers["robust_level"] = robust
+    if robust >= worst:
+        return Verdict(
+            claim,
+            "supports",
+            numbers,
+            f"up to the largest noise, {worst:.1%} of the skeleton height, the last block's "
+            f"label variation moves by at most {NOISE_TOLERANCE:.0%} of what training changes.",
+        )
+    return Verdict(
+        claim,
+        "contradicts",
+        numbers,
+        f"the claim holds up to {robust:.1%} of the skeleton height (the last block's label "
+        f"variation moves by at most {NOISE_TOLERANCE:.0%} of what training changes), not "
+        f"beyond: at {worst:.1%} it is {v.iloc[-1]:.3f} against {v.iloc[0]:.3f} without noise.",
+    )
+
+
+# ----------------------------------------------------------------------------- chapter 6
+def faithfulness_verdict(deletion_gain: pd.Series, insertion_gain: pd.Series) -> Verdict:
+    """Chapter 6: whether the maps point at joints that carry the decision.
+
+    Parameters
+    ----------
+    deletion_gain, insertion_gain : by block, how much faster the class probability falls
+        (rises) when joints are removed (inserted) in the map's order than in random orders
+        (positive: the map's order matters more than random).
+
+    Returns
+    -------
+    ``'supports'`` when more than half of the blocks have a positive deletion gain and the mean
+    insertion gain is positive; ``'contradicts'`` when more than half have a negative deletion
+    gain (random orders remove more); ``'inconclusive'`` otherwise.
+    """
+    claim = "the maps point at joints that carry the decision"
+    d = pd.Series(deletion_gain, dtype=float).dropna()
+    i = pd.Series(insertion_gain, dtype=float).dropna()
+    n = len(d)
+    pos, neg = int((d > 0).sum()), int((d < 0).sum())
+    ins = float(i.mean()) if len(i) else np.nan
+    numbers = {"blocks": n, "deletion_positive": pos, "deletion_negative": neg, "insertion": ins}
+    if n == 0:
+        return Verdict(claim, "inconclusive", numbers, "no deletion gains were measured.")
+    said = (
+        f"removing a block's top joints lowers the class probability faster than random orders "
+        f"in {pos} of {n} blocks (mean insertion gain {ins:+.3f})"
+    )
+    if pos > n / 2 and np.isfinite(ins) and ins > 0:
+        return Verdict(claim, "supports", numbers, f"{said}.")
+    if neg > n / 2:
+        return Verdict(claim, "contradicts", numbers, f"{said}: random orders do better.")
+    return Verdict(claim, "inconclusive", numbers, f"{said}: neither clearly better nor worse.")
+
+
+def cascading_verdict(all_random: float, other_seed: float) -> Verdict:
+    """Chapter 6: whether the maps depend on the weights (cascading randomisation).
+
+    ``all_random`` is the mean rank correlation of the maps with every block re-initialised with
+    the trained maps, ``other_seed`` that of a second trained network (the seed-to-seed
+    control). ``'supports'`` when ``all_random`` is below the control by more than
+    :data:`CORRELATION_MARGIN`; ``'contradicts'`` when it is at least the control (random
+    weights' maps are as close as another trained network's); ``'inconclusive'`` in between.
+    """
+    claim = "the maps depend on the trained weights"
+    numbers = {"all_random": all_random, "other_seed": other_seed, "margin": CORRELATION_MARGIN}
+    if not _finite(all_random, other_seed):
+        return Verdict(claim, "inconclusive", numbers, "a correlation is undefined.")
+    said = (
+        f"with every block re-initialised the maps keep a rank correlation of {all_random:+.2f} "
+        f"with the trained ones, a second trained network's maps {other_seed:+.2f}"
+    )
+    if all_random < other_seed - CORRELATION_MARGIN:
+        return Verdict(claim, "supports", numbers, f"{said}.")
+    if all_random >= other_seed:
+        return Verdict(claim, "contradicts", numbers, f"{said}: random weights do as well.")
+    return Verdict(claim, "inconclusive", numbers, f"{said}: not clearly less.")
+
+
+def shuffled_memorised(train_accuracy: float) -> bool:
+    """Whether the shuffled-label network fits :data:`MEMORISED_SHARE` of its training clips."""
+    return bool(_finite(train_accuracy) and train_accuracy >= MEMORISED_SHARE)
+
+
+def label_randomisation_verdict(
+    shuffled_late: float,
+    other_late: float,
+    shuffled_early: float = np.nan,
+    other_early: float = np.nan,
+) -> Verdict:
+    """Chapter 6: whether the late blocks' maps reflect the learnt task (label randomisation).
+
+    The mean rank correlation with the real model's maps of a network trained on shuffled labels
+    against that of a second real network (the seed-to-seed control), over the late half of the
+    blocks (and the early half, which only the sentence uses). ``'supports'`` when the shuffled
+    network's is below the control by more than :data:`CORRELATION_MARGIN`; ``'contradicts'``
+    when it is at least the control; ``'inconclusive'`` in between.
+    """
+    claim = "the late blocks' maps reflect the learnt task"
+    numbers = {
+        "shuffled_late": shuffled_late,
+        "other_late": other_late,
+        "shuffled_early": shuffled_early,
+        "other_early": other_early,
+        "margin": CORRELATION_MARGIN,
+    }
+    if not _finite(shuffled_late, other_late):
+        return Verdict(claim, "inconclusive", numbers, "a correlation is undefined.")
+    said = (
+        f"in the late blocks the maps of a network trained on shuffled labels correlate "
+        f"{shuffled_late:+.2f} with the real model's, those of another real network "
+        f"{other_late:+.2f}"
+    )
+    if shuffled_late < other_late - CORRELATION_MARGIN:
+        early = ""
+        if _finite(shuffled_early, other_early):
+            # the early half "depends on the input" when shuffling does not lower it as much
+            if shuffled_early >= other_early - CORRELATION_MARGIN:
+                early = (
+                    f"; in the early blocks {shuffled_early:+.2f} against {other_early:+.2f}: "
+                    "they depend on the input more than on what was learnt"
+                )
+        return Verdict(claim, "supports", numbers, f"{said}{early}.")
+    if shuffled_late >= other_late:
+        return Verdict(
+            claim, "contradicts", numbers, f"{said}: shuffling the labels changes nothing."
+        )
+    return Verdict(claim, "inconclusive", numbers, f"{said}: not clearly less.")
+
+
+def map_smoothness_verdict(map_error: pd.Series, feature_error: pd.Series) -> Verdict:
+    """Chapter 6: whether explanations separate the classes later than the features.
+
+    ``map_error`` and ``feature_error`` are the authors' kNN label error by block of the
+    Grad-CAM maps and of the features. ``'supports'`` when the maps have the higher error in
+    more than half of the blocks both have; ``'contradicts'`` when they have the lower one in
+    more than half; ``'inconclusive'`` otherwise.
+    """
+    claim = "explanations separate the classes later (and less) than the features"
+    m = pd.Series(map_error, dtype=float)
+    f = pd.Series(feature_error, dtype=float)
+    both = m.dropna().index.intersection(f.dropna().index)
+    rougher = int((m[both] > f[both]).sum())
+    smoother = int((m[both] < f[both]).sum())
+    numbers = {"blocks": len(both), "maps_less_smooth": rougher, "maps_smoother": smoother}
+    if len(both) == 0:
+        return Verdict(claim, "inconclusive", numbers, "no block has both errors.")
+    said = f"the maps are less label-smooth than the features in {rougher} of {len(both)} blocks"
+    if rougher > len(both) / 2:
+        return Verdict(claim, "supports", numbers, f"{said}.")
+    if smoother > len(both) / 2:
+        return Verdict(claim, "contradicts", numbers, f"{said}, smoother in {smoother}.")
+    return Verdict(claim, "inconclusive", numbers, f"{said}, smoother in {smoother}.")
+
+
+# ----------------------------------------------------------------------------- chapter 7
+def transfer_verdict(early_acc: float, late_acc: float, spread: float) -> Verdict:
+    """Chapter 7: whether the late layers must be retrained and the early ones can be kept.
+
+    ``early_acc`` is the mean target accuracy with few blocks frozen, ``late_acc`` with nearly
+    all frozen, ``spread`` the spread over seeds at one number of frozen blocks. ``'supports'``
+    when freezing few is better by more than the spread; ``'contradicts'`` when freezing many
+    is; ``'inconclusive'`` when they differ by no more than the spread.
+    """
+    claim = "the late layers must be retrained and the early ones can be kept"
+    numbers = {"few_frozen": early_acc, "many_frozen": late_acc, "spread": spread}
+    if not _finite(early_acc, late_acc, spread):
+        return Verdict(claim, "inconclusive", numbers, "an accuracy is undefined.")
+    said = (
+        f"freezing few blocks gives {early_acc:.1%}, freezing nearly all {late_acc:.1%}, "
+        f"a spread over seeds of {100 * spread:.1f} points"
+    )
     if abs(early_acc - late_acc) <= spread:
-        return "within spread"
-    return "few" if early_acc > late_acc else "many"
+        return Verdict(
+            claim, "inconclusive", numbers, f"{said}: which blocks are frozen matters less."
+        )
+    if early_acc > late_acc:
+        return Verdict(claim, "supports", numbers, f"{said}: freezing few is better.")
+    return Verdict(
+        claim,
+        "contradicts",
+        numbers,
+        f"{said}: freezing many is better; fewer trainable parameters matter more than "
+        "task-specific late layers.",
+    )
+
+
+def transfer_geometry_verdict(lv_by_layer: pd.Series) -> Verdict:
+    """Chapter 7: whether layers trained on other classes separate new ones best early.
+
+    ``lv_by_layer`` is the source models' NNK label variation on the target classes by layer.
+    ``'supports'`` when the last layer's is above the lowest by more than
+    :data:`LV_TOLERANCE` (generic early layers, task-specific late ones); ``'contradicts'`` when
+    the last layer is the smoothest by more than it; ``'inconclusive'`` otherwise.
+    """
+    claim = "layers trained on other classes separate new classes best early, less well late"
+    v = pd.Series(lv_by_layer, dtype=float).dropna().sort_index()
+    if len(v) < 2:
+        return Verdict(claim, "inconclusive", {"layers": len(v)}, "too few layers to compare.")
+    last, others = float(v.iloc[-1]), v.iloc[:-1]
+    numbers = {
+        "last": last,
+        "lowest": float(v.min()),
+        "lowest_layer": int(v.idxmin()),
+        "tolerance": LV_TOLERANCE,
+    }
+    said = (
+        f"their NNK label variation is lowest at layer {int(v.idxmin())} ({v.min():.3f}) and "
+        f"{last:.3f} at the last layer"
+    )
+    if last > float(v.min()) + LV_TOLERANCE:
+        return Verdict(claim, "supports", numbers, f"{said}.")
+    if last < float(others.min()) - LV_TOLERANCE:
+        return Verdict(
+            claim, "contradicts", numbers, f"{said}: the late layers separate them best."
+        )
+    return Verdict(
+        claim, "inconclusive", numbers, f"{said}: the late layers separate them about as well."
+    )
+
+
+# ----------------------------------------------------------------------------- chapter 9
+def midway_value(values: pd.Series) -> float:
+    """Chapter 9: a curve's value halfway through its network.
+
+    ``values`` is indexed by layer (0 the input, the largest index the last block); the answer
+    is the value at the deepest layer whose relative depth (layer / last layer) is at most one
+    half, so networks of different depths are compared at the same share of their depth.
+    """
+    v = pd.Series(values, dtype=float).sort_index()
+    if v.empty:
+        raise ValueError("midway_value: no layers")
+    depth = np.asarray(v.index, dtype=float) / max(float(v.index.max()), 1.0)
+    return float(v[depth <= 0.5].iloc[-1])
+
+
+def smoother_network(own_last: float, other_last: float) -> str:
+    """Chapter 9: which network's last block is smoother: ``'same'``, ``'own'`` or ``'other'``.
+
+    ``'same'`` when the two NNK label variations differ by less than :data:`LV_RESOLUTION`
+    (or one is undefined); otherwise the network with the lower value.
+    """
+    if not _finite(own_last, other_last) or abs(own_last - other_last) < LV_RESOLUTION:
+        return "same"
+    return "own" if own_last < other_last else "other"

@@ -31,7 +31,7 @@ DATA_ENV = "STGCN_DATA_DIR"
 CACHE_ENV = "STGCN_CACHE_DIR"
 
 #: The repository checkout this package lives in (meaningful for editable installs).
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]  # helpers/runtime/folders.py -> the checkout
 
 
 def default_data_dir() -> Path:
@@ -85,9 +85,9 @@ def cache_dir(path: str | os.PathLike | None = None) -> Path:
     """Resolve the cache folder: explicit ``path``, else ``$STGCN_CACHE_DIR``, else the default.
 
     The folder is created when possible. One that cannot be created for lack of permission is
-    still returned (:class:`helpers.runtime.disk_cache.DiskCache` then computes without storing); a
-    path that
-    is, or runs through, a file raises :class:`NotADirectoryError` naming the setting it came from.
+    still returned (:class:`~helpers.runtime.disk_cache.DiskCache` then computes without storing); a
+    path that is, or runs through, a file raises :class:`NotADirectoryError` naming the setting it
+    came from.
     """
     if path is not None and str(path) != "":
         root, source = Path(path).expanduser(), f"cache_dir={str(path)!r}"

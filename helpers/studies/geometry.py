@@ -73,9 +73,8 @@ def layer_geometry_study(
 
     Returns
     -------
-    The rows of :func:`helpers.geometry.layer_tables.layer_geometry` for every model, with the
-    columns
-    ``model`` (``'trained'`` or ``'untrained'``) and ``seed`` in front.
+    The rows of :func:`~helpers.geometry.layer_tables.layer_geometry` for every model, with the
+    columns ``model`` (``'trained'`` or ``'untrained'``) and ``seed`` in front.
     """
     prof, ds = ctx.profile, ctx.dataset
     seeds = study_settings(prof, "geometry")["seeds"] if seeds is None else seeds
@@ -154,9 +153,9 @@ def noise_study(
 
     Every coordinate of every joint and frame of the ``subset`` clips gets independent noise of
     standard deviation ``level`` times the clip's skeleton height
-    (:func:`helpers.data.augment.with_joint_noise`), for each level and noise seed; the trained
+    (:func:`~helpers.data.augment.with_joint_noise`), for each level and noise seed; the trained
     models (``seeds``) are scored and, with the untrained baseline, measured layer by layer
-    (:func:`helpers.geometry.layer_tables.layer_geometry`, overall rows only).
+    (:func:`~helpers.geometry.layer_tables.layer_geometry`, overall rows only).
 
     Returns
     -------

@@ -88,7 +88,8 @@ def gradcam_checks_study(
         ``permuted_augment`` augmentation, none by default, so that it can memorise) and, as the
         yardstick, with another real model (``control_seed``); column ``other`` names which;
     ``deletion``, ``areas``
-        :func:`helpers.explain.checks.deletion_insertion` and :func:`curve_areas`;
+        :func:`~helpers.explain.checks.deletion_insertion` and
+        :func:`~helpers.explain.checks.curve_areas`;
     ``models``
         one row per model: training accuracy of its last epoch and test accuracy.
     """
@@ -167,10 +168,9 @@ def gradcam_smoothness_study(
 
     Each clip's map of block ``l`` (T_l x V at the block's resolution, cropped to the clip) is
     a sequence; windowed DTW between them, the kNN and NNK graphs and the smoothness measures
-    are those of :func:`helpers.geometry.layer_tables.layer_geometry`, as for the features of
-    chapter 4.
-    Returns its overall rows (``layer`` = block, ``graph``, ``metric``, ``value``) with a column
-    ``representation``: ``'Grad-CAM map'`` or ``'features'``.
+    are those of :func:`~helpers.geometry.layer_tables.layer_geometry`, as for the features of
+    chapter 4. Returns its overall rows (``layer`` = block, ``graph``, ``metric``, ``value``) with a
+    column ``representation``: ``'Grad-CAM map'`` or ``'features'``.
     """
     ds = ctx.dataset
     key = ctx.study_key("gradcam-smoothness", seed=int(seed), window=window, k=int(k))

@@ -70,18 +70,16 @@ def own_model_study(
     -------
     A dict: ``network`` (the trained CompactGCN, eval mode), ``model`` (it wrapped in a
     BlockwiseModel), ``result`` (its :class:`~helpers.training.config.TrainResult`),
-    ``test_accuracy``
-    (top-1 on the held-out clips), ``layers`` (per layer: block name, channels, stride, total
-    stride, numbers per step), ``geometry`` (:func:`helpers.geometry.layer_tables.layer_geometry`
-    rows of the
-    CompactGCN), ``gradcam`` (per block: mean share of a map in its 5 top joints and its top
-    20% of frames, share of all-zero maps, mean correlation between the classes' joint
-    importance), ``stgcn_geometry`` and ``stgcn_accuracy`` (the ST-GCN's rows, layer_geometry's
-    columns; None when not compared) and ``comparison`` (overall rows of both, with the columns
-    ``model``, ``layer``, ``depth`` = layer / number of blocks, ``graph``, ``metric``,
-    ``value``).
+    ``test_accuracy`` (top-1 on the held-out clips), ``layers`` (per layer: block name, channels,
+    stride, total stride, numbers per step), ``geometry``
+    (:func:`~helpers.geometry.layer_tables.layer_geometry` rows of the CompactGCN), ``gradcam`` (per
+    block: mean share of a map in its 5 top joints and its top 20% of frames, share of all-zero
+    maps, mean correlation between the classes' joint importance), ``stgcn_geometry`` and
+    ``stgcn_accuracy`` (the ST-GCN's rows, layer_geometry's columns; None when not compared) and
+    ``comparison`` (overall rows of both, with the columns ``model``, ``layer``, ``depth`` = layer /
+    number of blocks, ``graph``, ``metric``, ``value``).
     """
-    from helpers.explain.gradcam import class_average, concentration, contrastivity
+    from helpers.explain.summaries import map_summary
     from helpers.nets.block_model import BlockwiseModel
     from helpers.nets.compact_gcn import CompactGCN
     from helpers.training.loop import torch_threads
@@ -130,24 +128,7 @@ def own_model_study(
             progress=ctx.progress,
         )
         cams = dataset_gradcam(model, ds, "all", progress=ctx.progress)
-        off = ~np.eye(ds.num_classes, dtype=bool)
-
-        def mean(values: np.ndarray) -> float:  # NaN, without a warning, when all are NaN
-            return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
-
-        rows = []
-        for layer in sorted(cams.maps):
-            joints, frames = concentration(cams.maps[layer])
-            per_class = class_average(cams.importance(layer), ds.labels, ds.num_classes)
-            rows.append(
-                {
-                    "layer": layer,
-                    "top5_joint_share": mean(joints),
-                    "top20_frame_share": mean(frames),
-                    "zero_maps": float(np.isnan(joints).mean()),
-                    "class_correlation": mean(contrastivity(per_class)[off]),
-                }
-            )
+        summary = map_summary(cams.maps, ds.labels, ds.num_classes).reset_index()
         strides = np.cumprod([1, *model.strides])
         layers = pd.DataFrame(
             {
@@ -159,7 +140,7 @@ def own_model_study(
                 "numbers_per_step": [f[0].shape[1] for f in feats],
             }
         )
-        return {"layers": layers, "geometry": geometry, "gradcam": pd.DataFrame(rows)}
+        return {"layers": layers, "geometry": geometry, "gradcam": summary}
 
     table_key = study_key(
         "own-model-tables",

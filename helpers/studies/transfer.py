@@ -74,16 +74,13 @@ def transfer_study(
 ) -> pd.DataFrame:
     """Target accuracy after fine-tuning with the first k blocks frozen, for every k (cached).
 
-    For every seed of :func:`helpers.training.profiles.study_settings` (``'transfer'``): a source
-    model
-    trained on the source classes (``tasks``, default
-    :func:`helpers.training.transfer.default_tasks`),
-    then for every number of training clips per target class in ``shots`` (None: all) and
-    every k in ``frozen`` (default 0..num_blocks) a fine-tuned copy
-    (:func:`helpers.training.transfer.fine_tune`), and the same network trained from scratch. Every
-    run
-    gets the same number of optimiser steps. Each run is cached on its own, so an interrupted
-    study resumes.
+    For every seed of :func:`~helpers.training.profiles.study_settings` (``'transfer'``): a source
+    model trained on the source classes (``tasks``, default
+    :func:`~helpers.training.transfer.default_tasks`), then for every number of training clips per
+    target class in ``shots`` (None: all) and every k in ``frozen`` (default 0..num_blocks) a
+    fine-tuned copy (:func:`~helpers.training.transfer.fine_tune`), and the same network trained
+    from scratch. Every run gets the same number of optimiser steps. Each run is cached on its own,
+    so an interrupted study resumes.
 
     Returns
     -------
@@ -143,11 +140,10 @@ def transfer_smoothness_study(
 ) -> pd.DataFrame:
     """Per-layer label smoothness of the source models on the *target* classes (cached).
 
-    The layer geometry of chapter 4 (:func:`helpers.geometry.layer_tables.layer_geometry`, overall
-    rows) of
-    every target clip's features, for each source model of :func:`transfer_study`: how well
-    each layer, trained on other classes, already separates the target classes. Columns
-    ``seed``, ``layer``, ``graph``, ``metric``, ``value``.
+    The layer geometry of chapter 4 (:func:`~helpers.geometry.layer_tables.layer_geometry`, overall
+    rows) of every target clip's features, for each source model of :func:`transfer_study`: how well
+    each layer, trained on other classes, already separates the target classes. Columns ``seed``,
+    ``layer``, ``graph``, ``metric``, ``value``.
     """
     prof, ds = ctx.profile, ctx.dataset
     sets = study_settings(prof, "transfer")

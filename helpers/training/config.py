@@ -31,13 +31,11 @@ class TrainConfig:
     ``weight_decay``, ``schedule`` (``'cosine'`` to ``min_lr`` or ``'step'``: multiply by ``gamma``
     at each epoch in ``milestones``), ``warmup_epochs`` (linear warm-up, may be fractional),
     ``label_smoothing``, ``grad_clip`` (max gradient norm or ``None``), ``amp`` (mixed precision;
-    only used on CUDA).
-    Classes: ``balance`` = ``'none'``, ``'weights'`` (inverse-frequency loss weights) or
-    ``'sampler'`` (each epoch draws clips with probability inversely proportional to their class
-    size).
-    Inputs: ``center`` and ``scale`` as in :meth:`SkeletonDataset.normalized`; ``clip_mode``
-    ``'resample'`` (clips resampled to ``length`` frames) or ``'natural'`` (clips keep their
-    duration; see the module docstring); ``eval_mode`` ``'resample'``, ``'pad'`` or
+    only used on CUDA). Classes: ``balance`` = ``'none'``, ``'weights'`` (inverse-frequency loss
+    weights) or ``'sampler'`` (each epoch draws clips with probability inversely proportional to
+    their class size). Inputs: ``center`` and ``scale`` as in :meth:`SkeletonDataset.normalized`;
+    ``clip_mode`` ``'resample'`` (clips resampled to ``length`` frames) or ``'natural'`` (clips keep
+    their duration; see the module docstring); ``eval_mode`` ``'resample'``, ``'pad'`` or
     ``'natural'`` (required with ``clip_mode='natural'``); ``augment`` = keyword arguments of
     :class:`~helpers.data.augment.Augment` except ``length`` and ``up_axis`` (taken from here and
     from the dataset; ``speed`` only in natural mode).

@@ -6,16 +6,15 @@ one vector per time step, so that a windowed DTW can compare clips of different 
 
 Valid lengths. A block with temporal stride ``s`` (kernel ``k``, padding ``(k - 1) / 2``) maps
 ``L`` valid frames to ``floor((L - 1) / s) + 1``
-(:meth:`helpers.nets.stgcn.STGCN.temporal_lengths`).
-In the reference network (stride 2 in blocks 5 and 8, 1-based) a clip of ``T`` frames keeps ``T``
-steps after blocks 1 to 4, ``ceil(T / 2)`` after blocks 5 to 7 and ``ceil(T / 4)`` after blocks
-8 to 10. Natural-length clips are batched with padding and the model is given their lengths, so
-the valid part of every output is exactly what the clip would give on its own.
+(:meth:`~helpers.nets.stgcn.STGCN.temporal_lengths`). In the reference network (stride 2 in blocks 5
+and 8, 1-based) a clip of ``T`` frames keeps ``T`` steps after blocks 1 to 4, ``ceil(T / 2)`` after
+blocks 5 to 7 and ``ceil(T / 4)`` after blocks 8 to 10. Natural-length clips are batched with
+padding and the model is given their lengths, so the valid part of every output is exactly what the
+clip would give on its own.
 
 Layout. Layer 0 is the model's input for the clip, (T, V, C) flattened joint-major to (T, V*C)
-like :func:`helpers.geometry.distances.sequence_matrix`; block ``l`` gives (T_l, C_l, V) flattened
-to
-(T_l, C_l * V). Several bodies (NTU RGB+D) are concatenated feature-wise, body 0 first:
+like :func:`~helpers.geometry.distances.sequence_matrix`; block ``l`` gives (T_l, C_l, V) flattened
+to (T_l, C_l * V). Several bodies (NTU RGB+D) are concatenated feature-wise, body 0 first:
 (T_l, M * C_l * V); the distance between two clips then compares body m with body m.
 """
 
@@ -31,6 +30,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from helpers.data.dataset import SkeletonDataset
+from helpers.nets.block_model import BlockModel, require_block_model
 from helpers.runtime.device import resolve_device
 from helpers.runtime.disk_cache import DiskCache, plain
 from helpers.runtime.keys import features_key
@@ -53,11 +53,23 @@ def model_fingerprint(model: nn.Module) -> str:
     return h.hexdigest()[:20]
 
 
-def valid_lengths(model: nn.Module, lengths: Sequence[int]) -> list[np.ndarray]:
-    """Valid time steps of every layer: a list of (N,) int64, the input's first, then each block's.
+def valid_lengths(model: BlockModel, lengths: Sequence[int] | np.ndarray) -> list[np.ndarray]:
+    """Valid time steps of every layer, indexed by layer number.
 
-    ``model`` must have ``temporal_lengths(lengths)`` (as :class:`helpers.nets.stgcn.STGCN` does).
+    Parameters
+    ----------
+    model : a :class:`~helpers.nets.block_model.BlockModel` (TypeError otherwise).
+    lengths : (N,) valid input frames.
+
+    Returns
+    -------
+    ``num_blocks + 1`` arrays (N,) int64: position 0 the input (``lengths`` itself), position
+    ``l`` block ``l``'s output. The layer numbering of :func:`layer_features` and of
+    :mod:`helpers.explain.gradcam`.
     """
+    require_block_model(model, "valid_lengths")
+    if isinstance(lengths, torch.Tensor):
+        lengths = lengths.detach().cpu().numpy()
     arr = np.asarray(lengths, dtype=np.int64).reshape(-1)
     return [arr] + [np.asarray(a, np.int64) for a in model.temporal_lengths(arr)]
 
@@ -128,7 +140,7 @@ def _compute(
 
 
 def layer_features(
-    model: nn.Module,
+    model: BlockModel,
     dataset: SkeletonDataset,
     config: TrainConfig | dict | None = None,
     *,
@@ -143,8 +155,9 @@ def layer_features(
 
     Parameters
     ----------
-    model : an :class:`~helpers.nets.stgcn.STGCN`, or any model with ``temporal_lengths`` whose
-        ``forward(x, return_features=True, lengths=...)`` returns the blocks' features.
+    model : a :class:`~helpers.nets.block_model.BlockModel`: an :class:`~helpers.nets.stgcn.STGCN`,
+        or any network of blocks wrapped in :class:`~helpers.nets.block_model.BlockwiseModel`
+        (a ``TypeError`` names what any other model lacks).
     dataset : the sequences, raw (the config's centring and scaling are applied here).
     config : the model's :class:`~helpers.training.config.TrainConfig`, which fixes how clips become
         inputs (natural length, or resampled); default ``model.train_config``, which models from
@@ -163,10 +176,11 @@ def layer_features(
     shaped (T_valid, D_l): the input (T, V*C) first, then block ``l``'s (T_l, C_l * V) (see the
     module docstring for lengths and layout).
     """
+    require_block_model(model, "layer_features")
     cfg = _config_of(model, config)
     if not isinstance(dataset, SkeletonDataset):
         raise TypeError(f"dataset must be a SkeletonDataset, got {type(dataset).__name__}")
-    num_layers = len(getattr(model, "st_gcn_networks", [])) + 1
+    num_layers = int(model.num_blocks) + 1
     wanted = list(range(num_layers)) if layers is None else [int(v) for v in layers]
     bad = [v for v in wanted if not 0 <= v < num_layers]
     if bad:

@@ -30,9 +30,8 @@ origin) and optionally scaled. Then one of two clip modes:
     ``crop`` range of ``augment``) and plays it at a random speed (its ``speed`` range); random
     batches of such windows are zero-padded to their longest, and the model is called as
     ``model(x, lengths=lengths)`` so that padding changes nothing
-    (:meth:`helpers.nets.stgcn.STGCN.forward`). Evaluation takes
-    every clip whole (``eval_mode='natural'``, which also evaluates a resample-mode model on
-    whole clips).
+    (:meth:`~helpers.nets.stgcn.STGCN.forward`). Evaluation takes every clip whole
+    (``eval_mode='natural'``, which also evaluates a resample-mode model on whole clips).
 
 Reproducibility. ``random_state`` seeds the data order, augmentation and dropout of each epoch
 separately (from ``(random_state, epoch)``), so a run resumed from a checkpoint continues with

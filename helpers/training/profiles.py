@@ -48,9 +48,8 @@ class Profile:
     Attributes
     ----------
     name : short name
-    model : keyword arguments of :class:`helpers.nets.stgcn.STGCN` (``num_classes`` and
-    ``in_channels``
-        come from the data)
+    model : keyword arguments of :class:`~helpers.nets.stgcn.STGCN` (``num_classes`` and
+        ``in_channels`` come from the data)
     train : fields of :class:`helpers.training.config.TrainConfig`
     data : ``dataset`` (``'hdm05'``), ``fps`` the clips are resampled to when loaded, ``split``
         (``'cross-subject'``, or ``'validation:<actor>'`` to hold a training actor out for model
