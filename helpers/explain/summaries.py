@@ -44,8 +44,8 @@ def map_summary(
 
     Parameters
     ----------
-    maps : ``{layer: [(M, T_i, V) map per clip]}`` (:attr:`DatasetGradCAM.maps
-        <helpers.explain.gradcam.DatasetGradCAM>`), at the block's or the input's frames.
+    maps : ``{layer: [(M, T_i, V) map per clip]}`` (the ``maps`` of a
+        :class:`~helpers.explain.gradcam.DatasetGradCAM`), at the block's or the input's frames.
     labels : (N,) class of every clip, for the class correlation (None: that column is NaN).
     num_classes : K (default: ``max(labels) + 1``).
     top_joints : the joints counted in the joint share

@@ -360,9 +360,9 @@ def layer_geometry(
         without all pairs (not cached; for data too large for all pairs). ``'exact'`` gives
         the same table as all pairs, to rounding.
     cache, cache_dir, progress : for the DTW matrices
-    (:func:`helpers.geometry.distances.dataset_dtw`).
+        (:func:`helpers.geometry.distances.dataset_dtw`).
     **knn_options : passed on to :func:`helpers.geometry.knn_search.neighbour_sets` with
-    ``neighbours``.
+        ``neighbours``.
 
     Returns
     -------

@@ -73,7 +73,6 @@ class BlockModel(Protocol):
         and cascading randomisation re-initialises them. Each runs once per forward pass and
         returns (N*M, C_l, T_l, V), bodies folded into the batch sample-major (row ``n*M + m``
         is body m of clip n).
-    num_blocks : ``len(st_gcn_networks)``.
     schedule : one ``(C_l, s_l)`` per block: output channels and temporal stride (1: as many
         steps as the block's input; 2: half).
     """
@@ -83,7 +82,7 @@ class BlockModel(Protocol):
 
     @property
     def num_blocks(self) -> int:
-        """Number of blocks."""
+        """Number of blocks: ``len(st_gcn_networks)``."""
         ...
 
     def temporal_lengths(

@@ -304,7 +304,7 @@ class STGCN(nn.Module):
         blocks 5 and 8, 1-based, when they are kept)
     temporal_kernel : odd temporal kernel size (padding keeps ``(k-1)/2`` frames each side)
     max_hop, center_distance : graph options for a named layout (see
-    :mod:`helpers.nets.skeleton_graph`)
+        :mod:`helpers.nets.skeleton_graph`)
     schedule : explicit (out_channels, stride) per block, overriding ``width`` and ``num_blocks``
         (e.g. the 7-block network of Das et al.'s code, the reference minus blocks 3, 6 and 9)
     init : ``'reference'`` (the original training script: conv weights N(0, 0.02), biases 0,

@@ -8,16 +8,16 @@ apart when a default changes.
 
 The kinds, and the folder of the cache each one lives in:
 
-=================  ====================  ==========================================================
-kind (folder)      builder               what the artefact is a function of
-=================  ====================  ==========================================================
-``hdm05``          :func:`hdm05_key`     the AMC/ASF files' contents, the manifest, the frame rate
-``dtw``            :func:`dtw_key`       the sequences (or a name for them), the band, scaling
-``layer-features`` :func:`features_key`  the model's weights, the dataset, the input pipeline, layer
-``models``         :func:`model_key`     the profile (or network and training), dataset, seeds
-``studies``        :func:`study_key`     the study's name, profile, dataset and settings
-``transfer-runs``  :func:`transfer_run_key`  source weights, target clips, frozen blocks, training
-=================  ====================  ==========================================================
+* ``hdm05``, :func:`hdm05_key`: the AMC/ASF files' contents, the manifest, the frame rate;
+* ``dtw``, :func:`dtw_key`: the sequences (or a name for them), the band, scaling;
+* ``layer-features``, :func:`features_key`: the model's weights, the dataset, the input
+  pipeline, the layer;
+* ``models`` (and their resume points, ``training-runs``), :func:`model_key`: the profile (or
+  the network and its training), the dataset, the seeds;
+* ``studies``, :func:`study_key`: the study's name, the profile or model, the dataset, every
+  setting;
+* ``transfer-runs``, :func:`transfer_run_key`: the source's weights, the target clips, the
+  frozen blocks, the fine-tuning configuration.
 
 Each kind's version is a named constant below: bump it when that kind's artefacts change for the
 same configuration (a bug fix, another algorithm), and only that kind is recomputed. (The cache's
