@@ -264,3 +264,34 @@ def test_the_verdict_cells_hold_no_threshold(stem):
         if re.search(r"[<>]=? *-?[0-9.]*[0-9]", line)
     ]
     assert not found, f"{stem}: thresholds where the book judges: {found}"
+
+
+@pytest.mark.parametrize(
+    "diff, n, answer",
+    [
+        (0.1, 50, (5, "more")),
+        (-0.04, 50, (2, "fewer")),
+        (0.0, 50, (0, "as many")),
+        (0.005, 50, (0, "as many")),  # a quarter of a clip is no clip
+        (float("nan"), 50, (0, "as many")),
+    ],
+)
+def test_correct_count_change(diff, n, answer):
+    assert v.correct_count_change(diff, n) == answer
+
+
+@pytest.mark.parametrize(
+    "values, answer",
+    [
+        ([0.5, 0.4, 0.3], True),
+        ([0.5, 0.4, 0.4], False),  # a tie is not smoother
+        ([0.5, 0.6, 0.3], False),
+        ([0.5], False),  # no steps
+    ],
+)
+def test_steadily_smoother(values, answer):
+    assert v.steadily_smoother(pd.Series(values)) is answer
+
+
+def test_steadily_smoother_follows_the_layer_order_not_the_row_order():
+    assert v.steadily_smoother(pd.Series([0.3, 0.5, 0.4], index=[2, 0, 1]))

@@ -31,6 +31,7 @@ __all__ = [
     "UNTRAINED_FLAT_SHARE",
     "Verdict",
     "cascading_verdict",
+    "correct_count_change",
     "faithfulness_verdict",
     "geometry_verdict",
     "input_smoothness_verdict",
@@ -44,6 +45,7 @@ __all__ = [
     "separation_layer",
     "shuffled_memorised",
     "smoother_network",
+    "steadily_smoother",
     "transfer_geometry_verdict",
     "transfer_verdict",
 ]
@@ -585,7 +587,45 @@ def transfer_geometry_verdict(lv_by_layer: pd.Series) -> Verdict:
     )
 
 
+# ----------------------------------------------------------------------------- chapter 3
+def correct_count_change(share_difference: float, n_test: int) -> tuple[int, str]:
+    """Chapter 3: a difference of two 1-NN accuracies as a count of test clips, in words.
+
+    Parameters
+    ----------
+    share_difference : float
+        Accuracy of the first distance minus that of the second (shares of the test clips).
+    n_test : int
+        Number of test clips.
+
+    Returns
+    -------
+    (count, word) : tuple of int and str
+        How many more or fewer test clips the first distance classifies correctly (rounded to
+        whole clips), and ``'more'``, ``'fewer'`` or ``'as many'``. Differences below half a
+        clip read ``'as many'``, so a rounding residue never reads as a clip won or lost.
+    """
+    if not np.isfinite(share_difference):
+        return 0, "as many"
+    count = int(round(abs(float(share_difference)) * int(n_test)))
+    if count == 0:
+        return 0, "as many"
+    return count, "more" if share_difference > 0 else "fewer"
+
+
 # ----------------------------------------------------------------------------- chapter 9
+def steadily_smoother(values: pd.Series) -> bool:
+    """Chapter 9: whether every block's value is below the one of the layer before it.
+
+    ``values`` is indexed by layer (0 the input). Strictly lower at every step, with no margin:
+    the sentence it feeds says "every block is smoother", which any step up or tie refutes.
+    A curve of one layer has no steps and is not called steadily smoother.
+    """
+    v = pd.Series(values, dtype=float).sort_index()
+    steps = v.diff().dropna()
+    return bool(len(steps) > 0 and (steps < 0).all())
+
+
 def midway_value(values: pd.Series) -> float:
     """Chapter 9: a curve's value halfway through its network.
 
