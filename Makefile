@@ -6,6 +6,7 @@
 #   PROFILE          quick (default; CI and laptops) or paper (the full study, meant for a GPU)
 #   DEVICE           auto (default), cpu or cuda
 #   DATASET          hdm05 (default) or the path of a .npz saved with SkeletonDataset.save
+#   FRESH            FRESH=1 executes every chapter, even those unchanged since they last ran
 #   PARAMS           chapter parameters, e.g. PARAMS="k=12 window=0.2" (each goes to the chapters
 #                    whose parameters cell has it; only what depends on it is recomputed)
 #   STGCN_DATA_DIR   the HDM05 folder (default ../shared/data/hdm05 beside the checkout)
@@ -69,11 +70,15 @@ test-fast: lint
 
 # Execute every chapter (book/NN_name.md, MyST notebooks) with papermill into the staging
 # folder as .ipynb; a cell error fails the build.
+# A chapter whose text, parameters, helpers sources and data are unchanged since it last ran is
+# copied from $(BUILD)/executed instead (see helpers/bookrun.py); FRESH=1 runs every chapter.
+# Copies keep their modification times, so that Sphinx rebuilds only the pages that changed.
 chapters: $(STAMP)
 	rm -rf $(STAGE) && mkdir -p $(STAGE)/book
-	cp -r _config.yml _toc.yml intro.md api.md references.md references.bib _static _ext $(STAGE)/
+	cp -rp _config.yml _toc.yml intro.md api.md references.md references.bib _static _ext $(STAGE)/
 	$(PY) -m helpers.bookrun --profile $(PROFILE) --device $(DEVICE) --dataset $(DATASET) \
-		$(foreach p,$(PARAMS),--param $(p)) --out $(STAGE)/book $(CHAPTERS)
+		$(foreach p,$(PARAMS),--param $(p)) $(if $(FRESH),--fresh) --reuse $(BUILD)/executed \
+		--out $(STAGE)/book $(CHAPTERS)
 
 # MathJax served from the book itself, so that formulas render without a network: the npm
 # package, fetched once into the build folder. Without npm the pages fall back to a CDN (and

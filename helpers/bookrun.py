@@ -15,13 +15,25 @@ notebooks in JupyterLab with jupytext. For each chapter this runner
 A chapter without a ``parameters`` cell, or one whose cell raises, fails the run: the exit status
 is 1 and the message names the chapter and the failing cell. Build tooling only: nothing in
 :mod:`helpers` imports this module.
+
+Unchanged chapters are not run again. Every executed notebook is kept in a reuse folder
+(``--reuse``, default ``_build/executed``) beside its key (:func:`execution_key`): a hash of the
+chapter's text, its parameters, every source file of :mod:`helpers`, the data folder's listing
+(names, sizes, modification times) or the dataset file, and the Python, numpy and torch versions
+and whether CUDA is there. When the key of a chapter matches the stored one, the stored
+notebook is copied instead of executing the chapter: its outputs are those the same code
+computed on the same data. ``--fresh`` executes every chapter regardless.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
+import json
 import os
+import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -31,6 +43,7 @@ import nbformat
 
 __all__ = [
     "chapter_parameters",
+    "execution_key",
     "execute_chapter",
     "execute_chapters",
     "has_parameters_cell",
@@ -121,14 +134,90 @@ def execute_chapter(chapter: Path, target: Path, parameters: dict) -> nbformat.N
     return executed
 
 
+def _tree_digest(root: Path, pattern: str, content: bool) -> str:
+    """Hash of the files under ``root`` matching ``pattern``: their bytes, or their stat."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob(pattern) if p.is_file()):
+        h.update(str(path.relative_to(root)).encode())
+        if content:
+            h.update(path.read_bytes())
+        else:
+            st = path.stat()
+            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def execution_key(chapter: Path, parameters: dict) -> str:
+    """The key under which an executed chapter is reused (see the module docstring).
+
+    Parameters
+    ----------
+    chapter : the chapter's source (``book/NN_name.md``)
+    parameters : what papermill injects into it
+
+    Returns
+    -------
+    A hex digest; any change to the chapter, its parameters, the :mod:`helpers` sources, the
+    data (listing of ``$STGCN_DATA_DIR``, or the ``dataset`` file's bytes), or the Python,
+    numpy or torch version, or to whether CUDA is available, changes it.
+    """
+    import numpy
+    import torch
+
+    from helpers.runtime.folders import data_dir
+
+    package = Path(__file__).resolve().parent
+    dataset = parameters.get("dataset", "hdm05")
+    if str(dataset).lower() == "hdm05":
+        folder = data_dir()
+        data = _tree_digest(folder, "*", content=False) if folder.is_dir() else "missing"
+    else:
+        data = hashlib.sha256(Path(dataset).read_bytes()).hexdigest()
+    parts = {
+        "chapter": hashlib.sha256(Path(chapter).read_bytes()).hexdigest(),
+        "parameters": json.dumps(parameters, sort_keys=True, default=repr),
+        "helpers": _tree_digest(package, "*.py", content=True),
+        "data": data,
+        "versions": [platform.python_version(), numpy.__version__, torch.__version__],
+        "cuda": torch.cuda.is_available(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _reusable(reuse_dir: Path | None, chapter: Path, key: str) -> Path | None:
+    if reuse_dir is None:
+        return None
+    stored, stamp = reuse_dir / f"{chapter.stem}.ipynb", reuse_dir / f"{chapter.stem}.key"
+    if stored.is_file() and stamp.is_file() and stamp.read_text().strip() == key:
+        return stored
+    return None
+
+
+def _keep(reuse_dir: Path, target: Path, key: str) -> None:
+    """Store an executed notebook and its key (the key last, so a torn pair never matches)."""
+    reuse_dir.mkdir(parents=True, exist_ok=True)
+    stored, stamp = reuse_dir / target.name, reuse_dir / f"{target.stem}.key"
+    stamp.unlink(missing_ok=True)
+    tmp = stored.with_suffix(".ipynb.tmp")
+    shutil.copy2(target, tmp)
+    os.replace(tmp, stored)
+    stamp.write_text(key + "\n")
+
+
 def execute_chapters(
-    chapters: list[Path], out_dir: Path, parameters: dict, overrides: dict | None = None
+    chapters: list[Path],
+    out_dir: Path,
+    parameters: dict,
+    overrides: dict | None = None,
+    reuse_dir: Path | None = None,
 ) -> int:
     """Execute every chapter into ``out_dir``; return 0, or 1 when any of them failed.
 
     ``parameters`` go to every chapter; each of ``overrides`` only to the chapters whose
     ``parameters`` cell defines it (a name that no chapter defines is an error, raised before
     anything runs), so that ``k=12`` changes the chapters that have a ``k`` and no others.
+    With ``reuse_dir``, a chapter whose :func:`execution_key` matches the one stored there is
+    copied from there instead of executed, and every chapter executed is stored there.
     """
     import papermill as pm
 
@@ -155,6 +244,12 @@ def execute_chapters(
     for chapter in map(Path, chapters):
         target = out_dir / f"{chapter.stem}.ipynb"
         given = {**parameters, **{n: v for n, v in overrides.items() if n in defined[chapter]}}
+        key = execution_key(chapter, given) if reuse_dir is not None else ""
+        stored = _reusable(reuse_dir, chapter, key)
+        if stored is not None:
+            shutil.copy2(stored, target)  # the stored time too: Sphinx sees nothing new
+            print(f"[bookrun] {chapter} unchanged: reused {stored}", flush=True)
+            continue
         print(f"[bookrun] executing {chapter} with {given} ...", flush=True)
         start = time.perf_counter()
         try:
@@ -170,6 +265,8 @@ def execute_chapters(
             print(f"[bookrun] FAILED {chapter}: {err}", file=sys.stderr)
             failures.append(chapter)
             continue
+        if reuse_dir is not None:
+            _keep(reuse_dir, target, key)
         print(f"[bookrun] {chapter} done in {time.perf_counter() - start:.0f} s", flush=True)
     if failures:
         print(
@@ -204,6 +301,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="set a parameter of the chapters whose parameters cell defines it (repeatable)",
     )
+    ap.add_argument(
+        "--reuse",
+        type=Path,
+        default=Path("_build/executed"),
+        help="folder of executed chapters kept for reuse (default _build/executed)",
+    )
+    ap.add_argument(
+        "--fresh", action="store_true", help="execute every chapter, even unchanged ones"
+    )
     args = ap.parse_args(argv)
     try:
         overrides = dict(parse_parameter(p) for p in args.param)
@@ -220,7 +326,13 @@ def main(argv: list[str] | None = None) -> int:
         # chapters run in their own folder: a relative path must not change meaning there
         parameters["dataset"] = str(path.resolve())
     try:
-        return execute_chapters(args.chapters, args.out, parameters, overrides)
+        return execute_chapters(
+            args.chapters,
+            args.out,
+            parameters,
+            overrides,
+            reuse_dir=None if args.fresh else args.reuse,
+        )
     except ValueError as err:
         ap.error(str(err))
 

@@ -272,6 +272,25 @@ def naive_forward_kinematics(skeleton, motion, metres: bool = True) -> np.ndarra
 
 
 # ---------------------------------------------------------------------------------------------
+# Batch normalisation over the valid frames only
+# ---------------------------------------------------------------------------------------------
+def naive_masked_batch_norm(x, lengths, weight, bias, eps):
+    """BatchNorm's training-mode output with statistics from the first lengths[n] frames of row n.
+
+    x is (N, C, T) or (N, C, T, V). Plain autograd: each channel's valid entries are picked out
+    one clip at a time, their mean and biased variance taken, and every entry (padded ones too)
+    normalised with them.
+    """
+    out = []
+    for c in range(x.shape[1]):
+        valid = torch.cat([x[n, c, : int(t)].reshape(-1) for n, t in enumerate(lengths)])
+        mean = valid.mean()
+        var = ((valid - mean) ** 2).mean()
+        out.append((x[:, c] - mean) / torch.sqrt(var + eps) * weight[c] + bias[c])
+    return torch.stack(out, dim=1)
+
+
+# ---------------------------------------------------------------------------------------------
 # ST-GCN: a plain graph convolution, and a stand-in for the original code (yysijie/st-gcn)
 # ---------------------------------------------------------------------------------------------
 def naive_graph_conv(
@@ -516,11 +535,15 @@ class ReferenceModel(nn.Module):
     """The original code's ST-GCN model, taking the original's constructor arguments.
 
     ``ReferenceModel(in_channels, num_class, graph_args, edge_importance_weighting, **kwargs)``
-    as in the original.
+    as in the original. ``width`` (not in the original) multiplies every block's channels, as
+    ``STGCN(width=...)`` does, for the quarter-width network of the quick profile.
     """
 
-    def __init__(self, in_channels, num_class, graph_args, edge_importance_weighting, **kwargs):
+    def __init__(
+        self, in_channels, num_class, graph_args, edge_importance_weighting, width=1.0, **kwargs
+    ):
         super().__init__()
+        c64, c128, c256 = (max(1, int(round(c * width))) for c in (64, 128, 256))
         self.graph = ReferenceGraph(**graph_args)
         self.register_buffer(
             "A", torch.tensor(self.graph.A, dtype=torch.float32, requires_grad=False)
@@ -530,16 +553,16 @@ class ReferenceModel(nn.Module):
         first = {k: v for k, v in kwargs.items() if k != "dropout"}
         self.st_gcn_networks = nn.ModuleList(
             (
-                st_gcn(in_channels, 64, kernel_size, 1, residual=False, **first),
-                st_gcn(64, 64, kernel_size, 1, **kwargs),
-                st_gcn(64, 64, kernel_size, 1, **kwargs),
-                st_gcn(64, 64, kernel_size, 1, **kwargs),
-                st_gcn(64, 128, kernel_size, 2, **kwargs),
-                st_gcn(128, 128, kernel_size, 1, **kwargs),
-                st_gcn(128, 128, kernel_size, 1, **kwargs),
-                st_gcn(128, 256, kernel_size, 2, **kwargs),
-                st_gcn(256, 256, kernel_size, 1, **kwargs),
-                st_gcn(256, 256, kernel_size, 1, **kwargs),
+                st_gcn(in_channels, c64, kernel_size, 1, residual=False, **first),
+                st_gcn(c64, c64, kernel_size, 1, **kwargs),
+                st_gcn(c64, c64, kernel_size, 1, **kwargs),
+                st_gcn(c64, c64, kernel_size, 1, **kwargs),
+                st_gcn(c64, c128, kernel_size, 2, **kwargs),
+                st_gcn(c128, c128, kernel_size, 1, **kwargs),
+                st_gcn(c128, c128, kernel_size, 1, **kwargs),
+                st_gcn(c128, c256, kernel_size, 2, **kwargs),
+                st_gcn(c256, c256, kernel_size, 1, **kwargs),
+                st_gcn(c256, c256, kernel_size, 1, **kwargs),
             )
         )
         if edge_importance_weighting:
@@ -548,7 +571,7 @@ class ReferenceModel(nn.Module):
             )
         else:
             self.edge_importance = [1] * len(self.st_gcn_networks)
-        self.fcn = nn.Conv2d(256, num_class, kernel_size=1)
+        self.fcn = nn.Conv2d(c256, num_class, kernel_size=1)
 
     def forward(self, x):
         N, C, T, V, M = x.size()

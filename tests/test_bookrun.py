@@ -13,6 +13,7 @@ from helpers.bookrun import (
     INJECTED_TAG,
     chapter_parameters,
     execute_chapters,
+    execution_key,
     has_parameters_cell,
     main,
     parse_parameter,
@@ -128,6 +129,51 @@ def test_execute_injects_hides_and_reports_failures(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "chapter broke" in err and "02_bad" in err
     assert "03_untagged" in err and "parameters" in err
+
+
+@pytest.mark.slow
+def test_unchanged_chapters_are_reused_and_changed_ones_run(tmp_path, capsys):
+    # the chapter counts its runs in a file: a reused chapter must not run at all
+    runs = tmp_path / "runs.txt"
+    one = chapter(
+        tmp_path,
+        "01_count",
+        ("parameters", "k = 1"),
+        ("", f"open({str(runs)!r}, 'a').write('x')\nprint('k is', k)"),
+    )
+    out, reuse = tmp_path / "out", tmp_path / "executed"
+    params = {"profile": "quick"}
+    assert execute_chapters([one], out, params, reuse_dir=reuse) == 0
+    first = nbformat.read(out / "01_count.ipynb", as_version=4)
+    assert execute_chapters([one], out, params, reuse_dir=reuse) == 0
+    assert runs.read_text() == "x"  # ran once
+    assert "unchanged: reused" in capsys.readouterr().out
+    assert nbformat.read(out / "01_count.ipynb", as_version=4) == first
+    # a changed parameter runs it again, and so does --fresh (no reuse folder)
+    assert execute_chapters([one], out, params, {"k": 2}, reuse_dir=reuse) == 0
+    assert execute_chapters([one], out, params, {"k": 2}) == 0
+    assert runs.read_text() == "xxx"
+
+
+def test_execution_key_follows_chapter_parameters_and_data(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.amc").write_text("1")
+    monkeypatch.setenv("STGCN_DATA_DIR", str(data))
+    one = chapter(tmp_path, "01_key", ("parameters", "k = 1"))
+    key = execution_key(one, {"profile": "quick"})
+    assert key == execution_key(one, {"profile": "quick"})
+    assert key != execution_key(one, {"profile": "paper"})
+    (data / "b.amc").write_text("2")  # the data changed
+    key2 = execution_key(one, {"profile": "quick"})
+    assert key2 != key
+    one.write_text(one.read_text() + "\n")  # the chapter changed
+    assert execution_key(one, {"profile": "quick"}) != key2
+    npz = tmp_path / "d.npz"
+    npz.write_bytes(b"abc")
+    other = execution_key(one, {"profile": "quick", "dataset": str(npz)})
+    npz.write_bytes(b"abd")
+    assert execution_key(one, {"profile": "quick", "dataset": str(npz)}) != other
 
 
 def test_parse_parameter():

@@ -47,6 +47,18 @@ def test_reference_configuration_parameter_count():
     assert sum(r["parameters"] for r in rows) + head == n_ref
 
 
+def test_reference_at_quarter_width_is_the_quick_network():
+    # the training benchmark's peer: the original code with every block's channels x 0.25
+    ours = STGCN(num_classes=11, layout="hdm05", width=0.25, center_distance="truncated")
+    theirs = _reference("hdm05", num_class=11, width=0.25)
+    assert [tuple(p.shape) for p in ours.parameters()] == [
+        tuple(p.shape) for p in theirs.parameters()
+    ]
+    ours.load_state_dict(theirs.state_dict())
+    x = _input(2, 20, 31, 1)
+    torch.testing.assert_close(ours.eval()(x), theirs(x), rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("layout,v,m", [("ntu-rgb+d", 25, 2), ("hdm05", 31, 1)])
 def test_reference_checkpoint_gives_same_logits(tmp_path, layout, v, m):
     theirs = _reference(layout, num_class=11, seed=1)
@@ -352,6 +364,41 @@ def test_masked_batch_norm_uses_the_valid_entries_only(dims):
     torch.testing.assert_close(ours.running_var, ref.running_var, rtol=1e-5, atol=1e-6)
     ours.eval()
     torch.testing.assert_close(masked_batch_norm(ours, x, time_mask(lengths, 9)), ours(x))
+
+
+@pytest.mark.parametrize("dims", [3, 4])
+def test_masked_batch_norm_gradient_matches_plain_autograd(dims):
+    # the hand-written backward against autograd through the plain definition, with gradient
+    # arriving at padded entries too (their outputs depend on x through the statistics)
+    from helpers.nets.stgcn import masked_batch_norm, time_mask
+
+    gen = torch.Generator().manual_seed(0)
+    lengths = [5, 9, 2]
+    shape = (3, 4, 9) if dims == 3 else (3, 4, 9, 6)
+    x = (torch.randn(*shape, generator=gen, dtype=torch.float64) * 3 + 1).requires_grad_()
+    upstream = torch.randn(*shape, generator=gen, dtype=torch.float64)
+    bn = (nn.BatchNorm1d if dims == 3 else nn.BatchNorm2d)(4).double()
+    with torch.no_grad():
+        bn.weight.uniform_(0.5, 2)
+        bn.bias.uniform_(-1, 1)
+    ours = masked_batch_norm(bn, x, time_mask(torch.tensor(lengths), 9))
+    ref_out = ref.naive_masked_batch_norm(x, lengths, bn.weight, bn.bias, bn.eps)
+    torch.testing.assert_close(ours, ref_out, rtol=1e-12, atol=1e-12)
+    params = [x, bn.weight, bn.bias]
+    got = torch.autograd.grad((ours * upstream).sum(), params)
+    expected = torch.autograd.grad((ref_out * upstream).sum(), params)
+    for g, e in zip(got, expected):
+        torch.testing.assert_close(g, e, rtol=1e-10, atol=1e-12)
+
+
+def test_masked_batch_norm_passes_gradcheck():
+    from helpers.nets.stgcn import masked_batch_norm, time_mask
+
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 3, 5, 2, generator=gen, dtype=torch.float64, requires_grad=True)
+    bn = nn.BatchNorm2d(3, affine=False, track_running_stats=False).double()
+    mask = time_mask(torch.tensor([5, 3]), 5)
+    assert torch.autograd.gradcheck(lambda t: masked_batch_norm(bn, t, mask), (x,))
 
 
 def test_bad_lengths_are_named():

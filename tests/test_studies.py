@@ -64,7 +64,8 @@ def test_get_trained_model_trains_once_then_loads(tmp_path, monkeypatch):
     again, cached = train(tmp_path)
     for a, b in zip(model.state_dict().values(), again.state_dict().values()):
         assert torch.equal(a, b)
-    assert cached.history == result.history
+    # the held-out clips are scored every MONITOR_EVERY epochs: nan between, equal as nan
+    np.testing.assert_equal(cached.history, result.history)
     np.testing.assert_array_equal(cached.test.confusion, result.test.confusion)
     ev = evaluate(again, ds.test(), cached.config)
     assert ev.accuracy == pytest.approx(result.test.accuracy)

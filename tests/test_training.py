@@ -136,6 +136,45 @@ def test_resume_gives_the_uninterrupted_weights(toy, tmp_path):
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left behind
 
 
+def test_eval_every_scores_only_some_epochs_and_trains_the_same(toy):
+    cfg = FAST.to_dict() | {"epochs": 5}
+    every = fit(tiny_model(0), toy.train(), toy.test(), cfg, random_state=3, progress=False)
+    model = tiny_model(0)
+    some = fit(model, toy.train(), toy.test(), cfg, random_state=3, progress=False, eval_every=2)
+    scored = [not np.isnan(v) for v in some.history["val_acc"]]
+    assert scored == [False, True, False, True, True]  # epochs 2, 4 and the last
+    assert some.history["loss"] == every.history["loss"]  # monitoring changes no training
+    assert some.history["val_acc"][-1] == every.history["val_acc"][-1]
+    with pytest.raises(ValueError, match="eval_every"):
+        fit(tiny_model(0), toy.train(), None, cfg, progress=False, eval_every=0)
+
+
+def test_checkpoint_seconds_skips_writes_but_keeps_the_last(toy, tmp_path, monkeypatch):
+    import helpers.training.loop as loop
+
+    writes = []
+    real = loop.save_checkpoint
+    monkeypatch.setattr(
+        loop, "save_checkpoint", lambda *a, **k: (writes.append(k["epoch"]), real(*a, **k))
+    )
+    cfg = FAST.to_dict() | {"epochs": 4}
+    ckpt = tmp_path / "run.pt"
+    fit(
+        tiny_model(0),
+        toy.train(),
+        None,
+        cfg,
+        checkpoint=ckpt,
+        progress=False,
+        checkpoint_seconds=1e6,
+    )
+    assert writes == [4]  # none was due before the end; the last epoch is always written
+    writes.clear()
+    ckpt.unlink()
+    fit(tiny_model(0), toy.train(), None, cfg, checkpoint=ckpt, progress=False)
+    assert writes == [1, 2, 3, 4]
+
+
 def test_corrupt_checkpoint_gives_a_clear_error(toy, tmp_path):
     good = tmp_path / "good.pt"
     model = tiny_model()

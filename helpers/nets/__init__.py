@@ -8,6 +8,7 @@ The package map is in the README (Modules).
 
 from helpers.nets.block_model import BlockModel, BlockwiseModel, require_block_model
 from helpers.nets.compact_gcn import CompactBlock, CompactGCN
+from helpers.nets.frame_packing import FrameLayout, pack_layouts
 from helpers.nets.skeleton_graph import CENTER_DISTANCES, STRATEGIES, SkeletonGraph
 from helpers.nets.stgcn import (
     REFERENCE_DROPOUT,
@@ -26,6 +27,7 @@ __all__ = [
     "CENTER_DISTANCES",
     "CompactBlock",
     "CompactGCN",
+    "FrameLayout",
     "REFERENCE_DROPOUT",
     "REFERENCE_SCHEDULE",
     "STGCN",
@@ -35,6 +37,7 @@ __all__ = [
     "SpatialGraphConv",
     "checked_lengths",
     "masked_batch_norm",
+    "pack_layouts",
     "require_block_model",
     "time_mask",
 ]

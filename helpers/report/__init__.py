@@ -19,7 +19,7 @@ from helpers.report.chapters import (
     training_results,
     transfer_results,
 )
-from helpers.report.machine import load_measurements, machine_info
+from helpers.report.machine import load_measurements, machine_info, profile_measurement
 from helpers.report.numbers import (
     CHAPTER_TITLES,
     UNITS,
@@ -97,6 +97,7 @@ __all__ = [
     "learnt_verdict",
     "load_measurements",
     "machine_info",
+    "profile_measurement",
     "map_smoothness_verdict",
     "correct_count_change",
     "midway_value",

@@ -9,14 +9,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
+from helpers import studies
+from helpers.report.chapters import geometry_results
 from helpers.runtime.device import resolve_device
+from helpers.studies import StudyContext
 
 __all__ = [
     "load_measurements",
     "machine_info",
+    "profile_measurement",
 ]
 
 
@@ -62,3 +67,54 @@ def load_measurements(folder: str | Path) -> pd.DataFrame | None:
         table.insert(0, "file", path.name)
         rows.append(table)
     return pd.concat(rows, ignore_index=True)
+
+
+def profile_measurement(
+    ctx: StudyContext, seeds: tuple[int, ...] | None = None, commit: str | None = None
+) -> dict[str, Any]:
+    """One record of a profile's trained networks: chapter 2 per seed, chapter 4's headline.
+
+    Trains (or loads from the cache) ``ctx.profile``'s network for every seed (``None``: the
+    profile's geometry seeds, as chapter 4 uses) and runs chapter 4's
+    :func:`~helpers.report.chapters.geometry_results` on them. The record is what
+    :func:`load_measurements` reads back: ``profile``, ``dataset``, ``date``, ``commit``,
+    ``machine`` (:func:`machine_info`), ``per_seed`` (test top-1, balanced top-1, epochs and
+    training seconds of each seed, and where it trained), ``chapter_02`` (their mean, min and
+    max) and ``chapter_04`` (chapter 4's table of headline numbers, key -> value).
+    """
+    if seeds is None:
+        seeds = tuple(studies.study_settings(ctx.profile, "geometry")["seeds"])
+    per_seed = []
+    for seed in seeds:
+        _, result = studies.get_trained_model(ctx, seed=int(seed))
+        per_seed.append(
+            {
+                "seed": int(seed),
+                "test_top1": float(result.test.accuracy),
+                "balanced_top1": float(result.test.balanced_accuracy),
+                "epochs": int(result.epochs_done),
+                "train_seconds": float(result.train_seconds),
+                "trained_on": result.device,
+            }
+        )
+    top1 = np.array([r["test_top1"] for r in per_seed])
+    seconds = np.array([r["train_seconds"] for r in per_seed])
+    geometry = geometry_results(ctx, seeds=list(seeds))
+    return {
+        "what": f"the {ctx.profile.name} profile's networks, chapters 2 and 4",
+        "profile": ctx.profile.name,
+        "dataset": ctx.dataset_name,
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": commit,
+        "machine": machine_info(ctx.device),
+        "per_seed": per_seed,
+        "chapter_02": {
+            "test_top1_mean": float(top1.mean()),
+            "test_top1_min": float(top1.min()),
+            "test_top1_max": float(top1.max()),
+            "train_seconds_mean": float(seconds.mean()),
+        },
+        "chapter_04": {
+            str(row.key): float(row.value) for row in geometry.numbers.itertuples(index=False)
+        },
+    }

@@ -271,8 +271,10 @@ def fit(
     progress: bool = True,
     on_epoch_end: Callable[[int, dict], None] | None = None,
     num_threads: int | None = None,
+    eval_every: int = 1,
+    checkpoint_seconds: float = 0.0,
 ) -> TrainResult:
-    """Train ``model`` on ``train_ds``; report accuracy on ``val_ds`` after every epoch.
+    """Train ``model`` on ``train_ds``; report accuracy on ``val_ds`` every ``eval_every`` epochs.
 
     Parameters
     ----------
@@ -282,13 +284,20 @@ def fit(
     config : :class:`TrainConfig` or a dict of its fields.
     random_state : seeds data order, augmentation and dropout.
     device : ``'auto'``, ``'cpu'``, ``'cuda'``...
-    checkpoint : file written (atomically) after every epoch; with ``resume=True`` an existing
-        file of the same run is continued from, and a file of another run raises
-        :class:`CheckpointMismatchError`.
-    on_epoch_end : called as ``on_epoch_end(epoch, history)`` after each epoch's checkpoint.
+    checkpoint : file written (atomically) after each epoch (see ``checkpoint_seconds``); with
+        ``resume=True`` an existing file of the same run is continued from, and a file of
+        another run raises :class:`CheckpointMismatchError`.
+    on_epoch_end : called as ``on_epoch_end(epoch, history)`` after each epoch (and its
+        checkpoint, when one is written).
     num_threads : CPU threads torch may use while training (``None``: torch's current setting).
         On a CPU shared with other busy processes, 1 thread can be many times faster than 2,
         because torch's threads wait for each other after every small operation.
+    eval_every : evaluate ``val_ds`` after every ``eval_every``-th epoch and after the last;
+        the history holds ``nan`` for the other epochs. Monitoring only: it changes nothing
+        that is trained.
+    checkpoint_seconds : write the checkpoint after an epoch only when at least this many
+        seconds have passed since the last one (and always after the last epoch); 0 writes it
+        after every epoch. An interruption then loses at most that much work.
 
     Returns
     -------
@@ -296,6 +305,10 @@ def fit(
         The model keeps the final epoch's weights (in eval mode).
     """
     cfg = TrainConfig.from_dict(config)
+    if isinstance(eval_every, bool) or int(eval_every) < 1:
+        raise ValueError(f"eval_every must be an integer >= 1, got {eval_every!r}")
+    if not checkpoint_seconds >= 0:
+        raise ValueError(f"checkpoint_seconds must be >= 0, got {checkpoint_seconds!r}")
     dev = resolve_device(device)
     k = train_ds.num_classes
     if val_ds is not None and list(val_ds.class_names) != list(train_ds.class_names):
@@ -379,6 +392,7 @@ def fit(
         torch_threads(num_threads),
         contextlib.closing(bar),
     ):
+        last_save = time.perf_counter()
         for epoch in range(start_epoch, cfg.epochs):
             t0 = time.perf_counter()
             rng, torch_seed = _epoch_seed(random_state, epoch)
@@ -425,7 +439,8 @@ def fit(
                     loss=f"{total_loss / total_seen:.3f}", acc=f"{total_correct / total_seen:.2f}"
                 )
             val_acc = val_loss = float("nan")
-            if val is not None:
+            monitor = (epoch + 1) % int(eval_every) == 0 or epoch + 1 == cfg.epochs
+            if val is not None and monitor:
                 model.eval()
                 vlogits = _dataset_logits(model, val.sequences, cfg, dev, max(cfg.batch_size, 32))
                 val_acc = float((vlogits.argmax(1) == val.labels).mean())
@@ -450,7 +465,9 @@ def fit(
                 acc=f"{history['train_acc'][-1]:.2f}",
                 val=f"{val_acc:.2f}",
             )
-            if ckpt_path is not None:
+            due = time.perf_counter() - last_save >= checkpoint_seconds
+            if ckpt_path is not None and (due or epoch + 1 == cfg.epochs):
+                last_save = time.perf_counter()
                 save_checkpoint(
                     ckpt_path,
                     model,
