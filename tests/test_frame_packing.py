@@ -63,8 +63,7 @@ def _pair(num_blocks, kernel, dropout=0.0):
 @pytest.mark.parametrize(
     "num_blocks, kernel, bodies", [(10, 9, 1), (5, 9, 1), (8, 3, 2), (7, 5, 1)]
 )
-@pytest.mark.parametrize("train", [True, False])
-def test_packed_forward_and_backward_equal_the_padded_batch(num_blocks, kernel, bodies, train):
+def test_packed_forward_and_backward_equal_the_padded_batch(num_blocks, kernel, bodies):
     packed, padded = _pair(num_blocks, kernel)
     lengths = [5, 17, 1, 40, 23, 2, 9]
     gen = torch.Generator().manual_seed(1)
@@ -73,7 +72,7 @@ def test_packed_forward_and_backward_equal_the_padded_batch(num_blocks, kernel, 
         x[i, :, n:] = 0
     results = []
     for model in (packed, padded):
-        model.train(train)
+        model.train()
         out = model(x, lengths=lengths)
         (out.square().sum() + out.sum()).backward()
         grads = {n: p.grad.clone() for n, p in model.named_parameters()}
@@ -88,23 +87,34 @@ def test_packed_forward_and_backward_equal_the_padded_batch(num_blocks, kernel, 
         torch.testing.assert_close(stats_a[name], stats_b[name], rtol=1e-10, atol=1e-12)
 
 
-def test_packed_logits_equal_each_clip_alone_in_float32():
-    packed, _ = _pair(10, 9)
-    packed = packed.float().eval()
+def test_float32_packed_training_batch_matches_the_padded_one():
+    packed, padded = _pair(10, 9)
+    packed, padded = packed.float().train(), padded.float().train()
     lengths = [7, 20, 13, 1, 2]
-    clips = [torch.randn(1, 3, t, 31, 1) for t in lengths]
-    x = torch.zeros(len(clips), 3, max(lengths), 31, 1)
-    for i, c in enumerate(clips):
-        x[i, :, : c.shape[2]] = c[0]
-    with torch.no_grad():
-        logits = packed(x, lengths=lengths)
-        for i, c in enumerate(clips):
-            torch.testing.assert_close(logits[i], packed(c)[0], rtol=1e-5, atol=1e-6)
+    x = torch.randn(len(lengths), 3, max(lengths), 31, 1)
+    for i, n in enumerate(lengths):
+        x[i, :, n:] = 0
+    torch.testing.assert_close(
+        packed(x, lengths=lengths), padded(x, lengths=lengths), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_evaluation_and_hooks_see_the_padded_layout():
+    packed, _ = _pair(10, 9)
+    seen = []
+    handle = packed.st_gcn_networks[0].register_forward_hook(
+        lambda mod, inp, out: seen.append(tuple(out.shape))
+    )
+    x = torch.randn(3, 3, 12, 31, 1, dtype=torch.float64)
+    packed.eval()(x, lengths=[12, 5, 8])
+    packed.train()(x, lengths=[12, 5, 8])
+    handle.remove()
+    assert seen[0] == (3, 16, 12, 31)  # evaluation: padded, what Grad-CAM's hooks expect
+    assert seen[1][0] == 1  # training: packed
 
 
 def test_features_still_come_padded():
     packed, padded = _pair(10, 9)
     x = torch.randn(3, 3, 12, 31, 1, dtype=torch.float64)
-    logits, feats = packed.eval()(x, return_features=True, lengths=[12, 5, 8])
+    logits, feats = packed.train()(x, return_features=True, lengths=[12, 5, 8])
     assert [f.shape[2] for f in feats] == [12, 12, 12, 12, 6, 6, 6, 3, 3, 3]
-    torch.testing.assert_close(logits, packed(x, lengths=[12, 5, 8]), rtol=1e-10, atol=1e-12)

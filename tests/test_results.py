@@ -690,3 +690,59 @@ def test_load_measurements(tmp_path):
     (tmp_path / "c.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="list of objects"):
         report.load_measurements(tmp_path)
+
+
+def test_profile_measurement_records_each_seed_and_chapter_4(monkeypatch, ctx):
+    import helpers.report.machine as machine
+
+    def get_trained_model(context, *, seed=0, **kwargs):
+        ev = SimpleNamespace(accuracy=0.8 + seed / 10, balanced_accuracy=0.7)
+        return None, SimpleNamespace(
+            test=ev, epochs_done=60, train_seconds=40.0 + seed, device="cpu"
+        )
+
+    calls = recorder(monkeypatch, "get_trained_model", get_trained_model)
+    numbers = numbers_table(
+        "04_embedding_geometry", [("nnk_lv_input_test", "input", 0.02, "measure")]
+    )
+    geometry = SimpleNamespace(numbers=numbers)
+    monkeypatch.setattr(machine, "geometry_results", lambda context, seeds: geometry)
+    record = report.profile_measurement(ctx, seeds=(0, 1), commit="abc1234")
+    assert [c[1]["seed"] for c in calls] == [0, 1]
+    assert [r["test_top1"] for r in record["per_seed"]] == pytest.approx([0.8, 0.9])
+    assert record["chapter_02"]["test_top1_mean"] == pytest.approx(0.85)
+    assert record["chapter_02"]["train_seconds_mean"] == pytest.approx(40.5)
+    assert record["chapter_04"] == {"nnk_lv_input_test": pytest.approx(0.02)}
+    assert record["commit"] == "abc1234" and record["profile"] == "quick"
+    assert json.loads(json.dumps(record)) == record  # plain JSON, as load_measurements reads
+
+
+def test_profile_comparison_lines_up_this_build_and_the_records():
+    headline = pd.DataFrame(
+        {
+            "chapter": [report.CHAPTER_TITLES["02_training"]]
+            + [report.CHAPTER_TITLES["04_embedding_geometry"]] * 2,
+            "quantity": ["training time", "input LV", "layer"],
+            "shown": ["", "", ""],
+            "key": ["train_seconds", "nnk_lv_input_test", "separation_layer_test"],
+            "value": [48.0, 0.018, 3.0],
+            "unit": ["seconds", "measure", "layer"],
+        }
+    )
+    assert report.profile_comparison(None, headline).empty
+    records = pd.json_normalize(
+        [
+            {
+                "profile": "paper",
+                "date": "2026-12-05",
+                "machine": {"gpu": "none"},
+                "chapter_02": {"test_top1_mean": 0.9, "train_seconds_mean": 600.0},
+                "chapter_04": {"nnk_lv_input_test": 0.02},
+            },
+            {"what": "something else"},
+        ]
+    )
+    table = report.profile_comparison(records, headline)
+    assert list(table.columns) == ["this build", "paper, CPU, 2026-12-05"]
+    assert table["this build"].tolist() == ["48.0 s", "0.018", "3"]
+    assert table["paper, CPU, 2026-12-05"].tolist() == ["600.0 s", "0.020", "none"]

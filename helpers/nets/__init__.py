@@ -8,7 +8,7 @@ The package map is in the README (Modules).
 
 from helpers.nets.block_model import BlockModel, BlockwiseModel, require_block_model
 from helpers.nets.compact_gcn import CompactBlock, CompactGCN
-from helpers.nets.frame_packing import FrameLayout, pack_layouts
+from helpers.nets.frame_packing import QUANTUM, FrameLayout, pack_layouts
 from helpers.nets.skeleton_graph import CENTER_DISTANCES, STRATEGIES, SkeletonGraph
 from helpers.nets.stgcn import (
     REFERENCE_DROPOUT,
@@ -28,6 +28,7 @@ __all__ = [
     "CompactBlock",
     "CompactGCN",
     "FrameLayout",
+    "QUANTUM",
     "REFERENCE_DROPOUT",
     "REFERENCE_SCHEDULE",
     "STGCN",

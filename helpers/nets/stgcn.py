@@ -562,14 +562,15 @@ class STGCN(nn.Module):
         over the valid frames), pooling averages over valid frames only, and block ``l``'s output
         is valid for the first :meth:`temporal_lengths` frames (the rest is undefined).
 
-        With ``lengths`` and without ``return_features`` the batch runs packed
-        (:mod:`helpers.nets.frame_packing`, switched off by ``pack_frames = False``): the clips
-        laid end to end with zero gaps, so that the work is on valid frames only. The logits,
-        gradients and running statistics are those of the padded batch (tested to 1e-10 in
-        float64); float32 sums come in another order.
+        In training mode, with ``lengths`` and without ``return_features``, the batch runs
+        packed (:mod:`helpers.nets.frame_packing`, switched off by ``pack_frames = False``): the
+        clips laid end to end with zero gaps, so that the work is on valid frames only. The
+        logits, gradients and running statistics are those of the padded batch (tested to
+        1e-10 in float64); float32 sums come in another order. In evaluation mode the blocks'
+        outputs keep the padded layout that hooks (Grad-CAM, features) expect.
         """
         self._check_input(x)
-        if lengths is not None and self.pack_frames and not return_features:
+        if lengths is not None and self.pack_frames and self.training and not return_features:
             return self._forward_packed(x, lengths)
         n, c, t, v, m = x.shape
         masks = self._masks(lengths, n, m, t, x.device)
@@ -596,8 +597,9 @@ class STGCN(nn.Module):
         logits = self.fcn(pooled[:, :, None, None]).view(n, self.num_classes)
         return (logits, features) if return_features else logits
 
-    #: Whether batches with ``lengths`` run packed (:mod:`helpers.nets.frame_packing`): the same
-    #: logits with only the valid frames' work. Features (``return_features``) always come padded.
+    #: Whether training batches with ``lengths`` run packed (:mod:`helpers.nets.frame_packing`):
+    #: the same logits with only the valid frames' work. Evaluation, features
+    #: (``return_features``) and hooked block outputs always come padded.
     pack_frames: bool = True
 
     def _forward_packed(self, x: torch.Tensor, lengths) -> torch.Tensor:

@@ -19,7 +19,12 @@ from helpers.report.chapters import (
     training_results,
     transfer_results,
 )
-from helpers.report.machine import load_measurements, machine_info, profile_measurement
+from helpers.report.machine import (
+    load_measurements,
+    machine_info,
+    profile_comparison,
+    profile_measurement,
+)
 from helpers.report.numbers import (
     CHAPTER_TITLES,
     UNITS,
@@ -97,6 +102,7 @@ __all__ = [
     "learnt_verdict",
     "load_measurements",
     "machine_info",
+    "profile_comparison",
     "profile_measurement",
     "map_smoothness_verdict",
     "correct_count_change",

@@ -15,12 +15,14 @@ import torch
 
 from helpers import studies
 from helpers.report.chapters import geometry_results
+from helpers.report.numbers import CHAPTER_TITLES, format_value
 from helpers.runtime.device import resolve_device
 from helpers.studies import StudyContext
 
 __all__ = [
     "load_measurements",
     "machine_info",
+    "profile_comparison",
     "profile_measurement",
 ]
 
@@ -118,3 +120,47 @@ def profile_measurement(
             str(row.key): float(row.value) for row in geometry.numbers.itertuples(index=False)
         },
     }
+
+
+def profile_comparison(measurements: pd.DataFrame | None, headline: pd.DataFrame) -> pd.DataFrame:
+    """Chapters 2 and 4's numbers of this build beside each recorded profile measurement.
+
+    Parameters
+    ----------
+    measurements : :func:`load_measurements`'s table (records of :func:`profile_measurement`
+        have ``chapter_02.*`` and ``chapter_04.*`` columns; other records are left out)
+    headline : :func:`helpers.report.numbers.headline_table` of this build
+
+    Returns
+    -------
+    One row per chapter 4 number this build has (its quantity as index), and chapter 2's
+    training time; one column for this build and one per recorded measurement (``profile, device,
+    date``), formatted with the number's unit. Empty when there is no profile record.
+    """
+    if measurements is None or "chapter_02.test_top1_mean" not in measurements:
+        return pd.DataFrame()
+    records = measurements.dropna(subset=["chapter_02.test_top1_mean"])
+    chapter2 = headline[
+        (headline["chapter"] == CHAPTER_TITLES["02_training"])
+        & (headline["key"] == "train_seconds")
+    ]
+    chapter4 = headline[headline["chapter"] == CHAPTER_TITLES["04_embedding_geometry"]]
+    # (quantity, this build's value, the record's column, unit)
+    rows = [
+        ("training time of one network (chapter 2; recorded: mean over seeds)", v, u, col)
+        for v, u, col in zip(chapter2["value"], chapter2["unit"], ["chapter_02.train_seconds_mean"])
+    ] + [
+        (q, v, u, f"chapter_04.{k}")
+        for q, k, v, u in zip(
+            chapter4["quantity"], chapter4["key"], chapter4["value"], chapter4["unit"]
+        )
+    ]
+    table = {"this build": [format_value(v, u) for _, v, u, _ in rows]}
+    for _, rec in records.iterrows():
+        device = rec.get("machine.gpu")
+        device = device if isinstance(device, str) and device != "none" else "CPU"
+        name = f"{rec.get('profile')}, {device}, {rec.get('date')}"
+        table[name] = [
+            format_value(float(rec[col]) if col in rec else np.nan, u) for _, _, u, col in rows
+        ]
+    return pd.DataFrame(table, index=[q for q, _, _, _ in rows])
