@@ -1,7 +1,8 @@
 """DTW on the GPU (``helpers.dtw.gpu``) against the numba kernels on the CPU, in one run.
 
     python benchmarks/bench_dtw_gpu.py                 # N = 1000 all pairs, N = 3000 kNN
-    python benchmarks/bench_dtw_gpu.py --n 300 --knn-n 600 --device cpu   # a dry check
+    python benchmarks/bench_dtw_gpu.py --quick         # N = 200 and 400, torch on the CPU
+                                                       # without CUDA: a check, not a timing
 
 Workloads (seeded): N random walks of lengths 20 to 80 with D = 75 features (the input's width
 on HDM05 is 93; 75 is NTU's 25 joints x 3), a Sakoe-Chiba band of radius 8 frames (window 0.1
@@ -63,10 +64,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1000, help="sequences for all pairs")
     ap.add_argument("--knn-n", type=int, default=3000, help="sequences for kNN")
+    ap.add_argument("--quick", action="store_true", help="N = 200 and 400: a check, not a timing")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--device", default="auto", help="where the torch variant runs")
     ap.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.n, args.knn_n, args.repeat = 200, 400, 1
     device = resolve_device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU (torch)"
     window = RADIUS  # an int window is a radius in frames
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"DTW, random walks of 20-80 frames, D={D}, radius {RADIUS}; torch on {name}")
     print(f"{'task':<22} {'method':<40} {'seconds':>8} {'x CPU':>7} {'agrees':>7}")
     for r in rows:
-        sp = f"{r['speedup']:7.1f}" if "speedup" in r else f"{'':>7}"
+        sp = f"{r['speedup']:7.3g}" if "speedup" in r else f"{'':>7}"
         ag = f"{r['agrees']!s:>7}" if "agrees" in r else ""
         print(f"{r['task']:<22} {r['method']:<40} {r['seconds']:8.2f} {sp} {ag}")
     if args.json:

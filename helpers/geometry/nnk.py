@@ -453,9 +453,9 @@ def _nnk_node(Kss, b, kii, eig_floor, edge_tol, relative_tol, theta_row):
     """One node's NNK coefficients (into ``theta_row``) and its reconstruction error.
 
     Kss: (k, k) kernel among the candidates; b: (k,) kernel of the node to them; kii: its
-    own kernel value. Coefficients ``<= edge_tol * max`` (``relative_tol``) or ``<
-    edge_tol`` (absolute) are set to zero before the error, which is ``kii - 2 theta'b +
-    theta'Q theta`` with Q the eigenvalue-clipped block that the QP used.
+    own kernel value. Coefficients ``<= edge_tol * max`` (``relative_tol``) or
+    ``< edge_tol`` (absolute) are set to zero before the error, which is
+    ``kii - 2 theta'b + theta'Q theta`` with Q the eigenvalue-clipped block that the QP used.
     """
     k = b.shape[0]
     # Eigenvalue clipping: PSD (indefinite kernels) and strictly convex (duplicates).

@@ -60,8 +60,8 @@ def augmented_clips(
 
     Each is played at a random speed in ``speed`` (linear resampling), turned about the
     ``up_axis`` by a uniform random angle, and given Gaussian noise of standard deviation
-    ``noise`` (in the dataset's units: normalise it first, e.g. ``dataset.normalized(center=
-    'first', scale='height')``, for a share of the body height).
+    ``noise`` (in the dataset's units: normalise it first, e.g.
+    ``dataset.normalized(center='first', scale='height')``, for a share of the body height).
 
     Parameters
     ----------

@@ -134,8 +134,9 @@ def profile_comparison(measurements: pd.DataFrame | None, headline: pd.DataFrame
     Returns
     -------
     One row per chapter 4 number this build has (its quantity as index), and chapter 2's
-    training time; one column for this build and one per recorded measurement (``profile, device,
-    date``), formatted with the number's unit. Empty when there is no profile record.
+    training time; one column for this build and one per recorded measurement (named by
+    ``profile, device, date``), formatted with the number's unit. Empty when there is no profile
+    record.
     """
     if measurements is None or "chapter_02.test_top1_mean" not in measurements:
         return pd.DataFrame()

@@ -29,15 +29,16 @@ def scaling_study(
 
     The profile's dataset, centred on the first frame's root and divided by the skeleton
     height, gives N sequences by :func:`helpers.geometry.scaling.augmented_clips`, at the input's
-    width and through :func:`helpers.geometry.scaling.hidden_width` at a hidden layer's (``hidden_
-    channels`` x joints); sizes come from ``study_settings(profile, 'scaling')``. The timings
-    are those of the machine that filled the cache, measured when it did.
+    width and through :func:`helpers.geometry.scaling.hidden_width` at a hidden layer's
+    (``hidden_channels`` x joints); sizes come from ``study_settings(profile, 'scaling')``. The
+    timings are those of the machine that filled the cache, measured when it did.
 
     Returns
     -------
-    ``{'timings': scaling_table rows of both widths, 'exponents': growth_exponents,
-    'bounds': per random pair of input sequences the lower bounds and the DTW cost
-    (:func:`helpers.geometry.knn_search.lower_bounds`), 'machine': one row (cores, date)}``.
+    A dict with keys ``'timings'`` (scaling_table rows of both widths), ``'exponents'``
+    (growth_exponents), ``'bounds'`` (per random pair of input sequences the lower bounds and the
+    DTW cost, :func:`helpers.geometry.knn_search.lower_bounds`) and ``'machine'`` (one row: cores,
+    date).
     """
     prof, ds = ctx.profile, ctx.dataset
     settings = study_settings(prof, "scaling")

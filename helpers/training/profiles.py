@@ -196,8 +196,8 @@ PROFILES: dict[str, Profile] = {
 def get_profile(name: str, **changes: Any) -> Profile:
     """A copy of the profile called ``name`` (``'quick'`` or ``'paper'``), optionally with changes.
 
-    ``changes`` are passed to :meth:`Profile.replace`, e.g. ``get_profile('quick',
-    data_split='validation:dg')``.
+    ``changes`` are passed to :meth:`Profile.replace`, e.g.
+    ``get_profile('quick', data_split='validation:dg')``.
     """
     if isinstance(name, Profile):
         prof = name
