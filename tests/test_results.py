@@ -715,6 +715,10 @@ def test_profile_measurement_records_each_seed_and_chapter_4(monkeypatch, ctx):
     assert record["chapter_04"] == {"nnk_lv_input_test": pytest.approx(0.02)}
     assert record["commit"] == "abc1234" and record["profile"] == "quick"
     assert json.loads(json.dumps(record)) == record  # plain JSON, as load_measurements reads
+    calls.clear()
+    report.profile_measurement(ctx)  # no seeds: the profile's geometry seeds, as chapter 4's
+    expected = study_settings(ctx.profile, "geometry")["seeds"]
+    assert [c[1]["seed"] for c in calls] == list(expected)
 
 
 def test_profile_comparison_lines_up_this_build_and_the_records():

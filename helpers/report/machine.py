@@ -18,6 +18,7 @@ from helpers.report.chapters import geometry_results
 from helpers.report.numbers import CHAPTER_TITLES, format_value
 from helpers.runtime.device import resolve_device
 from helpers.studies import StudyContext
+from helpers.training import study_settings
 
 __all__ = [
     "load_measurements",
@@ -85,7 +86,7 @@ def profile_measurement(
     max) and ``chapter_04`` (chapter 4's table of headline numbers, key -> value).
     """
     if seeds is None:
-        seeds = tuple(studies.study_settings(ctx.profile, "geometry")["seeds"])
+        seeds = tuple(study_settings(ctx.profile, "geometry")["seeds"])
     per_seed = []
     for seed in seeds:
         _, result = studies.get_trained_model(ctx, seed=int(seed))
