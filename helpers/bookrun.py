@@ -18,11 +18,12 @@ is 1 and the message names the chapter and the failing cell. Build tooling only:
 
 Unchanged chapters are not run again. Every executed notebook is kept in a reuse folder
 (``--reuse``, default ``_build/executed``) beside its key (:func:`execution_key`): a hash of the
-chapter's text, its parameters, every source file of :mod:`helpers`, the data folder's listing
-(names, sizes, modification times) or the dataset file, and the Python, numpy and torch versions
-and whether CUDA is there. When the key of a chapter matches the stored one, the stored
-notebook is copied instead of executing the chapter: its outputs are those the same code
-computed on the same data. ``--fresh`` executes every chapter regardless.
+chapter's text, its parameters, every source file of :mod:`helpers`, the listings of the named
+datasets' folders (names, sizes, modification times; a chapter may read both) or the dataset
+file, and the Python, numpy and torch versions and whether CUDA is there. When the key of a
+chapter matches the stored one, the stored notebook is copied instead of executing the chapter:
+its outputs are those the same code computed on the same data. ``--fresh`` executes every
+chapter regardless.
 """
 
 from __future__ import annotations
@@ -158,19 +159,23 @@ def execution_key(chapter: Path, parameters: dict) -> str:
     Returns
     -------
     A hex digest; any change to the chapter, its parameters, the :mod:`helpers` sources, the
-    data (listing of ``$STGCN_DATA_DIR``, or the ``dataset`` file's bytes), or the Python,
-    numpy or torch version, or to whether CUDA is available, changes it.
+    data (the listing of every named dataset's folder,
+    :data:`~helpers.runtime.folders.DATASET_FOLDERS`, or the ``dataset`` file's bytes), or the
+    Python, numpy or torch version, or to whether CUDA is available, changes it.
     """
     import numpy
     import torch
 
-    from helpers.runtime.folders import data_dir
+    from helpers.runtime.folders import DATASET_FOLDERS, data_dir
 
     package = Path(__file__).resolve().parent
     dataset = parameters.get("dataset", "hdm05")
-    if str(dataset).lower() == "hdm05":
-        folder = data_dir()
-        data = _tree_digest(folder, "*", content=False) if folder.is_dir() else "missing"
+    if str(dataset).lower() in DATASET_FOLDERS:
+        # every named dataset: a chapter may compare both, whichever its parameter names
+        data = {}
+        for name in sorted(DATASET_FOLDERS):
+            folder = data_dir(dataset=name)
+            data[name] = _tree_digest(folder, "*", content=False) if folder.is_dir() else "missing"
     else:
         data = hashlib.sha256(Path(dataset).read_bytes()).hexdigest()
     parts = {
@@ -280,7 +285,8 @@ def execute_chapters(
 def main(argv: list[str] | None = None) -> int:
     """The command line: ``python -m helpers.bookrun [options] --out DIR book/*.md``.
 
-    Options: ``--profile`` (quick or paper), ``--device``, ``--dataset`` (hdm05 or a .npz),
+    Options: ``--profile`` (quick or paper), ``--device``, ``--dataset`` (hdm05, utd-mhad or a
+    .npz),
     ``--param NAME=VALUE`` (repeatable: a parameter of the chapters that define it).
     """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -291,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--dataset",
         default="hdm05",
-        help="'hdm05' or the path of a .npz saved with SkeletonDataset.save",
+        help="'hdm05', 'utd-mhad' or the path of a .npz saved with SkeletonDataset.save",
     )
     ap.add_argument(
         "--param",
@@ -319,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     if reserved:
         ap.error(f"--param {reserved[0]}=...: use --{reserved[0]} instead")
     parameters = {"profile": args.profile, "device": args.device}
-    if args.dataset.lower() != "hdm05":
+    if args.dataset.lower() == "utd-mhad":
+        parameters["dataset"] = "utd-mhad"
+    elif args.dataset.lower() != "hdm05":
         path = Path(args.dataset).expanduser()
         if not path.is_file():
             ap.error(f"--dataset {args.dataset}: no such file (a .npz from SkeletonDataset.save)")

@@ -49,3 +49,12 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def utd_mhad_root():
+    """The real UTD-MHAD folder, or skip (with the reason) where it is absent."""
+    root = data_dir(dataset="utd-mhad")
+    if not (root / "skeleton").is_dir():
+        pytest.skip(f"UTD-MHAD data not found in {root}; set STGCN_UTD_MHAD_DIR (see README.md)")
+    return root

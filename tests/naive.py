@@ -426,6 +426,15 @@ def column_normalize(adj: np.ndarray) -> np.ndarray:
     return adj @ np.diag(scale)
 
 
+UTD_BONES_1BASED = (
+    (1, 2), (2, 3), (3, 4),
+    (2, 5), (5, 6), (6, 7), (7, 8),
+    (2, 9), (9, 10), (10, 11), (11, 12),
+    (4, 13), (13, 14), (14, 15), (15, 16),
+    (4, 17), (17, 18), (18, 19), (19, 20),
+)  # fmt: skip
+
+
 class ReferenceGraph:
     """Adjacency stack of the original code for a layout name or an explicit custom skeleton.
 
@@ -441,6 +450,11 @@ class ReferenceGraph:
         elif layout == "hdm05":
             self.num_node, self.center = 31, HDM05_NAMES.index("thorax")
             bones = [(HDM05_NAMES.index(a), HDM05_NAMES.index(b)) for a, b in HDM05_BONES]
+        elif layout == "utd-mhad":
+            # the Kinect v1 skeleton in the authors' 1-based joint numbers
+            # (Skeleton_joint_order.txt), centred on joint 2, the shoulder centre
+            self.num_node, self.center = 20, 1
+            bones = [(i - 1, j - 1) for i, j in UTD_BONES_1BASED]
         else:
             raise ValueError(layout)
         self.edge = [(i, i) for i in range(self.num_node)] + list(bones)
@@ -934,17 +948,21 @@ def naive_nnk_reference(K: np.ndarray, cand: np.ndarray, edge_tol: float = 1e-6,
     return W, theta, np.array(err)
 
 
-def naive_knn_label_error(D: np.ndarray, y: np.ndarray, k: int):
+def naive_knn_label_error(D: np.ndarray, y: np.ndarray, k: int, groups=None):
     """(overall, per-class (C,), per-node (N,)) kNN label error with 1/d weights, plain loops.
 
-    Node i's k nearest other nodes (ties: lower index) get weights 1/d_ij normalised to sum 1;
+    Node i's k nearest other nodes (ties: lower index; with ``groups``, only nodes of another
+    group) get weights 1/d_ij normalised to sum 1;
     if some of them are at distance 0, those share the weight equally and the others get 0.
     Error_i = 1 - (weight on neighbours with label y_i).
     """
     n = len(y)
     errs = []
     for i in range(n):
-        others = sorted((j for j in range(n) if j != i), key=lambda j: (D[i, j], j))[:k]
+        others = sorted(
+            (j for j in range(n) if j != i and (groups is None or groups[j] != groups[i])),
+            key=lambda j: (D[i, j], j),
+        )[:k]
         zeros = [j for j in others if D[i, j] == 0]
         if zeros:
             w = {j: (1.0 / len(zeros) if j in zeros else 0.0) for j in others}

@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from scipy.io import savemat
 
 from helpers.runtime import keys
 from helpers.runtime.disk_cache import DiskCache
-from helpers.studies import StudyContext
-from helpers.training.profiles import Profile, get_profile
+from helpers.runtime.folders import data_dir, default_data_dir
+from helpers.studies import StudyContext, build_model, held_out_validation
+from helpers.training.profiles import Profile, for_dataset, get_profile
 
 from builders import hdm05_toy, make_dataset, synthetic_dataset, tiny_profile
 
@@ -97,7 +100,7 @@ def test_create_refuses_unknown_names(tmp_path):
     ds = make_dataset(n_per_class=1)
     with pytest.raises(ValueError, match="unknown profile 'fast'"):
         StudyContext.create("fast", ds, "cpu")
-    with pytest.raises(ValueError, match="expected 'hdm05' or the path of a .npz"):
+    with pytest.raises(ValueError, match=r"expected one of \['hdm05', 'utd-mhad'\] or the path"):
         StudyContext.create("quick", "ntu", "cpu")
 
 
@@ -112,3 +115,63 @@ def test_keys_are_the_runtime_builders(ctx):
     elsewhere = dataclasses.replace(ctx, cache_dir=None, progress=True, device=torch.device("meta"))
     assert elsewhere.model_key(3) == ctx.model_key(3)
     assert elsewhere.study_key("noise", k=10) == ctx.study_key("noise", k=10)
+
+
+def _fake_utd(root: Path) -> Path:
+    """Two actions x subjects 1-4, one trial each: a standing 20-joint body, 12 frames at 30 fps."""
+    rng = np.random.default_rng(0)
+    (root / "skeleton").mkdir(parents=True)
+    for action in (1, 2):
+        for subject in (1, 2, 3, 4):
+            d = np.zeros((20, 3, 12))
+            d[:, 1] = np.linspace(0.8, -0.9, 20)[:, None]
+            d[[12, 16], 0] = [[-0.1], [0.1]]
+            d += 0.01 * rng.standard_normal(d.shape)
+            savemat(root / "skeleton" / f"a{action}_s{subject}_t1_skeleton.mat", {"d_skel": d})
+    return root
+
+
+def test_utd_mhad_by_name_sets_the_profile_for_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("STGCN_UTD_MHAD_DIR", str(_fake_utd(tmp_path / "utd")))
+    ctx = StudyContext.create("quick", "utd-mhad", "cpu", progress=False)
+    assert ctx.dataset_name == "UTD-MHAD" and len(ctx.dataset) == 8
+    assert ctx.profile.name == "quick" and ctx.profile.data["dataset"] == "utd-mhad"
+    assert ctx.profile.model["layout"] == "utd-mhad"
+    assert ctx.dataset.fps == ctx.profile.data["fps"] == 10.0
+    assert len(ctx.dataset.sequences[0]) == 4  # 12 frames at 30 fps -> every third
+    # a variant by name stays on UTD-MHAD; its cache keys differ from HDM05's
+    paper = ctx.with_profile("paper")
+    assert paper.profile.data["dataset"] == "utd-mhad" and paper.profile.model["width"] == 1.0
+    assert ctx.model_key(0) != StudyContext.create("quick", ctx.dataset, "cpu").model_key(0)
+    model = build_model(ctx.profile, ctx.dataset)
+    assert model.graph.layout == "utd-mhad" and model.graph.center == 1
+
+
+def test_for_dataset():
+    assert for_dataset("quick", "hdm05") == get_profile("quick")
+    utd = for_dataset("quick", "UTD-MHAD")
+    assert utd.data["dataset"] == "utd-mhad" and for_dataset(utd, "utd-mhad") == utd
+    with pytest.raises(ValueError, match="no profile settings for it"):
+        for_dataset("quick", "ntu")
+    with pytest.raises(ValueError, match="already set for dataset 'utd-mhad'"):
+        for_dataset(utd, "hdm05")
+
+
+def test_data_folders_per_dataset(tmp_path, monkeypatch):
+    monkeypatch.setenv("STGCN_UTD_MHAD_DIR", str(tmp_path))
+    monkeypatch.delenv("STGCN_DATA_DIR", raising=False)
+    assert data_dir(dataset="utd-mhad") == tmp_path.resolve()
+    assert data_dir() == default_data_dir() and default_data_dir().name == "hdm05"
+    assert default_data_dir("utd-mhad").name == "utd-mhad"
+    with pytest.raises(ValueError, match="dataset='ntu': no data folder"):
+        data_dir(dataset="ntu")
+
+
+def test_held_out_validation_holds_out_training_subjects_only(ctx):
+    with pytest.raises(ValueError, match=r"subjects=\['mm'\]: not training subjects"):
+        held_out_validation(ctx, subjects=["mm"])
+    table = held_out_validation(ctx, seeds=(0,), subjects=["bd"])
+    assert table.subject.tolist() == ["bd"] and table.seed.tolist() == [0]
+    held = (ctx.dataset.split == "train") & (ctx.dataset.subjects == "bd")
+    assert table.clips.tolist() == [int(held.sum())]
+    assert 0.0 <= table.top1[0] <= 1.0 and table.train_seconds[0] > 0

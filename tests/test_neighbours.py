@@ -11,9 +11,9 @@ from helpers.geometry.knn_search import neighbour_sets
 from helpers.geometry.layer_tables import layer_geometry, neighbourhood_graphs
 from helpers.geometry.neighbours import NeighbourSets
 from helpers.geometry.nnk import KNNGraph, NNKGraph
-from helpers.geometry.smoothness import knn_label_error
+from helpers.geometry.smoothness import knn_label_error, reference_levels
 
-from naive import euclidean
+from naive import euclidean, naive_knn_label_error
 
 
 @pytest.fixture
@@ -125,3 +125,83 @@ def test_layer_geometry_on_neighbour_sets_equals_all_pairs(tmp_path):
         layer_geometry(layers, labels, k=6, neighbours="all")
     with pytest.raises(ValueError, match="not both"):
         layer_geometry(layers, labels, k=6, neighbours="exact", distances=sets)
+
+
+# ---------------------------------------------------------------------------------------------
+# Neighbours from other subjects only
+# ---------------------------------------------------------------------------------------------
+def test_excluded_groups_are_never_candidates(points):
+    D, y = points
+    groups = np.arange(len(y)) % 5  # five "subjects", each in every class
+    sets = NeighbourSets.from_matrix(D, 8, exclude=groups)
+    for i in range(len(y)):
+        expected = sorted(
+            (j for j in range(len(y)) if groups[j] != groups[i]), key=lambda j: (D[i, j], j)
+        )[:8]
+        assert sets.indices[i].tolist() == expected
+        np.testing.assert_array_equal(sets.among[i], D[np.ix_(expected, expected)])
+    for kind in ("kNN", "NNK"):
+        W = neighbourhood_graphs(sets, y, 8, kinds=[kind])[kind].graph.adjacency_.tocoo()
+        assert W.nnz > 0 and not np.any(groups[W.row] == groups[W.col])  # no same-subject edge
+    ours = knn_label_error(sets, y, k=8)
+    overall, per_class, _ = naive_knn_label_error(D, y, 8, groups=groups)
+    assert ours.overall == pytest.approx(overall, abs=1e-12)
+    np.testing.assert_allclose(ours.per_class, per_class, atol=1e-12)
+
+
+def test_exclusion_needs_enough_candidates(points):
+    D, y = points
+    groups = np.where(np.arange(len(y)) < 70, 0, 1)  # node 0 has only 5 others outside group 0
+    with pytest.raises(ValueError, match="node 0 has only 5 candidates outside its group 0"):
+        NeighbourSets.from_matrix(D, 6, exclude=groups)
+    with pytest.raises(ValueError, match=r"shape \(75,\)"):
+        NeighbourSets.from_matrix(D, 6, exclude=groups[:10])
+
+
+def test_layer_geometry_excluding_subjects(points):
+    D, y = points
+    groups = np.arange(len(y)) % 5
+    rng = np.random.default_rng(1)
+    features = [[rng.normal(size=(3, 2)) for _ in y]]  # placeholders: distances are given
+    table = layer_geometry(features, y, k=6, distances=[D], exclude=groups, cache=False)
+    sets = NeighbourSets.from_matrix(D, 6, exclude=groups)
+    direct = layer_geometry(features, y, k=6, distances=[sets], cache=False)
+    pd.testing.assert_frame_equal(table, direct)
+    plain = layer_geometry(features, y, k=6, distances=[D], cache=False)
+    assert not table.equals(plain)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        layer_geometry(features, y, k=6, distances=[sets], exclude=groups, cache=False)
+    # a subset: the groups are given for all sequences and cut with it
+    half = np.arange(0, len(y), 2)
+    sub = layer_geometry(
+        features,
+        y,
+        k=4,
+        distances=[D[np.ix_(half, half)]],
+        subset=half,
+        exclude=groups,
+        cache=False,
+    )
+    ref = layer_geometry(
+        features,
+        y,
+        k=4,
+        subset=half,
+        cache=False,
+        distances=[NeighbourSets.from_matrix(D[np.ix_(half, half)], 4, exclude=groups[half])],
+    )
+    pd.testing.assert_frame_equal(sub, ref)
+
+
+def test_reference_levels_by_hand():
+    labels, subjects = [0, 0, 1, 1], ["a", "b", "a", "b"]
+    # each node's candidates are the two nodes of the other subject: one of its class, one not
+    one = reference_levels(labels, 1, exclude=subjects)
+    assert (one.chance, one.floor, one.fewest_same) == (0.5, 0.0, 1)
+    two = reference_levels(labels, 2, exclude=subjects)
+    assert two.floor == 0.5  # two neighbours, only one of them can share the class
+    # without exclusion: 3 candidates each, 1 of the same class
+    free = reference_levels(labels, 2)
+    assert free.chance == pytest.approx(2 / 3) and free.floor == 0.5
+    with pytest.raises(ValueError, match="k=4"):
+        reference_levels(labels, 4)

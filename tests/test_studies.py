@@ -234,7 +234,7 @@ def test_load_dataset_reads_hdm05_or_a_saved_file(tmp_path):
     path = ds.save(tmp_path / "mine.npz")
     assert load_dataset(path).fingerprint() == ds.fingerprint()
     assert load_dataset(ds) is ds
-    with pytest.raises(ValueError, match="expected 'hdm05' or the path of a .npz"):
+    with pytest.raises(ValueError, match=r"expected one of \['hdm05', 'utd-mhad'\] or the path"):
         load_dataset("ntu")
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_dataset(tmp_path / "missing.npz")

@@ -1,6 +1,7 @@
 """Skeleton data.
 
-One dataset type, skeleton layouts, the HDM05 and NTU RGB+D loaders, resampling and augmentation.
+One dataset type, skeleton layouts, the HDM05, UTD-MHAD and NTU RGB+D loaders, resampling and
+augmentation.
 
 The package map is in the README (Modules).
 """
@@ -25,6 +26,14 @@ from helpers.data.augment import (
     rotate,
     rotation_about_axis,
     with_joint_noise,
+)
+from helpers.data.canonical import (
+    HEADING_SECONDS,
+    MIN_LINE_FRACTION,
+    canonical_clip,
+    heading_angle,
+    heading_joints,
+    turn_about_up,
 )
 from helpers.data.dataset import (
     DATASET_FORMAT,
@@ -90,12 +99,33 @@ from helpers.data.skeletons import (
     NTU_EDGES,
     NTU_JOINT_NAMES,
     NTU_RGBD,
+    UTD_MHAD,
+    UTD_MHAD_EDGES,
+    UTD_MHAD_JOINT_NAMES,
+    UTD_MHAD_PARENTS,
     SkeletonLayout,
     get_layout,
     joint_sides,
 )
+from helpers.data.utd_mhad import (
+    UTD_MHAD_CLASS_NAMES,
+    UTD_MHAD_FPS,
+    UTD_MHAD_HINT,
+    UTD_MHAD_TRAIN_SUBJECTS,
+    UtdClipName,
+    load_utd_mhad,
+    parse_utd_name,
+    read_utd_clip,
+    require_utd_mhad_dir,
+)
 
 __all__ = [
+    "HEADING_SECONDS",
+    "MIN_LINE_FRACTION",
+    "canonical_clip",
+    "heading_angle",
+    "heading_joints",
+    "turn_about_up",
     "AmcMotion",
     "AsfBone",
     "AsfSkeleton",
@@ -134,6 +164,15 @@ __all__ = [
     "SkeletonDataset",
     "SkeletonFormatError",
     "SkeletonLayout",
+    "UTD_MHAD",
+    "UTD_MHAD_CLASS_NAMES",
+    "UTD_MHAD_EDGES",
+    "UTD_MHAD_FPS",
+    "UTD_MHAD_HINT",
+    "UTD_MHAD_JOINT_NAMES",
+    "UTD_MHAD_PARENTS",
+    "UTD_MHAD_TRAIN_SUBJECTS",
+    "UtdClipName",
     "add_joint_noise",
     "crop_resample",
     "euler_matrix",
@@ -171,4 +210,8 @@ __all__ = [
     "sequences_fingerprint",
     "skeleton_height",
     "with_joint_noise",
+    "load_utd_mhad",
+    "parse_utd_name",
+    "read_utd_clip",
+    "require_utd_mhad_dir",
 ]

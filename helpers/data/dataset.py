@@ -24,6 +24,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from helpers.data.canonical import HEADING_SECONDS, canonical_clip, heading_joints
+
 __all__ = [
     "DATASET_FORMAT",
     "DATASET_FORMAT_VERSION",
@@ -428,9 +430,12 @@ class SkeletonDataset:
         )
 
     def normalized(
-        self, center: str | None = "first", scale: float | str | None = None
+        self,
+        center: str | None = "first",
+        scale: float | str | None = None,
+        heading: str | None = None,
     ) -> "SkeletonDataset":
-        """Centre (and optionally scale) every sequence.
+        """Centre, turn and scale every sequence (:func:`helpers.data.canonical.canonical_clip`).
 
         center: ``'first'`` subtracts the centre joint's position in the first frame (keeps the
             global trajectory, as st-gcn style pipelines do); ``'frame'`` subtracts it in every
@@ -438,28 +443,48 @@ class SkeletonDataset:
             first body's centre joint is used.
         scale: ``None``; a number to divide by; or ``'height'`` to divide each sequence by its
             first frame's vertical extent (the actor's height when standing).
+        heading: ``None`` keeps each clip's heading; ``'first'`` turns it about the vertical
+            axis so that the line from the left to the right hip (else shoulder) in its first
+            :data:`~helpers.data.canonical.HEADING_SECONDS` points along +x (y up). The joints
+            come from the layout (:func:`~helpers.data.canonical.heading_joints`); a skeleton
+            without named hips or shoulders raises :class:`ValueError`.
         """
         if center not in (None, "first", "frame"):
             raise ValueError(f"center must be None, 'first' or 'frame', got {center!r}")
-        c = self.center
-        up = self.up_axis
-
-        def norm(s: np.ndarray) -> np.ndarray:
-            body0 = s if s.ndim == 3 else s[:, 0]  # (T, V, C)
-            if center == "first":
-                s = s - body0[0, c]
-            elif center == "frame":
-                ref = body0[:, c]  # (T, C)
-                s = s - (ref[:, None, :] if s.ndim == 3 else ref[:, None, None, :])
-            if scale is None:
-                return s
-            if scale == "height":
-                return s / max(skeleton_height(s, up), 1e-6)
-            if isinstance(scale, str):
-                raise ValueError(f"scale must be None, a number or 'height', got {scale!r}")
-            return s / float(scale)
-
-        return self.map(norm)
+        if isinstance(scale, str) and scale != "height":
+            raise ValueError(f"scale must be None, a number or 'height', got {scale!r}")
+        if heading not in (None, "first"):
+            raise ValueError(f"heading must be None or 'first', got {heading!r}")
+        hips = shoulders = None
+        frames = 1
+        if heading == "first":
+            hips, shoulders = heading_joints(self.joint_names)
+            if hips is None and shoulders is None:
+                raise ValueError(
+                    f"heading='first': dataset {self.name!r} names no left/right hip or shoulder "
+                    "joints (joint_names), so its heading cannot be read; give the joints names "
+                    "such as 'left hip' and 'right hip', or use heading=None"
+                )
+            if np.isfinite(self.fps) and self.fps > 0:
+                frames = max(1, int(round(HEADING_SECONDS * float(self.fps))))
+        files = self.files if len(self.files) == len(self) else [""] * len(self)
+        seqs = [
+            np.ascontiguousarray(
+                canonical_clip(
+                    seq,
+                    root=self.center,
+                    up_axis=self.up_axis,
+                    center=center,
+                    scale=scale,
+                    hips=hips,
+                    shoulders=shoulders,
+                    heading_frames=frames,
+                    name=f"{self.name} clip {i}" + (f" ({files[i]})" if files[i] else ""),
+                )
+            )
+            for i, seq in enumerate(self.sequences)
+        ]
+        return replace(self, sequences=seqs)
 
     # ------------------------------------------------------------------ batches
     def padded(self, index=None, max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -4,16 +4,19 @@ This is the one home of these facts. The HDM05 loader (:mod:`helpers.data.hdm05`
 loader (:mod:`~helpers.data.ntu`), the skeleton graphs (:mod:`~helpers.nets.skeleton_graph`) and the
 skeleton plots (:mod:`~helpers.plots.skeletons`) all read them from here.
 
+UTD-MHAD (:mod:`helpers.data.utd_mhad`) has the 20-joint Kinect v1 skeleton.
+
 A :class:`SkeletonLayout` has two special joints, because the two uses need different ones:
 
 ``center``
     the centre joint of ST-GCN's ``'spatial'`` partition (neighbours are "closer" or "farther"
     relative to it). NTU RGB+D: joint 21 (1-based), spine shoulder, as in the original st-gcn
-    code; HDM05: the analogous thorax, so both layouts partition around the upper spine.
+    code; HDM05: the analogous thorax; UTD-MHAD: the shoulder centre; so every layout
+    partitions around the upper spine.
 ``root``
     the joint subtracted when clips are centred (:meth:`SkeletonDataset.normalized`); the
-    loaders store it as the dataset's ``center``. HDM05: the ASF root (pelvis); NTU RGB+D: spine
-    shoulder, as the loaders have always done.
+    loaders store it as the dataset's ``center``. HDM05: the ASF root (pelvis); UTD-MHAD: the hip
+    centre (pelvis); NTU RGB+D: spine shoulder, as the loaders have always done.
 
 >>> HDM05.num_joints, HDM05.joint_names[HDM05.center], NTU_RGBD.joint_names[NTU_RGBD.center]
 (31, 'thorax', 'spine shoulder')
@@ -38,6 +41,10 @@ __all__ = [
     "NTU_JOINT_NAMES",
     "NTU_RGBD",
     "SkeletonLayout",
+    "UTD_MHAD",
+    "UTD_MHAD_EDGES",
+    "UTD_MHAD_JOINT_NAMES",
+    "UTD_MHAD_PARENTS",
     "get_layout",
     "joint_sides",
 ]
@@ -56,6 +63,8 @@ class SkeletonLayout:
     root : joint subtracted when centring clips
     sides : V body sides, ``'L'``, ``'R'`` or ``'C'`` (centre line), e.g. to colour plots
     parents : V parent joints (-1 for the root) where the skeleton is a kinematic tree, or None
+    hips, shoulders : the ``(left, right)`` hip and shoulder joints, whose line across the body
+        gives a clip's heading (:mod:`helpers.data.canonical`), or None
     """
 
     name: str
@@ -65,6 +74,8 @@ class SkeletonLayout:
     root: int
     sides: tuple[str, ...]
     parents: tuple[int, ...] | None = None
+    hips: tuple[int, int] | None = None
+    shoulders: tuple[int, int] | None = None
 
     @property
     def num_joints(self) -> int:
@@ -123,6 +134,9 @@ HDM05 = SkeletonLayout(
     root=0,
     sides=HDM05_SIDES,
     parents=HDM05_PARENTS,
+    # a joint is its bone's end point: the hip bone ends at the hip, the clavicle at the shoulder
+    hips=(HDM05_JOINT_NAMES.index("lhipjoint"), HDM05_JOINT_NAMES.index("rhipjoint")),
+    shoulders=(HDM05_JOINT_NAMES.index("lclavicle"), HDM05_JOINT_NAMES.index("rclavicle")),
 )
 
 # ---------------------------------------------------------------------------------- NTU RGB+D
@@ -168,14 +182,63 @@ NTU_RGBD = SkeletonLayout(
     center=NTU_CENTER,
     root=NTU_CENTER,
     sides=_sides_from_words(NTU_JOINT_NAMES),
+    hips=(NTU_JOINT_NAMES.index("left hip"), NTU_JOINT_NAMES.index("right hip")),
+    shoulders=(NTU_JOINT_NAMES.index("left shoulder"), NTU_JOINT_NAMES.index("right shoulder")),
+)
+
+# ---------------------------------------------------------------------------------- UTD-MHAD
+#: Kinect v1 joint order of UTD-MHAD (0-based index = the authors' 1-based number - 1, from
+#: ``Skeleton_joint_order.txt``). The 20 joints are NTU RGB+D's 25 without neck, hand tips and
+#: thumbs, in another order.
+UTD_MHAD_JOINT_NAMES: tuple[str, ...] = (
+    "head", "shoulder center", "spine", "hip center",
+    "left shoulder", "left elbow", "left wrist", "left hand",
+    "right shoulder", "right elbow", "right wrist", "right hand",
+    "left hip", "left knee", "left ankle", "left foot",
+    "right hip", "right knee", "right ankle", "right foot",
+)  # fmt: skip
+
+#: Parent of each UTD-MHAD joint in the Kinect v1 tree, rooted at the hip centre (-1).
+UTD_MHAD_PARENTS: tuple[int, ...] = (
+    1, 2, 3, -1,
+    1, 4, 5, 6,
+    1, 8, 9, 10,
+    3, 12, 13, 14,
+    3, 16, 17, 18,
+)  # fmt: skip
+
+#: The 19 bones of the Kinect v1 skeleton as ``(parent joint, child joint)``, in child order.
+UTD_MHAD_EDGES: tuple[tuple[int, int], ...] = tuple(
+    (p, c) for c, p in enumerate(UTD_MHAD_PARENTS) if p >= 0
+)
+
+UTD_MHAD = SkeletonLayout(
+    name="utd-mhad",
+    joint_names=UTD_MHAD_JOINT_NAMES,
+    edges=UTD_MHAD_EDGES,
+    # the upper spine, as NTU RGB+D's spine shoulder and HDM05's thorax
+    center=UTD_MHAD_JOINT_NAMES.index("shoulder center"),
+    # the pelvis, as HDM05's root: it moves least when the arms do
+    root=UTD_MHAD_JOINT_NAMES.index("hip center"),
+    sides=_sides_from_words(UTD_MHAD_JOINT_NAMES),
+    parents=UTD_MHAD_PARENTS,
+    hips=(UTD_MHAD_JOINT_NAMES.index("left hip"), UTD_MHAD_JOINT_NAMES.index("right hip")),
+    shoulders=(
+        UTD_MHAD_JOINT_NAMES.index("left shoulder"),
+        UTD_MHAD_JOINT_NAMES.index("right shoulder"),
+    ),
 )
 
 #: The built-in layouts by name.
-LAYOUTS: dict[str, SkeletonLayout] = {HDM05.name: HDM05, NTU_RGBD.name: NTU_RGBD}
+LAYOUTS: dict[str, SkeletonLayout] = {
+    HDM05.name: HDM05,
+    NTU_RGBD.name: NTU_RGBD,
+    UTD_MHAD.name: UTD_MHAD,
+}
 
 
 def get_layout(name: str) -> SkeletonLayout:
-    """The built-in layout called ``name`` (``'hdm05'`` or ``'ntu-rgb+d'``)."""
+    """The built-in layout called ``name`` (``'hdm05'``, ``'ntu-rgb+d'`` or ``'utd-mhad'``)."""
     if name not in LAYOUTS:
         raise ValueError(
             f"unknown layout {name!r}; expected one of {sorted(LAYOUTS)}, or build a "

@@ -6,6 +6,15 @@ smoothness, embeddings, per-layer tables and scaling.
 The package map is in the README (Modules).
 """
 
+from helpers.geometry.bootstrap import (
+    BOOTSTRAP_MEASURES,
+    Interval,
+    bootstrap_layers,
+    paired_contrast,
+    percentile_interval,
+    slope_over_depth,
+    stratified_resample,
+)
 from helpers.geometry.distances import (
     as_sequence_list,
     data_fingerprint,
@@ -43,7 +52,7 @@ from helpers.geometry.layer_tables import (
     sensitivity_grid,
     within_between_ratio,
 )
-from helpers.geometry.neighbours import NeighbourSets
+from helpers.geometry.neighbours import NeighbourSets, same_group
 from helpers.geometry.nnk import (
     KNNGraph,
     NNKGraph,
@@ -69,13 +78,22 @@ from helpers.geometry.scaling import (
 from helpers.geometry.smoothness import (
     ClassScores,
     GraphSmoothness,
+    ReferenceLevels,
     graph_smoothness,
     interpolation_error,
     knn_label_error,
     label_variation,
+    reference_levels,
 )
 
 __all__ = [
+    "BOOTSTRAP_MEASURES",
+    "Interval",
+    "bootstrap_layers",
+    "paired_contrast",
+    "percentile_interval",
+    "slope_over_depth",
+    "stratified_resample",
     "ClassScores",
     "ENVELOPE_MIN_WIDTH",
     "GRAPH_KINDS",
@@ -88,6 +106,7 @@ __all__ = [
     "METHODS",
     "NNKGraph",
     "NeighbourSets",
+    "ReferenceLevels",
     "all_pairs_knn",
     "as_sequence_list",
     "augmented_clips",
@@ -128,6 +147,8 @@ __all__ = [
     "padded_euclidean",
     "recall_at_k",
     "reconstruction_error",
+    "reference_levels",
+    "same_group",
     "same_neighbours",
     "scaling_table",
     "segment_embedding",

@@ -313,6 +313,7 @@ def layer_geometry(
     class_names: Sequence[str] | None = None,
     distances: Sequence[np.ndarray | NeighbourSets] | None = None,
     neighbours: str | None = None,
+    exclude=None,
     cache: bool = True,
     cache_dir=None,
     progress: bool = False,
@@ -359,6 +360,10 @@ def layer_geometry(
         layer's neighbour sets from :func:`helpers.geometry.knn_search.neighbour_sets` in that mode,
         without all pairs (not cached; for data too large for all pairs). ``'exact'`` gives
         the same table as all pairs, to rounding.
+    exclude : None, or (N,) groups of all the sequences (e.g. ``ds.subjects``): every node's
+        candidates are then the sequences of *other* groups only
+        (:meth:`~helpers.geometry.neighbours.NeighbourSets.from_matrix`), so that neighbours
+        measure classes, not a subject repeating himself. Needs all-pairs distances.
     cache, cache_dir, progress : for the DTW matrices
         (:func:`helpers.geometry.distances.dataset_dtw`).
     **knn_options : passed on to :func:`helpers.geometry.knn_search.neighbour_sets` with
@@ -402,6 +407,23 @@ def layer_geometry(
         )
     elif len(distances) != len(features):
         raise ValueError(f"{len(distances)} distance matrices given for {len(features)} layers")
+    if exclude is not None:
+        groups = np.asarray(exclude)
+        if groups.shape != (n,):
+            raise ValueError(
+                f"exclude must hold one group per sequence, shape ({n},), got {groups.shape}"
+            )
+        if neighbours is not None or any(isinstance(D, NeighbourSets) for D in distances):
+            raise ValueError(
+                "exclude=... chooses the neighbours from all-pairs distances; it cannot be "
+                "combined with neighbours=... or precomputed neighbour sets"
+            )
+        distances = [
+            NeighbourSets.from_matrix(
+                dense_distances(D, f"distances[{layer}]"), k, among=True, exclude=groups[idx]
+            )
+            for layer, D in enumerate(distances)
+        ]
     classes = np.unique(y)
     names = {c: (str(class_names[c]) if class_names is not None else str(c)) for c in classes}
     rows = []

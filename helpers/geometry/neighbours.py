@@ -18,7 +18,19 @@ import numpy as np
 
 from helpers.geometry.distances import dense_distances
 
-__all__ = ["NeighbourSets"]
+__all__ = ["NeighbourSets", "same_group"]
+
+
+def same_group(groups, n: int) -> np.ndarray:
+    """(N, N) bool: True where two nodes share a group (the diagonal included).
+
+    ``groups`` : (N,) labels of any kind (subjects as strings or numbers); :class:`ValueError`
+    when its shape is not (N,).
+    """
+    g = np.asarray(groups)
+    if g.shape != (n,):
+        raise ValueError(f"exclude: expected one group per node, shape ({n},), got {g.shape}")
+    return g[:, None] == g[None, :]
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,7 +104,7 @@ class NeighbourSets:
         return NeighbourSets(self.indices[:, :k], self.distances[:, :k], among)
 
     @classmethod
-    def from_matrix(cls, D, k: int, among: bool = True) -> NeighbourSets:
+    def from_matrix(cls, D, k: int, among: bool = True, exclude=None) -> NeighbourSets:
         """The neighbour sets of a full (N, N) distance matrix (ties by index).
 
         Parameters
@@ -100,6 +112,10 @@ class NeighbourSets:
         D : (N, N) distances; the diagonal is ignored.
         k : neighbours per node.
         among : also keep the (N, k, k) distances among each node's neighbours.
+        exclude : None, or (N,) group labels (e.g. each clip's subject): a node's neighbours
+            are then chosen among the nodes of *other* groups only, so that a neighbour is
+            never the same subject repeating himself. ``k`` must not exceed the smallest
+            number of such candidates (:class:`ValueError` names the node otherwise).
         """
         D = dense_distances(D, "D")
         n = D.shape[0]
@@ -107,6 +123,16 @@ class NeighbourSets:
             raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n - 1}")
         key = D.copy()
         np.fill_diagonal(key, np.inf)
+        if exclude is not None:
+            same = same_group(exclude, n)
+            allowed = n - same.sum(axis=1)
+            if int(allowed.min()) < k:
+                i = int(np.argmin(allowed))
+                raise ValueError(
+                    f"k={k}: node {i} has only {int(allowed[i])} candidates outside its group "
+                    f"{np.asarray(exclude)[i].item()!r}; choose k <= {int(allowed.min())}"
+                )
+            key[same] = np.inf
         idx = np.argsort(key, axis=1, kind="stable")[:, :k]
         dist = np.take_along_axis(D, idx, axis=1)
         block = D[idx[:, :, None], idx[:, None, :]] if among else None

@@ -63,7 +63,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from helpers.geometry.distances import dense_distances
-from helpers.geometry.neighbours import NeighbourSets
+from helpers.geometry.neighbours import NeighbourSets, same_group
 from helpers.geometry.nnk import neighbor_candidates
 
 __all__ = [
@@ -73,6 +73,8 @@ __all__ = [
     "interpolation_error",
     "graph_smoothness",
     "knn_label_error",
+    "ReferenceLevels",
+    "reference_levels",
 ]
 
 
@@ -236,3 +238,52 @@ def knn_label_error(distances, labels, k: int = 10) -> ClassScores:
     counts = np.bincount(cls_idx, minlength=classes.size)
     per_class = np.bincount(cls_idx, weights=err, minlength=classes.size) / counts
     return ClassScores(float(err.mean()), classes, per_class, 0)
+
+
+@dataclass(frozen=True)
+class ReferenceLevels:
+    """Where a neighbourhood measure stands before any geometry: its chance level and floor.
+
+    chance : mean over nodes of the share of a node's candidates with another label: the
+        expected label error (and label variation) of neighbours drawn at random.
+    floor : mean over nodes of ``max(0, k - m_i) / k``, ``m_i`` the node's candidates with its
+        own label: the lowest kNN label error with equal weights, reached when every same-label
+        candidate is among the ``k`` (1/d weights can go lower only by weighting them up).
+    fewest_same : the smallest ``m_i``; when ``k`` exceeds it, some nodes cannot have ``k``
+        neighbours of their own class.
+    """
+
+    chance: float
+    floor: float
+    fewest_same: int
+
+
+def reference_levels(labels, k: int, exclude=None) -> ReferenceLevels:
+    """The chance level and floor of the label measures for ``k`` neighbours and these labels.
+
+    Parameters
+    ----------
+    labels : (N,) integer classes of the nodes.
+    k : neighbours per node.
+    exclude : None, or (N,) groups (subjects) whose members are never each other's
+        candidates, as :meth:`helpers.geometry.neighbours.NeighbourSets.from_matrix`.
+
+    Returns
+    -------
+    :class:`ReferenceLevels` (the candidates of node ``i``: every other node, or every node of
+    another group).
+    """
+    y = np.asarray(labels).reshape(-1)
+    n = y.size
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n - 1:
+        raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n - 1}")
+    allowed = ~np.eye(n, dtype=bool)
+    if exclude is not None:
+        allowed &= ~same_group(exclude, n)
+    candidates = allowed.sum(axis=1)
+    if int(candidates.min()) < 1:
+        raise ValueError("some node has no candidate neighbour outside its group")
+    same = (allowed & (y[:, None] == y[None, :])).sum(axis=1)
+    chance = float(np.mean(1.0 - same / candidates))
+    floor = float(np.mean(np.maximum(0, int(k) - same) / int(k)))
+    return ReferenceLevels(chance, floor, int(same.min()))

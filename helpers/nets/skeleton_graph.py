@@ -145,7 +145,8 @@ class SkeletonGraph:
     ) -> "SkeletonGraph":
         """A built-in skeleton (:mod:`helpers.data.skeletons`), partitioned around its centre joint.
 
-        ``layout`` is ``'ntu-rgb+d'`` (25 Kinect v2 joints) or ``'hdm05'`` (31 ASF joints).
+        ``layout`` is ``'ntu-rgb+d'`` (25 Kinect v2 joints), ``'hdm05'`` (31 ASF joints) or
+        ``'utd-mhad'`` (20 Kinect v1 joints).
         """
         spec = get_layout(layout)
         return cls(

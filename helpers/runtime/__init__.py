@@ -22,6 +22,7 @@ from helpers.runtime.disk_cache import (
 from helpers.runtime.folders import (
     CACHE_ENV,
     DATA_ENV,
+    DATASET_FOLDERS,
     REPO_ROOT,
     cache_dir,
     data_dir,
@@ -61,6 +62,7 @@ __all__ = [
     "CACHE_ENV",
     "CACHE_VERSION",
     "CacheWarning",
+    "DATASET_FOLDERS",
     "DATA_ENV",
     "DTW_VERSION",
     "DiskCache",

@@ -1,11 +1,13 @@
 """Where the project reads data and writes caches.
 
-Two settings, each an environment variable with a documented default:
+Three settings, each an environment variable with a documented default:
 
 ``STGCN_DATA_DIR``
-    The data folder. Default: ``../shared/data/hdm05`` next to the repository checkout, the
+    The HDM05 folder. Default: ``../shared/data/hdm05`` next to the repository checkout, the
     HDM05 subset the book uses (its loader, :mod:`helpers.data.hdm05`, says what the folder must
     hold). Data folders are only ever read.
+``STGCN_UTD_MHAD_DIR``
+    The UTD-MHAD folder. Default: ``../shared/data/utd-mhad`` (see :mod:`helpers.data.utd_mhad`).
 ``STGCN_CACHE_DIR``
     Where converted arrays, checkpoints, features and distance matrices are cached.
     Default: ``_build/cache`` inside the repository when it is writable, else
@@ -19,6 +21,7 @@ from pathlib import Path
 
 __all__ = [
     "CACHE_ENV",
+    "DATASET_FOLDERS",
     "DATA_ENV",
     "REPO_ROOT",
     "cache_dir",
@@ -30,23 +33,43 @@ __all__ = [
 DATA_ENV = "STGCN_DATA_DIR"
 CACHE_ENV = "STGCN_CACHE_DIR"
 
+#: The datasets loaded by name: the environment variable that names each one's folder, and
+#: the folder's name under ``<repo>/../shared/data`` (the default).
+DATASET_FOLDERS: dict[str, tuple[str, str]] = {
+    "hdm05": (DATA_ENV, "hdm05"),
+    "utd-mhad": ("STGCN_UTD_MHAD_DIR", "utd-mhad"),
+}
+
 #: The repository checkout this package lives in (meaningful for editable installs).
 REPO_ROOT = Path(__file__).resolve().parents[2]  # helpers/runtime/folders.py -> the checkout
 
 
-def default_data_dir() -> Path:
-    """The documented default data folder: ``<repo>/../shared/data/hdm05``."""
-    return (REPO_ROOT.parent / "shared" / "data" / "hdm05").resolve()
+def _folder_setting(dataset: str) -> tuple[str, str]:
+    if dataset not in DATASET_FOLDERS:
+        raise ValueError(
+            f"dataset={dataset!r}: no data folder is known for it; expected one of "
+            f"{sorted(DATASET_FOLDERS)}"
+        )
+    return DATASET_FOLDERS[dataset]
 
 
-def data_dir(path: str | os.PathLike | None = None) -> Path:
-    """The data folder: explicit ``path``, else ``$STGCN_DATA_DIR``, else the default."""
+def default_data_dir(dataset: str = "hdm05") -> Path:
+    """The documented default folder of ``dataset``: ``<repo>/../shared/data/<name>``."""
+    return (REPO_ROOT.parent / "shared" / "data" / _folder_setting(dataset)[1]).resolve()
+
+
+def data_dir(path: str | os.PathLike | None = None, dataset: str = "hdm05") -> Path:
+    """The folder of ``dataset``: ``path``, else its variable, else the default.
+
+    The variables and defaults are in :data:`DATASET_FOLDERS`.
+    """
+    env_name = _folder_setting(dataset)[0]
     if path is not None and str(path) != "":
         return Path(path).expanduser().resolve()
-    env = os.environ.get(DATA_ENV)
+    env = os.environ.get(env_name)
     if env:
         return Path(env).expanduser().resolve()
-    return default_data_dir()
+    return default_data_dir(dataset)
 
 
 def require_data_dir(
@@ -55,13 +78,15 @@ def require_data_dir(
     *,
     what: str = "data",
     hint: str = "",
+    dataset: str = "hdm05",
 ) -> Path:
     """Like :func:`data_dir`, but check that the folder holds ``needs``.
 
     Raises :class:`FileNotFoundError` naming the folder, what is missing and the setting that
     chooses it, followed by ``hint`` (where to get the data and how to lay it out).
     """
-    root = data_dir(path)
+    env_name = _folder_setting(dataset)[0]
+    root = data_dir(path, dataset)
     missing = [n for n in needs if not (root / n).exists()]
     if not root.is_dir() or missing:
         lack = (
@@ -69,7 +94,7 @@ def require_data_dir(
         )
         raise FileNotFoundError(
             f"{what} not found in {root} ({lack}; the folder comes from data_dir=..., else "
-            f"${DATA_ENV}, else {default_data_dir()}). {hint}".rstrip()
+            f"${env_name}, else {default_data_dir(dataset)}). {hint}".rstrip()
         )
     return root
 

@@ -29,6 +29,7 @@ from helpers.studies.transfer import (
     transfer_source_model,
     transfer_study,
 )
+from helpers.studies.validation import held_out_validation
 
 __all__ = [
     "NOISE_LEVELS",
@@ -39,6 +40,7 @@ __all__ = [
     "gradcam_checks_study",
     "gradcam_maps",
     "gradcam_smoothness_study",
+    "held_out_validation",
     "layer_geometry_key",
     "layer_geometry_study",
     "load_dataset",

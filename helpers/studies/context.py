@@ -19,10 +19,11 @@ import torch
 
 from helpers.data.dataset import SkeletonDataset
 from helpers.data.hdm05 import load_hdm05
+from helpers.data.utd_mhad import load_utd_mhad
 from helpers.runtime import keys
 from helpers.runtime.device import resolve_device
 from helpers.runtime.disk_cache import DiskCache
-from helpers.training.profiles import Profile, get_profile
+from helpers.training.profiles import DATASET_CHANGES, Profile, for_dataset, get_profile
 
 __all__ = ["StudyContext", "load_dataset", "load_profile_dataset"]
 
@@ -33,15 +34,22 @@ def load_profile_dataset(
     cache_dir: str | Path | None = None,
     progress: bool = True,
 ) -> SkeletonDataset:
-    """The dataset ``profile`` trains on: HDM05 from ``data_dir`` at the profile's frame rate."""
+    """The dataset ``profile`` trains on, from ``data_dir`` at the profile's frame rate.
+
+    The profile's ``data['dataset']`` names it: ``'hdm05'`` (:func:`helpers.data.load_hdm05`) or
+    ``'utd-mhad'`` (:func:`helpers.data.load_utd_mhad`; see
+    :func:`helpers.training.profiles.for_dataset`).
+    """
     prof = get_profile(profile)
-    if prof.data.get("dataset", "hdm05") != "hdm05":
-        raise ValueError(
-            f"profile {prof.name!r} asks for dataset {prof.data.get('dataset')!r}; "
-            "only 'hdm05' is loaded by name (pass a SkeletonDataset or the path of a saved one)"
-        )
-    return load_hdm05(
-        root=data_dir, fps=float(prof.data.get("fps", 30.0)), cache_dir=cache_dir, progress=progress
+    name = prof.data.get("dataset", "hdm05")
+    fps = float(prof.data.get("fps", 30.0))
+    if name == "hdm05":
+        return load_hdm05(root=data_dir, fps=fps, cache_dir=cache_dir, progress=progress)
+    if name == "utd-mhad":
+        return load_utd_mhad(root=data_dir, fps=fps, progress=progress)
+    raise ValueError(
+        f"profile {prof.name!r} asks for dataset {name!r}; only {sorted(DATASET_CHANGES)} are "
+        "loaded by name (pass a SkeletonDataset or the path of a saved one)"
     )
 
 
@@ -56,21 +64,23 @@ def load_dataset(
 
     Parameters
     ----------
-    dataset : ``'hdm05'`` (the profile's HDM05 clips from ``data_dir``, see
-        :func:`load_profile_dataset`), the path of a ``.npz`` written by
+    dataset : ``'hdm05'`` or ``'utd-mhad'`` (the profile's clips from ``data_dir``, see
+        :func:`load_profile_dataset`, with the profile set for that dataset by
+        :func:`~helpers.training.profiles.for_dataset`), the path of a ``.npz`` written by
         :meth:`helpers.data.SkeletonDataset.save` (any skeletons: NTU RGB+D, your own), or a
         :class:`~helpers.data.SkeletonDataset` (returned as it is).
-    profile, data_dir, cache_dir, progress : for HDM05.
+    profile, data_dir, cache_dir, progress : for a dataset loaded by name.
     """
     if isinstance(dataset, SkeletonDataset):
         return dataset
-    if str(dataset).lower() == "hdm05":
-        return load_profile_dataset(profile, data_dir, cache_dir, progress)
+    if str(dataset).lower() in DATASET_CHANGES:
+        prof = for_dataset(profile, str(dataset).lower())
+        return load_profile_dataset(prof, data_dir, cache_dir, progress)
     path = Path(dataset).expanduser()
     if path.suffix != ".npz":
         raise ValueError(
-            f"dataset={str(dataset)!r}: expected 'hdm05' or the path of a .npz file written by "
-            "SkeletonDataset.save(path)"
+            f"dataset={str(dataset)!r}: expected one of {sorted(DATASET_CHANGES)} or the path of "
+            "a .npz file written by SkeletonDataset.save(path)"
         )
     return SkeletonDataset.load(path)
 
@@ -115,13 +125,16 @@ class StudyContext:
         Parameters
         ----------
         profile : ``'quick'``, ``'paper'`` or a :class:`~helpers.training.profiles.Profile`.
-        dataset : ``'hdm05'``, the path of a saved dataset (``.npz``) or a dataset (see
-            :func:`load_dataset`).
+        dataset : ``'hdm05'``, ``'utd-mhad'`` (the profile is then set for it, see
+            :func:`~helpers.training.profiles.for_dataset`), the path of a saved dataset
+            (``.npz``) or a dataset (see :func:`load_dataset`).
         device : ``'auto'`` (CUDA when present), ``'cpu'``, ``'cuda'`` or a ``torch.device``.
         data_dir, cache_dir : the data folder and the cache (``None``: the settings).
         progress : progress bars on long steps.
         """
         prof = get_profile(profile)
+        if isinstance(dataset, str) and dataset.lower() in DATASET_CHANGES:
+            prof = for_dataset(prof, dataset.lower())
         ds = load_dataset(dataset, prof, data_dir, cache_dir, progress=progress)
         return cls(
             profile=prof,
@@ -165,7 +178,15 @@ class StudyContext:
         return replace(self, dataset=dataset)
 
     def with_profile(self, profile: str | Profile) -> StudyContext:
-        """The same context with another profile (a variant of this one: the dataset is kept)."""
+        """The same context with another profile (a variant of this one: the dataset is kept).
+
+        A profile given by name is set for this context's dataset (a named one; see
+        :func:`~helpers.training.profiles.for_dataset`); a :class:`Profile` is used as it is.
+        """
+        if isinstance(profile, str):
+            named = self.profile.data.get("dataset", "hdm05")
+            if named in DATASET_CHANGES:
+                return replace(self, profile=for_dataset(profile, named))
         return replace(self, profile=get_profile(profile))
 
     def model_key(self, seed: int, label_seed: int | None = None) -> dict[str, Any]:

@@ -16,7 +16,15 @@ from helpers.training.config import EvalResult, TrainConfig, TrainResult
 from helpers.training.features import layer_features, model_fingerprint, valid_lengths
 from helpers.training.inputs import dataset_fingerprint, model_inputs, prepare_dataset
 from helpers.training.loop import WarmupSchedule, evaluate, fit
-from helpers.training.profiles import PROFILES, STUDY_SETTINGS, Profile, get_profile, study_settings
+from helpers.training.profiles import (
+    DATASET_CHANGES,
+    PROFILES,
+    STUDY_SETTINGS,
+    Profile,
+    for_dataset,
+    get_profile,
+    study_settings,
+)
 from helpers.training.transfer import (
     HDM05_TASKS,
     default_tasks,
@@ -27,6 +35,8 @@ from helpers.training.transfer import (
 )
 
 __all__ = [
+    "DATASET_CHANGES",
+    "for_dataset",
     "CheckpointError",
     "CheckpointMismatchError",
     "EvalResult",

@@ -33,7 +33,8 @@ class TrainConfig:
     ``label_smoothing``, ``grad_clip`` (max gradient norm or ``None``), ``amp`` (mixed precision;
     only used on CUDA). Classes: ``balance`` = ``'none'``, ``'weights'`` (inverse-frequency loss
     weights) or ``'sampler'`` (each epoch draws clips with probability inversely proportional to
-    their class size). Inputs: ``center`` and ``scale`` as in :meth:`SkeletonDataset.normalized`;
+    their class size). Inputs: ``center``, ``scale`` and ``heading`` as in
+    :meth:`SkeletonDataset.normalized` (``heading='first'`` turns every clip to one heading);
     ``clip_mode`` ``'resample'`` (clips resampled to ``length`` frames) or ``'natural'`` (clips keep
     their duration; see the module docstring); ``eval_mode`` ``'resample'``, ``'pad'`` or
     ``'natural'`` (required with ``clip_mode='natural'``); ``augment`` = keyword arguments of
@@ -58,6 +59,7 @@ class TrainConfig:
     balance: str = "none"
     center: str | None = "first"
     scale: float | str | None = None
+    heading: str | None = None
     length: int = 64
     eval_mode: str = "resample"
     augment: dict = field(default_factory=dict)
@@ -90,6 +92,8 @@ class TrainConfig:
                 "clip_mode='natural' evaluates every clip whole: set eval_mode='natural' "
                 f"(got {self.eval_mode!r})"
             )
+        if self.heading not in (None, "first"):
+            problems.append(f"heading must be None or 'first' (got {self.heading!r})")
         if int(self.length) < 1:
             problems.append(f"length must be >= 1 (got {self.length})")
         if self.warmup_epochs < 0:
@@ -131,6 +135,10 @@ class TrainConfig:
         d["augment"] = Augment.from_dict(self.augment).to_dict()
         for k in ("length", "up_axis"):
             d["augment"].pop(k, None)
+        if d["heading"] is None:
+            # a setting added later: without it the dictionary, and so every cache key of the
+            # networks trained before it existed, stays what it was
+            del d["heading"]
         return d
 
     @classmethod

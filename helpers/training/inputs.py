@@ -1,7 +1,7 @@
 """The input pipeline: how clips become the model's inputs.
 
-The same in training, evaluation, layer features and Grad-CAM: centring and scaling, then
-resampling or padding.
+The same in training, evaluation, layer features and Grad-CAM: centring, turning to one heading
+(when asked) and scaling, then resampling or padding.
 """
 
 from __future__ import annotations
@@ -30,11 +30,15 @@ def dataset_fingerprint(ds: SkeletonDataset) -> str:
 def prepare_dataset(
     ds: SkeletonDataset, config: TrainConfig | Mapping | None = None
 ) -> SkeletonDataset:
-    """The dataset centred and scaled as ``config`` says (step one of the input pipeline)."""
+    """The dataset centred, turned and scaled as ``config`` says (step one of the pipeline).
+
+    One function for the model's input and for layer 0 of the layer tables:
+    :meth:`SkeletonDataset.normalized` with the config's ``center``, ``scale`` and ``heading``.
+    """
     cfg = TrainConfig.from_dict(config)
-    if cfg.center is None and cfg.scale is None:
+    if cfg.center is None and cfg.scale is None and cfg.heading is None:
         return ds
-    return ds.normalized(center=cfg.center, scale=cfg.scale)
+    return ds.normalized(center=cfg.center, scale=cfg.scale, heading=cfg.heading)
 
 
 def eval_batch(
