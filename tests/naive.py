@@ -1088,3 +1088,18 @@ def naive_upsample_time(map_tv: np.ndarray, L_in: int, stride: int) -> np.ndarra
         for v in range(joints):
             out[t, v] = (1.0 - w) * map_tv[i0, v] + w * map_tv[i1, v]
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear CKA
+# ---------------------------------------------------------------------------------------------
+def naive_linear_cka(X: np.ndarray, Y: np.ndarray) -> float:
+    """HSIC form of linear CKA: tr(KHLH) / sqrt(tr(KHKH) tr(LHLH)), K = XX', L = YY'."""
+    n = X.shape[0]
+    H = np.eye(n) - np.ones((n, n)) / n
+    K, L = X @ X.T, Y @ Y.T
+
+    def hsic(A, B):
+        return np.trace(A @ H @ B @ H)
+
+    return hsic(K, L) / np.sqrt(hsic(K, K) * hsic(L, L))

@@ -237,3 +237,22 @@ def test_sensitivity_grid_is_layer_geometry_at_each_setting(tmp_path):
     row = grid[(grid.k == 3)].iloc[0]
     assert row["input"] == pytest.approx(lv.set_index("layer").value[0])
     assert row["last"] == pytest.approx(lv.set_index("layer").value[1])
+
+
+def test_layer_radii_keep_one_step_at_least():
+    from helpers.geometry.layer_tables import layer_distances, layer_radii
+
+    rng = np.random.default_rng(0)
+    features = [
+        [rng.normal(size=(t, 2)) for t in (30, 40, 50)],  # median 40: 10% is 4 steps
+        [rng.normal(size=(t, 2)) for t in (3, 5, 8)],  # median 5: 10% rounds down to 0
+    ]
+    assert layer_radii(features) == [4, 1]
+    assert layer_radii(features, fraction=0.5, minimum=0) == [20, 2]
+    assert layer_radii(features, subset=[0, 1]) == [3, 1]
+    from helpers.dtw.cpu import pairwise_dtw
+
+    per_layer = layer_distances(features, [4, 1], cache=False)
+    np.testing.assert_allclose(per_layer[1], pairwise_dtw(features[1], window=1))
+    with pytest.raises(ValueError, match="2 windows given for 1 layers"):
+        layer_distances(features[:1], [1, 2], cache=False)

@@ -205,3 +205,32 @@ def test_reference_levels_by_hand():
     assert free.chance == pytest.approx(2 / 3) and free.floor == 0.5
     with pytest.raises(ValueError, match="k=4"):
         reference_levels(labels, 4)
+
+
+def test_overlap_of_neighbour_sets(points):
+    D, _ = points
+    sets = NeighbourSets.from_matrix(D, 5, among=False)
+    np.testing.assert_array_equal(sets.overlap(sets), np.ones(len(D)))
+    # swap two neighbours of node 0 for others: 3 of 5 kept
+    idx = sets.indices.copy()
+    outside = [j for j in range(1, len(D)) if j not in idx[0]][:2]
+    idx[0, 3:] = outside
+    other = NeighbourSets(idx, sets.distances)
+    assert other.overlap(sets)[0] == pytest.approx(3 / 5)
+    with pytest.raises(ValueError, match="shape"):
+        sets.overlap(NeighbourSets.from_matrix(D, 4, among=False))
+
+
+def test_k_smallest_is_the_stable_sort_with_ties_and_infinities():
+    from helpers.geometry.neighbours import k_smallest
+
+    rng = np.random.default_rng(5)
+    for trial in range(100):
+        n = int(rng.integers(2, 30))
+        k = int(rng.integers(1, n + 1))
+        key = rng.integers(0, 4, size=(6, n)).astype(float)  # many ties
+        if trial % 2:
+            key = rng.normal(size=(6, n))
+        key[rng.random(key.shape) < 0.1] = np.inf
+        expected = np.argsort(key, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(k_smallest(key, k), expected)

@@ -295,3 +295,87 @@ def test_steadily_smoother(values, answer):
 
 def test_steadily_smoother_follows_the_layer_order_not_the_row_order():
     assert v.steadily_smoother(pd.Series([0.3, 0.5, 0.4], index=[2, 0, 1]))
+
+
+# ------------------------------------------------------------------ verdicts on intervals
+from helpers.report.verdicts import (  # noqa: E402
+    depth_verdict,
+    generic_early_verdict,
+    readouts_agreement,
+    rising_layer,
+)
+
+
+def _iv(estimate, low, high):
+    return {"estimate": estimate, "low": low, "high": high}
+
+
+@pytest.mark.parametrize(
+    "slope, outcome",
+    [
+        (_iv(-0.002, -0.003, -0.001), "supports"),
+        (_iv(0.002, 0.001, 0.003), "contradicts"),
+        (_iv(-0.001, -0.003, 0.001), "inconclusive"),
+        (_iv(np.nan, np.nan, np.nan), "inconclusive"),
+    ],
+)
+def test_depth_verdict_outcomes(slope, outcome):
+    v = depth_verdict(slope, _iv(-0.01, -0.02, 0.0))
+    assert v.outcome == outcome
+    assert v.numbers["slope_low"] == slope["low"] or np.isnan(slope["low"])
+    assert "95% bootstrap interval" in v.sentence
+
+
+@pytest.mark.parametrize(
+    "early, late, growth, outcome",
+    [
+        (_iv(0.001, -0.002, 0.004), _iv(0.03, 0.01, 0.05), _iv(0.03, 0.01, 0.05), "supports"),
+        # class-specific from the first blocks on, and not growing
+        (_iv(0.02, 0.01, 0.03), _iv(0.02, 0.01, 0.03), _iv(0.0, -0.01, 0.01), "contradicts"),
+        # the other-class networks are as smooth late
+        (_iv(0.0, -0.01, 0.01), _iv(-0.01, -0.02, -0.001), _iv(-0.01, -0.02, 0.0), "contradicts"),
+        # a gap early that also grows: neither prediction holds cleanly
+        (_iv(0.01, 0.005, 0.02), _iv(0.04, 0.03, 0.05), _iv(0.03, 0.02, 0.04), "inconclusive"),
+        (_iv(0.0, -0.01, 0.01), _iv(0.01, -0.01, 0.02), _iv(0.01, -0.01, 0.02), "inconclusive"),
+    ],
+)
+def test_generic_early_verdict_outcomes(early, late, growth, outcome):
+    v = generic_early_verdict(early, late, growth)
+    assert v.outcome == outcome
+    assert v.numbers["late_gap_low"] == late["low"]
+
+
+def test_readouts_agreement_and_rising_layer():
+    assert readouts_agreement({"lv": 1, "probe": 2, "cka": 3}).outcome == "supports"
+    assert readouts_agreement({"lv": 1, "probe": 8}).outcome == "contradicts"
+    v = readouts_agreement({"lv": 1, "probe": None})
+    assert v.outcome == "inconclusive" and "probe: never" in v.sentence
+    probe = pd.Series([0.4, 0.5, 0.9, 0.95, 1.0])  # half the gain (0.7) first reached at layer 2
+    assert rising_layer(probe) == 2
+    assert rising_layer(pd.Series([0.5, 0.4, 0.3])) is None
+
+
+def _att(d_in, d_late, ratio):
+    return {
+        "kind": "gaussian",
+        "level": 0.05,
+        **{f"delta_input{s}": v for s, v in zip(("", "_low", "_high"), d_in)},
+        **{f"delta_late{s}": v for s, v in zip(("", "_low", "_high"), d_late)},
+        **{f"ratio{s}": v for s, v in zip(("", "_low", "_high"), ratio)},
+    }
+
+
+@pytest.mark.parametrize(
+    "row, outcome",
+    [
+        (_att((0.05, 0.03, 0.07), (0.01, 0.0, 0.02), (0.2, 0.0, 0.5)), "supports"),
+        (_att((0.05, 0.03, 0.07), (0.1, 0.08, 0.12), (2.0, 1.4, 3.0)), "contradicts"),
+        (_att((0.05, 0.03, 0.07), (0.05, 0.02, 0.08), (1.0, 0.5, 1.5)), "inconclusive"),
+        (_att((0.0, -0.01, 0.01), (0.0, -0.01, 0.01), (1.0, -5.0, 5.0)), "inconclusive"),
+    ],
+)
+def test_noise_attenuation_verdict(row, outcome):
+    from helpers.report.verdicts import noise_attenuation_verdict
+
+    v = noise_attenuation_verdict(row)
+    assert v.outcome == outcome and v.numbers["kind"] == "gaussian"

@@ -79,6 +79,14 @@ from helpers.data.ntu import (
     read_ignore_list,
     read_skeleton_file,
 )
+from helpers.data.perturb import (
+    DROPOUT_SECONDS,
+    JITTER_SECONDS,
+    NOISE_KINDS,
+    add_correlated_noise,
+    drop_joints,
+    with_noise,
+)
 from helpers.data.resampling import (
     crop_resample,
     fps_positions,
@@ -120,6 +128,12 @@ from helpers.data.utd_mhad import (
 )
 
 __all__ = [
+    "DROPOUT_SECONDS",
+    "JITTER_SECONDS",
+    "NOISE_KINDS",
+    "add_correlated_noise",
+    "drop_joints",
+    "with_noise",
     "HEADING_SECONDS",
     "MIN_LINE_FRACTION",
     "canonical_clip",

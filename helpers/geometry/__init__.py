@@ -41,6 +41,7 @@ from helpers.geometry.knn_search import (
 from helpers.geometry.layer_tables import (
     GRAPH_KINDS,
     LAYER_METRICS,
+    MIN_RADIUS,
     GraphScores,
     class_curves,
     distance_table,
@@ -48,11 +49,12 @@ from helpers.geometry.layer_tables import (
     halving_layer,
     layer_distances,
     layer_geometry,
+    layer_radii,
     neighbourhood_graphs,
     sensitivity_grid,
     within_between_ratio,
 )
-from helpers.geometry.neighbours import NeighbourSets, same_group
+from helpers.geometry.neighbours import NeighbourSets, k_smallest, same_group
 from helpers.geometry.nnk import (
     KNNGraph,
     NNKGraph,
@@ -64,6 +66,14 @@ from helpers.geometry.nnk import (
     nnk_graph,
     nnk_graph_from_distances,
     reconstruction_error,
+)
+from helpers.geometry.readouts import (
+    PROBE_C,
+    cka_table,
+    linear_cka,
+    linear_probe,
+    probe_table,
+    time_pooled,
 )
 from helpers.geometry.scaling import (
     METHODS,
@@ -87,6 +97,14 @@ from helpers.geometry.smoothness import (
 )
 
 __all__ = [
+    "MIN_RADIUS",
+    "layer_radii",
+    "PROBE_C",
+    "cka_table",
+    "linear_cka",
+    "linear_probe",
+    "probe_table",
+    "time_pooled",
     "BOOTSTRAP_MEASURES",
     "Interval",
     "bootstrap_layers",
@@ -148,6 +166,7 @@ __all__ = [
     "recall_at_k",
     "reconstruction_error",
     "reference_levels",
+    "k_smallest",
     "same_group",
     "same_neighbours",
     "scaling_table",

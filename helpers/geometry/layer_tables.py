@@ -42,7 +42,9 @@ __all__ = [
     "graph_table",
     "halving_layer",
     "LAYER_METRICS",
+    "MIN_RADIUS",
     "layer_distances",
+    "layer_radii",
     "layer_geometry",
     "neighbourhood_graphs",
     "sensitivity_grid",
@@ -267,9 +269,44 @@ def _subset_index(subset, n: int) -> np.ndarray:
     return idx
 
 
+#: The smallest DTW radius, in steps, a layer gets from :func:`layer_radii`: with radius 0 DTW is
+#: the Euclidean distance of two equally long sequences, and the late blocks of a network whose
+#: stride halves the time twice have only 2 to 15 steps, where 10% of the length rounds to 0.
+MIN_RADIUS = 1
+
+
+def layer_radii(
+    features: Sequence[Sequence[np.ndarray]],
+    fraction: float = 0.1,
+    minimum: int = MIN_RADIUS,
+    subset=None,
+) -> list[int]:
+    """One DTW radius per layer: ``fraction`` of the layer's median length, at least ``minimum``.
+
+    Parameters
+    ----------
+    features : a list over layers of lists over sequences of (T_i, D_l) arrays.
+    fraction : the band as a share of the median number of steps of the layer.
+    minimum : the smallest radius (:data:`MIN_RADIUS`).
+    subset : the sequences whose lengths count (indices or boolean mask); default all.
+
+    Returns
+    -------
+    A list of ints, one per layer, to pass as ``window`` of :func:`layer_distances`.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction={fraction!r}; expected a share in (0, 1]")
+    radii = []
+    for layer in features:
+        idx = _subset_index(subset, len(layer))
+        median = float(np.median([len(layer[i]) for i in idx]))
+        radii.append(max(int(minimum), int(np.floor(fraction * median))))
+    return radii
+
+
 def layer_distances(
     features: Sequence[Sequence[np.ndarray]],
-    window: int | float | None = 0.1,
+    window: int | float | None | Sequence[int | float | None] = 0.1,
     *,
     subset=None,
     cache: bool = True,
@@ -282,8 +319,9 @@ def layer_distances(
     ----------
     features : a list over layers of lists over sequences of (T_i, D_l) arrays, as
         :func:`helpers.training.features.layer_features` returns.
-    window : the Sakoe-Chiba band (see :mod:`helpers.dtw.cpu`), the same for every layer; a float
-        is a share of the longer sequence, so it scales with each layer's time resolution.
+    window : the Sakoe-Chiba band (see :mod:`helpers.dtw.cpu`), the same for every layer (a float
+        is a share of the longer sequence, so it scales with each layer's time resolution), or
+        a list with one band per layer (e.g. :func:`layer_radii`).
     subset : which sequences (indices or a boolean mask); default all.
     cache, cache_dir, progress : as in :func:`helpers.geometry.distances.dataset_dtw`.
 
@@ -291,12 +329,15 @@ def layer_distances(
     -------
     One (S, S) float64 matrix per layer, S the number of sequences in ``subset``.
     """
+    windows = list(window) if isinstance(window, (list, tuple)) else [window] * len(features)
+    if len(windows) != len(features):
+        raise ValueError(f"{len(windows)} windows given for {len(features)} layers")
     out = []
-    for layer in features:
+    for layer, w in zip(features, windows):
         idx = _subset_index(subset, len(layer))
         out.append(
             dataset_dtw(
-                [layer[i] for i in idx], window, cache=cache, cache_dir=cache_dir, progress=progress
+                [layer[i] for i in idx], w, cache=cache, cache_dir=cache_dir, progress=progress
             )
         )
     return out
@@ -347,7 +388,7 @@ def layer_geometry(
     features : a list over layers (layer 0 = input) of lists over sequences of (T_i, D_l)
         arrays (:func:`helpers.training.features.layer_features`).
     labels : (N,) integer classes of the sequences.
-    window : the DTW band (see :mod:`helpers.dtw.cpu`).
+    window : the DTW band (see :mod:`helpers.dtw.cpu`), or one per layer (:func:`layer_radii`).
     k : candidates per node of both graphs and neighbours of the authors' measure.
     subset : the sequences to use (indices or boolean mask, e.g. ``ds.split == 'test'``);
         default all.

@@ -18,7 +18,29 @@ import numpy as np
 
 from helpers.geometry.distances import dense_distances
 
-__all__ = ["NeighbourSets", "same_group"]
+__all__ = ["NeighbourSets", "k_smallest", "same_group"]
+
+
+def k_smallest(key: np.ndarray, k: int) -> np.ndarray:
+    """(N, k) column indices of each row's ``k`` smallest values, smallest first, ties by index.
+
+    The same as ``np.argsort(key, axis=1, kind="stable")[:, :k]``, without sorting whole rows:
+    a partition finds each row's k-th value, and only rows with a tie across it are sorted in
+    full (so the lower index still wins every tie).
+    """
+    n = key.shape[1]
+    if k >= n:
+        return np.argsort(key, axis=1, kind="stable")[:, :k]
+    part = np.argpartition(key, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(key, part, axis=1)
+    kth = vals.max(axis=1)
+    # a row is exact unless a value equal to its k-th lies outside the chosen k
+    ties = (key == kth[:, None]).sum(axis=1) != (vals == kth[:, None]).sum(axis=1)
+    order = np.lexsort((part, vals), axis=1)  # by value, then by index
+    out = np.take_along_axis(part, order, axis=1)
+    if ties.any():
+        out[ties] = np.argsort(key[ties], axis=1, kind="stable")[:, :k]
+    return np.ascontiguousarray(out, dtype=np.int64)
 
 
 def same_group(groups, n: int) -> np.ndarray:
@@ -103,6 +125,26 @@ class NeighbourSets:
         among = None if self.among is None else self.among[:, :k, :k]
         return NeighbourSets(self.indices[:, :k], self.distances[:, :k], among)
 
+    def overlap(self, other: NeighbourSets) -> np.ndarray:
+        """Per node, the share of its neighbours that ``other`` also lists (a stability score).
+
+        Parameters
+        ----------
+        other : neighbour sets of the same N nodes with the same k (e.g. of noisy clips).
+
+        Returns
+        -------
+        (N,) float64 in [0, 1]: ``|N_self(i) & N_other(i)| / k``. 1 when a perturbation leaves
+        every neighbourhood as it was; about ``k / (N - 1)`` for unrelated sets.
+        """
+        if not isinstance(other, NeighbourSets) or other.indices.shape != self.indices.shape:
+            shape = getattr(getattr(other, "indices", None), "shape", None)
+            raise ValueError(
+                f"other: expected NeighbourSets of shape {self.indices.shape}, got {shape}"
+            )
+        same = (self.indices[:, :, None] == other.indices[:, None, :]).any(axis=2)
+        return same.sum(axis=1) / self.k
+
     @classmethod
     def from_matrix(cls, D, k: int, among: bool = True, exclude=None) -> NeighbourSets:
         """The neighbour sets of a full (N, N) distance matrix (ties by index).
@@ -133,7 +175,7 @@ class NeighbourSets:
                     f"{np.asarray(exclude)[i].item()!r}; choose k <= {int(allowed.min())}"
                 )
             key[same] = np.inf
-        idx = np.argsort(key, axis=1, kind="stable")[:, :k]
+        idx = k_smallest(key, k)
         dist = np.take_along_axis(D, idx, axis=1)
         block = D[idx[:, :, None], idx[:, None, :]] if among else None
         return cls(idx, dist, block)

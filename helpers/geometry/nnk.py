@@ -111,7 +111,7 @@ from numba import njit
 from tqdm.auto import tqdm
 
 from helpers.geometry.distances import dense_distances
-from helpers.geometry.neighbours import NeighbourSets
+from helpers.geometry.neighbours import NeighbourSets, k_smallest
 
 __all__ = [
     "gaussian_kernel",
@@ -243,9 +243,9 @@ def neighbor_candidates(
 def _candidates(M: np.ndarray, k: int, kind: str) -> np.ndarray:
     key = M.copy() if kind == "distance" else -M
     np.fill_diagonal(key, np.inf)
-    # A stable full sort makes the tie-break (lower index first) deterministic;
-    # for the N in this project (hundreds to a few thousand) it is cheap.
-    return np.ascontiguousarray(np.argsort(key, axis=1, kind="stable")[:, :k], dtype=np.int64)
+    # the k smallest per row with the lower index first among ties, as a stable full sort
+    # would give, without sorting whole rows
+    return k_smallest(key, k)
 
 
 def kernel_bandwidth(distances, k: int, rule: SigmaRule = "mean_kth") -> float | np.ndarray:

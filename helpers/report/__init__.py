@@ -33,6 +33,7 @@ from helpers.report.numbers import (
     headline_table,
 )
 from helpers.report.verdicts import (
+    AGREEMENT_LAYERS,
     CORRELATION_MARGIN,
     EARLY_BLOCKS,
     LATE_BLOCKS,
@@ -49,15 +50,20 @@ from helpers.report.verdicts import (
     Verdict,
     cascading_verdict,
     correct_count_change,
+    depth_verdict,
     faithfulness_verdict,
+    generic_early_verdict,
     geometry_verdict,
     input_smoothness_verdict,
     label_randomisation_verdict,
     learnt_verdict,
     map_smoothness_verdict,
     midway_value,
+    noise_attenuation_verdict,
     noise_verdict,
+    readouts_agreement,
     resampling_verdict,
+    rising_layer,
     robust_noise_level,
     separation_layer,
     shuffled_memorised,
@@ -68,6 +74,12 @@ from helpers.report.verdicts import (
 )
 
 __all__ = [
+    "AGREEMENT_LAYERS",
+    "depth_verdict",
+    "noise_attenuation_verdict",
+    "generic_early_verdict",
+    "readouts_agreement",
+    "rising_layer",
     "CHAPTER_DEFAULTS",
     "CHAPTER_TITLES",
     "COMMON_DEFAULTS",

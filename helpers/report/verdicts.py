@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "AGREEMENT_LAYERS",
     "CORRELATION_MARGIN",
     "EARLY_BLOCKS",
     "LATE_BLOCKS",
@@ -32,15 +33,20 @@ __all__ = [
     "Verdict",
     "cascading_verdict",
     "correct_count_change",
+    "depth_verdict",
     "faithfulness_verdict",
+    "generic_early_verdict",
     "geometry_verdict",
     "input_smoothness_verdict",
     "label_randomisation_verdict",
     "learnt_verdict",
     "map_smoothness_verdict",
     "midway_value",
+    "noise_attenuation_verdict",
     "noise_verdict",
+    "readouts_agreement",
     "resampling_verdict",
+    "rising_layer",
     "robust_noise_level",
     "separation_layer",
     "shuffled_memorised",
@@ -649,3 +655,198 @@ def smoother_network(own_last: float, other_last: float) -> str:
     if not _finite(own_last, other_last) or abs(own_last - other_last) < LV_RESOLUTION:
         return "same"
     return "own" if own_last < other_last else "other"
+
+
+# ------------------------------------------------------------- chapters 4 and 5, on intervals
+#: Readouts "agree" on where the classes separate when their separation layers lie within two
+#: layers of each other: one ST-GCN stage (blocks 1-4, 5-7, 8-10) spans three or four layers,
+#: so two layers apart is still the same part of the network.
+AGREEMENT_LAYERS = 2
+
+
+def _interval_text(row: Mapping[str, Any], digits: int = 3) -> str:
+    return f"{row['estimate']:+.{digits}f} [{row['low']:+.{digits}f}, {row['high']:+.{digits}f}]"
+
+
+def _side(row: Mapping[str, Any]) -> int:
+    """+1 when the whole interval is above 0, -1 when below, 0 when it includes 0 or is NaN."""
+    low, high = float(row["low"]), float(row["high"])
+    if not _finite(low, high):
+        return 0
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
+def depth_verdict(slope: Mapping[str, Any], late_minus_early: Mapping[str, Any]) -> Verdict:
+    """C1: whether label smoothness improves with depth, decided on intervals.
+
+    Parameters
+    ----------
+    slope : the trained networks' slope of NNK label variation over blocks 1 to L, per block,
+        with its bootstrap interval (``estimate``, ``low``, ``high``; a row of
+        :attr:`helpers.studies.separation.SeparationResult.contrasts`).
+    late_minus_early : the late blocks' mean minus the early blocks' mean, with its interval.
+
+    Returns
+    -------
+    ``'supports'`` when the slope's interval lies below 0 (smoother with depth);
+    ``'contradicts'`` when it lies above 0 (rougher with depth); ``'inconclusive'`` when it
+    includes 0. The late-minus-early contrast is reported beside it.
+    """
+    claim = "label smoothness improves with depth"
+    numbers = {
+        "slope": float(slope["estimate"]),
+        "slope_low": float(slope["low"]),
+        "slope_high": float(slope["high"]),
+        "late_minus_early": float(late_minus_early["estimate"]),
+        "late_minus_early_low": float(late_minus_early["low"]),
+        "late_minus_early_high": float(late_minus_early["high"]),
+    }
+    said = (
+        f"per block the NNK label variation changes by {_interval_text(slope, 4)} (95% "
+        f"bootstrap interval over clips), and blocks 8-10 differ from blocks 1-4 by "
+        f"{_interval_text(late_minus_early)}"
+    )
+    side = _side(slope)
+    if side < 0:
+        return Verdict(claim, "supports", numbers, said + ": smoother with depth.")
+    if side > 0:
+        return Verdict(claim, "contradicts", numbers, said + ": rougher with depth.")
+    return Verdict(claim, "inconclusive", numbers, said + ": the slope's interval includes 0.")
+
+
+def generic_early_verdict(
+    early_gap: Mapping[str, Any], late_gap: Mapping[str, Any], growth: Mapping[str, Any]
+) -> Verdict:
+    """C2: early layers are generic and classes separate only later, against its control.
+
+    The control: on the same clips of the target classes, networks trained on those classes
+    and networks trained on other classes (the transfer split's source classes). The gap is the
+    other-class networks' NNK label variation minus the own-class networks'; the paper predicts
+    no gap in the early blocks and a gap that grows in the late ones.
+
+    Parameters
+    ----------
+    early_gap, late_gap : the mean gap over blocks 1-4 and over blocks 8-10, with intervals.
+    growth : late gap minus early gap, with its interval.
+
+    Returns
+    -------
+    ``'supports'`` when the late gap and its growth both lie above 0 and the early gap's
+    interval includes 0; ``'contradicts'`` when the early gap lies above 0 and does not grow
+    (its growth's interval includes or lies below 0: the class-specific part is there from the
+    start), or when the late gap lies at or below 0 (networks that never saw these classes are
+    as smooth on them late); ``'inconclusive'`` otherwise.
+    """
+    claim = "early layers are generic and the classes separate only in later layers"
+    numbers = {
+        f"{name}_{part}": float(row[key])
+        for name, row in (("early_gap", early_gap), ("late_gap", late_gap), ("growth", growth))
+        for part, key in (("estimate", "estimate"), ("low", "low"), ("high", "high"))
+    }
+    said = (
+        f"networks trained on other classes are rougher on these classes by "
+        f"{_interval_text(early_gap)} in blocks 1-4 and {_interval_text(late_gap)} in blocks "
+        f"8-10 (NNK label variation, 95% intervals); the gap grows by {_interval_text(growth)}"
+    )
+    early, late, grows = _side(early_gap), _side(late_gap), _side(growth)
+    if late > 0 and grows > 0 and early == 0:
+        return Verdict(claim, "supports", numbers, said + ".")
+    if (early > 0 and grows <= 0) or float(late_gap["high"]) <= 0:
+        return Verdict(claim, "contradicts", numbers, said + ".")
+    return Verdict(claim, "inconclusive", numbers, said + ".")
+
+
+def readouts_agreement(layers: Mapping[str, int | None]) -> Verdict:
+    """Whether independent readouts put the separation of the classes in the same place.
+
+    Parameters
+    ----------
+    layers : per readout (e.g. ``'NNK label variation'``, ``'linear probe'``,
+        ``'CKA with the last block'``), the layer where it says the classes separate
+        (``None``: it never does).
+
+    Returns
+    -------
+    ``'supports'`` when every readout names a layer and all lie within
+    :data:`AGREEMENT_LAYERS` of each other; ``'contradicts'`` when they lie further apart;
+    ``'inconclusive'`` when a readout names none.
+    """
+    claim = "the readouts agree on where the classes separate"
+    numbers: dict[str, Any] = {name: layer for name, layer in layers.items()}
+    numbers["agreement_layers"] = AGREEMENT_LAYERS
+    said = ", ".join(
+        f"{name}: {'never' if layer is None else f'layer {layer}'}"
+        for name, layer in layers.items()
+    )
+    found = [int(v) for v in layers.values() if v is not None]
+    if len(found) < len(layers) or not found:
+        return Verdict(claim, "inconclusive", numbers, said + ".")
+    if max(found) - min(found) <= AGREEMENT_LAYERS:
+        return Verdict(claim, "supports", numbers, said + ".")
+    return Verdict(claim, "contradicts", numbers, said + ".")
+
+
+def rising_layer(values: pd.Series, share: float = 0.5) -> int | None:
+    """The first layer to make ``share`` of a rising curve's largest gain over layer 0.
+
+    For readouts where higher means more separated (probe accuracy, CKA with the last block);
+    ``None`` when no layer is above layer 0. The mirror image of :func:`separation_layer`.
+    """
+    v = pd.Series(values, dtype=float)
+    return separation_layer(-v, share)
+
+
+def noise_attenuation_verdict(attenuation: Mapping[str, Any]) -> Verdict:
+    """C3: whether input noise has a limited effect on the layers' label smoothness.
+
+    Parameters
+    ----------
+    attenuation : one row of :attr:`helpers.studies.noise_robustness.NoiseResult.attenuation`:
+        ``kind``, ``level``, the change of NNK label variation under noise at the input
+        (``delta_input``) and in the late blocks (``delta_late``), their ratio (``ratio``),
+        each with ``*_low`` and ``*_high`` (paired bootstrap over clips).
+
+    Returns
+    -------
+    ``'inconclusive'`` when the noise does not change the input's smoothness measurably (its
+    interval includes 0: nothing to damp); ``'supports'`` when the ratio's interval lies below 1
+    (the late blocks change less than the input: the network damps the noise); ``'contradicts'``
+    when it lies above 1 (the network amplifies it); ``'inconclusive'`` otherwise.
+    """
+    claim = "input noise has a limited effect on the label smoothness of the layers"
+    a = dict(attenuation)
+    numbers = {
+        key: a.get(key)
+        for key in (
+            "kind",
+            "level",
+            "delta_input",
+            "delta_input_low",
+            "delta_input_high",
+            "delta_late",
+            "delta_late_low",
+            "delta_late_high",
+            "ratio",
+            "ratio_low",
+            "ratio_high",
+        )
+    }
+    d_in = {
+        "estimate": a["delta_input"],
+        "low": a["delta_input_low"],
+        "high": a["delta_input_high"],
+    }
+    d_late = {"estimate": a["delta_late"], "low": a["delta_late_low"], "high": a["delta_late_high"]}
+    said = (
+        f"{a['kind']} noise at {a['level']:g} changes the NNK label variation by "
+        f"{_interval_text(d_in)} at the input and {_interval_text(d_late)} in blocks 8-10"
+    )
+    if _side(d_in) == 0:
+        return Verdict(claim, "inconclusive", numbers, said + ": the input itself barely moves.")
+    low, high = a["ratio_low"], a["ratio_high"]
+    ratio = f"; late over input {a['ratio']:.2f} [{low:.2f}, {high:.2f}]"
+    if _finite(low, high) and high < 1:
+        return Verdict(claim, "supports", numbers, said + ratio + ": the network damps it.")
+    if _finite(low, high) and low > 1:
+        return Verdict(claim, "contradicts", numbers, said + ratio + ": the network amplifies it.")
+    return Verdict(claim, "inconclusive", numbers, said + ratio + ".")

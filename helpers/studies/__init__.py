@@ -22,8 +22,20 @@ from helpers.studies.models import (
     trained_and_untrained,
     untrained_model,
 )
+from helpers.studies.noise_robustness import (
+    NOISE_STUDY_LEVELS,
+    NoiseResult,
+    noise_robustness_study,
+)
 from helpers.studies.own_model import own_model_study
 from helpers.studies.scaling import scaling_study
+from helpers.studies.separation import (
+    EARLY,
+    LATE,
+    SHUFFLED_LABEL_SEED,
+    SeparationResult,
+    separation_study,
+)
 from helpers.studies.transfer import (
     transfer_smoothness_study,
     transfer_source_model,
@@ -32,6 +44,14 @@ from helpers.studies.transfer import (
 from helpers.studies.validation import held_out_validation
 
 __all__ = [
+    "EARLY",
+    "LATE",
+    "SHUFFLED_LABEL_SEED",
+    "NOISE_STUDY_LEVELS",
+    "NoiseResult",
+    "SeparationResult",
+    "noise_robustness_study",
+    "separation_study",
     "NOISE_LEVELS",
     "StudyContext",
     "build_model",

@@ -27,6 +27,7 @@ from helpers.training.profiles import (
 )
 from helpers.training.transfer import (
     HDM05_TASKS,
+    UTD_MHAD_TASKS,
     default_tasks,
     few_shot,
     fine_tune,
@@ -41,6 +42,7 @@ __all__ = [
     "CheckpointMismatchError",
     "EvalResult",
     "HDM05_TASKS",
+    "UTD_MHAD_TASKS",
     "PROFILES",
     "Profile",
     "STUDY_SETTINGS",

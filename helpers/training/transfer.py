@@ -38,6 +38,7 @@ from helpers.training.loop import evaluate, fit
 
 __all__ = [
     "HDM05_TASKS",
+    "UTD_MHAD_TASKS",
     "default_tasks",
     "few_shot",
     "fine_tune",
@@ -65,16 +66,59 @@ HDM05_TASKS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Source and target classes of UTD-MHAD: 13 pairs of related actions, one of each pair on each
+#: side, and the two-hand front clap (no close relative left) on the source side: 14 source and
+#: 13 target classes. Pairs, source first: the two swipes, the two circle directions, sit to
+#: stand / stand to sit, jogging / walking in place, hand wave / knock on door, draw x / draw
+#: triangle, cross arms / arm curl, lunge / squat, tennis forehand / baseball swing, arm throw /
+#: tennis serve (overhead), basketball shoot / catch an object (both hands up), pick up and throw /
+#: bowling (a low right-hand swing), two-hand push / front boxing (arms thrust forward).
+UTD_MHAD_TASKS: dict[str, tuple[str, ...]] = {
+    "source": (
+        "right arm swipe to the left",
+        "right hand draw circle (clockwise)",
+        "sit to stand",
+        "jogging in place",
+        "right hand wave",
+        "right hand draw x",
+        "cross arms in the chest",
+        "forward lunge (left foot forward)",
+        "tennis right hand forehand swing",
+        "right arm throw",
+        "basketball shoot",
+        "right hand pick up and throw",
+        "two hand push",
+        "two hand front clap",
+    ),
+    "target": (
+        "right arm swipe to the right",
+        "right hand draw circle (counter clockwise)",
+        "stand to sit",
+        "walking in place",
+        "right hand knock on door",
+        "draw triangle",
+        "arm curl (two arms)",
+        "squat (two arms stretch out)",
+        "baseball swing from right",
+        "tennis serve",
+        "right hand catch an object",
+        "bowling (right hand)",
+        "front boxing",
+    ),
+}
+
+
 def default_tasks(ds: SkeletonDataset) -> dict[str, tuple[str, ...]]:
-    """The transfer split for ``ds``: :data:`HDM05_TASKS` when it has those classes.
+    """The transfer split for ``ds``: :data:`HDM05_TASKS` or :data:`UTD_MHAD_TASKS` if it fits.
 
     Otherwise the classes alternate in index order (0, 2, 4, ... source; 1, 3, 5, ...
     target), a split that assumes nothing about what the classes are; pass your own
     ``{'source': [...], 'target': [...]}`` where related pairs are known.
     """
     names = list(ds.class_names)
-    if set(HDM05_TASKS["source"]) | set(HDM05_TASKS["target"]) <= set(names):
-        return {key: tuple(v) for key, v in HDM05_TASKS.items()}
+    for known in (HDM05_TASKS, UTD_MHAD_TASKS):
+        if set(known["source"]) | set(known["target"]) <= set(names):
+            return {key: tuple(v) for key, v in known.items()}
     if len(names) < 4:
         raise ValueError(
             f"{len(names)} classes: a transfer split needs at least 2 source and 2 target classes"
