@@ -186,6 +186,33 @@ def percentile_interval(samples, level: float = 0.95, estimate: float | None = N
     return Interval(point, float(low), float(high), float(level))
 
 
+def _samples(samples) -> np.ndarray:
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"samples: expected (B, L), got shape {x.shape}")
+    return x
+
+
+def _columns(cols: Sequence[int], name: str, n_layers: int, least: int = 1) -> np.ndarray:
+    c = np.asarray(list(cols), dtype=np.int64)
+    if c.size < least or c.min() < 0 or c.max() >= n_layers:
+        raise ValueError(
+            f"{name}={c.tolist()}: expected {'two or more' if least > 1 else 'some'} layer "
+            f"indices in 0..{n_layers - 1}"
+        )
+    return c
+
+
+def _linear_contrast(
+    x: np.ndarray, weights: np.ndarray, level: float, estimate: np.ndarray | None
+) -> Interval:
+    """``weights @ layer values`` per resample, with the point estimate on ``estimate``."""
+    point = None
+    if estimate is not None:
+        point = float(np.asarray(estimate, dtype=np.float64).reshape(-1) @ weights)
+    return percentile_interval(x @ weights, level, point)
+
+
 def paired_contrast(
     samples: np.ndarray,
     first: Sequence[int],
@@ -208,19 +235,13 @@ def paired_contrast(
     :class:`Interval` of the difference; for label variation a negative difference means the
     ``second`` layers are smoother.
     """
-    x = np.asarray(samples, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"samples: expected (B, L), got shape {x.shape}")
-    a, b = list(first), list(second)
-    for name, cols in (("first", a), ("second", b)):
-        if not cols or min(cols) < -x.shape[1] or max(cols) >= x.shape[1]:
-            raise ValueError(f"{name}={cols}: expected layer indices in 0..{x.shape[1] - 1}")
-    diff = x[:, b].mean(axis=1) - x[:, a].mean(axis=1)
-    point = None
-    if estimate is not None:
-        e = np.asarray(estimate, dtype=np.float64).reshape(-1)
-        point = float(e[b].mean() - e[a].mean())
-    return percentile_interval(diff, level, point)
+    x = _samples(samples)
+    a = _columns(first, "first", x.shape[1])
+    b = _columns(second, "second", x.shape[1])
+    weights = np.zeros(x.shape[1])
+    np.add.at(weights, b, 1.0 / b.size)
+    np.add.at(weights, a, -1.0 / a.size)
+    return _linear_contrast(x, weights, level, estimate)
 
 
 def slope_over_depth(
@@ -243,16 +264,9 @@ def slope_over_depth(
     :class:`Interval` of the slope; for label variation a negative slope means smoother with
     depth.
     """
-    x = np.asarray(samples, dtype=np.float64)
-    cols = np.asarray(list(layers), dtype=np.int64)
-    if x.ndim != 2:
-        raise ValueError(f"samples: expected (B, L), got shape {x.shape}")
-    if cols.size < 2 or cols.min() < 0 or cols.max() >= x.shape[1]:
-        raise ValueError(f"layers={cols.tolist()}: expected two or more of 0..{x.shape[1] - 1}")
+    x = _samples(samples)
+    cols = _columns(layers, "layers", x.shape[1], least=2)
     t = cols - cols.mean()
-    slopes = (x[:, cols] - x[:, cols].mean(axis=1, keepdims=True)) @ t / float(t @ t)
-    point = None
-    if estimate is not None:
-        e = np.asarray(estimate, dtype=np.float64).reshape(-1)[cols]
-        point = float((e - e.mean()) @ t / float(t @ t))
-    return percentile_interval(slopes, level, point)
+    weights = np.zeros(x.shape[1])
+    np.add.at(weights, cols, t / float(t @ t))
+    return _linear_contrast(x, weights, level, estimate)
