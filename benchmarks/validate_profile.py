@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from helpers.studies import StudyContext, held_out_validation  # noqa: E402
+from helpers.training.profiles import DATASET_CHANGES, for_dataset, get_profile  # noqa: E402
 
 
 def parse_setting(text: str) -> tuple[str, object]:
@@ -46,10 +47,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--set", type=parse_setting, action="append", default=[], dest="changes")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-    ctx = StudyContext.create(args.profile, dataset=args.dataset, device=args.device)
     changes = dict(args.changes)
-    if changes:
-        ctx = ctx.with_profile(ctx.profile.replace(**changes))
+    # the changes first, then the data: a change of the frame rate must reach the loaded clips
+    profile = (
+        for_dataset(args.profile, args.dataset)
+        if args.dataset in DATASET_CHANGES
+        else (get_profile(args.profile))
+    )
+    profile = profile.replace(**changes) if changes else profile
+    ctx = StudyContext.create(profile, dataset=args.dataset, device=args.device)
     start = time.perf_counter()
     table = held_out_validation(ctx, seeds=args.seeds, subjects=args.subjects)
     wall = time.perf_counter() - start

@@ -175,3 +175,11 @@ def test_held_out_validation_holds_out_training_subjects_only(ctx):
     held = (ctx.dataset.split == "train") & (ctx.dataset.subjects == "bd")
     assert table.clips.tolist() == [int(held.sum())]
     assert 0.0 <= table.top1[0] <= 1.0 and table.train_seconds[0] > 0
+
+
+def test_held_out_validation_refuses_a_profile_at_another_frame_rate(ctx):
+    ds = hdm05_toy()
+    ds.fps = 10.0
+    at_ten = ctx.on(ds)
+    with pytest.raises(ValueError, match="asks for clips at 15 fps but the dataset holds 10 fps"):
+        held_out_validation(at_ten.with_profile(at_ten.profile.replace(data_fps=15.0)))

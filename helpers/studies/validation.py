@@ -40,6 +40,13 @@ def held_out_validation(
     One row per (subject, seed): ``subject``, ``seed``, ``top1`` and ``balanced_top1`` on the
     held-out subject's clips, ``clips`` (how many), ``train_seconds`` (when it was trained).
     """
+    fps = float(ctx.profile.data.get("fps", float("nan")))
+    if np.isfinite(fps) and np.isfinite(ctx.dataset.fps) and fps != float(ctx.dataset.fps):
+        raise ValueError(
+            f"the profile asks for clips at {fps:g} fps but the dataset holds {ctx.dataset.fps:g} "
+            "fps: load the dataset for this profile (StudyContext.create(profile, dataset=...)) "
+            "rather than changing the profile of a loaded context"
+        )
     train_subjects = sorted({str(s) for s in ctx.dataset.train().subjects})
     chosen = train_subjects if subjects is None else [str(s) for s in subjects]
     unknown = sorted(set(chosen) - set(train_subjects))
