@@ -29,8 +29,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.data.perturb import NOISE_KINDS, with_noise
-from helpers.geometry.bootstrap import percentile_interval, stratified_resample
-from helpers.geometry.layer_tables import layer_distances, layer_radii, neighbourhood_graphs
+from helpers.geometry.bootstrap import (
+    BOOTSTRAP_MEASURES,
+    percentile_interval,
+    stratified_resample,
+)
+from helpers.geometry.layer_tables import layer_distances, layer_radii
 from helpers.geometry.neighbours import NeighbourSets
 from helpers.studies.context import StudyContext
 from helpers.studies.models import get_trained_model
@@ -134,8 +138,8 @@ def noise_robustness_study(
     return ctx.cache.pickle("studies", key, compute)
 
 
-def _nnk_lv(sets: NeighbourSets, y: np.ndarray, k: int) -> float:
-    return neighbourhood_graphs(sets, y, k, kinds=["NNK"])["NNK"].label_variation
+#: The measure of every delta, as the separation study's bootstrap computes it.
+_nnk_lv = BOOTSTRAP_MEASURES["nnk_label_variation"]
 
 
 def _compute(ctx, kinds, levels, noise_seeds, seeds, k, fraction, n_boot) -> NoiseResult:
@@ -158,6 +162,28 @@ def _compute(ctx, kinds, levels, noise_seeds, seeds, k, fraction, n_boot) -> Noi
     clean_sets = {
         seed: [NeighbourSets.from_matrix(D, k, among=True, exclude=subjects) for D in mats]
         for seed, mats in clean.items()
+    }
+    clean_lv = {seed: [_nnk_lv(sets, y, k) for sets in per] for seed, per in clean_sets.items()}
+    # the paired bootstrap's resamples and its clean side, the same for every noise model
+    rng = np.random.default_rng(0)
+    resamples = [stratified_resample(subjects, rng) for _ in range(n_boot)]
+    clean_boot = {
+        seed: np.array(
+            [
+                [
+                    _nnk_lv(
+                        NeighbourSets.from_matrix(
+                            clean[seed][layer][np.ix_(idx, idx)], k, exclude=subjects[idx]
+                        ),
+                        y[idx],
+                        k,
+                    )
+                    for layer in boot_layers
+                ]
+                for idx in resamples
+            ]
+        )
+        for seed in seeds
     }
     rows, acc_rows, summary_rows, att_rows = [], [], [], []
     for seed, model in models.items():
@@ -196,31 +222,22 @@ def _compute(ctx, kinds, levels, noise_seeds, seeds, k, fraction, n_boot) -> Noi
                             "noise_seed": int(noise_seed),
                             "seed": seed,
                             "layer": layer,
-                            "clean": _nnk_lv(clean_sets[seed][layer], y, k),
+                            "clean": clean_lv[seed][layer],
                             "noisy": _nnk_lv(sets, y, k),
                             "stability": float(sets.overlap(clean_sets[seed][layer]).mean()),
                         }
                     )
         # paired bootstrap: the same resampled clips, clean and noisy, every seed and draw
-        rng = np.random.default_rng(0)
         deltas = np.empty((n_boot, len(boot_layers)))
-        for b in range(n_boot):
-            idx = stratified_resample(subjects, rng)
+        for b, idx in enumerate(resamples):
             yb, groups = y[idx], subjects[idx]
             for c, layer in enumerate(boot_layers):
                 diffs = []
                 for seed in seeds:
-                    base = _nnk_lv(
-                        NeighbourSets.from_matrix(
-                            clean[seed][layer][np.ix_(idx, idx)], k, exclude=groups
-                        ),
-                        yb,
-                        k,
-                    )
                     for noise_seed in noise_seeds:
                         D = noisy[(seed, int(noise_seed))][layer][np.ix_(idx, idx)]
                         sets = NeighbourSets.from_matrix(D, k, exclude=groups)
-                        diffs.append(_nnk_lv(sets, yb, k) - base)
+                        diffs.append(_nnk_lv(sets, yb, k) - clean_boot[seed][b, c])
                 deltas[b, c] = float(np.mean(diffs))
         part = pd.DataFrame([r for r in rows if r["kind"] == kind and r["level"] == level])
         mean = part.groupby("layer")[["clean", "noisy", "stability"]].mean()

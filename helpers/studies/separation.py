@@ -210,6 +210,7 @@ def _compute(
     layer_parts, probe_parts, cka_parts = [], [], []
     samples: dict[str, list[np.ndarray]] = {}
     estimates: dict[str, list[np.ndarray]] = {}
+    kept: dict[int, tuple[list, list[np.ndarray]]] = {}  # trained seed -> (features, distances)
     radii: list[int] | None = None
     for kind, seed, model in tqdm(models, desc="networks", disable=not ctx.progress):
         feats = layer_features(
@@ -231,6 +232,7 @@ def _compute(
             )
             layer_parts.append(seen.assign(model=kind, seed=seed, protocol="training clips"))
             cka_parts.append(cka_table(feats, index=test).reset_index().assign(seed=seed))
+            kept[seed] = (feats, dist)
         boot = bootstrap_layers(dist, y_test, k=k, exclude=s_test, n_boot=n_boot, random_state=0)
         samples.setdefault(kind, []).append(boot)
         estimates.setdefault(kind, []).append(_nnk_lv(fair))
@@ -257,8 +259,7 @@ def _compute(
 
     generic_table, generic_contrasts = pd.DataFrame(), pd.DataFrame()
     if generic:
-        trained = {seed: model for kind, seed, model in models if kind == "trained"}
-        generic_table, generic_contrasts = _generic_control(ctx, trained, k, radii or [], n_boot)
+        generic_table, generic_contrasts = _generic_control(ctx, kept, k, radii or [], n_boot)
 
     layers = pd.concat(layer_parts, ignore_index=True)
     front = ["model", "seed", "protocol"]
@@ -290,26 +291,42 @@ def _compute(
 
 
 def _generic_control(
-    ctx: StudyContext, trained: dict[int, Any], k: int, radii: list[int], n_boot: int
+    ctx: StudyContext,
+    kept: dict[int, tuple[list, list[np.ndarray]]],
+    k: int,
+    radii: list[int],
+    n_boot: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """C2 on the target classes' test clips: trained on every class, or on other classes only.
 
     The networks trained on every class (these among them) against networks trained on the
-    source classes only, which never saw these.
+    source classes only, which never saw these. ``kept`` holds the all-class networks' features
+    of every clip and distances between the test clips, per seed: the target clips' share of
+    them is taken, not computed again.
     """
-    tasks = default_tasks(ctx.dataset)
-    source, target = split_tasks(ctx.dataset, tasks["source"], tasks["target"])
+    ds = ctx.dataset
+    tasks = default_tasks(ds)
+    source, target = split_tasks(ds, tasks["source"], tasks["target"])
     test = target.split == "test"
     y, subjects = target.labels[test], np.asarray(target.subjects)[test]
+    # select_classes keeps the clips' order: the target clips among all clips, and among the
+    # test clips (the rows of the kept distance matrices)
+    in_target = np.isin(np.asarray(ds.class_names)[ds.labels], list(tasks["target"]))
+    rows_all = np.flatnonzero(in_target)
+    rows_test = np.flatnonzero(in_target[ds.split == "test"])
     boots: dict[str, list[np.ndarray]] = {"these": [], "other": []}
     values: dict[str, list[np.ndarray]] = {"these": [], "other": []}
-    for seed, own in trained.items():
+    for seed, (all_feats, all_dist) in kept.items():
         for name in ("these", "other"):
-            model = own if name == "these" else get_trained_model(ctx.on(source), seed)[0]
-            feats = layer_features(
-                model, target, device=ctx.device, cache_dir=ctx.cache_dir, progress=False
-            )
-            dist = layer_distances(feats, radii, subset=test, cache_dir=ctx.cache_dir)
+            if name == "these":
+                feats = [[layer[i] for i in rows_all] for layer in all_feats]
+                dist = [D[np.ix_(rows_test, rows_test)] for D in all_dist]
+            else:
+                model = get_trained_model(ctx.on(source), seed)[0]
+                feats = layer_features(
+                    model, target, device=ctx.device, cache_dir=ctx.cache_dir, progress=False
+                )
+                dist = layer_distances(feats, radii, subset=test, cache_dir=ctx.cache_dir)
             table = layer_geometry(
                 feats, target.labels, k=k, subset=test, distances=dist,
                 exclude=target.subjects, cache_dir=ctx.cache_dir,
