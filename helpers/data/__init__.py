@@ -33,6 +33,7 @@ from helpers.data.canonical import (
     canonical_clip,
     heading_angle,
     heading_joints,
+    skeleton_height,
     turn_about_up,
 )
 from helpers.data.dataset import (
@@ -42,7 +43,6 @@ from helpers.data.dataset import (
     SkeletonDataset,
     pad_sequences,
     sequences_fingerprint,
-    skeleton_height,
 )
 from helpers.data.hdm05 import (
     HDM05_FPS,

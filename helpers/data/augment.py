@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from helpers.data.dataset import skeleton_height
+from helpers.data.canonical import skeleton_height
 from helpers.data.resampling import crop_resample
 
 __all__ = [
@@ -130,7 +130,7 @@ def with_joint_noise(dataset, fraction: float, random_state: int = 0):
     """A copy of a :class:`~helpers.data.dataset.SkeletonDataset` with Gaussian joint noise.
 
     Every coordinate of every joint and frame gets independent noise of standard deviation
-    ``fraction`` times the clip's skeleton height (:func:`~helpers.data.dataset.skeleton_height`),
+    ``fraction`` times the clip's skeleton height (:func:`~helpers.data.canonical.skeleton_height`),
     so the same ``fraction`` perturbs a child and an adult alike. ``random_state`` seeds the
     noise: clip ``i`` of ``dataset`` draws from ``(random_state, i)``, so results are repeatable.
     """

@@ -39,6 +39,7 @@ __all__ = [
     "canonical_clip",
     "heading_angle",
     "heading_joints",
+    "skeleton_height",
     "turn_about_up",
 ]
 
@@ -50,6 +51,16 @@ HEADING_SECONDS = 0.2
 #: (hip joints at one point, or a body seen exactly edge-on from above): a real hip or shoulder
 #: line is about 10-25% of the height.
 MIN_LINE_FRACTION = 0.01
+
+
+def skeleton_height(seq: np.ndarray, up_axis: int = 1) -> float:
+    """The first frame's vertical extent of a (T, V, C) or (T, M, V, C) sequence (body 0).
+
+    For a standing actor, their height: the scale of ``canonical_clip(scale='height')`` and of
+    height-relative joint noise (:func:`helpers.data.augment.with_joint_noise`).
+    """
+    body0 = seq if seq.ndim == 3 else seq[:, 0]
+    return float(np.ptp(body0[0, :, up_axis]))
 
 
 def heading_joints(
@@ -186,14 +197,13 @@ def canonical_clip(
             raise ValueError(
                 f"{name}: turning to a heading needs 3-D joints, got C = {s.shape[-1]}"
             )
-        height = float(np.ptp((s if s.ndim == 3 else s[:, 0])[0, :, up_axis]))
         angle = heading_angle(
             s,
             hips,
             shoulders,
             up_axis=up_axis,
             frames=heading_frames,
-            min_length=MIN_LINE_FRACTION * height,
+            min_length=MIN_LINE_FRACTION * skeleton_height(s, up_axis),
         )
         if angle is None:
             warnings.warn(
@@ -206,5 +216,5 @@ def canonical_clip(
     if scale is None:
         return s
     if scale == "height":
-        return s / max(float(np.ptp((s if s.ndim == 3 else s[:, 0])[0, :, up_axis])), 1e-6)
+        return s / max(skeleton_height(s, up_axis), 1e-6)
     return s / float(scale)

@@ -24,7 +24,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from helpers.data.canonical import HEADING_SECONDS, canonical_clip, heading_joints
+from helpers.data.canonical import (
+    HEADING_SECONDS,
+    canonical_clip,
+    heading_joints,
+    skeleton_height,  # its home is the canonical clip's module; re-exported where it was
+)
 
 __all__ = [
     "DATASET_FORMAT",
@@ -496,16 +501,6 @@ class SkeletonDataset:
         """
         idx = np.arange(len(self)) if index is None else np.asarray(index).reshape(-1)
         return pad_sequences([self.sequences[i] for i in idx], max_len=max_len)
-
-
-def skeleton_height(seq: np.ndarray, up_axis: int = 1) -> float:
-    """The first frame's vertical extent of a (T, V, C) or (T, M, V, C) sequence (body 0).
-
-    For a standing actor, their height: the scale of ``normalized(scale='height')`` and of
-    height-relative joint noise (:func:`helpers.data.augment.with_joint_noise`).
-    """
-    body0 = seq if seq.ndim == 3 else seq[:, 0]
-    return float(np.ptp(body0[0, :, up_axis]))
 
 
 def _as_labels(labels) -> np.ndarray:

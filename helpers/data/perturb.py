@@ -25,7 +25,8 @@ from dataclasses import replace
 import numpy as np
 
 from helpers.data.augment import add_joint_noise
-from helpers.data.dataset import SkeletonDataset, skeleton_height
+from helpers.data.canonical import skeleton_height
+from helpers.data.dataset import SkeletonDataset
 
 __all__ = [
     "DROPOUT_SECONDS",
@@ -146,7 +147,7 @@ def with_noise(
     """A copy of ``dataset`` with noise of ``kind`` (:data:`NOISE_KINDS`) at ``level``.
 
     ``'gaussian'`` and ``'correlated'``: standard deviation ``level`` times each clip's
-    skeleton height (:func:`~helpers.data.dataset.skeleton_height`); ``'dropout'``: ``level``
+    skeleton height (:func:`~helpers.data.canonical.skeleton_height`); ``'dropout'``: ``level``
     is the share of joints lost once per clip (frozen, :func:`drop_joints`). Clip ``i`` draws
     from ``(random_state, i)``, so the same call gives the same clips. Needs the dataset's
     frame rate for the two kinds that act over time.
