@@ -37,6 +37,7 @@ __all__ = [
     "HEADING_SECONDS",
     "MIN_LINE_FRACTION",
     "canonical_clip",
+    "check_normalisation",
     "heading_angle",
     "heading_joints",
     "skeleton_height",
@@ -145,6 +146,18 @@ def turn_about_up(seq: np.ndarray, angle: float, up_axis: int = 1) -> np.ndarray
     return out.astype(np.float32)
 
 
+def check_normalisation(center, scale) -> None:
+    """Check the centring and scaling options of :func:`canonical_clip`.
+
+    Raises :class:`ValueError` naming ``center`` unless it is None, ``'first'`` or ``'frame'``,
+    or ``scale`` when it is text other than ``'height'``.
+    """
+    if center not in (None, "first", "frame"):
+        raise ValueError(f"center must be None, 'first' or 'frame', got {center!r}")
+    if isinstance(scale, str) and scale != "height":
+        raise ValueError(f"scale must be None, a number or 'height', got {scale!r}")
+
+
 def canonical_clip(
     seq: np.ndarray,
     *,
@@ -179,10 +192,7 @@ def canonical_clip(
     than :data:`MIN_LINE_FRACTION` of its first frame's height) is left unturned, with a
     :class:`UserWarning` naming it.
     """
-    if center not in (None, "first", "frame"):
-        raise ValueError(f"center must be None, 'first' or 'frame', got {center!r}")
-    if isinstance(scale, str) and scale != "height":
-        raise ValueError(f"scale must be None, a number or 'height', got {scale!r}")
+    check_normalisation(center, scale)
     # float32 arithmetic for centring and scaling, as the pipeline has always done: a dataset
     # normalised without a heading is bit for bit what it was
     s = np.asarray(seq, dtype=np.float32)

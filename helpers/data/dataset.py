@@ -27,6 +27,7 @@ import numpy as np
 from helpers.data.canonical import (
     HEADING_SECONDS,
     canonical_clip,
+    check_normalisation,
     heading_joints,
     skeleton_height,  # its home is the canonical clip's module; re-exported where it was
 )
@@ -454,10 +455,7 @@ class SkeletonDataset:
             come from the layout (:func:`~helpers.data.canonical.heading_joints`); a skeleton
             without named hips or shoulders raises :class:`ValueError`.
         """
-        if center not in (None, "first", "frame"):
-            raise ValueError(f"center must be None, 'first' or 'frame', got {center!r}")
-        if isinstance(scale, str) and scale != "height":
-            raise ValueError(f"scale must be None, a number or 'height', got {scale!r}")
+        check_normalisation(center, scale)
         if heading not in (None, "first"):
             raise ValueError(f"heading must be None or 'first', got {heading!r}")
         hips = shoulders = None
