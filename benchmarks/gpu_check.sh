@@ -36,7 +36,7 @@ STEPS=(
   "cuda-tests|90|$PY -m pytest -q -m cuda -p no:cacheprovider tests"
   "dtw-gpu|60|$PY benchmarks/bench_dtw_gpu.py --device cuda --json $DEST/dtw-gpu.json"
   "training|90|$PY benchmarks/bench_training.py --device cuda --amp --repeats 3 --json $DEST/training.json"
-  "chapters|180|$PY -m helpers.bookrun --profile paper --device cuda --out $DEST/notebooks book/02_training.md book/04_embedding_geometry.md"
+  "chapters|180|$PY -m helpers.bookrun --profile paper --device cuda --out $DEST/notebooks -p second_dataset=None book/02_training.md book/04_embedding_geometry.md"
   "measurement|30|$PY benchmarks/record_profile.py --profile paper --device cuda --out $DEST/paper-cuda.json && cp $DEST/paper-cuda.json book/measurements/paper-cuda-\$(date +%F).json"
 )
 

@@ -42,7 +42,7 @@ def saved(tmp_path_factory):
     [
         ("01_data.md", {}),
         ("02_training.md", {}),
-        ("04_embedding_geometry.md", {"seeds": [0], "sensitivity": False, "k": 5}),
+        ("04_embedding_geometry.md", {"seeds": [0], "k": 5, "second_dataset": None}),
         ("09_own_model.md", {"k": 5}),
     ],
 )

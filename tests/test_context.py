@@ -183,3 +183,11 @@ def test_held_out_validation_refuses_a_profile_at_another_frame_rate(ctx):
     at_ten = ctx.on(ds)
     with pytest.raises(ValueError, match="asks for clips at 15 fps but the dataset holds 10 fps"):
         held_out_validation(at_ten.with_profile(at_ten.profile.replace(data_fps=15.0)))
+
+
+def test_a_skeleton_without_hips_keeps_its_heading_and_says_so(tmp_path):
+    path = synthetic_dataset(n_per_class=2).save(tmp_path / "chain.npz")
+    with pytest.warns(UserWarning, match="names no left/right hip or shoulder joints"):
+        ctx = StudyContext.create("quick", path, "cpu", data_dir=tmp_path)
+    assert ctx.profile.train["heading"] is None
+    assert get_profile("quick").train["heading"] == "first"  # the profile itself is unchanged

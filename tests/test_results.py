@@ -25,6 +25,7 @@ from helpers.studies import StudyContext
 from helpers.training.config import EvalResult
 from helpers.training.profiles import study_settings
 
+from builders import tiny_profile
 from test_training import make_dataset
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
@@ -72,7 +73,7 @@ def test_titles_are_the_chapters_headings(stem):
 RESULTS = [
     report.training_results,
     report.dtw_graphs_results,
-    report.geometry_results,
+    report.separation_results,
     report.noise_results,
     report.gradcam_results,
     report.transfer_results,
@@ -105,7 +106,7 @@ def test_the_results_functions_default_to_the_chapters_parameters(function):
 NAMES = {
     "02_training": "training",
     "03_dtw_graphs": "dtw_graphs",
-    "04_embedding_geometry": "geometry",
+    "04_embedding_geometry": "separation",
     "05_noise": "noise",
     "06_gradcam": "gradcam",
     "07_transfer": "transfer",
@@ -174,63 +175,141 @@ def two_seeds(monkeypatch):
     monkeypatch.setitem(profiles.STUDY_SETTINGS, "quick", quick)
 
 
-LATE = [0.40, 0.38, 0.36, 0.34, 0.32, 0.30, 0.20, 0.10, 0.05, 0.04, 0.02]  # seed 0, all clips
-EARLY = [0.40, 0.10, 0.08, 0.08, 0.08, 0.08, 0.08, 0.08, 0.08, 0.08, 0.08]  # seed 0, test actors
-
-
-def geometry_table(curve, seeds=(0, 1), untrained=0.41):
-    """Seed s has ``curve + 0.02 s`` on every measure; the untrained network is flat."""
-    rows = []
-    measures = [("nnk", "label_variation"), ("knn", "label_variation"), ("knn", "paper_knn_error")]
-    for graph, metric in measures:
+def fake_separation(n_layers=11, seeds=(0, 1), generic=True):
+    """A hand-made SeparationResult: trained LV falls linearly, probe and CKA rise."""
+    trained = np.linspace(0.30, 0.10, n_layers)  # -0.02 per layer
+    iv = []
+    for model, curve in (
+        ("trained", trained),
+        ("untrained", np.full(n_layers, 0.30)),
+        ("shuffled", np.full(n_layers, 0.50)),
+    ):
         for layer, v in enumerate(curve):
-            for s in seeds:
-                rows.append(("trained", s, layer, graph, metric, "", v + 0.02 * s))
-                rows.append(("trained", s, layer, graph, metric, "act0", 9.0))  # ignored
-            rows.append(("untrained", 0, layer, graph, metric, "", untrained))
-    return pd.DataFrame(
-        rows, columns=["model", "seed", "layer", "graph", "metric", "class", "value"]
+            iv.append(
+                {
+                    "model": model,
+                    "layer": layer,
+                    "estimate": v,
+                    "low": v - 0.01,
+                    "high": v + 0.01,
+                    "seed_low": v - 0.005,
+                    "seed_high": v + 0.005,
+                }
+            )
+    layers = []
+    for s in seeds:
+        for layer in range(n_layers):
+            for protocol, value in (
+                ("other subjects", trained[layer]),
+                ("all neighbours", 0.01),
+                ("training clips", 0.02 * s),
+            ):
+                layers.append(("trained", s, protocol, layer, "nnk", "label_variation", value))
+            layers.append(("trained", s, "other subjects", layer, "nnk", "isolated", 0.01 * s))
+            layers.append(("trained", s, "other subjects", layer, "knn", "label_variation", 9.0))
+    layers = pd.DataFrame(
+        layers, columns=["model", "seed", "protocol", "layer", "graph", "metric", "value"]
+    )
+    contrasts = pd.DataFrame(
+        [
+            {"model": "trained", "name": "slope", "estimate": -0.02, "low": -0.03, "high": -0.01},
+            {"model": "trained", "name": "late - early", "estimate": -0.1, "low": -0.2, "high": 0},
+        ]
+    )
+    gen = pd.DataFrame(
+        [
+            {"layer": layer, "these": 0.1, "other": 0.1 + 0.01 * layer, "estimate": 0.01 * layer,
+             "low": 0.01 * layer - 0.02, "high": 0.01 * layer + 0.02}
+            for layer in range(n_layers)
+        ]
+    )  # fmt: skip
+    gen_c = pd.DataFrame(
+        [
+            {"name": "early gap", "estimate": 0.025, "low": -0.01, "high": 0.06},
+            {"name": "late gap", "estimate": 0.09, "low": 0.05, "high": 0.13},
+            {"name": "growth", "estimate": 0.065, "low": 0.03, "high": 0.1},
+        ]
+    )
+    probe = pd.DataFrame(
+        [
+            {"model": model, "seed": s, "layer": layer, "probe_top1": p}
+            for s in seeds
+            for layer in range(n_layers)
+            for model, p in (("trained", 0.5 + 0.04 * layer + 0.01 * s), ("untrained", 0.5))
+        ]
+    )
+    cka = pd.DataFrame(
+        [
+            {"seed": s, "layer": layer, "cka_input": 1 - 0.1 * layer, "cka_last": 0.1 * layer}
+            for s in seeds
+            for layer in range(n_layers)
+        ]
+    )
+    return studies.SeparationResult(
+        layers=layers,
+        intervals=pd.DataFrame(iv),
+        contrasts=contrasts,
+        generic=gen if generic else pd.DataFrame(),
+        generic_contrasts=gen_c if generic else pd.DataFrame(),
+        probe=probe,
+        cka=cka,
+        reference={"chance": 0.9, "floor": 0.2, "fewest_same": 4.0, "k": 10.0},
+        radii=[3] * 5 + [2] * 3 + [1] * 3,
+        settings={"seeds": list(seeds)},
+        inputs=pd.DataFrame(
+            {
+                "input": ["camera heading", "one heading", "one heading - camera heading"],
+                "estimate": [0.8, 0.3, -0.5],
+                "low": [0.7, 0.2, -0.6],
+                "high": [0.9, 0.4, -0.4],
+                "one_nn": [0.2, 0.9, 0.7],
+            }
+        )
+        if generic
+        else pd.DataFrame(),
     )
 
 
-def test_geometry_means_over_seeds_and_finds_where_classes_separate(
-    monkeypatch, toy, ctx, two_seeds
-):
+def test_separation_results_reduce_the_study_and_judge_it(monkeypatch, toy, ctx, two_seeds):
     recorder(monkeypatch, "get_trained_model", fake_model(0.8))
-    calls = recorder(
-        monkeypatch,
-        "layer_geometry_study",
-        lambda prof, *, subset, **kw: geometry_table(LATE if subset == "all" else EARLY),
-    )
-    res = report.geometry_results(ctx)
-    # the chapter's settings: the profile's seeds, its window and k, both subsets
-    assert [kw["subset"] for _, kw in calls] == ["all", "test"]
-    for _, kw in calls:
-        assert kw["seeds"] == list(study_settings("quick", "geometry")["seeds"]) == [0, 1]
-        assert (kw["window"], kw["k"]) == (0.1, 10)
-    assert res.settings["seeds"] == [0, 1]
+    calls = recorder(monkeypatch, "separation_study", lambda c, **kw: fake_separation())
+    res = report.separation_results(ctx)
+    ((_, kw),) = calls
+    assert kw == {"seeds": [0, 1], "k": 10, "fraction": 0.1}
     assert res.value("test_top1") == pytest.approx(0.805)
-    assert res.value("seeds") == 2
-    # seed mean = curve + 0.01
-    assert res.value("nnk_lv_input_all") == pytest.approx(0.41)
-    assert res.value("nnk_lv_early_all") == pytest.approx(np.mean(LATE[1:5]) + 0.01)
-    assert res.value("nnk_lv_late_all") == pytest.approx(np.mean(LATE[8:11]) + 0.01)
-    assert res.value("nnk_lv_last_all") == pytest.approx(0.03)
-    assert res.value("untrained_nnk_lv_late_all") == pytest.approx(0.41)
-    assert res.value("knn_error_last_test") == pytest.approx(0.09)
-    # half of the drop 0.41 -> 0.03 is reached at 0.22: layer 6 (0.21) on all clips, 1 on test
-    assert res.value("separation_layer_all") == 6
-    assert res.value("separation_layer_test") == 1
-    # the verdict is the chapter's, judged on the test actors: there the drop comes early
-    assert res.value("drop_late_all") > 0.8 and res.value("drop_early_all") < 0.15
-    assert res.data["verdict"].outcome == "contradicts"  # the paper says late
-    assert res.data["verdict"] == report.geometry_verdict(
-        res.value("drop_early_test"), res.value("drop_late_test")
-    )
-    assert res.data["learnt"].outcome == "supports" and res.data["untrained_flat"]
-    curves = res.data["curves"]
-    one = curves[(curves.subset == "all") & (curves.graph == "nnk") & (curves.layer == 0)]
-    assert one[["trained_min", "trained_max"]].iloc[0].tolist() == pytest.approx([0.40, 0.42])
+    assert res.value("lv_input") == pytest.approx(0.30)
+    assert res.value("lv_early") == pytest.approx(0.30 - 0.02 * 2.5)  # layers 1-4
+    assert res.value("lv_late") == pytest.approx(0.30 - 0.02 * 9)  # layers 8-10
+    assert res.value("lv_last") == pytest.approx(0.10)
+    assert res.value("untrained_lv_last") == 0.30 and res.value("shuffled_lv_last") == 0.50
+    assert res.value("chance") == 0.9 and res.value("floor") == 0.2
+    assert (res.value("slope_low"), res.value("slope_high")) == (-0.03, -0.01)
+    assert res.value("growth") == pytest.approx(0.065)
+    assert res.value("probe_input") == pytest.approx(0.505)
+    assert res.value("isolated_max") == pytest.approx(0.01)  # the larger seed's share
+    table = res.data["table"]
+    assert table.loc[3, "training clips"] == pytest.approx(0.01)  # mean of 0 and 0.02
+    assert table.loc[4, "gap"] == pytest.approx(0.04) and table.loc[0, "radius"] == 3
+    assert table.loc[10, "cka last"] == pytest.approx(1.0)
+    assert (res.value("lv_input_camera"), res.value("lv_input_canonical")) == (0.8, 0.3)
+    assert (res.value("one_nn_camera"), res.value("one_nn_canonical")) == (0.2, 0.9)
+    verdicts = res.data["verdicts"]
+    assert verdicts["C1"].outcome == "supports"  # slope below 0
+    assert verdicts["C2"].outcome == "supports"  # early gap includes 0, late gap and growth > 0
+    # half of the drop 0.30 -> 0.10 at layer 5; the probe (0.505 -> 0.905) and CKA at layer 5
+    assert [res.value(k) for k in ("layer_lv", "layer_probe", "layer_cka")] == [5, 5, 5]
+    assert verdicts["readouts"].outcome == "supports"
+    assert all(res.data["dataset"] in q for q in res.numbers.quantity)
+
+
+def test_separation_results_without_the_c2_control(monkeypatch, toy, ctx, two_seeds):
+    recorder(monkeypatch, "get_trained_model", fake_model(0.8))
+    recorder(monkeypatch, "separation_study", lambda c, **kw: fake_separation(generic=False))
+    res = report.separation_results(ctx)
+    assert "C2" not in res.data["verdicts"] and "gap" not in res.data["table"]
+    assert "lv_input_camera" not in set(res.numbers.key)  # no heading contrast: no row
+    with pytest.raises(KeyError, match="growth"):
+        res.value("growth")
 
 
 def test_separation_rules():
@@ -240,85 +319,102 @@ def test_separation_rules():
     assert report.separation_layer(pd.Series([0.3, 0.1], index=[5, 0])) is None  # sorted by layer
 
 
-def test_separation_layer_and_layer_curves_errors():
+def test_separation_layer_errors():
     with pytest.raises(ValueError, match="no values"):
         report.separation_layer(pd.Series([], dtype=float))
     with pytest.raises(ValueError, match="share"):
         report.separation_layer(pd.Series([0.3, 0.1]), share=0)
-    with pytest.raises(ValueError, match="lacks the columns"):
-        report.layer_curves(pd.DataFrame({"layer": [0]}), "nnk", "label_variation")
-    table = geometry_table(LATE)
-    with pytest.raises(ValueError, match="no trained rows"):
-        report.layer_curves(table[table.model == "untrained"], "nnk", "label_variation")
-    with pytest.raises(ValueError, match="no trained rows"):
-        report.layer_curves(table, "nnk", "degree")
 
 
-def test_geometry_needs_the_early_and_late_blocks(monkeypatch, toy, ctx):
-    recorder(monkeypatch, "get_trained_model", fake_model())
-    recorder(
-        monkeypatch, "layer_geometry_study", lambda prof, **kw: geometry_table(LATE[:4])
-    )  # layers 0..3 only: no block 8-10
-    with pytest.raises(ValueError, match="no layer in 8..10"):
-        report.geometry_results(ctx)
+def test_separation_table_names_a_bad_study():
+    bad = fake_separation()
+    bad = studies.SeparationResult(**{**bad.__dict__, "intervals": pd.DataFrame({"layer": [0]})})
+    with pytest.raises(ValueError, match="separation intervals"):
+        report.separation_table(bad)
 
 
 # ------------------------------------------------------------------------------ chapter 5
-LEVELS = [0.0, 0.01, 0.025, 0.05, 0.1, 0.2]
-LAST = {0.0: 0.05, 0.01: 0.06, 0.025: 0.07, 0.05: 0.10, 0.1: 0.20, 0.2: 0.30}
+def fake_noise_result(kinds=("gaussian", "dropout")):
+    """Clean late blocks at 0.1; gaussian noise moves them by [0.02, 0.06], dropout [0.15, 0.3]."""
+    acc = [{"kind": "none", "level": 0.0, "noise_seed": -1, "seed": s, "top1": 0.9} for s in (0, 1)]
+    att, summary = [], []
+    for kind in kinds:
+        damped = kind == "gaussian"
+        level = 0.05 if damped else 0.2
+        for ns in (0, 1, 2):
+            acc.append({"kind": kind, "level": level, "noise_seed": ns, "seed": 0, "top1": 0.7})
+        ratio = (0.4, 0.2, 0.6) if damped else (2.0, 1.5, 3.0)  # times the input's 0.1
+        att.append(
+            {
+                "kind": kind,
+                "level": level,
+                "delta_input": 0.1,
+                "delta_input_low": 0.05,
+                "delta_input_high": 0.15,
+                "delta_late": 0.1 * ratio[0],
+                "delta_late_low": 0.1 * ratio[1],
+                "delta_late_high": 0.1 * ratio[2],
+                "ratio": ratio[0],
+                "ratio_low": ratio[1],
+                "ratio_high": ratio[2],
+            }
+        )
+        for layer in range(11):
+            summary.append(
+                {"kind": kind, "level": level, "layer": layer, "delta": 0.0, "low": np.nan,
+                 "high": np.nan, "stability": 0.8 - 0.02 * layer,
+                 "clean": 0.1 if layer >= 8 else 0.3}
+            )  # fmt: skip
+    return studies.NoiseResult(
+        layers=pd.DataFrame(),
+        summary=pd.DataFrame(summary),
+        attenuation=pd.DataFrame(att),
+        accuracy=pd.DataFrame(acc),
+    )
 
 
-def fake_noise_study(prof, *, levels, noise_seeds, seeds, **kwargs):
-    acc, smooth = [], []
-    for lv in levels:
-        for ns in noise_seeds:
-            for s in seeds:
-                acc.append(
-                    {"level": lv, "noise_seed": ns, "seed": s, "accuracy": 0.9 - lv - 0.02 * s}
-                )
-                for layer in range(11):
-                    v = 0.3 if layer == 0 else LAST[lv] + 0.01 * (s - 0.5) * 2
-                    smooth.append(("trained", s, lv, ns, layer, "nnk", "label_variation", v))
-                    smooth.append(("trained", s, lv, ns, layer, "knn", "label_variation", 7.0))
-            for layer in range(11):
-                smooth.append(("untrained", 0, lv, ns, layer, "nnk", "label_variation", 0.45))
-    cols = ["model", "seed", "level", "noise_seed", "layer", "graph", "metric", "value"]
-    return pd.DataFrame(acc), pd.DataFrame(smooth, columns=cols)
-
-
-def test_noise_reduces_over_seeds_and_finds_the_robust_level(monkeypatch, toy, ctx, two_seeds):
-    calls = recorder(monkeypatch, "noise_study", fake_noise_study)
-    res = report.noise_results(ctx)
+def test_noise_results_judge_every_noise_model(monkeypatch, two_seeds):
+    calls = recorder(monkeypatch, "noise_robustness_study", lambda c, **kw: fake_noise_result())
+    ds = make_dataset(n_per_class=8, classes=3, joints=8, edges=[(j, j + 1) for j in range(7)])
+    ds.split = np.where(ds.subjects >= 2, "test", "train")  # two test subjects, 12 clips
+    ctx = StudyContext.create(tiny_profile(), ds, "cpu", progress=False)
+    res = report.noise_results(ctx, kinds=["gaussian", "dropout"], k=3)
     ((_, kw),) = calls
-    assert kw["levels"] == LEVELS and kw["noise_seeds"] == [0, 1] and kw["seeds"] == [0, 1]
-    assert kw["subset"] == "test" and (kw["window"], kw["k"]) == (0.1, 10)
-    assert res.value("accuracy_clean") == pytest.approx(0.89)
-    assert res.value("accuracy_worst") == pytest.approx(0.69)
-    assert res.value("lv_input_clean") == pytest.approx(0.3)
-    assert res.value("lv_last_clean") == pytest.approx(0.05)  # seeds at 0.04 and 0.06
-    assert res.value("lv_last_worst") == pytest.approx(0.30)
-    assert res.value("untrained_lv_last_clean") == pytest.approx(0.45)
-    assert res.value("gap") == pytest.approx(0.40)
-    # moves 0.01, 0.02, 0.05 stay within 0.25 * 0.4 = 0.1; 0.15 at 10% does not
-    assert res.value("robust_level") == pytest.approx(0.05)
-    assert res.data["verdict"].outcome == "contradicts"  # it moves beyond 5%
-    assert res.data["verdict"].numbers["robust_level"] == res.value("robust_level")
-    assert res.value("worst_level") == pytest.approx(0.2)
-    assert res.data["lv_min"].loc[0.0, 10] == pytest.approx(0.04)
-    assert res.data["accuracy"].loc[0.2, "min"] == pytest.approx(0.68)
+    assert kw == {
+        "kinds": ["gaussian", "dropout"],
+        "noise_seeds": [0, 1, 2],
+        "seeds": [0, 1],
+        "k": 3,
+        "fraction": 0.1,
+    }
+    assert res.value("accuracy_clean") == pytest.approx(0.9)
+    assert res.value("accuracy_dropout") == pytest.approx(0.7)
+    assert res.value("ratio_gaussian_high") == pytest.approx(0.6)
+    assert res.value("stability_input_gaussian") == pytest.approx(0.8)
+    assert res.value("stability_last_gaussian") == pytest.approx(0.6)
+    chance = res.value("chance")
+    assert 0 < chance < 1
+    v = res.data["verdicts"]
+    assert v["gaussian"].numbers["clean_late"] == pytest.approx(0.1)  # blocks 8-10
+    assert res.value("share_gaussian") == pytest.approx(0.04 / (chance - 0.1))
+    expected = [
+        "supports" if high / (chance - 0.1) <= 0.25
+        else "contradicts" if low / (chance - 0.1) > 0.25
+        else "inconclusive"
+        for low, high in ((0.02, 0.06), (0.15, 0.3))
+    ]  # fmt: skip
+    assert [v["gaussian"].outcome, v["dropout"].outcome] == expected
+    assert res.data["verdict"] == report.noise_claim_verdict(v)
 
 
-def test_robust_noise_level_rule():
-    s = pd.Series([0.1, 0.1, 0.5, 0.1], index=[0.0, 0.1, 0.2, 0.3])
-    assert report.robust_noise_level(s, gap=0.4) == 0.1  # stops at the first level that moves
-    assert report.robust_noise_level(s, gap=4.0) == 0.3
-    assert report.robust_noise_level(s, gap=-0.1) == 0.0  # training made it worse: no claim
-    with pytest.raises(ValueError, match="no levels"):
-        report.robust_noise_level(pd.Series([], dtype=float), gap=0.1)
-
-
-def test_noise_rejects_an_empty_study(monkeypatch, toy, ctx):
-    recorder(monkeypatch, "noise_study", lambda prof, **kw: (pd.DataFrame(), pd.DataFrame()))
+def test_noise_results_reject_an_empty_study(monkeypatch, toy, ctx):
+    empty = studies.NoiseResult(
+        layers=pd.DataFrame(),
+        summary=pd.DataFrame(),
+        attenuation=pd.DataFrame(),
+        accuracy=pd.DataFrame(),
+    )
+    recorder(monkeypatch, "noise_robustness_study", lambda c, **kw: empty)
     with pytest.raises(ValueError, match="lacks the columns"):
         report.noise_results(ctx)
 
@@ -718,7 +814,7 @@ def test_profile_measurement_records_each_seed_and_chapter_4(monkeypatch, ctx):
         "04_embedding_geometry", [("nnk_lv_input_test", "input", 0.02, "measure")]
     )
     geometry = SimpleNamespace(numbers=numbers)
-    monkeypatch.setattr(machine, "geometry_results", lambda context, seeds: geometry)
+    monkeypatch.setattr(machine, "separation_results", lambda context, seeds: geometry)
     record = report.profile_measurement(ctx, seeds=(0, 1), commit="abc1234")
     assert [c[1]["seed"] for c in calls] == [0, 1]
     assert [r["test_top1"] for r in record["per_seed"]] == pytest.approx([0.8, 0.9])

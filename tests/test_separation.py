@@ -97,3 +97,38 @@ def test_noise_robustness_on_the_toy(result, tmp_path):
     assert s.stability.between(0, 1).all()
     assert len(res.layers) == 3 * 2 * 11  # kinds x draws x layers, one seed
     assert set(res.accuracy.kind) == {"none", "gaussian", "correlated", "dropout"}
+
+
+def test_one_test_subject_is_refused_by_name(tmp_path):
+    ds = make_dataset(n_per_class=4, classes=2, joints=5, edges=[(j, j + 1) for j in range(4)])
+    ds.split = np.where(ds.subjects == ds.subjects[ds.split == "test"][0], "test", "train")
+    ctx = StudyContext.create(tiny_profile(), ds, "cpu", cache_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="least two test subjects"):
+        separation_study(ctx, seeds=(0,), k=2, n_boot=2)
+
+
+def test_the_heading_contrast_measures_layer_0_with_and_without_the_turn(tmp_path):
+    from helpers.data.skeletons import LAYOUTS
+
+    layout = SkeletonGraph.from_layout("hdm05")
+    ds = make_dataset(
+        n_per_class=8, classes=3, joints=layout.num_nodes, edges=[tuple(e) for e in layout.edges]
+    )
+    ds.joint_names = list(LAYOUTS["hdm05"].joint_names)
+    ds.subjects = np.array(["bd", "bk", "dg", "mm"])[ds.subjects]
+    ds.split = np.where(np.isin(ds.subjects, ["dg", "mm"]), "test", "train")
+    prof = tiny_profile().replace(
+        model_schedule=[[4, 1]] * 4 + [[4, 2]] * 3 + [[4, 2]] * 3, train_heading="first"
+    )
+    ctx = StudyContext.create(prof, ds, "cpu", cache_dir=tmp_path, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = separation_study(ctx, seeds=(0,), k=2, n_boot=10, generic=False)
+    rows = res.inputs.set_index("input")
+    assert list(rows.index) == ["camera heading", "one heading", "one heading - camera heading"]
+    trained0 = res.intervals.query("model == 'trained' and layer == 0").iloc[0]
+    assert rows.loc["one heading", "estimate"] == pytest.approx(trained0.estimate)
+    assert rows.loc["one heading", "low"] == pytest.approx(trained0.low)  # one seed: same samples
+    diff = rows.loc["one heading", "estimate"] - rows.loc["camera heading", "estimate"]
+    assert rows.loc["one heading - camera heading", "estimate"] == pytest.approx(diff)
+    assert rows.one_nn.iloc[:2].between(0, 1).all()

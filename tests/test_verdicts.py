@@ -1,9 +1,4 @@
-"""Every verdict the book prints, one test per outcome, on numbers made by hand.
-
-Also the bug that moved the verdicts here: chapter 4's old "Verdict" cell attached an ``else``
-to the wrong ``if`` and printed two contradictory lines; its logic is reproduced below on
-numbers where it did, beside the one outcome of :func:`helpers.report.geometry_verdict`.
-"""
+"""Every verdict the book prints, one test per outcome, on numbers made by hand."""
 
 from __future__ import annotations
 
@@ -32,88 +27,31 @@ def test_a_verdict_prints_its_outcome_claim_and_sentence():
         verdict.outcome = "contradicts"  # frozen
 
 
-# ------------------------------------------------------------------ chapter 4, the old bug
-def old_chapter_4_cell(d_early: float, d_late: float, untrained_flat: bool) -> list[str]:
-    """The lines the old "Verdict" cell of chapter 4 printed (its if/elif/if/else, verbatim)."""
-    lines = []
-    if d_late > 0.25 and d_late > 2 * max(d_early, 0.0):
-        lines.append("=> consistent with the paper")
-    elif d_early > 0.25 and d_early >= 0.5 * d_late:
-        lines.append("=> not what the paper reports")
-    if untrained_flat:
-        lines.append("The separation is learned")
-    else:  # meant for "neither of the above", attached to the untrained network's test
-        lines.append("=> not consistent")
-    return lines
-
-
-def test_the_old_chapter_4_cell_contradicted_itself_and_the_verdict_does_not():
-    # the late blocks do the work, and the untrained network is smooth too
-    old = old_chapter_4_cell(0.1, 0.8, untrained_flat=False)
-    assert "=> consistent with the paper" in old and "=> not consistent" in old  # both
-    new = report.geometry_verdict(0.1, 0.8)
-    assert new.outcome == "supports"
-    learnt = v.learnt_verdict(input_lv=0.4, trained_late=0.08, untrained_late=0.05)
-    assert learnt.outcome == "contradicts"  # said once, as a separate claim
-    # the unclear case with a flat untrained network: the old cell printed no verdict at all
-    old = old_chapter_4_cell(0.1, 0.2, untrained_flat=True)
-    assert not any(line.startswith("=>") for line in old)
-    assert report.geometry_verdict(0.1, 0.2).outcome == "inconclusive"
+# ------------------------------------------------------------------------------ chapter 5
+def _kind(outcome: str) -> Verdict:
+    return Verdict("noise is damped", outcome, {}, "")
 
 
 @pytest.mark.parametrize(
-    "early, late",
-    [(e, late) for e in np.linspace(-0.5, 1, 16) for late in np.linspace(-0.5, 1, 16)],
-)
-def test_the_geometry_verdict_has_exactly_one_outcome(early, late):
-    assert report.geometry_verdict(early, late).outcome in v.OUTCOMES
-
-
-# ------------------------------------------------------------------------------ chapter 4
-@pytest.mark.parametrize(
-    "early, late, outcome",
+    "outcomes, expected",
     [
-        (0.1, 0.8, "supports"),
-        (-0.2, 0.3, "supports"),  # rougher early, a real drop late
-        (0.6, 0.8, "contradicts"),
-        (0.1, 0.2, "inconclusive"),
-        (0.2, 0.35, "inconclusive"),  # both drop, neither clearly more
-        (np.nan, 0.8, "inconclusive"),
+        (("supports", "supports", "supports"), "supports"),
+        (("supports", "contradicts", "supports"), "inconclusive"),  # the noise models disagree
+        (("contradicts", "inconclusive", "contradicts"), "contradicts"),
+        (("inconclusive", "inconclusive"), "inconclusive"),
+        (("supports", "inconclusive"), "supports"),  # one decides, none disagrees
     ],
 )
-def test_geometry_verdict(early, late, outcome):
-    verdict = report.geometry_verdict(early, late)
-    assert verdict.outcome == outcome
-    assert verdict.numbers["drop_late"] == late or np.isnan(late)
+def test_noise_claim_verdict(outcomes, expected):
+    per_kind = {f"kind{i}": _kind(o) for i, o in enumerate(outcomes)}
+    verdict = v.noise_claim_verdict(per_kind)
+    assert verdict.outcome == expected
+    assert verdict.numbers == {f"kind{i}": o for i, o in enumerate(outcomes)}
 
 
-@pytest.mark.parametrize(
-    "untrained, outcome",
-    [(0.39, "supports"), (0.05, "contradicts"), (0.2, "inconclusive"), (np.nan, "inconclusive")],
-)
-def test_learnt_verdict(untrained, outcome):
-    assert v.learnt_verdict(0.4, 0.08, untrained).outcome == outcome
-
-
-# ------------------------------------------------------------------------------ chapter 5
-LAST = pd.Series([0.05, 0.06, 0.07, 0.10, 0.20, 0.30], index=[0, 0.01, 0.025, 0.05, 0.1, 0.2])
-
-
-def test_noise_verdict_supports_when_no_level_moves_the_last_block():
-    verdict = v.noise_verdict(LAST.clip(upper=0.1), gap=0.4)  # moves at most 0.05 <= 0.1
-    assert verdict.outcome == "supports" and verdict.numbers["robust_level"] == 0.2
-
-
-def test_noise_verdict_contradicts_beyond_the_robust_level():
-    verdict = v.noise_verdict(LAST, gap=0.4)
-    assert verdict.outcome == "contradicts"
-    assert verdict.numbers["robust_level"] == 0.05 and "5.0%" in verdict.sentence
-
-
-@pytest.mark.parametrize("gap", [-0.1, 0.0, np.nan])
-def test_noise_verdict_is_inconclusive_without_a_yardstick(gap):
-    verdict = v.noise_verdict(LAST, gap=gap)
-    assert verdict.outcome == "inconclusive" and np.isnan(verdict.numbers["robust_level"])
+def test_noise_claim_verdict_needs_a_noise_model():
+    with pytest.raises(ValueError, match="empty"):
+        v.noise_claim_verdict({})
 
 
 # ------------------------------------------------------------------------------ chapter 6
@@ -365,17 +303,28 @@ def _att(d_in, d_late, ratio):
     }
 
 
+# clean late blocks at 0.1, chance at 0.9: the room to chance is 0.8, a quarter of it 0.2
 @pytest.mark.parametrize(
     "row, outcome",
     [
         (_att((0.05, 0.03, 0.07), (0.01, 0.0, 0.02), (0.2, 0.0, 0.5)), "supports"),
-        (_att((0.05, 0.03, 0.07), (0.1, 0.08, 0.12), (2.0, 1.4, 3.0)), "contradicts"),
-        (_att((0.05, 0.03, 0.07), (0.05, 0.02, 0.08), (1.0, 0.5, 1.5)), "inconclusive"),
+        (_att((0.3, 0.2, 0.4), (0.19, 0.15, 0.2), (0.6, 0.4, 0.9)), "supports"),  # 0.2: at most
+        (_att((0.5, 0.4, 0.6), (0.3, 0.25, 0.35), (0.6, 0.5, 0.7)), "contradicts"),  # damped, far
+        (_att((0.05, 0.03, 0.07), (0.2, 0.1, 0.3), (4.0, 2.0, 6.0)), "inconclusive"),
         (_att((0.0, -0.01, 0.01), (0.0, -0.01, 0.01), (1.0, -5.0, 5.0)), "inconclusive"),
     ],
 )
 def test_noise_attenuation_verdict(row, outcome):
     from helpers.report.verdicts import noise_attenuation_verdict
 
-    v = noise_attenuation_verdict(row)
+    v = noise_attenuation_verdict(row, clean_late=0.1, chance=0.9)
     assert v.outcome == outcome and v.numbers["kind"] == "gaussian"
+    assert v.numbers["share_high"] == pytest.approx(row["delta_late_high"] / 0.8)
+
+
+def test_noise_attenuation_verdict_needs_room_to_chance():
+    from helpers.report.verdicts import noise_attenuation_verdict
+
+    row = _att((0.05, 0.03, 0.07), (0.01, 0.0, 0.02), (0.2, 0.0, 0.5))
+    v = noise_attenuation_verdict(row, clean_late=0.9, chance=0.9)
+    assert v.outcome == "inconclusive" and "at chance" in v.sentence

@@ -22,6 +22,7 @@ from helpers.plots.graphs import (
     plot_dtw_pair,
     plot_graph_embedding,
 )
+from helpers.plots.layers import plot_generic_control, plot_noise_layers, plot_separation
 from helpers.plots.skeletons import (
     SIDE_COLORS,
     animation_html,
@@ -64,9 +65,12 @@ __all__ = [
     "plot_deletion",
     "plot_distance_matrix",
     "plot_dtw_pair",
+    "plot_generic_control",
     "plot_graph_embedding",
     "plot_heatmap",
+    "plot_noise_layers",
     "plot_partition",
+    "plot_separation",
     "plot_skeleton",
     "plot_skeleton_2d",
     "plot_skeleton_importance",

@@ -33,22 +33,24 @@ import pandas as pd
 
 from helpers import studies
 from helpers.data.dataset import SkeletonDataset
+from helpers.data.perturb import NOISE_KINDS
 from helpers.explain.summaries import TOP_JOINTS, map_summary
 from helpers.geometry.distances import dataset_dtw, padded_euclidean
 from helpers.geometry.layer_tables import distance_table, graph_table
+from helpers.geometry.smoothness import reference_levels
 from helpers.report.numbers import ChapterResults, numbers_table, require_columns
 from helpers.report.verdicts import (
-    EARLY_BLOCKS,
-    LATE_BLOCKS,
-    NOISE_TOLERANCE,
+    Verdict,
     cascading_verdict,
+    depth_verdict,
     faithfulness_verdict,
-    geometry_verdict,
+    generic_early_verdict,
     label_randomisation_verdict,
-    learnt_verdict,
     map_smoothness_verdict,
-    noise_verdict,
-    robust_noise_level,
+    noise_attenuation_verdict,
+    noise_claim_verdict,
+    readouts_agreement,
+    rising_layer,
     separation_layer,
     transfer_geometry_verdict,
     transfer_verdict,
@@ -62,12 +64,12 @@ __all__ = [
     "CHAPTER_DEFAULTS",
     "COMMON_DEFAULTS",
     "dtw_graphs_results",
-    "geometry_results",
     "gradcam_results",
-    "layer_curves",
-    "layer_drops",
     "noise_results",
     "own_model_results",
+    "separation_results",
+    "separation_table",
+    "separation_verdicts",
     "scaling_results",
     "training_results",
     "transfer_results",
@@ -88,13 +90,19 @@ COMMON_DEFAULTS: dict[str, Any] = {
 CHAPTER_DEFAULTS: dict[str, dict[str, Any]] = {
     "02_training": {"seed": 0},
     "03_dtw_graphs": {"window": 0.1, "k": 10},
-    "04_embedding_geometry": {"seeds": None, "window": 0.1, "k": 10, "sensitivity": True},
-    "05_noise": {
-        "levels": [0.0, 0.01, 0.025, 0.05, 0.1, 0.2],
-        "noise_seeds": [0, 1],
+    "04_embedding_geometry": {
         "seeds": None,
         "window": 0.1,
         "k": 10,
+        "second_dataset": "utd-mhad",
+    },
+    "05_noise": {
+        "kinds": ["gaussian", "correlated", "dropout"],
+        "noise_seeds": [0, 1, 2],
+        "seeds": None,
+        "window": 0.1,
+        "k": 10,
+        "second_dataset": "utd-mhad",
     },
     "06_gradcam": {"seed": 0, "window": 0.1, "k": 10},
     "07_transfer": {"window": 0.1, "k": 10, "tasks": None},
@@ -121,21 +129,6 @@ def _is_hdm05(dataset: SkeletonDataset) -> bool:
 def _seeds(prof: Profile, seeds: Sequence[int] | None) -> list[int]:
     """The chapter's seeds: ``None`` means the profile's (as chapters 4 and 5 resolve them)."""
     return [int(s) for s in (study_settings(prof, "geometry")["seeds"] if seeds is None else seeds)]
-
-
-def _block_mean(series: pd.Series, blocks: tuple[int, int], what: str) -> float:
-    """Mean of ``series`` (indexed by layer) over the inclusive range of layers ``blocks``."""
-    part = series[(series.index >= blocks[0]) & (series.index <= blocks[1])]
-    if part.empty:
-        raise ValueError(
-            f"{what}: no layer in {blocks[0]}..{blocks[1]} (layers {list(series.index)})"
-        )
-    return float(part.mean())
-
-
-def _relative_drop(start: float, value: float) -> float:
-    """How much of ``start`` is gone at ``value`` (0 when there is nothing to lose)."""
-    return (start - value) / start if start > 0 else 0.0
 
 
 # ----------------------------------------------------------------------------- chapter 2
@@ -282,313 +275,362 @@ def dtw_graphs_results(ctx: StudyContext, *, window: float = 0.1, k: int = 10) -
 
 
 # ----------------------------------------------------------------------------- chapter 4
-def layer_curves(table: pd.DataFrame, graph: str, metric: str) -> pd.DataFrame:
-    """One measure of a layer study, layer by layer: trained mean, min, max over seeds; untrained.
+def separation_table(result: studies.SeparationResult) -> pd.DataFrame:
+    """One row per layer of what :func:`~helpers.studies.separation.separation_study` measured.
 
     Parameters
     ----------
-    table : rows of :func:`helpers.studies.geometry.layer_geometry_study` (columns ``model``,
-        ``seed``, ``layer``, ``graph``, ``metric``, ``class``, ``value``; only the overall rows,
-        ``class == ''``, are used).
-    graph, metric : which measure (``'nnk'``, ``'label_variation'``...).
+    result : the study's result.
 
     Returns
     -------
-    A DataFrame indexed by ``layer`` with ``trained_mean``, ``trained_min``, ``trained_max``
-    and ``untrained`` (the mean over the untrained seeds; NaN without any).
+    A DataFrame indexed by ``layer`` (0 = the input). NNK label variation on the test
+    subjects, neighbours from other subjects: ``trained`` (mean over seeds) with ``low`` and
+    ``high`` (95% bootstrap interval over clips), ``seed_low`` and ``seed_high`` (the range over
+    seeds), ``untrained`` and ``shuffled`` (the controls); the contrasts ``all neighbours``
+    (same clips, neighbours of any subject) and ``training clips`` (the training subjects'
+    clips, other subjects' neighbours); the C2 control on the target classes' clips,
+    ``these classes`` (networks trained on every class) and ``other classes`` (trained on the
+    source classes only), with their gap ``gap`` = other - these, ``gap_low``, ``gap_high``
+    (absent without the control); the readouts ``probe`` (cross-subject linear probe top-1,
+    mean over seeds), ``probe untrained``, ``probe shuffled``, ``cka input`` and ``cka last``
+    (linear CKA with the input and the last block, mean over seeds); ``isolated`` (the largest
+    share of test clips the NNK graph leaves without a neighbour, over seeds), ``knn error``,
+    ``knn error untrained`` and ``knn error shuffled`` (the authors' kNN error, other subjects'
+    neighbours, mean over seeds; absent where the study has no such rows) and ``radius``
+    (the DTW band in steps).
     """
-    require_columns(
-        table, ["model", "seed", "layer", "graph", "metric", "class", "value"], "layer study"
-    )
-    sel = table[(table["class"] == "") & (table["graph"] == graph) & (table["metric"] == metric)]
-    trained = sel[sel["model"] == "trained"]
-    if trained.empty:
-        raise ValueError(f"layer study: no trained rows for graph={graph!r}, metric={metric!r}")
-    per_seed = trained.pivot_table(index="layer", columns="seed", values="value", aggfunc="mean")
-    out = pd.DataFrame(
+    iv = result.intervals
+    require_columns(iv, ["model", "layer", "estimate", "low", "high"], "separation intervals")
+    trained = iv[iv["model"] == "trained"].set_index("layer")
+    out = pd.DataFrame(index=pd.Index(trained.index, name="layer"))
+    out["trained"] = trained["estimate"]
+    for col in ("low", "high", "seed_low", "seed_high"):
+        out[col] = trained[col]
+    for model in ("untrained", "shuffled"):
+        out[model] = iv[iv["model"] == model].set_index("layer")["estimate"]
+    rows = result.layers
+    nnk = rows[(rows["graph"] == "nnk") & (rows["metric"] == "label_variation")]
+    for protocol in ("all neighbours", "training clips"):
+        part = nnk[(nnk["model"] == "trained") & (nnk["protocol"] == protocol)]
+        out[protocol] = part.groupby("layer")["value"].mean()
+    if not result.generic.empty:
+        g = result.generic.set_index("layer")
+        out["these classes"], out["other classes"] = g["these"], g["other"]
+        out["gap"], out["gap_low"], out["gap_high"] = g["estimate"], g["low"], g["high"]
+    probe = result.probe.groupby(["model", "layer"])["probe_top1"].mean()
+    out["probe"] = probe.loc["trained"]
+    for model in ("untrained", "shuffled"):
+        if model in probe.index.get_level_values("model"):
+            out[f"probe {model}"] = probe.loc[model]
+    cka = result.cka.groupby("layer")[["cka_input", "cka_last"]].mean()
+    out["cka input"], out["cka last"] = cka["cka_input"], cka["cka_last"]
+    alone = rows[
+        (rows["graph"] == "nnk")
+        & (rows["metric"] == "isolated")
+        & (rows["model"] == "trained")
+        & (rows["protocol"] == "other subjects")
+    ]
+    out["isolated"] = alone.groupby("layer")["value"].max()
+    fair = rows[(rows["protocol"] == "other subjects") & (rows["metric"] == "paper_knn_error")]
+    for model in ("trained", "untrained", "shuffled"):
+        part = fair[fair["model"] == model].groupby("layer")["value"].mean()
+        if not part.empty:
+            out["knn error" if model == "trained" else f"knn error {model}"] = part
+    out["radius"] = pd.Series(result.radii, index=range(len(result.radii)))
+    return out
+
+
+def separation_verdicts(result: studies.SeparationResult) -> dict[str, Verdict]:
+    """The verdicts chapter 4 prints for one dataset, from :func:`separation_table`'s study.
+
+    Returns
+    -------
+    ``'C1'`` (:func:`~helpers.report.verdicts.depth_verdict` on the trained networks' slope
+    and late-minus-early contrast), ``'C2'``
+    (:func:`~helpers.report.verdicts.generic_early_verdict` on the other-classes control; absent
+    when the study ran without it) and ``'readouts'``
+    (:func:`~helpers.report.verdicts.readouts_agreement` of the layers where the NNK label
+    variation, the linear probe and the CKA with the last block say the classes separate).
+    """
+    c = result.contrasts.set_index(["model", "name"])
+    verdicts = {
+        "C1": depth_verdict(c.loc[("trained", "slope")], c.loc[("trained", "late - early")])
+    }
+    if not result.generic_contrasts.empty:
+        g = result.generic_contrasts.set_index("name")
+        verdicts["C2"] = generic_early_verdict(
+            g.loc["early gap"], g.loc["late gap"], g.loc["growth"]
+        )
+    table = separation_table(result)
+    verdicts["readouts"] = readouts_agreement(
         {
-            "trained_mean": per_seed.mean(axis=1),
-            "trained_min": per_seed.min(axis=1),
-            "trained_max": per_seed.max(axis=1),
+            "NNK label variation": separation_layer(table["trained"]),
+            "linear probe": rising_layer(table["probe"]),
+            "CKA with the last block": rising_layer(table["cka last"]),
         }
     )
-    untrained = sel[sel["model"] == "untrained"].groupby("layer")["value"].mean()
-    out["untrained"] = untrained.reindex(out.index)
-    out.index.name = "layer"
-    return out.sort_index()
+    return verdicts
 
 
-def layer_drops(table: pd.DataFrame) -> dict[str, float]:
-    """Chapter 4's summary of a layer study: NNK label variation at the input, early and late.
-
-    Parameters
-    ----------
-    table : rows of :func:`helpers.studies.geometry.layer_geometry_study` (see
-        :func:`layer_curves`).
-
-    Returns
-    -------
-    ``input`` (the trained networks' mean at layer 0), ``early`` and ``late`` (their means over
-    :data:`EARLY_BLOCKS` and :data:`LATE_BLOCKS`), ``untrained_late`` (NaN without an untrained
-    network), and the relative drops below the input ``drop_early`` and ``drop_late`` (what
-    :func:`~helpers.report.verdicts.geometry_verdict` judges).
-    """
-    lv = layer_curves(table, "nnk", "label_variation")
-    m, u = lv["trained_mean"], lv["untrained"]
-    inp = float(m.iloc[0])
-    early = _block_mean(m, EARLY_BLOCKS, "layer study")
-    late = _block_mean(m, LATE_BLOCKS, "layer study")
-    u_late = _block_mean(u, LATE_BLOCKS, "layer study") if u.notna().any() else np.nan
-    return {
-        "input": inp,
-        "early": early,
-        "late": late,
-        "untrained_late": u_late,
-        "drop_early": _relative_drop(inp, early),
-        "drop_late": _relative_drop(inp, late),
-    }
-
-
-def geometry_results(
+def separation_results(
     ctx: StudyContext, *, seeds: Sequence[int] | None = None, window: float = 0.1, k: int = 10
 ) -> ChapterResults:
-    """Chapter 4: label smoothness layer by layer, trained networks against the untrained one.
+    """Chapter 4 on one dataset: where the classes separate, with controls and intervals.
 
-    Calls :func:`helpers.studies.models.get_trained_model` for every seed and
-    :func:`helpers.studies.geometry.layer_geometry_study` on all clips and on the test actors, with
-    the chapter's seeds (``None``: the profile's), ``window`` and ``k``.
+    Calls :func:`helpers.studies.separation.separation_study` with the chapter's seeds
+    (``None``: the profile's), ``window`` (the DTW band's share of each layer's median length)
+    and ``k``, and :func:`helpers.studies.models.get_trained_model` for the test accuracy.
 
     Returns
     -------
-    :class:`ChapterResults`; for each subset (suffix ``_all``, ``_test``): NNK label variation
-    at the input (``nnk_lv_input``), in the early blocks (mean of :data:`EARLY_BLOCKS`,
-    ``nnk_lv_early``), late blocks (:data:`LATE_BLOCKS`, ``nnk_lv_late``), the last block
-    (``nnk_lv_last``), the untrained network's late blocks (``untrained_nnk_lv_late``), the
-    relative drops ``drop_early`` and ``drop_late``, the authors' kNN error at the input and
-    last block (``knn_error_input``, ``knn_error_last``, ``untrained_knn_error_last``) and the
-    layer where the classes separate (``separation_layer``, :func:`separation_layer` of the
-    mean NNK label variation); plus ``test_top1`` (mean over seeds) and ``seeds``. ``data``:
-    ``curves`` (tidy: ``subset``, ``graph``, ``metric``, ``layer`` and the columns of
-    :func:`layer_curves`), ``verdict`` (the :class:`~helpers.report.verdicts.Verdict` of
-    :func:`geometry_verdict` on the test actors, as the chapter judges), ``learnt`` (that of
-    :func:`~helpers.report.verdicts.learnt_verdict`), ``untrained_flat`` (whether ``learnt``
-    supports its claim) and ``seeds``.
+    :class:`ChapterResults`, every quantity named with the dataset: ``test_top1`` (mean over
+    seeds), ``seeds``, NNK label variation of the trained networks at the input, in the early
+    and late blocks (:data:`~helpers.studies.separation.EARLY`,
+    :data:`~helpers.studies.separation.LATE`) and the last block (``lv_input``, ``lv_early``,
+    ``lv_late``, ``lv_last``), the controls' last block (``untrained_lv_last``,
+    ``shuffled_lv_last``), the reference levels (``chance``, ``floor``), the contrasts
+    ``slope`` and ``late_minus_early`` and the C2 gaps (``early_gap``, ``late_gap``,
+    ``growth``), each with ``*_low`` and ``*_high``; the linear probe at the input and the last
+    block (``probe_input``, ``probe_last``), the largest isolated share (``isolated_max``) and
+    the separation layer of each readout (``layer_lv``, ``layer_probe``, ``layer_cka``); when
+    the profile turns clips to one heading, layer 0's NNK LV and cross-subject 1-NN top-1 with
+    and without the turn (``lv_input_camera``, ``lv_input_canonical``, ``one_nn_camera``,
+    ``one_nn_canonical``). ``data``: ``table`` (:func:`separation_table`), ``verdicts``
+    (:func:`separation_verdicts`), ``inputs`` (the study's ``inputs``), ``result`` (the study)
+    and ``dataset`` (its name).
     """
     chapter = "04_embedding_geometry"
     _check_context(ctx)
     params = {"seeds": seeds, "window": window, "k": k}
     prof = ctx.profile
     seeds = _seeds(prof, seeds)
-    accuracies = []
-    for seed in seeds:
-        _, result = studies.get_trained_model(ctx, seed=seed)
-        accuracies.append(result.test.accuracy)
-    tables = {
-        subset: studies.layer_geometry_study(ctx, seeds=seeds, subset=subset, window=window, k=k)
-        for subset in ("all", "test")
-    }
-    rows = [
+    accuracies = [studies.get_trained_model(ctx, seed=s)[1].test.accuracy for s in seeds]
+    result = studies.separation_study(ctx, seeds=seeds, k=k, fraction=window)
+    table = separation_table(result)
+    verdicts = separation_verdicts(result)
+    name = ctx.dataset_name
+    early, late = list(studies.EARLY), list(studies.LATE)
+    lv = table["trained"]
+    rows: list[tuple[str, str, Any, str]] = [
+        ("test_top1", f"test top-1 of the trained networks, {name}", np.mean(accuracies), "share"),
+        ("seeds", f"trained networks (seeds), {name}", len(seeds), "count"),
+        ("lv_input", f"NNK LV at the input, {name}", lv.iloc[0], "measure"),
         (
-            "test_top1",
-            "test top-1 of the trained networks (mean over seeds)",
-            np.mean(accuracies),
+            "lv_early",
+            f"NNK LV, blocks {early[0]}-{early[-1]}, {name}",
+            lv.loc[early].mean(),
+            "measure",
+        ),
+        ("lv_late", f"NNK LV, blocks {late[0]}-{late[-1]}, {name}", lv.loc[late].mean(), "measure"),
+        ("lv_last", f"NNK LV, last block, {name}", lv.iloc[-1], "measure"),
+        (
+            "untrained_lv_last",
+            f"NNK LV of the untrained network, last block, {name}",
+            table["untrained"].iloc[-1],
+            "measure",
+        ),
+        (
+            "shuffled_lv_last",
+            f"NNK LV of the shuffled-label network, last block, {name}",
+            table["shuffled"].iloc[-1],
+            "measure",
+        ),
+        (
+            "chance",
+            f"NNK LV of labels drawn at random (chance), {name}",
+            result.reference["chance"],
+            "measure",
+        ),
+        (
+            "floor",
+            f"lowest authors' kNN error the class sizes allow, {name}",
+            result.reference["floor"],
+            "measure",
+        ),
+    ]
+    c = result.contrasts.set_index(["model", "name"])
+    parts = [("slope", c.loc[("trained", "slope")], "per block", "slope")]
+    parts.append(
+        ("late_minus_early", c.loc[("trained", "late - early")], "blocks 8-10 minus 1-4", "gain")
+    )
+    if not result.generic_contrasts.empty:
+        g = result.generic_contrasts.set_index("name")
+        for key, label in (
+            ("early gap", "other-classes minus these-classes networks, blocks 1-4"),
+            ("late gap", "other-classes minus these-classes networks, blocks 8-10"),
+            ("growth", "growth of that gap from blocks 1-4 to 8-10"),
+        ):
+            parts.append((key.replace(" ", "_"), g.loc[key], label, "gain"))
+    for key, row, label, unit in parts:
+        for suffix, col in (("", "estimate"), ("_low", "low"), ("_high", "high")):
+            what = {"": "", "_low": ", 95% interval low", "_high": ", 95% interval high"}[suffix]
+            rows.append((f"{key}{suffix}", f"NNK LV change, {label}{what}, {name}", row[col], unit))
+    rows += [
+        (
+            "probe_input",
+            f"linear probe top-1 at the input, {name}",
+            table["probe"].iloc[0],
             "share",
         ),
-        ("seeds", "trained networks (seeds)", len(seeds), "count"),
+        ("probe_last", f"linear probe top-1, last block, {name}", table["probe"].iloc[-1], "share"),
+        (
+            "isolated_max",
+            f"largest share of test clips without an NNK neighbour, {name}",
+            table["isolated"].max(),
+            "share",
+        ),
     ]
-    curves, drops = [], {}
-    for subset, study in tables.items():
-        where = "all clips" if subset == "all" else "test actors"
-        for graph, metric in (
-            ("nnk", "label_variation"),
-            ("knn", "label_variation"),
-            ("knn", "paper_knn_error"),
+    inputs = result.inputs
+    if not inputs.empty:
+        by = inputs.set_index("input")
+        for key, row, label in (
+            ("camera", "camera heading", "clips in the camera's heading"),
+            ("canonical", "one heading", "clips turned to one heading (the network's input)"),
         ):
-            c = layer_curves(study, graph, metric)
-            curves.append(c.reset_index().assign(subset=subset, graph=graph, metric=metric))
-        m = layer_curves(study, "nnk", "label_variation")["trained_mean"]
-        err = layer_curves(study, "knn", "paper_knn_error")
-        drops[subset] = d = layer_drops(study)
-        inp, early, late, u_late = d["input"], d["early"], d["late"], d["untrained_late"]
-        e, l_ = EARLY_BLOCKS, LATE_BLOCKS
-        rows += [
-            (f"nnk_lv_input_{subset}", f"NNK LV at the input, {where}", inp, "measure"),
-            (f"nnk_lv_early_{subset}", f"NNK LV, blocks {e[0]}-{e[1]}, {where}", early, "measure"),
-            (f"nnk_lv_late_{subset}", f"NNK LV, blocks {l_[0]}-{l_[1]}, {where}", late, "measure"),
-            (f"nnk_lv_last_{subset}", f"NNK LV, last block, {where}", m.iloc[-1], "measure"),
-            (
-                f"untrained_nnk_lv_late_{subset}",
-                f"NNK LV of the untrained network, blocks {l_[0]}-{l_[1]}, {where}",
-                u_late,
-                "measure",
-            ),
-            (
-                f"drop_early_{subset}",
-                f"NNK LV drop from the input, blocks {e[0]}-{e[1]}, {where}",
-                d["drop_early"],
-                "share",
-            ),
-            (
-                f"drop_late_{subset}",
-                f"NNK LV drop from the input, blocks {l_[0]}-{l_[1]}, {where}",
-                d["drop_late"],
-                "share",
-            ),
-            (
-                f"knn_error_input_{subset}",
-                f"authors' kNN error at the input, {where}",
-                err["trained_mean"].iloc[0],
-                "measure",
-            ),
-            (
-                f"knn_error_last_{subset}",
-                f"authors' kNN error, last block, {where}",
-                err["trained_mean"].iloc[-1],
-                "measure",
-            ),
-            (
-                f"untrained_knn_error_last_{subset}",
-                f"authors' kNN error of the untrained network, last block, {where}",
-                err["untrained"].iloc[-1],
-                "measure",
-            ),
-            (
-                f"separation_layer_{subset}",
-                f"layer where the classes separate (NNK LV), {where}",
-                separation_layer(m),
-                "layer",
-            ),
-        ]
-    test = drops["test"]  # judged on the actors the networks never saw, as the chapter does
-    learnt = learnt_verdict(test["input"], test["late"], test["untrained_late"])
-    curves = pd.concat(curves, ignore_index=True)
-    curves = curves[
-        [
-            "subset",
-            "graph",
-            "metric",
-            "layer",
-            *[c for c in curves.columns if c not in ("subset", "graph", "metric", "layer")],
-        ]
-    ]
+            rows += [
+                (f"lv_input_{key}", f"NNK LV at layer 0, {label}, {name}", by.loc[row, "estimate"],
+                 "measure"),
+                (f"one_nn_{key}", f"1-NN top-1 from other subjects, {label}, {name}",
+                 by.loc[row, "one_nn"], "share"),
+            ]  # fmt: skip
+    layers = verdicts["readouts"].numbers
+    for key, readout in (
+        ("layer_lv", "NNK label variation"),
+        ("layer_probe", "linear probe"),
+        ("layer_cka", "CKA with the last block"),
+    ):
+        rows.append(
+            (key, f"layer where the classes separate ({readout}), {name}", layers[readout], "layer")
+        )
     data = {
-        "curves": curves,
-        "verdict": geometry_verdict(test["drop_early"], test["drop_late"]),
-        "learnt": learnt,
-        "untrained_flat": learnt.outcome == "supports",
-        "seeds": seeds,
+        "table": table,
+        "verdicts": verdicts,
+        "inputs": inputs,
+        "result": result,
+        "dataset": name,
     }
     return ChapterResults(
         chapter,
         numbers_table(chapter, rows),
         data,
-        {**params, "seeds": seeds, "profile": prof.name},
+        {**params, "seeds": seeds, "profile": prof.name, "dataset": name},
     )
 
 
+# ----------------------------------------------------------------------------- chapter 5
 def noise_results(
     ctx: StudyContext,
     *,
-    levels: Sequence[float] = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2),
-    noise_seeds: Sequence[int] = (0, 1),
+    kinds: Sequence[str] = NOISE_KINDS,
+    noise_seeds: Sequence[int] = (0, 1, 2),
     seeds: Sequence[int] | None = None,
     window: float = 0.1,
     k: int = 10,
 ) -> ChapterResults:
-    """Chapter 5: accuracy and per-layer label smoothness under Gaussian noise on the joints.
+    """Chapter 5 on one dataset: how each noise model moves every layer's label smoothness.
 
-    Calls :func:`helpers.studies.geometry.noise_study` with the chapter's ``levels``,
-    ``noise_seeds``, seeds (``None``: the profile's), ``subset='test'``, ``window`` and ``k``.
+    Calls :func:`helpers.studies.noise_robustness.noise_robustness_study` with the chapter's
+    noise models ``kinds`` (at their default levels), ``noise_seeds``, seeds (``None``: the
+    profile's), ``window`` and ``k``.
 
     Returns
     -------
-    :class:`ChapterResults` with, at the clean level (suffix ``_clean``) and the largest one
-    (``_worst``): the test accuracy (``accuracy``, mean over seeds and noise draws) and the
-    trained networks' NNK label variation at the input and the last block (``lv_input``,
-    ``lv_last``); ``untrained_lv_last_clean``, ``gap`` (what training lowers the last block's
-    variation by), ``worst_level`` and ``robust_level`` (:func:`robust_noise_level`). ``data``:
-    ``accuracy`` (mean, min, max by level), ``lv`` (trained mean, level x layer), ``lv_min``,
-    ``lv_max``, ``untrained`` (level x layer), ``verdict``
-    (:func:`~helpers.report.verdicts.noise_verdict`).
+    :class:`ChapterResults`, every quantity named with the dataset: ``accuracy_clean`` and,
+    per noise model ``<kind>``, ``accuracy_<kind>`` (test top-1, mean over seeds and draws),
+    ``delta_input_<kind>``, ``delta_late_<kind>`` (change of NNK label variation under noise at
+    the input and in the late blocks), ``ratio_<kind>`` (late over input, with ``*_low``,
+    ``*_high``), ``share_<kind>`` (the late change as a share of the way from the clean late
+    blocks to chance, what the verdict judges), ``stability_input_<kind>`` and
+    ``stability_last_<kind>`` (share of neighbours kept), and ``chance``. ``data``:
+    ``attenuation``, ``summary``, ``accuracy`` (the study's tables), ``verdicts`` (per kind,
+    :func:`~helpers.report.verdicts.noise_attenuation_verdict`),
+    ``verdict`` (:func:`~helpers.report.verdicts.noise_claim_verdict` of them), ``result`` and
+    ``dataset``.
     """
     chapter = "05_noise"
     _check_context(ctx)
-    levels, noise_seeds = [float(v) for v in levels], [int(s) for s in noise_seeds]
-    params = {
-        "levels": levels,
-        "noise_seeds": noise_seeds,
-        "seeds": seeds,
-        "window": window,
-        "k": k,
-    }
+    kinds = [str(v) for v in kinds]
+    noise_seeds = [int(s) for s in noise_seeds]
+    params = {"kinds": kinds, "noise_seeds": noise_seeds, "seeds": seeds, "window": window, "k": k}
     prof = ctx.profile
     seeds = _seeds(prof, seeds)
-    acc, smooth = studies.noise_study(
-        ctx,
-        levels=levels,
-        noise_seeds=noise_seeds,
-        seeds=seeds,
-        subset="test",
-        window=window,
-        k=k,
+    result = studies.noise_robustness_study(
+        ctx, kinds=kinds, noise_seeds=noise_seeds, seeds=seeds, k=k, fraction=window
     )
-    require_columns(acc, ["level", "accuracy"], "noise study (accuracy)")
-    require_columns(smooth, ["level", "model", "layer", "graph", "metric", "value"], "noise study")
-    table = acc.groupby("level")["accuracy"].agg(["mean", "min", "max"])
-    rows = smooth[(smooth["graph"] == "nnk") & (smooth["metric"] == "label_variation")]
-    trained = rows[rows["model"] == "trained"].groupby(["level", "layer"])["value"]
-    if trained.ngroups == 0:
-        raise ValueError(f"{chapter}: the noise study has no trained NNK label variation rows")
-    mean, lo, hi = trained.mean().unstack(), trained.min().unstack(), trained.max().unstack()
-    base = rows[rows["model"] == "untrained"].groupby(["level", "layer"])["value"].mean().unstack()
-    clean, worst = float(mean.index.min()), float(mean.index.max())
-    last = mean.iloc[:, -1]
-    base_last = base.iloc[:, -1] if not base.empty else pd.Series(np.nan, index=mean.index)
-    gap = float(base_last.get(clean, np.nan) - last[clean])
-    verdict = noise_verdict(last, gap)
-    out = [
-        ("accuracy_clean", "test top-1 without noise", table.loc[clean, "mean"], "share"),
-        (
-            "accuracy_worst",
-            f"test top-1 at noise {worst:.1%} of the height",
-            table.loc[worst, "mean"],
-            "share",
-        ),
-        ("lv_input_clean", "NNK LV at the input without noise", mean.loc[clean].iloc[0], "measure"),
-        (
-            "lv_input_worst",
-            f"NNK LV at the input, noise {worst:.1%}",
-            mean.loc[worst].iloc[0],
-            "measure",
-        ),
-        ("lv_last_clean", "NNK LV, last block, without noise", last[clean], "measure"),
-        ("lv_last_worst", f"NNK LV, last block, noise {worst:.1%}", last[worst], "measure"),
-        (
-            "untrained_lv_last_clean",
-            "untrained network's NNK LV, last block, without noise",
-            base_last.get(clean, np.nan),
-            "measure",
-        ),
-        ("gap", "what training lowers the last block's NNK LV by (no noise)", gap, "measure"),
-        ("worst_level", "largest noise level (share of the skeleton height)", worst, "share"),
-        (
-            "robust_level",
-            f"largest level at which the last block's LV stays within "
-            f"{NOISE_TOLERANCE:.0%} of the gap",
-            robust_noise_level(last, gap) if np.isfinite(gap) else np.nan,
-            "share",
-        ),
+    att = result.attenuation
+    require_columns(att, ["kind", "level", "delta_input", "ratio"], "noise study (attenuation)")
+    acc = result.accuracy
+    name = ctx.dataset_name
+    clean = acc[acc["kind"] == "none"]["top1"].mean()
+    rows: list[tuple[str, str, Any, str]] = [
+        ("accuracy_clean", f"test top-1 without noise, {name}", clean, "share")
     ]
+    verdicts = {}
+    summary = result.summary
+    require_columns(summary, ["kind", "level", "layer", "clean", "stability"], "noise summary")
+    ds = ctx.dataset
+    test = ds.split == "test"
+    chance = reference_levels(ds.labels[test], k, exclude=np.asarray(ds.subjects)[test]).chance
+    rows.append(("chance", f"NNK LV of random labels (chance), {name}", chance, "measure"))
+    for record in att.to_dict("records"):
+        kind, level = record["kind"], record["level"]
+        part = summary[(summary["kind"] == kind) & (summary["level"] == level)]
+        clean_late = part[part["layer"].isin(list(studies.LATE))]["clean"].mean()
+        verdicts[kind] = noise_attenuation_verdict(record, clean_late, chance)
+        noisy = acc[(acc["kind"] == kind) & (acc["level"] == level)]["top1"].mean()
+        stab = summary[(summary["kind"] == kind) & (summary["level"] == level)].set_index("layer")
+        at = f"{kind} noise {level:g}, {name}"
+        rows += [
+            (f"accuracy_{kind}", f"test top-1, {at}", noisy, "share"),
+            (
+                f"delta_input_{kind}",
+                f"NNK LV change at the input, {at}",
+                record["delta_input"],
+                "gain",
+            ),
+            (
+                f"delta_late_{kind}",
+                f"NNK LV change, blocks 8-10, {at}",
+                record["delta_late"],
+                "gain",
+            ),
+            (f"ratio_{kind}", f"late change over input change, {at}", record["ratio"], "times"),
+            (
+                f"share_{kind}",
+                f"late change as a share of the way from clean to chance, {at}",
+                verdicts[kind].numbers["share"],
+                "share",
+            ),
+            (f"ratio_{kind}_low", f"its 95% interval, low, {at}", record["ratio_low"], "times"),
+            (f"ratio_{kind}_high", f"its 95% interval, high, {at}", record["ratio_high"], "times"),
+            (
+                f"stability_input_{kind}",
+                f"neighbours kept at the input, {at}",
+                stab["stability"].iloc[0],
+                "share",
+            ),
+            (
+                f"stability_last_{kind}",
+                f"neighbours kept, last block, {at}",
+                stab["stability"].iloc[-1],
+                "share",
+            ),
+        ]
     data = {
-        "accuracy": table,
-        "lv": mean,
-        "lv_min": lo,
-        "lv_max": hi,
-        "untrained": base,
-        "verdict": verdict,
+        "attenuation": att,
+        "summary": summary,
+        "accuracy": acc,
+        "verdicts": verdicts,
+        "verdict": noise_claim_verdict(verdicts),
+        "result": result,
+        "dataset": name,
     }
     return ChapterResults(
-        chapter, numbers_table(chapter, out), data, {**params, "seeds": seeds, "profile": prof.name}
+        chapter,
+        numbers_table(chapter, rows),
+        data,
+        {**params, "seeds": seeds, "profile": prof.name, "dataset": name},
     )
 
 

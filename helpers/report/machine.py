@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from helpers import studies
-from helpers.report.chapters import geometry_results
+from helpers.report.chapters import separation_results
 from helpers.report.numbers import CHAPTER_TITLES, format_value
 from helpers.runtime.device import resolve_device
 from helpers.studies import StudyContext
@@ -79,7 +79,7 @@ def profile_measurement(
 
     Trains (or loads from the cache) ``ctx.profile``'s network for every seed (``None``: the
     profile's geometry seeds, as chapter 4 uses) and runs chapter 4's
-    :func:`~helpers.report.chapters.geometry_results` on them. The record is what
+    :func:`~helpers.report.chapters.separation_results` on them. The record is what
     :func:`load_measurements` reads back: ``profile``, ``dataset``, ``date``, ``commit``,
     ``machine`` (:func:`machine_info`), ``per_seed`` (test top-1, balanced top-1, epochs and
     training seconds of each seed, and where it trained), ``chapter_02`` (their mean, min and
@@ -102,7 +102,7 @@ def profile_measurement(
         )
     top1 = np.array([r["test_top1"] for r in per_seed])
     seconds = np.array([r["train_seconds"] for r in per_seed])
-    geometry = geometry_results(ctx, seeds=list(seeds))
+    geometry = separation_results(ctx, seeds=list(seeds))
     return {
         "what": f"the {ctx.profile.name} profile's networks, chapters 2 and 4",
         "profile": ctx.profile.name,

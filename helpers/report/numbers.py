@@ -36,6 +36,7 @@ UNITS: dict[str, Callable[[float], str]] = {
     "share": lambda v: f"{v:.1%}",
     "measure": lambda v: f"{v:.3f}",
     "gain": lambda v: f"{v:+.3f}",
+    "slope": lambda v: f"{v:+.4f}",
     "correlation": lambda v: f"{v:+.2f}",
     "layer": lambda v: f"{int(v)}",
     "count": lambda v: f"{int(v)}",

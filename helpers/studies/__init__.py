@@ -7,10 +7,8 @@ The package map is in the README (Modules).
 
 from helpers.studies.context import StudyContext, load_dataset, load_profile_dataset
 from helpers.studies.geometry import (
-    NOISE_LEVELS,
     layer_geometry_key,
     layer_geometry_study,
-    noise_study,
     overall_geometry,
 )
 from helpers.studies.gradcam import gradcam_checks_study, gradcam_maps, gradcam_smoothness_study
@@ -52,7 +50,6 @@ __all__ = [
     "SeparationResult",
     "noise_robustness_study",
     "separation_study",
-    "NOISE_LEVELS",
     "StudyContext",
     "build_model",
     "cached_training",
@@ -65,7 +62,6 @@ __all__ = [
     "layer_geometry_study",
     "load_dataset",
     "load_profile_dataset",
-    "noise_study",
     "overall_geometry",
     "own_model_study",
     "scaling_study",

@@ -11,12 +11,14 @@ It is frozen: a study that needs a variant (another dataset, another profile) ma
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from helpers.data.canonical import heading_joints
 from helpers.data.dataset import SkeletonDataset
 from helpers.data.hdm05 import load_hdm05
 from helpers.data.utd_mhad import load_utd_mhad
@@ -85,6 +87,27 @@ def load_dataset(
     return SkeletonDataset.load(path)
 
 
+def _heading_for(prof: Profile, ds: SkeletonDataset) -> Profile:
+    """``prof``, without its turn to one heading when ``ds`` names no hip or shoulder joints.
+
+    The profiles turn every clip to the heading of its hip (or shoulder) line; a skeleton of
+    other data whose joints are not named so has no such line. Its clips then keep their own
+    heading, and a warning says so (rather than a profile that cannot train on them).
+    """
+    if prof.train.get("heading") is None:
+        return prof
+    hips, shoulders = heading_joints(ds.joint_names or ())
+    if hips is not None or shoulders is not None:
+        return prof
+    warnings.warn(
+        f"dataset {ds.name!r} names no left/right hip or shoulder joints, so its clips keep "
+        f"their own heading (profile {prof.name!r} with heading=None); name those joints "
+        "(joint_names) to turn every clip to one heading",
+        stacklevel=3,
+    )
+    return prof.replace(train_heading=None)
+
+
 @dataclass(frozen=True)
 class StudyContext:
     """The profile, dataset, device, cache and progress setting a chapter's studies share.
@@ -136,6 +159,7 @@ class StudyContext:
         if isinstance(dataset, str) and dataset.lower() in DATASET_CHANGES:
             prof = for_dataset(prof, dataset.lower())
         ds = load_dataset(dataset, prof, data_dir, cache_dir, progress=progress)
+        prof = _heading_for(prof, ds)
         return cls(
             profile=prof,
             dataset=ds,

@@ -26,6 +26,7 @@ The result is a :class:`SeparationResult` of tidy tables; the verdicts on it are
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -35,12 +36,14 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.geometry.bootstrap import (
+    BOOTSTRAP_MEASURES,
     bootstrap_layers,
     paired_contrast,
     percentile_interval,
     slope_over_depth,
 )
 from helpers.geometry.layer_tables import layer_distances, layer_geometry, layer_radii
+from helpers.geometry.neighbours import NeighbourSets
 from helpers.geometry.readouts import cka_table, probe_table
 from helpers.geometry.smoothness import reference_levels
 from helpers.studies.context import StudyContext
@@ -90,7 +93,8 @@ class SeparationResult:
         ``'late - input'``, ``'slope'``) with ``estimate``, ``low``, ``high``.
     generic : the C2 control per ``layer``: ``these`` and ``other`` (NNK label variation on
         the target classes of the networks trained on every class, these among them, and of
-        networks trained on the source classes only) and the gap
+        networks trained on the source classes only; seed-matched, the first
+        ``settings['control_seeds']``) and the gap
         ``other - these`` with its interval (``estimate``, ``low``, ``high``); its contrasts
         are in ``generic_contrasts`` (``'early gap'``, ``'late gap'``, ``'growth'``). Empty
         when the study ran without it.
@@ -100,6 +104,12 @@ class SeparationResult:
         test clips' classes and subjects, and ``k``.
     radii : the DTW radius of each layer, in steps.
     settings : what the study ran with (seeds, k, resamples, clips).
+    inputs : what turning the clips to one heading changes at layer 0 (empty when the
+        profile keeps the camera's heading): one row per ``input`` (``'camera heading'``, the
+        clips only centred and scaled; ``'one heading'``, the network's input; and
+        ``'one heading - camera heading'``) with the NNK label variation ``estimate``, ``low``,
+        ``high`` (95% bootstrap interval, the same resamples for both, so the difference is
+        paired) and ``one_nn`` (1-NN accuracy from other subjects' clips under layer 0's DTW).
     """
 
     layers: pd.DataFrame
@@ -112,6 +122,7 @@ class SeparationResult:
     reference: dict[str, float]
     radii: list[int]
     settings: dict[str, Any] = field(default_factory=dict)
+    inputs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _overall(table: pd.DataFrame) -> pd.DataFrame:
@@ -145,6 +156,7 @@ def separation_study(
     fraction: float = 0.1,
     n_boot: int | None = None,
     generic: bool = True,
+    control_seeds: int | None = None,
 ) -> SeparationResult:
     """Per-layer class separation of the profile's networks, with controls and intervals (cached).
 
@@ -158,6 +170,9 @@ def separation_study(
     fraction : the DTW band as a share of each layer's median length (at least one step).
     n_boot : bootstrap resamples (default: the profile's geometry setting).
     generic : also run the C2 control (networks trained on other classes).
+    control_seeds : how many of ``seeds`` (the first ones) the C2 control trains networks on
+        other classes for and compares (default: the profile's ``control_seeds``; 1 in the
+        quick profile, as the untrained and shuffled-label controls).
 
     Returns
     -------
@@ -168,6 +183,11 @@ def separation_study(
     n_boot = int(sets.get("n_boot", 200) if n_boot is None else n_boot)
     if not seeds:
         raise ValueError("seeds: expected at least one seed")
+    if control_seeds is None:
+        control_seeds = int(sets.get("control_seeds", len(seeds)))
+    control_seeds = min(int(control_seeds), len(seeds))
+    if control_seeds < 1:
+        raise ValueError(f"control_seeds={control_seeds}: expected at least 1")
     key = ctx.study_key(
         "separation",
         seeds=seeds,
@@ -175,23 +195,37 @@ def separation_study(
         fraction=float(fraction),
         n_boot=n_boot,
         generic=bool(generic),
+        control_seeds=control_seeds,
         shuffled_label_seed=SHUFFLED_LABEL_SEED,
+        heading_contrast=True,  # results carry `inputs` (layer 0 with and without the turn)
     )
 
     def compute() -> SeparationResult:
-        return _compute(ctx, seeds, int(k), float(fraction), n_boot, bool(generic))
+        return _compute(ctx, seeds, int(k), float(fraction), n_boot, bool(generic), control_seeds)
 
     return ctx.cache.pickle("studies", key, compute)
 
 
 def _compute(
-    ctx: StudyContext, seeds: list[int], k: int, fraction: float, n_boot: int, generic: bool
+    ctx: StudyContext,
+    seeds: list[int],
+    k: int,
+    fraction: float,
+    n_boot: int,
+    generic: bool,
+    control_seeds: int,
 ) -> SeparationResult:
     ds = ctx.dataset
     test, train = ds.split == "test", ds.split == "train"
     if not test.any() or not train.any():
         raise ValueError("separation_study: the dataset needs training and test clips")
     y_test, s_test = ds.labels[test], np.asarray(ds.subjects)[test]
+    if np.unique(s_test).size < 2:
+        raise ValueError(
+            f"separation_study: the test clips of {ds.name!r} come from "
+            f"{np.unique(s_test).size} subject(s); neighbours from other subjects need at "
+            "least two test subjects (give the dataset's split more test subjects)"
+        )
     levels = reference_levels(y_test, k, exclude=s_test)
     if k > levels.fewest_same:
         warnings.warn(
@@ -259,7 +293,14 @@ def _compute(
 
     generic_table, generic_contrasts = pd.DataFrame(), pd.DataFrame()
     if generic:
-        generic_table, generic_contrasts = _generic_control(ctx, kept, k, radii or [], n_boot)
+        paired = {seed: kept[seed] for seed in seeds[:control_seeds]}
+        generic_table, generic_contrasts = _generic_control(ctx, paired, k, radii or [], n_boot)
+
+    inputs = pd.DataFrame()
+    first_model = models[0][2]
+    if getattr(first_model.train_config, "heading", None) is not None:
+        canonical = (estimates["trained"][0][0], samples["trained"][0][:, 0], kept[seeds[0]][1][0])
+        inputs = _heading_contrast(ctx, first_model, canonical, radii or [], k, n_boot)
 
     layers = pd.concat(layer_parts, ignore_index=True)
     front = ["model", "seed", "protocol"]
@@ -283,10 +324,12 @@ def _compute(
             "k": k,
             "fraction": fraction,
             "n_boot": n_boot,
+            "control_seeds": seeds[:control_seeds] if generic else [],
             "test_clips": int(test.sum()),
             "training_clips": int(train.sum()),
             "measure": MEASURE,
         },
+        inputs=inputs,
     )
 
 
@@ -353,3 +396,55 @@ def _generic_control(
     # the gap at the input is 0 by construction (both see the same clips), so "early gap" and
     # "late gap" are the mean gaps of those blocks
     return pd.DataFrame(rows), pd.DataFrame(contrasts)
+
+
+def _one_nn(D: np.ndarray, labels: np.ndarray, subjects: np.ndarray) -> float:
+    """1-NN accuracy when a clip's neighbour must be another subject's (the diagonal aside)."""
+    far = np.where(subjects[:, None] == subjects[None, :], np.inf, D)
+    return float(np.mean(labels[np.argmin(far, axis=1)] == labels))
+
+
+def _heading_contrast(
+    ctx: StudyContext,
+    model: Any,
+    canonical: tuple[float, np.ndarray, np.ndarray],
+    radii: list[int],
+    k: int,
+    n_boot: int,
+) -> pd.DataFrame:
+    """Layer 0 as the network sees it (one heading) against the clips in the camera's heading.
+
+    ``canonical`` is the network's layer 0 as the study measured it: its NNK label variation,
+    its bootstrap samples and its distance matrix between the test clips. The camera-heading
+    input is the same clips centred and scaled alike but not turned; it is measured with the
+    same radius, ``k`` and resamples.
+    """
+    ds = ctx.dataset
+    test = ds.split == "test"
+    y, subjects = ds.labels[test], np.asarray(ds.subjects)[test]
+    camera_cfg = dataclasses.replace(model.train_config, heading=None)
+    feats = layer_features(
+        model, ds, camera_cfg, device=ctx.device, layers=[0], cache_dir=ctx.cache_dir,
+        progress=False,
+    )  # fmt: skip
+    (D_camera,) = layer_distances(feats, radii[:1], subset=test, cache_dir=ctx.cache_dir)
+    sets = NeighbourSets.from_matrix(D_camera, k, exclude=subjects)
+    camera_value = BOOTSTRAP_MEASURES[MEASURE](sets, y, k)
+    camera = bootstrap_layers([D_camera], y, k=k, exclude=subjects, n_boot=n_boot, random_state=0)
+    one_value, one_samples, D_one = canonical
+    rows = []
+    for name, value, boot, D in (
+        ("camera heading", camera_value, camera[:, 0], D_camera),
+        ("one heading", one_value, one_samples, D_one),
+    ):
+        iv = percentile_interval(boot, estimate=value)
+        rows.append({"input": name, **iv.as_dict(), "one_nn": _one_nn(D, y, subjects)})
+    diff = percentile_interval(one_samples - camera[:, 0], estimate=one_value - camera_value)
+    rows.append(
+        {
+            "input": "one heading - camera heading",
+            **diff.as_dict(),
+            "one_nn": rows[1]["one_nn"] - rows[0]["one_nn"],
+        }
+    )
+    return pd.DataFrame(rows)
