@@ -80,7 +80,13 @@ def plot_separation(
             if column in t:
                 ax.plot(t.index, t[column], color=color, marker="o", ms=3, label=label)
         ax.axhline(ref["chance"], color="grey", lw=1, ls="-.", label="chance")
-        ax.axhline(ref["floor"], color="k", lw=1, ls=":", label=f"floor, k = {int(ref['k'])}, equal weights")
+        ax.axhline(
+            ref["floor"],
+            color="k",
+            lw=1,
+            ls=":",
+            label=f"floor, k = {int(ref['k'])}, equal weights",
+        )
         ax.set_ylim(0, 1.05)
         ax.set_title(f"{name}: authors' kNN error")
         ax = axes[2, col]
