@@ -3,9 +3,10 @@
     python benchmarks/record_profile.py --profile paper             # this machine (CPU or CUDA)
     python benchmarks/record_profile.py --profile paper --device cuda --seeds 0 1 2
 
-Trains (or loads from the cache) the profile's ST-GCN for each seed, runs chapter 4's layer
-geometry on them, and writes one JSON record (:func:`helpers.report.machine.profile_measurement`:
-date, machine, commit, per-seed accuracy and training time, chapter 4's headline numbers) to
+Trains (or loads from the cache) the profile's ST-GCN for each seed, runs chapter 4's
+separation study on them (with its controls), and writes one JSON record
+(:func:`helpers.report.machine.profile_measurement`: date, machine, commit, per-seed accuracy
+and training time, chapter 4's headline numbers) to
 ``book/measurements/<profile>-<device>-<date>.json``, which the results page shows. The record
 holds only numbers; nothing derived from the data is written there.
 """
