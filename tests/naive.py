@@ -1103,3 +1103,59 @@ def naive_linear_cka(X: np.ndarray, Y: np.ndarray) -> float:
         return np.trace(A @ H @ B @ H)
 
     return hsic(K, L) / np.sqrt(hsic(K, K) * hsic(L, L))
+
+
+# ---------------------------------------------------------------------------------------------
+# Deletion and insertion
+# ---------------------------------------------------------------------------------------------
+def naive_motion(clip: np.ndarray, length: int) -> np.ndarray:
+    """(T, V) speed of each joint of one (C, T, V, M) clip: |x[t] - x[t-1]| summed over bodies,
+    frame 0 copying frame 1, zero beyond ``length``."""
+    c, t, v, m = clip.shape
+    out = np.zeros((t, v))
+    for f in range(1, length):
+        for j in range(v):
+            for b in range(m):
+                out[f, j] += math.sqrt(sum((clip[k, f, j, b] - clip[k, f - 1, j, b]) ** 2
+                                           for k in range(c)))  # fmt: skip
+    if length > 1:
+        out[0] = out[1]
+    return out
+
+
+def naive_deletion_area(
+    probability,
+    clip: np.ndarray,
+    length: int,
+    scores: np.ndarray,
+    unit: str,
+    steps: int,
+    curve: str = "deletion",
+) -> float:
+    """Area under one clip's deletion (or insertion) curve, unit by unit, in plain loops.
+
+    ``probability(clip) -> float`` scores a (C, T, V, M) clip; ``scores`` (T, V) rank the cells
+    (no ties); a removed cell takes its joint's mean position over the valid frames.
+    """
+    c, t, v, m = clip.shape
+    if unit == "cell":
+        units = [[(f, j)] for f in range(length) for j in range(v)]
+        value = [scores[f, j] for f in range(length) for j in range(v)]
+    elif unit == "joint":
+        units = [[(f, j) for f in range(length)] for j in range(v)]
+        value = [sum(scores[f, j] for f in range(length)) / length for j in range(v)]
+    else:
+        units = [[(f, j) for j in range(v)] for f in range(length)]
+        value = [sum(scores[f, j] for j in range(v)) for f in range(length)]
+    order = sorted(range(len(units)), key=lambda u: -value[u])
+    mean = clip[:, :length].mean(axis=1)  # (C, V, M)
+    points = []
+    for s in range(steps + 1):
+        top = set(order[: int(round(s / steps * len(units)))])
+        removed = top if curve == "deletion" else set(range(len(units))) - top
+        x = clip.copy()
+        for u in removed:
+            for f, j in units[u]:
+                x[:, f, j, :] = mean[:, j, :]
+        points.append(probability(x))
+    return sum((points[s] + points[s + 1]) / 2 / steps for s in range(steps))

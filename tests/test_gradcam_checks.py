@@ -9,12 +9,11 @@ import torch
 from helpers.explain.checks import (
     cascading_randomization,
     compare_models,
-    curve_areas,
-    deletion_insertion,
+    map_agreement,
     map_rank_correlation,
     randomize_from,
-    remove_joints,
 )
+from helpers.explain.deletion import deletion_areas, deletion_gains
 from helpers.explain.gradcam import layer_gradcam
 from helpers.nets.skeleton_graph import SkeletonGraph
 from helpers.nets.stgcn import STGCN
@@ -140,41 +139,39 @@ def test_label_randomisation_gives_other_maps(trained):
     assert r_perm.loc[last] < 0.6
 
 
-def test_remove_joints_mean_pose_and_zero():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(2, 3, 6, 5, 1)).astype(np.float32)
-    lengths = np.array([6, 4])
-    x[1, :, 4:] = 0
-    removed = np.zeros((2, 5), bool)
-    removed[0, 2] = removed[1, 4] = True
-    out = remove_joints(x, lengths, removed)
-    np.testing.assert_allclose(
-        out[0, :, :, 2], x[0, :, :, 2].mean(axis=1, keepdims=True).repeat(6, 1), rtol=1e-6
-    )
-    np.testing.assert_allclose(
-        out[1, :, :4, 4], x[1, :, :4, 4].mean(axis=1, keepdims=True).repeat(4, 1), rtol=1e-6
-    )
-    assert np.all(out[1, :, 4:] == 0)  # padding stays zero
-    keep = ~removed[:, None, None, :, None].repeat(3, 1).repeat(6, 2)
-    np.testing.assert_array_equal(out[keep], x[keep])
-    assert np.all(remove_joints(x, lengths, removed, "zero")[0, :, :, 2] == 0)
-    with pytest.raises(ValueError, match="baseline"):
-        remove_joints(x, lengths, removed, "noise")
-
-
 @pytest.mark.slow  # the toy model that solves its task trains 60 epochs
 def test_deletion_falls_faster_than_random(trained):
     _, model, x, lengths = trained
-    curves = deletion_insertion(model, x, lengths=lengths, steps=5, random_orders=4)
-    areas = curve_areas(curves).set_index("layer")
     last = model.num_blocks
-    assert areas.loc[last, "deletion_gain"] > 0, areas
-    assert areas.loc[last, "insertion_gain"] > 0, areas
-    # the endpoints are shared: nothing removed is the clean clip, everything removed the same
-    d = curves[curves.curve == "deletion"]
-    ends = d[d.fraction.isin([0.0, 1.0])].groupby("fraction").score.nunique()
-    assert (ends == 1).all()
+    for unit in ("joint", "cell"):
+        res = deletion_areas(model, x, lengths=lengths, unit=unit, steps=5, random_orders=4)
+        gains = deletion_gains(res.areas, n_boot=200)
+        mine = gains[(gains.layer == last) & (gains.against == "random")].set_index("curve")
+        assert mine.loc["deletion", "estimate"] > 0, gains
+        assert mine.loc["insertion", "estimate"] > 0, gains
+        # the endpoints are shared: nothing removed is the clean clip, everything removed the same
+        d = res.curves[res.curves.curve == "deletion"]
+        ends = d[d.fraction.isin([0.0, 1.0])].groupby("fraction").score.nunique()
+        assert (ends == 1).all()
     # the toy task lives in the tip joint: the last block's map ranks it first on average
     maps = layer_gradcam(model, x, last, lengths=lengths)
     imp = maps.sum(axis=2).mean(axis=(0, 1))
     assert int(np.argmax(imp)) in (3, 4)
+
+
+def test_map_agreement_per_clip_averages_to_compare_models():
+    graph = SkeletonGraph(5, CHAIN, center=0)
+    a = STGCN(3, graph=graph, width=0.25, num_blocks=3, random_state=0).eval()
+    b = STGCN(3, graph=graph, width=0.25, num_blocks=3, random_state=1).eval()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 3, 10, 5, 1)).astype(np.float32)
+    lengths = np.array([10, 8, 9, 6])
+    per_clip = map_agreement(a, b, x, lengths=lengths)
+    assert sorted(per_clip.columns) == ["clip", "layer", "spearman"]
+    assert len(per_clip) == 3 * 4
+    summary = compare_models(a, b, x, lengths=lengths).set_index("layer")
+    for layer, part in per_clip.groupby("layer"):
+        r = part.spearman.to_numpy()
+        want = np.nanmean(r) if np.isfinite(r).any() else np.nan
+        assert summary.loc[layer, "spearman"] == pytest.approx(want, nan_ok=True)
+        assert summary.loc[layer, "constant_maps"] == pytest.approx(np.mean(~np.isfinite(r)))

@@ -55,7 +55,7 @@ CALLS = {
     "study": (keys.study_key, dict(study="layer-geometry", dataset="d1", window=0.1, k=10)),
     "transfer-run": (
         keys.transfer_run_key,
-        dict(source="w1", target="d2", frozen=3, config={"epochs": 2}, seed=0),
+        dict(base="w1", target="d2", mode="AnB", k=3, settings={"epochs": 2, "seed": 0}),
     ),
 }
 
@@ -76,7 +76,9 @@ CHANGES = {
         label_seed=6,
     ),
     "study": dict(study="noise", dataset="d2", window=0.2, k=11),
-    "transfer-run": dict(source="w2", target="d3", frozen=None, config={"epochs": 3}, seed=1),
+    "transfer-run": dict(
+        base="w2", target="d3", mode="BnB", k=4, settings={"epochs": 2, "seed": 1}
+    ),
 }
 
 
@@ -125,7 +127,8 @@ VERSIONS = {
     "DTW_VERSION": {"dtw"},
     "FEATURES_VERSION": {"features"},
     "MODELS_VERSION": {"model-profile", "model-network"},
-    "STUDIES_VERSION": {"study", "transfer-run"},
+    "STUDIES_VERSION": {"study"},
+    "TRANSFER_VERSION": {"transfer-run"},
 }
 
 

@@ -8,6 +8,7 @@ checked against numbers worked out by hand, in well under a second.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import json
 from pathlib import Path
@@ -420,70 +421,61 @@ def test_noise_results_reject_an_empty_study(monkeypatch, toy, ctx):
 
 
 # ------------------------------------------------------------------------------ chapter 7
-def fake_transfer_runs(prof, **kwargs):
-    rows = []
-    for seed in (0, 1):
-        for shots in (2, 0):
-            rows.append(
-                {
-                    "seed": seed,
-                    "shots": shots,
-                    "start": "scratch",
-                    "frozen": -1,
-                    "accuracy": 0.5 + 0.1 * seed,
-                }
-            )
-            for k in range(11):
-                acc = 0.9 - 0.02 * k if shots == 0 else 0.3 + 0.02 * k
-                rows.append(
-                    {
-                        "seed": seed,
-                        "shots": shots,
-                        "start": "source",
-                        "frozen": k,
-                        "accuracy": acc + 0.01 * seed,
-                    }
-                )
-    return pd.DataFrame(rows)
-
-
-def fake_transfer_smoothness(prof, **kwargs):
-    lv = [0.3, 0.2, 0.1, 0.15, 0.2, 0.25, 0.3, 0.3, 0.3, 0.3, 0.35]
-    rows = [
-        {"seed": s, "layer": layer, "graph": "nnk", "metric": "label_variation", "value": v}
-        for s in (0, 1)
-        for layer, v in enumerate(lv)
-    ]
-    return pd.DataFrame(rows)
-
-
-def test_transfer_reduces_the_grid(monkeypatch, toy, ctx):
-    src = recorder(
-        monkeypatch,
-        "transfer_source_model",
-        lambda prof, **kw: (None, SimpleNamespace(test=SimpleNamespace(accuracy=0.95)), None, None),
+def fake_transfer_result(ctx, **kwargs):
+    """A transfer study's tables for the grid k = 2, 5, 8: AnB falls behind BnB at k = 5."""
+    ks = (2, 5, 8)
+    acc = [{"shots": 0, "mode": "scratch", "k": 0, "estimate": 0.6, "low": 0.5, "high": 0.7,
+            "runs": 2}]  # fmt: skip
+    spec = []
+    for k in ks:
+        for mode, value in (("AnB", 0.9 - 0.05 * k), ("AnB+", 0.9), ("BnB", 0.9)):
+            acc.append({"shots": 0, "mode": mode, "k": k, "estimate": value,
+                        "low": value - 0.05, "high": value + 0.05, "runs": 2})  # fmt: skip
+        d = -0.05 * k
+        for split in ("0", "all"):
+            spec.append({"split": split, "shots": 0, "k": k, "estimate": d,
+                         "low": d - 0.15, "high": d + 0.15})  # fmt: skip
+    layers = pd.DataFrame(
+        {"split": ["0", "all"], "transfer_layer": [5.0, 5.0], "geometry_layer": [4.0, 4.0]}
     )
-    runs = recorder(monkeypatch, "transfer_study", fake_transfer_runs)
-    smooth = recorder(monkeypatch, "transfer_smoothness_study", fake_transfer_smoothness)
+    runs = pd.DataFrame({"best_epoch": [10, 20], "mode": ["AnB", "BnB"], "seconds": [2.0, 4.0]})
+    networks = pd.DataFrame(
+        {"split": [0], "seed": [0], "shots": [0], "A_source_accuracy": [0.95],
+         "B_target_accuracy": [0.85]}
+    )  # fmt: skip
+    return studies.TransferResult(
+        runs=runs,
+        accuracy=pd.DataFrame(acc),
+        specificity=pd.DataFrame(spec),
+        geometry=pd.DataFrame(),
+        layers=layers,
+        networks=networks,
+        tasks=[{"source": ("a",), "target": ("b",)}],
+        settings={"ks": ks, "seeds": (0, 1)},
+    )
+
+
+def test_transfer_results_read_the_study(monkeypatch, toy, ctx):
+    calls = recorder(monkeypatch, "transfer_study", fake_transfer_result)
     res = report.transfer_results(ctx)
-    assert src[0][1]["seed"] == study_settings("quick", "transfer")["seeds"][0]
-    assert src[0][1]["tasks"] is None and runs[0][1]["tasks"] is None
-    assert (smooth[0][1]["window"], smooth[0][1]["k"]) == (0.1, 10)
-    assert res.value("source_top1") == pytest.approx(0.95)
-    assert res.value("scratch_all") == pytest.approx(0.55)
-    assert res.value("k0_all") == pytest.approx(0.905)
-    assert res.value("best_k_all") == 0 and res.value("best_k_2") == 10
-    assert res.value("half_2") == pytest.approx(0.405)
-    assert res.value("k_max_all") == pytest.approx(0.705)
-    assert res.value("few_frozen") == pytest.approx(0.9 - 0.02 * 2.5 + 0.005)
-    assert res.value("many_frozen") == pytest.approx(0.9 - 0.02 * 9 + 0.005)
-    assert res.value("seed_spread") == pytest.approx(0.01 / np.sqrt(2))
-    assert res.data["verdict"].outcome == "supports"  # freezing few is better
-    assert res.data["geometry_verdict"].outcome == "supports"  # lowest at layer 2, 0.35 last
-    assert res.value("lv_min_layer") == 2 and res.value("lv_last") == pytest.approx(0.35)
-    curve = res.data["curve"]
-    assert curve[(curve.start == "scratch") & (curve.clips_per_class == "2")]["max"].item() == 0.6
-    assert list(dict.fromkeys(curve.clips_per_class)) == ["2", "all"]  # all clips last
+    assert (calls[0][1]["fraction"], calls[0][1]["k"]) == (0.1, 10)
+    assert res.value("A_top1") == pytest.approx(0.95)
+    assert res.value("scratch") == pytest.approx(0.6)
+    assert res.value("AnB_k5") == pytest.approx(0.65)
+    assert res.value("BnB_k8_low") == pytest.approx(0.85)
+    assert res.value("specificity_late") == pytest.approx(-0.4)
+    assert res.value("best_epoch") == pytest.approx(15)
+    # the paper grid: 3 splits x 3 seeds x 3 clip counts x (scratch + 10 k x (AnB, BnB, 3 AnB+))
+    assert res.value("full_grid_runs") == 3 * 3 * 3 * (1 + 10 * 5)
+    assert res.value("full_grid_hours") == pytest.approx(3 * 3 * 3 * 51 * 3.0 / 3600)
+    assert (res.value("transfer_layer"), res.value("geometry_layer")) == (5, 4)
+    # early: -0.1 [-0.25, +0.05] includes 0; late: -0.4 [-0.55, -0.25] below 0
+    assert res.data["verdicts"]["specificity"].outcome == "supports"
+    # split 0: geometry at block 4 reads as k = 5 on the grid, where transfer falls behind
+    assert res.data["verdicts"]["layer"].outcome == "supports"
+    table = res.data["table"]
+    assert list(table.index) == [("all", m) for m in ("scratch", "AnB", "AnB+", "BnB")]
+    assert table.loc[("all", "AnB"), 5] == "65.0% [60.0%, 70.0%]"
 
 
 # ------------------------------------------------------------------------------ chapter 8
@@ -569,6 +561,51 @@ def test_training_reports_the_test_scores_and_skips_the_resampled_variant(monkey
 
 
 # ------------------------------------------------------------------------------ chapter 6
+def fake_checks(layers, fit=0.97):
+    """A checks study: deletion beats both orders in blocks 3-4; real maps agree 0.5."""
+    casc = pd.DataFrame(
+        [(step, layer, 0.5 if step == 1 else 0.1 * layer) for step in (1, 2) for layer in layers],
+        columns=["step", "layer", "spearman"],
+    )
+    iv = []
+    for layer in layers:
+        shuffled = 0.4 - 0.1 * layer
+        for other, value, half in (
+            ("another seed", 0.5, 0.05),
+            ("shuffled labels", shuffled, 0.05),
+            ("another seed - shuffled labels", 0.5 - shuffled, 0.08),
+        ):
+            iv.append({"other": other, "layer": layer, "estimate": value,
+                       "low": value - half, "high": value + half})  # fmt: skip
+    gains = []
+    for unit in ("cell", "joint"):
+        for layer in layers:
+            for against in ("random", "motion"):
+                g = 0.1 * (layer - 2) if unit == "cell" else -0.1
+                gains.append({"unit": unit, "curve": "deletion", "layer": layer,
+                              "against": against, "estimate": g, "low": g - 0.05,
+                              "high": g + 0.05})  # fmt: skip
+    models = pd.DataFrame(
+        {
+            "model": ["real", "another seed", "memorising"],
+            "fit": [1.0, 1.0, fit],
+            "test_accuracy": [0.9, 0.9, np.nan],
+            "train_clips": [20, 20, 8],
+            "epochs": [80, 80, 150],
+        }
+    )
+    return studies.GradcamChecks(
+        cascading=casc,
+        agreement=pd.DataFrame(),
+        agreement_intervals=pd.DataFrame(iv),
+        deletion_curves=pd.DataFrame(),
+        deletion_areas=pd.DataFrame(),
+        gains=pd.DataFrame(gains),
+        models=models,
+        settings={"clips": 7},
+    )
+
+
 def test_gradcam_reduces_the_checks_and_the_concentration(monkeypatch, toy, ctx):
     n, v = len(toy), toy.num_joints
     layers = [1, 2, 3, 4]
@@ -585,73 +622,61 @@ def test_gradcam_reduces_the_checks_and_the_concentration(monkeypatch, toy, ctx)
         labels=toy.labels,
         lengths=toy.lengths,
     )
-    casc = pd.DataFrame(
-        [(step, layer, 0.5 if step == 1 else 0.1 * layer) for step in (1, 2) for layer in layers],
-        columns=["step", "layer", "spearman"],
-    )
-    lab = pd.DataFrame(
-        [
-            (layer, other, val)
-            for layer in layers
-            for other, val in (("shuffled labels", 0.4 - 0.1 * layer), ("another seed (1)", 0.5))
-        ],
-        columns=["layer", "other", "spearman"],
-    )
-    areas = pd.DataFrame(
-        {
-            "layer": layers,
-            "deletion_gain": [-0.1, 0.1, 0.2, 0.3],
-            "insertion_gain": [0.0, 0.1, 0.1, 0.2],
-        }
-    )
-    models = pd.DataFrame(
-        {
-            "model": ["real", "control", "shuffled labels"],
-            "train_accuracy": [1.0, 1.0, 0.3],
-            "epochs": [80, 80, 20],
-        }
-    )
+    # maps rougher than the features in blocks 3 and 4, smoother in block 1
     sm = pd.DataFrame(
-        [
-            (rep, layer, "knn", "paper_knn_error", val)
-            for layer in layers
-            for rep, val in (("features", 0.2), ("Grad-CAM map", 0.1 * layer))
-        ],
-        columns=["representation", "layer", "graph", "metric", "value"],
-    )
+        {"layer": layers, "map": [0.1, 0.2, 0.3, 0.4], "features": [0.2] * 4,
+         "estimate": [-0.1, 0.0, 0.1, 0.2], "low": [-0.15, -0.05, 0.05, 0.15],
+         "high": [-0.05, 0.05, 0.15, 0.25]}
+    )  # fmt: skip
+    for col in ("map", "features"):
+        sm[f"{col}_low"], sm[f"{col}_high"] = sm[col] - 0.01, sm[col] + 0.01
     maps = recorder(monkeypatch, "gradcam_maps", lambda c, **kw: (c.dataset, cams))
-    recorder(
-        monkeypatch,
-        "gradcam_checks_study",
-        lambda prof, **kw: {"cascading": casc, "labels": lab, "areas": areas, "models": models},
-    )
-    smooth = recorder(monkeypatch, "gradcam_smoothness_study", lambda prof, **kw: sm)
+    recorder(monkeypatch, "gradcam_checks_study", lambda c, **kw: fake_checks(layers))
+    smooth = recorder(monkeypatch, "gradcam_smoothness_study", lambda c, **kw: sm)
     res = report.gradcam_results(ctx)
     assert maps[0][1]["seed"] == 0 and (smooth[0][1]["window"], smooth[0][1]["k"]) == (0.1, 10)
     n_test = int((toy.split == "test").sum())
     assert res.value("test_top1") == pytest.approx((n_test - 1) / n_test)
+    assert res.value("clips") == 7
     assert res.value("cascading_classifier") == pytest.approx(0.5)
     assert res.value("cascading_all") == pytest.approx(0.25)
-    assert res.value("shuffled_labels") == pytest.approx(0.15)
-    assert res.value("shuffled_early") == pytest.approx(0.25)  # blocks 1-2
+    assert res.value("memorising_fit") == pytest.approx(0.97)
+    assert res.value("seed_late") == pytest.approx(0.5)
     assert res.value("shuffled_late") == pytest.approx(0.05)  # blocks 3-4
-    assert res.value("other_seed") == pytest.approx(0.5)
-    assert res.value("shuffled_train_accuracy") == pytest.approx(0.3)
-    assert res.value("deletion_positive") == 3 and res.value("blocks") == 4
-    assert res.value("deletion_gain_late") == pytest.approx(0.25)
+    assert res.value("cell_beat_motion") == 2 and res.value("joint_beat_random") == 0
+    assert res.value("cell_gain_motion") == pytest.approx(0.2)
+    assert res.value("maps_rougher") == 2
     assert res.value("top5_joints_first") == pytest.approx(5 / v)
     assert res.value("uniform_top5") == pytest.approx(5 / v)
     assert res.value("top5_joints_last") == pytest.approx(1.0)
     assert res.value("top20_frames_last") == pytest.approx(1.0)
-    assert res.value("maps_less_smooth") == 2  # blocks 3 and 4: 0.3, 0.4 > 0.2
-    assert res.data["blocks"].loc[4, "map_knn_error"] == pytest.approx(0.4)
+    assert res.data["blocks"].loc[4, "map_lv"] == pytest.approx(0.4)
     verdicts = {name: v.outcome for name, v in res.data["verdicts"].items()}
     assert verdicts == {
-        "faithfulness": "supports",  # 3 of 4 blocks positive, insertion +0.1
+        "faithfulness: cell": "inconclusive",  # beats both in 2 of 4 blocks, behind in 1
+        "faithfulness: joint": "contradicts",  # behind both orders in every block
         "cascading": "supports",  # 0.25 < 0.5 - 0.1
-        "labels": "supports",  # late 0.05 < 0.5 - 0.1
-        "smoothness": "inconclusive",  # maps rougher in 2 of 4 blocks (3, 4), smoother in 1
+        "labels": "supports",  # late differences 0.4, 0.5 with intervals above 0
+        "smoothness": "inconclusive",  # rougher in 2 of 4 blocks, smoother in 1
     }
+
+
+def test_a_control_that_did_not_memorise_decides_nothing(monkeypatch, toy, ctx):
+    cams = DatasetGradCAM(
+        maps={1: [np.ones((1, 6, toy.num_joints), np.float32)] * len(toy)},
+        logits=np.eye(toy.num_classes, dtype=np.float32)[toy.labels],
+        targets=toy.labels,
+        labels=toy.labels,
+        lengths=toy.lengths,
+    )
+    sm = pd.DataFrame({"layer": [1], "map": [0.1], "features": [0.2], "estimate": [-0.1],
+                       "low": [-0.2], "high": [0.0]})  # fmt: skip
+    recorder(monkeypatch, "gradcam_maps", lambda c, **kw: (c.dataset, cams))
+    recorder(monkeypatch, "gradcam_checks_study", lambda c, **kw: fake_checks([1, 2], fit=0.5))
+    recorder(monkeypatch, "gradcam_smoothness_study", lambda c, **kw: sm)
+    res = report.gradcam_results(ctx)
+    assert res.data["verdicts"]["labels"].outcome == "inconclusive"
+    assert "fits only 50%" in res.data["verdicts"]["labels"].sentence
 
 
 def test_gradcam_needs_every_check(monkeypatch, toy, ctx):
@@ -662,10 +687,11 @@ def test_gradcam_needs_every_check(monkeypatch, toy, ctx):
         labels=toy.labels,
         lengths=toy.lengths,
     )
+    empty = dataclasses.replace(fake_checks([1]), gains=pd.DataFrame())
     recorder(monkeypatch, "gradcam_maps", lambda c, **kw: (c.dataset, cams))
-    recorder(monkeypatch, "gradcam_checks_study", lambda prof, **kw: {"cascading": None})
-    recorder(monkeypatch, "gradcam_smoothness_study", lambda prof, **kw: pd.DataFrame())
-    with pytest.raises(ValueError, match="lacks 'labels'"):
+    recorder(monkeypatch, "gradcam_checks_study", lambda c, **kw: empty)
+    recorder(monkeypatch, "gradcam_smoothness_study", lambda c, **kw: pd.DataFrame())
+    with pytest.raises(ValueError, match="gains: the table lacks"):
         report.gradcam_results(ctx)
 
 

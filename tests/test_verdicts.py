@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import report
 from helpers.report import verdicts as v
 from helpers.report.verdicts import Verdict
 
@@ -55,19 +54,31 @@ def test_noise_claim_verdict_needs_a_noise_model():
 
 
 # ------------------------------------------------------------------------------ chapter 6
+def _gains(random_sides, motion_sides):
+    """Deletion gains per block from interval sides (+1 above 0, -1 below, 0 across)."""
+    rows = []
+    for against, sides in (("random", random_sides), ("motion", motion_sides)):
+        for layer, side in enumerate(sides, start=1):
+            low, high = {1: (0.05, 0.2), -1: (-0.2, -0.05), 0: (-0.05, 0.05)}[side]
+            rows.append({"curve": "deletion", "layer": layer, "against": against,
+                         "estimate": (low + high) / 2, "low": low, "high": high})  # fmt: skip
+    return pd.DataFrame(rows, columns=["curve", "layer", "against", "estimate", "low", "high"])
+
+
 @pytest.mark.parametrize(
-    "deletion, insertion, outcome",
+    "random, motion, outcome",
     [
-        ([-0.1, 0.1, 0.2, 0.3], [0.0, 0.1, 0.1, 0.2], "supports"),
-        ([-0.1, -0.1, -0.2, 0.3], [0.0, 0.1, 0.1, 0.2], "contradicts"),
-        ([-0.1, 0.1, -0.2, 0.3], [0.0, 0.1, 0.1, 0.2], "inconclusive"),  # half and half
-        ([0.1, 0.1, 0.2, 0.3], [-0.1, -0.1, 0.0, 0.0], "inconclusive"),  # insertion disagrees
+        ([1, 1, 1, 0], [1, 1, 1, 0], "supports"),  # beats both orders in 3 of 4 blocks
+        ([1, 1, 1, 1], [0, 0, 1, 0], "inconclusive"),  # beats chance, not the motion order
+        ([1, 1, 1, 1], [-1, -1, -1, 0], "contradicts"),  # the motion order removes sooner
+        ([-1, -1, -1, 1], [0, 0, 0, 0], "contradicts"),
         ([], [], "inconclusive"),
     ],
 )
-def test_faithfulness_verdict(deletion, insertion, outcome):
-    verdict = v.faithfulness_verdict(pd.Series(deletion, dtype=float), pd.Series(insertion))
+def test_faithfulness_verdict(random, motion, outcome):
+    verdict = v.faithfulness_verdict(_gains(random, motion), "cell")
     assert verdict.outcome == outcome
+    assert "cells" in verdict.claim
 
 
 @pytest.mark.parametrize(
@@ -78,56 +89,97 @@ def test_cascading_verdict_against_the_seed_to_seed_control(random, control, out
     assert v.cascading_verdict(random, control).outcome == outcome
 
 
-@pytest.mark.parametrize(
-    "shuffled, control, outcome",
-    [(0.05, 0.5, "supports"), (0.5, 0.5, "contradicts"), (0.45, 0.5, "inconclusive")],
-)
-def test_label_randomisation_verdict(shuffled, control, outcome):
-    verdict = v.label_randomisation_verdict(shuffled, control, 0.45, 0.5)
-    assert verdict.outcome == outcome
-    if outcome == "supports":
-        assert "early blocks" in verdict.sentence  # 0.45 is within the margin of 0.5
+def _agreement(differences):
+    """Agreement intervals of four blocks: seed-to-seed 0.5, the difference as given."""
+    rows = []
+    for layer, (low, high) in enumerate(differences, start=1):
+        mid = (low + high) / 2
+        rows += [
+            {"other": "another seed", "layer": layer, "estimate": 0.5, "low": 0.4, "high": 0.6},
+            {"other": "shuffled labels", "layer": layer, "estimate": 0.5 - mid,
+             "low": 0.4 - mid, "high": 0.6 - mid},
+            {"other": "another seed - shuffled labels", "layer": layer, "estimate": mid,
+             "low": low, "high": high},
+        ]  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 @pytest.mark.parametrize(
-    "maps, outcome",
+    "differences, fit, outcome",
     [
-        ([0.3, 0.3, 0.3, 0.1], "supports"),
-        ([0.1, 0.1, 0.1, 0.3], "contradicts"),
-        ([0.1, 0.3, 0.2, 0.2], "inconclusive"),
+        ([(-0.1, 0.1)] * 2 + [(0.2, 0.4)] * 2, 0.99, "supports"),  # late blocks 3, 4 above 0
+        ([(-0.1, 0.1)] * 2 + [(0.2, 0.4)] * 2, 0.50, "inconclusive"),  # did not memorise
+        ([(0.2, 0.4)] * 2 + [(-0.3, -0.1)] * 2, 0.99, "contradicts"),
+        ([(0.2, 0.4)] * 2 + [(-0.1, 0.3)] * 2, 0.99, "inconclusive"),
     ],
 )
-def test_map_smoothness_verdict(maps, outcome):
-    features = pd.Series(0.2, index=[1, 2, 3, 4])
-    verdict = v.map_smoothness_verdict(pd.Series(maps, index=[1, 2, 3, 4]), features)
+def test_label_randomisation_verdict(differences, fit, outcome):
+    verdict = v.label_randomisation_verdict(_agreement(differences), fit)
     assert verdict.outcome == outcome
+    assert verdict.numbers["fit"] == fit and verdict.numbers["late_blocks"] == 2
+
+
+@pytest.mark.parametrize(
+    "sides, outcome",
+    [
+        ([1, 1, 1, -1], "supports"),
+        ([-1, -1, -1, 1], "contradicts"),
+        ([1, -1, 0, 0], "inconclusive"),
+    ],
+)
+def test_map_smoothness_verdict(sides, outcome):
+    bounds = {1: (0.05, 0.1), -1: (-0.1, -0.05), 0: (-0.05, 0.05)}
+    table = pd.DataFrame(
+        [{"layer": i + 1, "estimate": sum(bounds[s]) / 2, "low": bounds[s][0],
+          "high": bounds[s][1]} for i, s in enumerate(sides)]
+    )  # fmt: skip
+    assert v.map_smoothness_verdict(table).outcome == outcome
 
 
 def test_shuffled_memorised():
-    assert v.shuffled_memorised(0.95) and not v.shuffled_memorised(0.5)
+    assert v.shuffled_memorised(0.96) and not v.shuffled_memorised(0.9)
     assert not v.shuffled_memorised(np.nan)
 
 
 # ------------------------------------------------------------------------------ chapter 7
-@pytest.mark.parametrize(
-    "few, many, outcome",
-    [(0.80, 0.70, "supports"), (0.70, 0.80, "contradicts"), (0.80, 0.79, "inconclusive")],
-)
-def test_transfer_verdict(few, many, outcome):
-    assert report.transfer_verdict(few, many, spread=0.02).outcome == outcome
+def _row(estimate, low, high):
+    return {"estimate": estimate, "low": low, "high": high}
 
 
 @pytest.mark.parametrize(
-    "lv, outcome",
+    "early, late, outcome",
     [
-        ([0.3, 0.1, 0.2, 0.3], "supports"),
-        ([0.3, 0.2, 0.15, 0.05], "contradicts"),
-        ([0.3, 0.1, 0.12, 0.102], "inconclusive"),
-        ([0.3], "inconclusive"),
+        (_row(0.0, -0.05, 0.05), _row(-0.2, -0.3, -0.1), "supports"),
+        (_row(0.03, 0.01, 0.05), _row(-0.2, -0.3, -0.1), "supports"),
+        (_row(-0.1, -0.2, -0.05), _row(-0.2, -0.3, -0.1), "contradicts"),
+        (_row(0.0, -0.05, 0.05), _row(0.1, 0.05, 0.2), "contradicts"),
+        (_row(0.0, -0.05, 0.05), _row(-0.02, -0.08, 0.03), "inconclusive"),
     ],
 )
-def test_transfer_geometry_verdict(lv, outcome):
-    assert v.transfer_geometry_verdict(pd.Series(lv)).outcome == outcome
+def test_specificity_verdict(early, late, outcome):
+    verdict = v.specificity_verdict(early, late, 2, 8)
+    assert verdict.outcome == outcome
+    assert verdict.numbers["early_k"] == 2 and verdict.numbers["late_k"] == 8
+
+
+@pytest.mark.parametrize(
+    "transfer, geometry, outcome",
+    [
+        ([5, 5, 8], [4, 5, 6], "supports"),  # 4 -> k = 5 and 6 -> k = 8 on the grid (2, 5, 8)
+        ([np.nan, 5, 5], [np.nan, 3, 5], "supports"),
+        ([2, 2, 5], [6, 7, 1], "contradicts"),
+        ([5, 2, 8], [5, 7, 8], "inconclusive"),  # one split of three disagrees
+        ([np.nan, np.nan, np.nan], [np.nan, np.nan, np.nan], "inconclusive"),
+        ([5, 8, np.nan], [5, 2, 9], "inconclusive"),  # 9 lies beyond the grid: none
+    ],
+)
+def test_transfer_layer_verdict(transfer, geometry, outcome):
+    layers = pd.DataFrame(
+        {"split": [0, 1, 2], "transfer_layer": transfer, "geometry_layer": geometry}
+    )
+    verdict = v.transfer_layer_verdict(layers, (2, 5, 8))
+    assert verdict.outcome == outcome
+    assert verdict.numbers["splits"] == 3
 
 
 # ------------------------------------------------------------------------------ chapters 2, 3

@@ -428,6 +428,29 @@ class SkeletonDataset:
         """A new dataset with the sequences whose split is ``'test'``."""
         return self.subset(self.split == "test")
 
+    def hold_out(self, subject) -> tuple["SkeletonDataset", "SkeletonDataset"]:
+        """The training clips of the other subjects, and the training clips of ``subject``.
+
+        For choices made on held-out training subjects (model selection, early stopping): the
+        test clips are in neither part. Subjects are compared as strings (``'dg'``, ``7`` and
+        ``'7'`` alike). Raises ValueError naming the training subjects when ``subject`` is not
+        one of them, or when it is the only one.
+        """
+        tr = self.train()
+        names = np.asarray([str(s) for s in tr.subjects])
+        held = names == str(subject)
+        if not held.any():
+            raise ValueError(
+                f"subject {subject!r} is not among the training subjects "
+                f"{sorted(set(names.tolist()))}"
+            )
+        if held.all():
+            raise ValueError(
+                f"subject {subject!r} is the only training subject: holding it out leaves "
+                "nothing to train on"
+            )
+        return tr.subset(~held), tr.subset(held)
+
     # ------------------------------------------------------------------ transforms
     def map(self, fn) -> "SkeletonDataset":
         """A new dataset with ``fn(sequence)`` applied to every sequence (metadata unchanged)."""

@@ -1,6 +1,6 @@
 """Explanations.
 
-Layerwise spatio-temporal Grad-CAM, its sanity and faithfulness checks, its summaries.
+Layerwise spatio-temporal Grad-CAM, its sanity checks, deletion and insertion, its summaries.
 
 The package map is in the README (Modules).
 """
@@ -8,11 +8,19 @@ The package map is in the README (Modules).
 from helpers.explain.checks import (
     cascading_randomization,
     compare_models,
-    curve_areas,
-    deletion_insertion,
+    map_agreement,
     map_rank_correlation,
     randomize_from,
-    remove_joints,
+)
+from helpers.explain.deletion import (
+    BASELINES,
+    DELETION_UNITS,
+    DeletionResult,
+    deletion_areas,
+    deletion_gains,
+    motion_energy,
+    remove_cells,
+    unit_ranks,
 )
 from helpers.explain.gradcam import (
     CapturedOutputs,
@@ -29,13 +37,17 @@ from helpers.explain.gradcam import (
     joint_importance,
     layer_gradcam,
     layer_strides,
+    mean_logit,
     resolve_layers,
     upsample_time,
 )
 from helpers.explain.summaries import TOP_FRAMES, TOP_JOINTS, map_summary
 
 __all__ = [
+    "BASELINES",
     "CapturedOutputs",
+    "DELETION_UNITS",
+    "DeletionResult",
     "ClassTarget",
     "DatasetGradCAM",
     "TOP_FRAMES",
@@ -48,17 +60,21 @@ __all__ = [
     "compare_models",
     "concentration",
     "contrastivity",
-    "curve_areas",
     "dataset_gradcam",
-    "deletion_insertion",
+    "deletion_areas",
+    "deletion_gains",
     "gradcam_pass",
     "joint_importance",
     "layer_gradcam",
     "layer_strides",
+    "map_agreement",
     "map_rank_correlation",
     "map_summary",
+    "mean_logit",
+    "motion_energy",
     "randomize_from",
-    "remove_joints",
+    "remove_cells",
     "resolve_layers",
+    "unit_ranks",
     "upsample_time",
 ]

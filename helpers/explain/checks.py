@@ -7,14 +7,8 @@
   randomisation of the weights that produce them explain the input, not the model;
 * label randomisation (the same paper) compares the maps of a model trained on permuted labels
   with the real model's, also with :func:`compare_models`;
-* :func:`deletion_insertion` (Petsiuk et al., RISE, 2018): remove the joints a layer's map ranks
-  highest, a few at a time, and follow the target class's probability; it should fall faster
-  than for random joint orders. Insertion starts from a clip with every joint removed and puts
-  the highest-ranked joints back first. :func:`curve_areas` turns the curves into areas.
-
-A removed joint keeps its place but loses its motion: every coordinate is replaced by its mean
-over the clip's valid frames (``baseline='mean_pose'``), or set to zero (``'zero'``: the origin
-of the centred skeleton, far from where the joint usually is).
+* faithfulness, deletion and insertion over cells, joints and frames, is in
+  :mod:`helpers.explain.deletion`.
 """
 
 from __future__ import annotations
@@ -29,18 +23,16 @@ from scipy.stats import rankdata
 from torch import nn
 from tqdm.auto import tqdm
 
-from helpers.explain.gradcam import Target, gradcam_pass, joint_importance, resolve_layers
+from helpers.explain.gradcam import Target, gradcam_pass, resolve_layers
 from helpers.nets.block_model import require_block_model
 from helpers.training.features import valid_lengths
 
 __all__ = [
     "cascading_randomization",
     "compare_models",
-    "curve_areas",
-    "deletion_insertion",
+    "map_agreement",
     "map_rank_correlation",
     "randomize_from",
-    "remove_joints",
 ]
 
 
@@ -208,6 +200,41 @@ def cascading_randomization(
     return pd.DataFrame(rows)
 
 
+def map_agreement(
+    model: nn.Module,
+    other: nn.Module,
+    x: torch.Tensor | np.ndarray,
+    *,
+    lengths: Sequence[int] | np.ndarray | None = None,
+    layer: int | str | Sequence[int] = "all",
+    target: Target = None,
+) -> pd.DataFrame:
+    """Per clip and layer, the rank correlation between two models' maps of the same classes.
+
+    The target classes are ``model``'s (its predictions by default); ``other`` explains the same
+    classes. Returns the columns ``layer``, ``clip`` (0..N-1) and ``spearman``
+    (:func:`map_rank_correlation`; NaN where a map is constant over the clip).
+    """
+    layers = resolve_layers(model, layer)
+    L = _lengths_of(x, lengths)
+    ref, _, classes = gradcam_pass(model, x, layers, target, lengths=lengths)
+    maps, _, _ = gradcam_pass(
+        other, x, layers, classes if classes is not None else target, lengths=lengths
+    )
+    valid = _valid_per_layer(model, L, layers)
+    parts = [
+        pd.DataFrame(
+            {
+                "layer": layer,
+                "clip": np.arange(len(L)),
+                "spearman": map_rank_correlation(ref[layer], maps[layer], valid[layer]),
+            }
+        )
+        for layer in layers
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
 def compare_models(
     model: nn.Module,
     other: nn.Module,
@@ -219,200 +246,21 @@ def compare_models(
 ) -> pd.DataFrame:
     """Per-layer rank correlation between two models' maps of the same clips and classes.
 
-    The target classes are ``model``'s (its predictions by default); ``other`` explains the same
-    classes. Returns the columns ``layer``, ``spearman``, ``spearman_std``, ``constant_maps``
-    (see :func:`cascading_randomization`).
+    :func:`map_agreement` summarised per layer: the columns ``layer``, ``spearman`` (mean over
+    clips), ``spearman_std``, ``constant_maps`` (the share of clips where a map is constant;
+    see :func:`cascading_randomization`).
     """
-    layers = resolve_layers(model, layer)
-    L = _lengths_of(x, lengths)
-    ref, _, classes = gradcam_pass(model, x, layers, target, lengths=lengths)
-    maps, _, _ = gradcam_pass(
-        other, x, layers, classes if classes is not None else target, lengths=lengths
-    )
-    return pd.DataFrame(_correlation_rows(ref, maps, layers, _valid_per_layer(model, L, layers)))
-
-
-# --------------------------------------------------------------------------- deletion
-def remove_joints(
-    x: np.ndarray, lengths: np.ndarray, removed: np.ndarray, baseline: str = "mean_pose"
-) -> np.ndarray:
-    """``x`` with the ``removed`` joints of each clip replaced by a baseline.
-
-    Parameters
-    ----------
-    x : (N, C, T, V, M) model inputs; lengths (N,) valid frames.
-    removed : (N, V) boolean, the joints to remove from each clip (all bodies).
-    baseline : ``'mean_pose'`` (each coordinate's mean over the valid frames) or ``'zero'``.
-
-    Returns
-    -------
-    A new (N, C, T, V, M) array; padded frames stay zero.
-    """
-    if baseline not in ("mean_pose", "zero"):
-        raise ValueError(f"baseline must be 'mean_pose' or 'zero', got {baseline!r}")
-    n, _, t, v, _ = x.shape
-    keep_t = (np.arange(t)[None, :] < lengths[:, None]).astype(x.dtype)  # (N, T)
-    if baseline == "zero":
-        fill = np.zeros_like(x)
-    else:
-        mean = (x * keep_t[:, None, :, None, None]).sum(axis=2, keepdims=True)
-        mean = mean / lengths[:, None, None, None, None]
-        fill = np.broadcast_to(mean, x.shape) * keep_t[:, None, :, None, None]
-    mask = np.asarray(removed, bool)[:, None, None, :, None]
-    return np.where(mask, fill, x).astype(x.dtype)
-
-
-def _probabilities(model, x, lengths, classes, batch_size, natural) -> np.ndarray:
-    param = next(model.parameters())
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(x), batch_size):
-            xb = torch.from_numpy(np.ascontiguousarray(x[i : i + batch_size])).to(param.device)
-            if natural:
-                logits = model(xb, lengths=torch.as_tensor(lengths[i : i + batch_size]))
-            else:
-                logits = model(xb)
-            p = torch.softmax(logits.float(), dim=1).cpu().numpy()
-            out.append(p[np.arange(len(p)), classes[i : i + batch_size]])
-    return np.concatenate(out)
-
-
-def deletion_insertion(
-    model: nn.Module,
-    x: np.ndarray,
-    *,
-    lengths: Sequence[int] | np.ndarray | None = None,
-    layer: int | str | Sequence[int] = "all",
-    target: Target = None,
-    steps: int = 10,
-    baseline: str = "mean_pose",
-    random_orders: int = 3,
-    batch_size: int = 64,
-    random_state: int = 0,
-    progress: bool = False,
-) -> pd.DataFrame:
-    """Deletion and insertion curves of each layer's joint ranking, beside random rankings.
-
-    Each layer's maps (at the input's frames) give each clip's joint importance (averaged over
-    valid frames and bodies); joints are ranked by it, ties broken at random. At ``steps + 1``
-    points ``0, 1/steps, ..., 1`` the top ``round(f * V)`` joints are removed
-    (:func:`remove_joints`) for deletion, or are the only ones kept for insertion, and the
-    softmax probability of the target class is recorded. ``random_orders`` random rankings per
-    clip give the reference curves (the same for every layer).
-
-    Parameters
-    ----------
-    model : an :class:`~helpers.nets.stgcn.STGCN` in eval mode (not changed).
-    x, lengths : (N, C, T, V, M) model inputs and (N,) valid frames (None: all T; natural-length
-        models need the lengths).
-    layer, target : as in :func:`helpers.explain.gradcam.layer_gradcam` (target None: the predicted
-        class of the unaltered clip).
-    steps : number of removal steps.
-    baseline : what a removed joint becomes (:func:`remove_joints`).
-    random_orders, random_state : the random rankings.
-    batch_size : clips per forward pass.
-    progress : a progress bar over rankings.
-
-    Returns
-    -------
-    A DataFrame with the columns ``curve`` (``'deletion'``, ``'insertion'``), ``ranking``
-    (``'gradcam'`` or ``'random'``), ``layer`` (NaN for random), ``fraction`` (share of joints
-    removed, or inserted), ``score`` (mean target probability over clips) and ``score_std``.
-    """
-    x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
-    natural = lengths is not None
-    L = _lengths_of(x, lengths)
-    layers = resolve_layers(model, layer)
-    n, _, t, v, _ = x.shape
-    if int(steps) < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    maps, _, classes = gradcam_pass(model, x, layers, target, lengths=lengths if natural else None)
-    if classes is None:
-        raise ValueError("deletion_insertion needs class targets (None, an int or (N,) ints)")
-    valid = _valid_per_layer(model, L, layers)
-    rng = np.random.default_rng(random_state)
-    rankings: list[tuple[str, float, np.ndarray]] = []
-    for layer in layers:
-        imp = joint_importance(maps[layer], valid[layer]).mean(axis=1)  # (N, V)
-        jitter = rng.random(imp.shape)  # random tie-breaking among equal importances
-        rankings.append(("gradcam", layer, np.lexsort((jitter, -imp), axis=1)))
-    for _ in range(int(random_orders)):
-        rankings.append(("random", np.nan, np.argsort(rng.random((n, v)), axis=1)))
-    fractions = np.linspace(0.0, 1.0, int(steps) + 1)
-    # nothing removed and everything removed are the same for every ranking: compute them once
-    ends = {
-        removed_all: _probabilities(
-            model,
-            remove_joints(x, L, np.full((n, v), removed_all), baseline),
-            L,
-            classes,
-            batch_size,
-            natural,
-        )
-        for removed_all in (False, True)
-    }
+    per_clip = map_agreement(model, other, x, lengths=lengths, layer=layer, target=target)
     rows = []
-    for kind, layer, order in tqdm(rankings, desc="deletion", disable=not progress):
-        rank_of = np.empty_like(order)
-        np.put_along_axis(rank_of, order, np.arange(v)[None, :].repeat(n, 0), axis=1)
-        for curve in ("deletion", "insertion"):
-            for f in fractions:
-                top = rank_of < int(round(f * v))  # (N, V): the f share ranked highest
-                removed = top if curve == "deletion" else ~top
-                if removed.all() or not removed.any():
-                    p = ends[bool(removed.all())]
-                else:
-                    xm = remove_joints(x, L, removed, baseline)
-                    p = _probabilities(model, xm, L, classes, batch_size, natural)
-                rows.append(
-                    {
-                        "curve": curve,
-                        "ranking": kind,
-                        "layer": layer,
-                        "fraction": float(f),
-                        "score": float(p.mean()),
-                        "score_std": float(p.std()),
-                    }
-                )
-    table = pd.DataFrame(rows)
-    # average the random rankings into one reference curve
-    rand = table[table.ranking == "random"].groupby(["curve", "fraction"], as_index=False)
-    rand = rand.agg(score=("score", "mean"), score_std=("score_std", "mean"))
-    rand = rand.assign(ranking="random", layer=np.nan)
-    grad = table[table.ranking == "gradcam"]
-    return pd.concat([grad, rand[grad.columns]], ignore_index=True)
-
-
-def curve_areas(curves: pd.DataFrame) -> pd.DataFrame:
-    """Areas under the curves of :func:`deletion_insertion`, and the gains over random rankings.
-
-    Returns one row per layer: ``deletion_auc`` and ``random_deletion_auc`` (trapezoid areas over
-    the removed share; lower is more faithful), ``deletion_gain = random - gradcam`` (the area
-    between the curves, positive when the map's joints matter more than random ones), and the
-    same for insertion (``insertion_gain = gradcam - random``, positive when the map's joints
-    bring the score back faster).
-    """
-
-    def area(df: pd.DataFrame) -> float:
-        df = df.sort_values("fraction")
-        return float(np.trapezoid(df.score.to_numpy(), df.fraction.to_numpy()))
-
-    rand = curves[curves.ranking == "random"]
-    ref = {c: area(rand[rand.curve == c]) for c in ("deletion", "insertion")}
-    rows = []
-    grad = curves[curves.ranking == "gradcam"]
-    for layer, part in grad.groupby("layer"):
-        d = area(part[part.curve == "deletion"])
-        i = area(part[part.curve == "insertion"])
+    for layer, part in per_clip.groupby("layer", sort=True):
+        r = part["spearman"].to_numpy()
+        finite = np.isfinite(r).any()
         rows.append(
             {
                 "layer": int(layer),
-                "deletion_auc": d,
-                "random_deletion_auc": ref["deletion"],
-                "deletion_gain": ref["deletion"] - d,
-                "insertion_auc": i,
-                "random_insertion_auc": ref["insertion"],
-                "insertion_gain": i - ref["insertion"],
+                "spearman": float(np.nanmean(r)) if finite else np.nan,
+                "spearman_std": float(np.nanstd(r)) if finite else np.nan,
+                "constant_maps": float(np.mean(~np.isfinite(r))),
             }
         )
     return pd.DataFrame(rows)

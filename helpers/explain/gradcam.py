@@ -83,6 +83,7 @@ __all__ = [
     "joint_importance",
     "layer_gradcam",
     "layer_strides",
+    "mean_logit",
     "resolve_layers",
     "upsample_time",
 ]
@@ -104,6 +105,17 @@ class ClassTarget:
         """(N,) scores from (N, K) logits."""
         idx = _class_indices(self.classes, logits.shape[0], logits.shape[1])
         return logits.gather(1, torch.as_tensor(idx, device=logits.device)[:, None])[:, 0]
+
+
+def mean_logit(logits: torch.Tensor) -> torch.Tensor:
+    """The class-independent target: each clip's mean logit over all K classes, (N,).
+
+    Grad-CAM's channel weights are linear in the gradient, so the map of this score is the
+    ReLU of the average of every class's map before its ReLU: one pass, and no class chosen
+    for the clip (neither its label nor its prediction), so measures on these maps carry no
+    label through the choice of target.
+    """
+    return logits.mean(dim=1)
 
 
 def _class_indices(classes, n: int, k: int, name: str = "target") -> np.ndarray:
@@ -441,7 +453,8 @@ class DatasetGradCAM:
     maps : ``{layer: [ (M, T_l_i, V) float32 per clip ]}`` at each block's resolution, cropped to
         the clip's valid frames (``upsampled`` False), or at the input's frames (T_i).
     logits : (N, K) float32 logits of the clips.
-    targets : (N,) the class each clip's maps explain.
+    targets : (N,) the class each clip's maps explain (-1 for the class-independent
+        ``'mean logit'`` target).
     labels : (N,) the clips' true classes.
     lengths : (N,) valid input frames of the clips (as the model saw them).
     upsampled : whether ``maps`` are at the input's frames.
@@ -507,8 +520,8 @@ def dataset_gradcam(
     dataset : raw clips; they are prepared as the model was trained (``config``, default
         ``model.train_config``; see :func:`helpers.training.inputs.model_inputs`).
     layer : block numbers or ``'all'``.
-    target : None (predicted class), ``'label'`` (each clip's true class), a class index or (N,)
-        indices.
+    target : None (predicted class), ``'label'`` (each clip's true class), ``'mean logit'``
+        (the class-independent :func:`mean_logit`), a class index or (N,) indices.
     upsample : maps at the input's frames instead of each block's own.
     batch_size : clips per pass (clips of similar length share a batch).
     device : where to run (default: where the model is; it is moved there and left there).
@@ -530,11 +543,12 @@ def dataset_gradcam(
     layers = resolve_layers(model, layer)
     n = len(dataset)
     if isinstance(target, str):
-        if target != "label":
+        if target not in ("label", "mean logit"):
             raise ValueError(
-                f"target must be None, 'label', a class or (N,) classes, got {target!r}"
+                f"target must be None, 'label', 'mean logit', a class or (N,) classes, got "
+                f"{target!r}"
             )
-        wanted = np.asarray(dataset.labels, np.int64)
+        wanted = mean_logit if target == "mean logit" else np.asarray(dataset.labels, np.int64)
     elif target is None:
         wanted = None
     else:
@@ -555,14 +569,16 @@ def dataset_gradcam(
         x, lengths = model_inputs(prepared, batch_cfg, index=idx)
         if not natural:
             lengths = np.full(len(idx), x.shape[2], np.int64)
-        tgt = None if wanted is None else wanted[idx]
+        tgt = wanted if wanted is None or callable(wanted) else wanted[idx]
         batch_maps, batch_logits, classes = gradcam_pass(
             model, x, layers, tgt, lengths=lengths if natural else None
         )
         if logits is None:
             logits = np.zeros((n, batch_logits.shape[1]), np.float32)
             targets = np.zeros(n, np.int64)
-        logits[idx], targets[idx], lengths_all[idx] = batch_logits, classes, lengths
+        # -1: no class (the class-independent target)
+        logits[idx], lengths_all[idx] = batch_logits, lengths
+        targets[idx] = -1 if classes is None else classes
         valid = valid_lengths(model, lengths)
         for layer in layers:
             mp = batch_maps[layer]

@@ -7,9 +7,11 @@ The package map is in the README (Modules).
 
 from helpers.plots.gradcam import (
     gradcam_explorer,
+    plot_agreement,
     plot_cascading,
     plot_class_importance,
     plot_deletion,
+    plot_deletion_gains,
     plot_heatmap,
     plot_skeleton_importance,
 )
@@ -43,6 +45,7 @@ from helpers.plots.style import (
     book_subplots,
     fit_tick_labels,
 )
+from helpers.plots.transfer import plot_transfer
 
 __all__ = [
     "BOOK_RC",
@@ -60,9 +63,11 @@ __all__ = [
     "fit_tick_labels",
     "gradcam_explorer",
     "layer_graph_explorer",
+    "plot_agreement",
     "plot_cascading",
     "plot_class_importance",
     "plot_deletion",
+    "plot_deletion_gains",
     "plot_distance_matrix",
     "plot_dtw_pair",
     "plot_generic_control",
@@ -71,6 +76,7 @@ __all__ = [
     "plot_noise_layers",
     "plot_partition",
     "plot_separation",
+    "plot_transfer",
     "plot_skeleton",
     "plot_skeleton_2d",
     "plot_skeleton_importance",

@@ -3,7 +3,8 @@
 * :func:`plot_heatmap`: one map, joints (rows) by time (columns);
 * :func:`plot_skeleton_importance`: a frame of the skeleton, joint size and colour by importance;
 * :func:`plot_class_importance`: class-average joint importance, joints by classes;
-* :func:`plot_cascading`, :func:`plot_deletion`: the sanity and faithfulness checks;
+* :func:`plot_cascading`, :func:`plot_agreement`, :func:`plot_deletion`,
+  :func:`plot_deletion_gains`: the sanity and faithfulness checks;
 * :func:`gradcam_explorer`: an ipywidgets viewer (clip, layer, target class, frame) of
   pre-rendered images linked in the browser, so it also works in the static book.
 """
@@ -16,13 +17,15 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers.plots.style import BOOK_WIDTH, book_style, fit_tick_labels
+from helpers.plots.style import BOOK_WIDTH, book_style, book_subplots, fit_tick_labels
 
 __all__ = [
     "gradcam_explorer",
+    "plot_agreement",
     "plot_cascading",
     "plot_class_importance",
     "plot_deletion",
+    "plot_deletion_gains",
     "plot_heatmap",
     "plot_skeleton_importance",
 ]
@@ -185,14 +188,17 @@ def plot_cascading(ax, table: pd.DataFrame, *, layers: Sequence[int] | None = No
 
 
 def plot_deletion(ax, curves: pd.DataFrame, curve: str = "deletion", layers=None) -> None:
-    """Target probability against the share of joints removed (or inserted).
+    """Target probability against the share of units removed (or inserted).
 
-    One line per layer's ranking, and the random rankings' mean as a dashed black line (the
-    curves of :func:`helpers.explain.checks.deletion_insertion`).
+    One line per layer's ranking, the motion-energy order as a solid black line and the random
+    orders' mean as a dashed one (the mean curves of
+    :func:`helpers.explain.deletion.deletion_areas`, one unit; its name is taken from a
+    ``unit`` column when there is one).
     """
     import matplotlib as mpl
 
     part = curves[curves.curve == curve]
+    unit = str(part["unit"].iloc[0]) if "unit" in part and len(part) else "unit"
     grad = part[part.ranking == "gradcam"]
     layers = sorted(grad.layer.unique()) if layers is None else list(layers)
     cmap = mpl.colormaps["viridis"]
@@ -204,12 +210,69 @@ def plot_deletion(ax, curves: pd.DataFrame, curve: str = "deletion", layers=None
             color=cmap(i / max(1, len(layers) - 1)),
             label=f"block {int(layer)}",
         )
-    r = part[part.ranking == "random"].sort_values("fraction")
-    ax.plot(r.fraction, r.score, "k--", lw=2, label="random order")
-    ax.set_xlabel(f"share of joints {'removed' if curve == 'deletion' else 'inserted'}")
+    for ranking, style, label in (("motion", "k-", "motion order"), ("random", "k--", "random")):
+        r = part[part.ranking == ranking].sort_values("fraction")
+        if len(r):
+            ax.plot(r.fraction, r.score, style, lw=2, label=label)
+    ax.set_xlabel(f"share of {unit}s {'removed' if curve == 'deletion' else 'inserted'}")
     ax.set_ylabel("target class probability")
     ax.set_title(curve)
-    ax.legend(ncol=2)
+    ax.legend(ncol=2, fontsize="small")
+
+
+def plot_deletion_gains(gains: pd.DataFrame, curve: str = "deletion"):
+    """Each block's gain over the random and the motion-energy order, per unit, with intervals.
+
+    Parameters
+    ----------
+    gains : :func:`helpers.explain.deletion.deletion_gains` with a ``unit`` column.
+    curve : ``'deletion'`` or ``'insertion'``.
+
+    Returns
+    -------
+    The figure: one panel per unit; above the zero line the map's order removes (inserts) what
+    matters sooner than the other order.
+    """
+    part = gains[gains["curve"] == curve]
+    units = list(dict.fromkeys(part["unit"]))
+    fig, axes = book_subplots(1, len(units), panel=(3.4, 3.0), squeeze=False, sharey=True)
+    for ax, unit in zip(axes[0], units):
+        for against, color, marker in (("random", "C7", "o"), ("motion", "C3", "s")):
+            p = part[(part["unit"] == unit) & (part["against"] == against)].sort_values("layer")
+            ax.fill_between(p["layer"], p["low"], p["high"], color=color, alpha=0.25, lw=0)
+            ax.plot(p["layer"], p["estimate"], color=color, marker=marker, ms=3,
+                    label=f"over the {against} order")  # fmt: skip
+        ax.axhline(0, color="k", lw=1)
+        ax.set_title(f"{unit}s")
+        ax.set_xlabel("block")
+        ax.set_xticks(sorted(part["layer"].unique()))
+    axes[0, 0].set_ylabel(f"{curve} gain (area)")
+    axes[0, 0].legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_agreement(intervals: pd.DataFrame, ax=None):
+    """Per block, the maps' agreement with another real network's and the control's.
+
+    The rank correlation with the real network's maps, with 95% intervals, of a second real
+    network (seed to seed) and of the memorising shuffled-label control.
+    ``intervals``: :attr:`helpers.studies.gradcam.GradcamChecks.agreement_intervals`.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(min(BOOK_WIDTH, 6.0), 3.2))
+    for other, color, marker in (("another seed", "C0", "o"), ("shuffled labels", "C1", "^")):
+        p = intervals[intervals["other"] == other].sort_values("layer")
+        ax.fill_between(p["layer"], p["low"], p["high"], color=color, alpha=0.25, lw=0)
+        label = "another real network" if other == "another seed" else "shuffled-label control"
+        ax.plot(p["layer"], p["estimate"], color=color, marker=marker, ms=3, label=label)
+    ax.axhline(0, color="k", lw=1)
+    ax.set_xlabel("block")
+    ax.set_ylabel("rank correlation with the maps")
+    ax.legend(fontsize="small")
+    return ax
 
 
 def _png(fig) -> bytes:

@@ -18,6 +18,7 @@ from helpers.report.chapters import (
     separation_verdicts,
     training_results,
     transfer_results,
+    transfer_table,
 )
 from helpers.report.machine import (
     load_measurements,
@@ -38,7 +39,6 @@ from helpers.report.verdicts import (
     EARLY_BLOCKS,
     LATE_BLOCKS,
     LV_RESOLUTION,
-    LV_TOLERANCE,
     MEMORISED_SHARE,
     NOISE_SHARE,
     OUTCOMES,
@@ -62,9 +62,9 @@ from helpers.report.verdicts import (
     separation_layer,
     shuffled_memorised,
     smoother_network,
+    specificity_verdict,
     steadily_smoother,
-    transfer_geometry_verdict,
-    transfer_verdict,
+    transfer_layer_verdict,
 )
 
 __all__ = [
@@ -83,7 +83,6 @@ __all__ = [
     "EARLY_BLOCKS",
     "LATE_BLOCKS",
     "LV_RESOLUTION",
-    "LV_TOLERANCE",
     "MEMORISED_SHARE",
     "NOISE_SHARE",
     "OUTCOMES",
@@ -116,9 +115,10 @@ __all__ = [
     "separation_layer",
     "shuffled_memorised",
     "smoother_network",
+    "specificity_verdict",
     "steadily_smoother",
     "training_results",
-    "transfer_geometry_verdict",
     "transfer_results",
-    "transfer_verdict",
+    "transfer_table",
+    "transfer_layer_verdict",
 ]

@@ -52,8 +52,8 @@ from helpers.report.verdicts import (
     readouts_agreement,
     rising_layer,
     separation_layer,
-    transfer_geometry_verdict,
-    transfer_verdict,
+    specificity_verdict,
+    transfer_layer_verdict,
 )
 from helpers.studies.context import StudyContext
 from helpers.training.config import TrainConfig
@@ -73,6 +73,7 @@ __all__ = [
     "scaling_results",
     "training_results",
     "transfer_results",
+    "transfer_table",
 ]
 
 #: The parameters every chapter has, with their defaults (the first lines of each ``parameters``
@@ -104,8 +105,8 @@ CHAPTER_DEFAULTS: dict[str, dict[str, Any]] = {
         "k": 10,
         "second_dataset": "utd-mhad",
     },
-    "06_gradcam": {"seed": 0, "window": 0.1, "k": 10},
-    "07_transfer": {"window": 0.1, "k": 10, "tasks": None},
+    "06_gradcam": {"seed": 0, "window": 0.1, "k": 10, "second_dataset": "utd-mhad"},
+    "07_transfer": {"window": 0.1, "k": 10, "second_dataset": "utd-mhad"},
     "08_scaling": {"window": 0.1, "k": 10},
     "09_own_model": {"seed": 0, "epochs": 30, "window": 0.1, "k": 10},
 }
@@ -124,6 +125,20 @@ def _check_context(ctx: StudyContext) -> StudyContext:
 def _is_hdm05(dataset: SkeletonDataset) -> bool:
     """Whether the context's clips are HDM05 (as the chapters test it)."""
     return str(dataset.name).lower() == "hdm05"
+
+
+def _with_interval(
+    key: str, quantity: str, row: Mapping[str, Any], unit: str, name: str
+) -> list[tuple[str, str, Any, str]]:
+    """Three rows of the numbers table: ``row``'s estimate and its 95% interval's ends."""
+    return [
+        (f"{key}{suffix}", f"{quantity}{what}, {name}", row[col], unit)
+        for suffix, col, what in (
+            ("", "estimate", ""),
+            ("_low", "low", ", 95% interval low"),
+            ("_high", "high", ", 95% interval high"),
+        )
+    ]
 
 
 def _seeds(prof: Profile, seeds: Sequence[int] | None) -> list[int]:
@@ -463,9 +478,7 @@ def separation_results(
         ):
             parts.append((key.replace(" ", "_"), g.loc[key], label, "gain"))
     for key, row, label, unit in parts:
-        for suffix, col in (("", "estimate"), ("_low", "low"), ("_high", "high")):
-            what = {"": "", "_low": ", 95% interval low", "_high": ", 95% interval high"}[suffix]
-            rows.append((f"{key}{suffix}", f"NNK LV change, {label}{what}, {name}", row[col], unit))
+        rows += _with_interval(key, f"NNK LV change, {label}", row, unit, name)
     rows += [
         (
             "probe_input",
@@ -638,7 +651,7 @@ def noise_results(
 def gradcam_results(
     ctx: StudyContext, *, seed: int = 0, window: float = 0.1, k: int = 10
 ) -> ChapterResults:
-    """Chapter 6: the sanity checks of the Grad-CAM maps, and how concentrated the maps are.
+    """Chapter 6 on one dataset: the checks that could show the Grad-CAM maps wrong.
 
     Calls :func:`~helpers.studies.gradcam.gradcam_maps`,
     :func:`~helpers.studies.gradcam.gradcam_checks_study` and
@@ -647,19 +660,21 @@ def gradcam_results(
 
     Returns
     -------
-    :class:`ChapterResults` with ``test_top1`` (of the explained model), the cascading
-    randomisation's mean rank correlation with the trained maps after randomising the
-    classifier (``cascading_classifier``) and every block (``cascading_all``), the label
-    randomisation's (``shuffled_labels``, ``other_seed``, and both over the early and late
-    half of the blocks), ``shuffled_train_accuracy`` (how much the shuffled-label network
-    memorised), the deletion check (``deletion_positive`` of ``blocks`` blocks with a positive
-    gain, ``deletion_gain_early``, ``deletion_gain_late``, ``insertion_gain``), the
-    concentration (``top5_joints_first``, ``top5_joints_last``, ``uniform_top5``,
-    ``top20_frames_first``, ``top20_frames_last``) and the maps' smoothness
-    (``maps_less_smooth``: blocks whose maps have a higher kNN label error than the features).
-    ``data['blocks']``: one row per block with these measures; ``data['verdicts']``: the
-    chapter's :class:`~helpers.report.verdicts.Verdict` objects by name (``faithfulness``,
-    ``cascading``, ``labels``, ``smoothness``), from the numbers above.
+    :class:`ChapterResults`, every quantity named with the dataset: ``test_top1`` (of the
+    explained model), ``clips`` (test clips checked), the cascading randomisation's mean rank
+    correlation with the trained maps after randomising the classifier
+    (``cascading_classifier``) and every block (``cascading_all``), the memorising control's
+    fit (``memorising_fit``, ``memorising_clips``), the maps' agreement with another real
+    network's (``seed_early``, ``seed_late``) and with the control's (``shuffled_late``); per
+    deletion unit the blocks whose map beats the random and the motion-energy order
+    (``<unit>_beat_random``, ``<unit>_beat_motion``) and the last block's deletion gain over
+    the motion order with its interval (``<unit>_gain_motion``, ``_low``, ``_high``); the blocks
+    whose class-independent maps are rougher than the features (``maps_rougher``), and the
+    maps' concentration (``top5_joints_first``, ``top5_joints_last``, ``uniform_top5``,
+    ``top20_frames_first``, ``top20_frames_last``). ``data``: ``blocks`` (one row per block),
+    ``checks`` (the :class:`~helpers.studies.gradcam.GradcamChecks`), ``smoothness``,
+    ``verdicts`` (``'faithfulness: <unit>'`` per unit, ``'cascading'``, ``'labels'``,
+    ``'smoothness'``) and ``dataset``.
     """
     chapter = "06_gradcam"
     _check_context(ctx)
@@ -667,322 +682,241 @@ def gradcam_results(
     prof = ctx.profile
     ds, cams = studies.gradcam_maps(ctx, seed=seed)
     checks = studies.gradcam_checks_study(ctx, seed=seed)
-    sm = studies.gradcam_smoothness_study(ctx, seed=seed, window=window, k=k)
-    for name in ("cascading", "labels", "areas", "models"):
-        if name not in checks:
-            raise ValueError(f"{chapter}: the checks study lacks {name!r} (has {sorted(checks)})")
-    require_columns(checks["cascading"], ["step", "layer", "spearman"], "cascading randomisation")
-    require_columns(checks["labels"], ["layer", "other", "spearman"], "label randomisation")
-    require_columns(checks["areas"], ["layer", "deletion_gain", "insertion_gain"], "deletion areas")
-    require_columns(checks["models"], ["model", "train_accuracy"], "checked models")
-    require_columns(
-        sm, ["representation", "layer", "graph", "metric", "value"], "Grad-CAM smoothness"
-    )
-
+    smooth = studies.gradcam_smoothness_study(ctx, seed=seed, window=window, k=k)
+    require_columns(checks.cascading, ["step", "layer", "spearman"], "cascading randomisation")
+    require_columns(checks.agreement_intervals, ["other", "layer", "estimate"], "agreement")
+    require_columns(checks.gains, ["unit", "curve", "layer", "against", "low", "high"], "gains")
+    require_columns(smooth, ["layer", "map", "features", "estimate", "low", "high"], "smoothness")
+    name = ctx.dataset_name
     layers = sorted(cams.maps)
     if not layers:
         raise ValueError(f"{chapter}: no Grad-CAM maps")
-    early, late = layers[: len(layers) // 2], layers[len(layers) // 2 :]
+    # the first and second half of the blocks (one block: both halves)
+    late = layers[len(layers) // 2 :]
+    early = layers[: len(layers) // 2] or late
     test = np.flatnonzero(ds.split == "test")
     correct = np.asarray(cams.predictions) == np.asarray(ds.labels)
-    casc = checks["cascading"]
+    casc = checks.cascading
     first = casc[casc["step"] == casc["step"].min()].groupby("layer")["spearman"].mean()
     every = casc[casc["step"] == casc["step"].max()].groupby("layer")["spearman"].mean()
-    lab = checks["labels"].pivot_table(index="layer", columns="other", values="spearman")
-    if "shuffled labels" not in lab.columns or len(lab.columns) < 2:
-        raise ValueError(
-            f"{chapter}: the label check needs 'shuffled labels' and another seed, "
-            f"has {list(lab.columns)}"
+    agree = checks.agreement_intervals.pivot(index="layer", columns="other", values="estimate")
+    models = checks.models.set_index("model")
+    fit = float(models.loc["memorising", "fit"])
+    verdicts: dict[str, Verdict] = {}
+    units = list(dict.fromkeys(checks.gains["unit"]))
+    for unit in units:
+        verdicts[f"faithfulness: {unit}"] = faithfulness_verdict(
+            checks.gains[checks.gains["unit"] == unit], unit
         )
-    shuffled = lab["shuffled labels"]
-    other = lab[[c for c in lab.columns if c != "shuffled labels"][0]]
-    areas = checks["areas"].set_index("layer")
-    gain = areas["deletion_gain"]
-    models = checks["models"].set_index("model")
+    verdicts["cascading"] = cascading_verdict(
+        float(every.mean()), float(agree["another seed"].mean())
+    )
+    verdicts["labels"] = label_randomisation_verdict(checks.agreement_intervals, fit)
+    verdicts["smoothness"] = map_smoothness_verdict(smooth)
     spread = map_summary(cams.maps, ds.labels, ds.num_classes)
-    fe = sm[(sm["graph"] == "knn") & (sm["metric"] == "paper_knn_error")]
-    feat_err = fe[fe["representation"] == "features"].groupby("layer")["value"].mean()
-    map_err = fe[fe["representation"] == "Grad-CAM map"].groupby("layer")["value"].mean()
-    both = feat_err.index.intersection(map_err.index)
 
     def mean_over(series: pd.Series, part: list[int]) -> float:
         return float(series.reindex(part).mean())
 
+    rows: list[tuple[str, str, Any, str]] = [
+        ("test_top1", f"test top-1 of the explained model, {name}",
+         correct[test].mean() if test.size else np.nan, "share"),
+        ("clips", f"test clips checked, {name}", checks.settings["clips"], "count"),
+        ("cascading_classifier",
+         f"rank correlation with the trained maps, classifier random, {name}", first.mean(),
+         "correlation"),
+        ("cascading_all",
+         f"rank correlation with the trained maps, every block random, {name}", every.mean(),
+         "correlation"),
+        ("memorising_fit", f"shuffled-label control's fit of its training clips, {name}", fit,
+         "share"),
+        ("memorising_clips", f"its training clips, {name}",
+         models.loc["memorising", "train_clips"], "count"),
+        ("seed_early", f"two real networks' maps, rank correlation, blocks {early[0]}-{early[-1]}"
+         f", {name}", mean_over(agree["another seed"], early), "correlation"),
+        ("seed_late", f"two real networks' maps, rank correlation, blocks {late[0]}-{late[-1]}"
+         f", {name}", mean_over(agree["another seed"], late), "correlation"),
+        ("shuffled_late", f"real and control maps, rank correlation, blocks {late[0]}-"
+         f"{late[-1]}, {name}", mean_over(agree["shuffled labels"], late), "correlation"),
+    ]  # fmt: skip
+    for unit in units:
+        numbers = verdicts[f"faithfulness: {unit}"].numbers
+        g = checks.gains
+        last = g[(g["unit"] == unit) & (g["curve"] == "deletion") & (g["against"] == "motion")
+                 & (g["layer"] == layers[-1])]  # fmt: skip
+        rows += [
+            (f"{unit}_beat_random", f"blocks whose {unit} order beats random orders (deletion), "
+             f"{name}", numbers["beat_random"], "count"),
+            (f"{unit}_beat_motion", f"blocks whose {unit} order beats the motion order "
+             f"(deletion), {name}", numbers["beat_motion"], "count"),
+        ]  # fmt: skip
+        if len(last):
+            rows += _with_interval(
+                f"{unit}_gain_motion",
+                f"deletion gain over the motion order, {unit}s, block {layers[-1]}",
+                last.iloc[0],
+                "gain",
+                name,
+            )
+    rows += [
+        ("maps_rougher", f"blocks whose class-independent maps are rougher than the features, "
+         f"{name}", verdicts["smoothness"].numbers["maps_rougher"], "count"),
+        ("top5_joints_first", f"share of a map on its top 5 joints, block {layers[0]}, {name}",
+         spread["top5_joint_share"].iloc[0], "share"),
+        ("top5_joints_last", f"share of a map on its top 5 joints, block {layers[-1]}, {name}",
+         spread["top5_joint_share"].iloc[-1], "share"),
+        ("uniform_top5", f"the same share for a uniform map, {name}",
+         min(TOP_JOINTS, ds.num_joints) / ds.num_joints, "share"),
+        ("top20_frames_first", f"share on its busiest 20% of frames, block {layers[0]}, {name}",
+         spread["top20_frame_share"].iloc[0], "share"),
+        ("top20_frames_last", f"share on its busiest 20% of frames, block {layers[-1]}, {name}",
+         spread["top20_frame_share"].iloc[-1], "share"),
+    ]  # fmt: skip
     blocks = pd.DataFrame(
         {
             "cascading_all_random": every,
-            "shuffled_labels": shuffled,
-            "other_seed": other,
-            "deletion_gain": gain,
-            "insertion_gain": areas["insertion_gain"],
+            "another_seed": agree["another seed"],
+            "shuffled_labels": agree["shuffled labels"],
         }
     ).reindex(layers)
     blocks = blocks.join(spread)
-    blocks["map_knn_error"] = map_err.reindex(layers)
-    blocks["feature_knn_error"] = feat_err.reindex(layers)
+    blocks = blocks.join(
+        smooth.set_index("layer")[["map", "features"]].rename(
+            columns={"map": "map_lv", "features": "feature_lv"}
+        )
+    )
     blocks.index.name = "layer"
-    rows = [
-        (
-            "test_top1",
-            "test top-1 of the explained model",
-            correct[test].mean() if test.size else np.nan,
-            "share",
-        ),
-        (
-            "cascading_classifier",
-            "rank correlation with the trained maps, classifier random",
-            first.mean(),
-            "correlation",
-        ),
-        (
-            "cascading_all",
-            "rank correlation with the trained maps, every block random",
-            every.mean(),
-            "correlation",
-        ),
-        (
-            "shuffled_labels",
-            "rank correlation, network trained on shuffled labels",
-            shuffled.mean(),
-            "correlation",
-        ),
-        ("other_seed", f"rank correlation, {other.name}", other.mean(), "correlation"),
-        (
-            "shuffled_early",
-            f"shuffled labels, blocks {early[0]}-{early[-1]}",
-            mean_over(shuffled, early),
-            "correlation",
-        ),
-        (
-            "shuffled_late",
-            f"shuffled labels, blocks {late[0]}-{late[-1]}",
-            mean_over(shuffled, late),
-            "correlation",
-        ),
-        (
-            "other_early",
-            f"{other.name}, blocks {early[0]}-{early[-1]}",
-            mean_over(other, early),
-            "correlation",
-        ),
-        (
-            "other_late",
-            f"{other.name}, blocks {late[0]}-{late[-1]}",
-            mean_over(other, late),
-            "correlation",
-        ),
-        (
-            "shuffled_train_accuracy",
-            "training accuracy of the shuffled-label network",
-            models.loc["shuffled labels", "train_accuracy"]
-            if "shuffled labels" in models.index
-            else np.nan,
-            "share",
-        ),
-        (
-            "deletion_positive",
-            "blocks whose top joints matter more than random ones (deletion)",
-            int((gain > 0).sum()),
-            "count",
-        ),
-        ("blocks", "blocks", len(layers), "count"),
-        (
-            "deletion_gain_early",
-            f"deletion gain, blocks {early[0]}-{early[-1]}",
-            mean_over(gain, early),
-            "gain",
-        ),
-        (
-            "deletion_gain_late",
-            f"deletion gain, blocks {late[0]}-{late[-1]}",
-            mean_over(gain, late),
-            "gain",
-        ),
-        (
-            "insertion_gain",
-            "insertion gain, mean over blocks",
-            areas["insertion_gain"].mean(),
-            "gain",
-        ),
-        (
-            "top5_joints_first",
-            f"share of a map on its top 5 joints, block {layers[0]}",
-            spread["top5_joint_share"].iloc[0],
-            "share",
-        ),
-        (
-            "top5_joints_last",
-            f"share of a map on its top 5 joints, block {layers[-1]}",
-            spread["top5_joint_share"].iloc[-1],
-            "share",
-        ),
-        (
-            "uniform_top5",
-            "the same share for a uniform map",
-            min(TOP_JOINTS, ds.num_joints) / ds.num_joints,
-            "share",
-        ),
-        (
-            "top20_frames_first",
-            f"share on its busiest 20% of frames, block {layers[0]}",
-            spread["top20_frame_share"].iloc[0],
-            "share",
-        ),
-        (
-            "top20_frames_last",
-            f"share on its busiest 20% of frames, block {layers[-1]}",
-            spread["top20_frame_share"].iloc[-1],
-            "share",
-        ),
-        (
-            "maps_less_smooth",
-            "blocks whose maps are less label-smooth than the features (kNN error)",
-            int((map_err[both] > feat_err[both]).sum()),
-            "count",
-        ),
-    ]
-    verdicts = {
-        "faithfulness": faithfulness_verdict(gain, areas["insertion_gain"]),
-        "cascading": cascading_verdict(float(every.mean()), float(other.mean())),
-        "labels": label_randomisation_verdict(
-            mean_over(shuffled, late),
-            mean_over(other, late),
-            mean_over(shuffled, early),
-            mean_over(other, early),
-        ),
-        "smoothness": map_smoothness_verdict(map_err, feat_err),
+    data = {
+        "blocks": blocks,
+        "checks": checks,
+        "smoothness": smooth,
+        "verdicts": verdicts,
+        "dataset": name,
     }
     return ChapterResults(
         chapter,
         numbers_table(chapter, rows),
-        {"blocks": blocks, "verdicts": verdicts},
-        {**params, "profile": prof.name},
+        data,
+        {**params, "profile": prof.name, "dataset": name},
     )
 
 
-def transfer_results(
-    ctx: StudyContext,
-    *,
-    window: float = 0.1,
-    k: int = 10,
-    tasks: Mapping[str, Sequence[str]] | None = None,
-) -> ChapterResults:
-    """Chapter 7: target accuracy after fine-tuning with the first k blocks frozen.
+def transfer_table(result: studies.TransferResult) -> pd.DataFrame:
+    """Target top-1 by configuration (rows) and k (columns), each cell with its 95% interval.
 
-    Calls :func:`helpers.studies.transfer.transfer_source_model` (the first seed of the profile's
-    transfer grid), :func:`~helpers.studies.transfer.transfer_study` and
-    :func:`~helpers.studies.transfer.transfer_smoothness_study` with the chapter's ``tasks``,
-    ``window`` and ``k``.
+    One block of rows per number of training clips per class (``clips``: ``'all'`` or the
+    count), as text for the chapter's table.
+    """
+    acc = result.accuracy.assign(
+        clips=lambda t: t["shots"].map(lambda v: "all" if v == 0 else str(int(v))),
+        cell=lambda t: [
+            f"{e:.1%} [{lo:.1%}, {hi:.1%}]" for e, lo, hi in zip(t["estimate"], t["low"], t["high"])
+        ],
+    )
+    order = {"scratch": 0, "AnB": 1, "AnB+": 2, "BnB": 3}
+
+    def sort_key(index: pd.Index) -> pd.Index:
+        # configurations in the chapter's order, clip counts as they sort
+        return index.map(lambda v: order.get(v, v)) if index.name == "mode" else index
+
+    wide = acc.pivot_table(index=["clips", "mode"], columns="k", values="cell", aggfunc="first")
+    return wide.sort_index(key=sort_key).fillna("")
+
+
+def transfer_results(ctx: StudyContext, *, window: float = 0.1, k: int = 10) -> ChapterResults:
+    """Chapter 7 on one dataset: Yosinski et al.'s transfer design and the geometry link.
+
+    Calls :func:`helpers.studies.transfer.transfer_study` with the chapter's ``window`` and
+    ``k`` (the geometry link's DTW band and NNK candidates); the grid is the profile's.
 
     Returns
     -------
-    :class:`ChapterResults` with ``source_top1`` and, for every number of training clips per
-    target class (suffix ``_2``, ``_5``, ``_all``...): ``scratch`` (trained from scratch),
-    ``k0`` (every block fine-tuned), ``half`` (the first half frozen), ``best_k`` and ``best``,
-    ``k_max`` (everything but the classifier frozen); with all clips ``few_frozen`` (mean over
-    k = 0..K/2), ``many_frozen`` (k = K-2..K), ``seed_spread`` (standard deviation over seeds
-    at one k, averaged), and the source models' NNK label variation on the target classes
-    (``lv_input``, ``lv_min_layer``, ``lv_min``, ``lv_last``). ``data``: ``curve`` (mean, min,
-    max accuracy by clips per class and k; k = -1 is from scratch), ``lv`` (by layer),
-    ``verdict`` (:func:`~helpers.report.verdicts.transfer_verdict`), ``geometry_verdict``
-    (:func:`~helpers.report.verdicts.transfer_geometry_verdict` of ``lv``).
+    :class:`ChapterResults`, every quantity named with the dataset: ``splits``, ``seeds``,
+    ``runs``, the networks' own test top-1 (``A_top1`` on the source task, ``B_top1`` on the
+    target task, all clips), ``scratch`` (target top-1 trained from scratch), for every k of
+    the grid ``AnB_k<k>``, ``AnB+_k<k>``, ``BnB_k<k>`` (all training clips; ``*_low`` and
+    ``*_high`` the 95% interval) and for the smallest and largest k ``specificity_early`` and
+    ``specificity_late`` (AnB - BnB) with intervals; the layers of the pooled splits
+    (``transfer_layer``, ``geometry_layer``; NaN: none), the mean best epoch
+    (``best_epoch``), the mean seconds of a run (``run_seconds``) and what the paper profile's
+    full grid would cost at that rate (``full_grid_runs``, ``full_grid_hours``; the networks A
+    and B not counted). ``data``: ``result`` (the study), ``table`` (top-1 by configuration and
+    k, with intervals, every clip count), ``verdicts`` (``'specificity'``:
+    :func:`~helpers.report.verdicts.specificity_verdict`, ``'layer'``:
+    :func:`~helpers.report.verdicts.transfer_layer_verdict`) and ``dataset``.
     """
     chapter = "07_transfer"
     _check_context(ctx)
-    params = {"window": window, "k": k, "tasks": tasks}
+    params = {"window": window, "k": k}
     prof = ctx.profile
-    settings = study_settings(prof, "transfer")
-    _, src_result, _, _ = studies.transfer_source_model(ctx, seed=settings["seeds"][0], tasks=tasks)
-    runs = studies.transfer_study(ctx, tasks=tasks)
-    smooth = studies.transfer_smoothness_study(ctx, window=window, k=k, tasks=tasks)
-    require_columns(runs, ["seed", "shots", "start", "frozen", "accuracy"], "transfer study")
-    require_columns(smooth, ["seed", "layer", "graph", "metric", "value"], "transfer smoothness")
-    rows = [
-        (
-            "source_top1",
-            "source model's test top-1 on the source classes",
-            src_result.test.accuracy,
-            "share",
-        )
-    ]
-    curve = []
-    shots_list = sorted(runs["shots"].unique(), key=lambda s: (s == 0, s))
-    for shots in shots_list:
-        part = runs[runs["shots"] == shots]
-        label = "all" if shots == 0 else str(int(shots))
-        tuned = part[part["start"] == "source"].groupby("frozen")["accuracy"]
-        scratch = part[part["start"] == "scratch"]["accuracy"]
-        if tuned.ngroups == 0 or scratch.empty:
-            raise ValueError(f"{chapter}: {label} clips per class lack fine-tuned or scratch runs")
-        stats = tuned.agg(["mean", "min", "max"])
-        curve.append(stats.reset_index().assign(clips_per_class=label, start="source"))
-        curve.append(
-            pd.DataFrame(
-                [
-                    {
-                        "frozen": -1,
-                        "mean": scratch.mean(),
-                        "min": scratch.min(),
-                        "max": scratch.max(),
-                        "clips_per_class": label,
-                        "start": "scratch",
-                    }
-                ]
-            )
-        )
-        m = stats["mean"]
-        k_top = int(m.index.max())
-        half = k_top // 2
-        per = "all clips" if label == "all" else f"{label} clips per class"
-        rows += [
-            (f"scratch_{label}", f"from scratch, {per}", scratch.mean(), "share"),
-            (f"k0_{label}", f"every block fine-tuned (k=0), {per}", m.get(0, np.nan), "share"),
-            (f"half_{label}", f"first {half} blocks frozen, {per}", m.get(half, np.nan), "share"),
-            (f"best_k_{label}", f"best number of frozen blocks, {per}", int(m.idxmax()), "count"),
-            (f"best_{label}", f"best fine-tuned accuracy, {per}", m.max(), "share"),
-            (
-                f"k_max_{label}",
-                f"all {k_top} blocks frozen (classifier only), {per}",
-                m.iloc[-1],
-                "share",
-            ),
-        ]
-    curve = pd.concat(curve, ignore_index=True)[
-        ["clips_per_class", "start", "frozen", "mean", "min", "max"]
-    ]
-    full_shots = 0 if 0 in shots_list else max(shots_list)
-    tuned_all = runs[(runs["shots"] == full_shots) & (runs["start"] == "source")]
-    k_max = int(tuned_all["frozen"].max())
-    few = tuned_all[tuned_all["frozen"].between(0, k_max // 2)]["accuracy"].mean()
-    many = tuned_all[tuned_all["frozen"].between(k_max - 2, k_max)]["accuracy"].mean()
-    spread = tuned_all.groupby("frozen")["accuracy"].std().mean()
-    spread = 0.0 if not np.isfinite(spread) else float(spread)
-    lv = smooth[(smooth["graph"] == "nnk") & (smooth["metric"] == "label_variation")]
-    lv = lv.groupby("layer")["value"].agg(["mean", "min", "max"])
-    if lv.empty:
-        raise ValueError(f"{chapter}: the smoothness study has no NNK label variation rows")
+    result = studies.transfer_study(ctx, k=k, fraction=window)
+    require_columns(result.accuracy, ["shots", "mode", "k", "estimate", "low", "high"], "accuracy")
+    require_columns(result.specificity, ["split", "shots", "k", "estimate"], "specificity")
+    name = ctx.dataset_name
+    acc = result.accuracy.set_index(["shots", "mode", "k"])
+    ks = sorted(int(v) for v in result.settings["ks"])
+    nets = result.networks[result.networks["shots"] == 0]
+    rows: list[tuple[str, str, Any, str]] = [
+        ("splits", f"class splits, {name}", len(result.tasks), "count"),
+        ("seeds", f"seeds per split, {name}", len(result.settings["seeds"]), "count"),
+        ("runs", f"training runs, {name}", len(result.runs), "count"),
+        ("A_top1", f"source networks' top-1 on the source task, {name}",
+         nets["A_source_accuracy"].mean(), "share"),
+        ("B_top1", f"target networks' top-1 on the target task, {name}",
+         nets["B_target_accuracy"].mean(), "share"),
+        ("best_epoch", f"mean best epoch of the runs, {name}", result.runs["best_epoch"].mean(),
+         "count"),
+    ]  # fmt: skip
+    rows += _with_interval(
+        "scratch", "target top-1 trained from scratch", acc.loc[(0, "scratch", 0)], "share", name
+    )
+    for mode in ("AnB", "AnB+", "BnB"):
+        for depth in ks:
+            quantity = f"target top-1, {mode}, k = {depth}"
+            rows += _with_interval(f"{mode}_k{depth}", quantity, acc.loc[(0, mode, depth)],
+                                   "share", name)  # fmt: skip
+    spec = result.specificity
+    pooled = spec[(spec["split"] == "all") & (spec["shots"] == 0)].set_index("k")
+    early, late = pooled.loc[ks[0]], pooled.loc[ks[-1]]
+    for key, row, depth in (("early", early, ks[0]), ("late", late, ks[-1])):
+        rows += _with_interval(f"specificity_{key}", f"AnB - BnB top-1, k = {depth}", row,
+                               "gain", name)  # fmt: skip
+    layers = result.layers.set_index("split")
+    both = layers.loc["all"] if "all" in layers.index else pd.Series(dtype=float)
     rows += [
-        ("few_frozen", f"k = 0..{k_max // 2} frozen, mean", few, "share"),
-        ("many_frozen", f"k = {k_max - 2}..{k_max} frozen, mean", many, "share"),
-        ("seed_spread", "spread over seeds at one k (standard deviation)", spread, "share"),
-        (
-            "lv_input",
-            "source models' NNK LV on the target classes, input",
-            lv["mean"].iloc[0],
-            "measure",
-        ),
-        ("lv_min_layer", "layer where it is lowest", int(lv["mean"].idxmin()), "layer"),
-        ("lv_min", "its lowest value", lv["mean"].min(), "measure"),
-        ("lv_last", "at the last layer", lv["mean"].iloc[-1], "measure"),
-    ]
+        ("transfer_layer", f"first k where AnB falls below BnB (pooled splits), {name}",
+         both.get("transfer_layer", np.nan), "layer"),
+        ("geometry_layer", f"first block where A's NNK LV is above B's (pooled splits), {name}",
+         both.get("geometry_layer", np.nan), "layer"),
+    ]  # fmt: skip
+    # what the full design (the paper profile's grid) would cost at this build's run times
+    full = study_settings("paper", "transfer")
+    per_cell = 1 + len(full["ks"]) * (2 + len(full["lr_factors"]))
+    full_runs = full["splits"] * len(full["seeds"]) * len(full["shots"]) * per_cell
+    run_seconds = float(result.runs["seconds"].mean())
+    rows += [
+        ("run_seconds", f"mean training time of one run, {name}", run_seconds, "seconds"),
+        ("full_grid_runs", f"runs of the full design (paper profile's grid), {name}",
+         full_runs, "count"),
+        ("full_grid_hours", f"its training time at this build's mean run time (hours), {name}",
+         full_runs * run_seconds / 3600, "measure"),
+    ]  # fmt: skip
+    per_split = result.layers[result.layers["split"] != "all"]
+    verdicts = {
+        "specificity": specificity_verdict(early, late, ks[0], ks[-1]),
+        "layer": transfer_layer_verdict(per_split, ks),
+    }
     data = {
-        "curve": curve,
-        "lv": lv,
-        "verdict": transfer_verdict(few, many, spread),
-        "geometry_verdict": transfer_geometry_verdict(lv["mean"]),
+        "result": result,
+        "table": transfer_table(result),
+        "verdicts": verdicts,
+        "dataset": name,
     }
     return ChapterResults(
-        chapter, numbers_table(chapter, rows), data, {**params, "profile": prof.name}
+        chapter,
+        numbers_table(chapter, rows),
+        data,
+        {**params, "profile": prof.name, "dataset": name},
     )
 
 

@@ -16,8 +16,8 @@ The kinds, and the folder of the cache each one lives in:
   the network and its training), the dataset, the seeds;
 * ``studies``, :func:`study_key`: the study's name, the profile or model, the dataset, every
   setting;
-* ``transfer-runs``, :func:`transfer_run_key`: the source's weights, the target clips, the
-  frozen blocks, the fine-tuning configuration.
+* ``transfer-runs``, :func:`transfer_run_key`: the transferred network's weights, the target
+  clips, the configuration (AnB, AnB+, BnB, scratch), the blocks and the training settings.
 
 Each kind's version is a named constant below: bump it when that kind's artefacts change for the
 same configuration (a bug fix, another algorithm), and only that kind is recomputed. (The cache's
@@ -34,6 +34,7 @@ __all__ = [
     "HDM05_VERSION",
     "MODELS_VERSION",
     "STUDIES_VERSION",
+    "TRANSFER_VERSION",
     "dtw_key",
     "features_key",
     "hdm05_key",
@@ -54,6 +55,10 @@ FEATURES_VERSION = 1
 #: Trained models (and their resume points under ``training-runs``). 1: the first keyed version
 #: (keys before it had no version field).
 MODELS_VERSION = 1
+
+#: Transfer runs. 2: Yosinski et al.'s design, trained with early stopping (1: a fixed number
+#: of fine-tuning steps).
+TRANSFER_VERSION = 2
 
 #: Study tables and maps. 2: the modules moved into subpackages (pickled maps name their class's
 #: module, so entries of version 1 could not be read back).
@@ -182,24 +187,27 @@ def study_key(study: str, dataset: str, **settings: Any) -> dict[str, Any]:
 
 
 def transfer_run_key(
-    source: str, target: str, frozen: int | None, config: Mapping[str, Any], seed: int
+    base: str, target: str, mode: str, k: int, settings: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The key of one fine-tuning run of the transfer study.
+    """The key of one training run of the transfer study.
 
     Parameters
     ----------
-    source : the source network's fingerprint.
-    target : the target dataset's fingerprint (the few-shot subset).
-    frozen : how many blocks stay frozen (None: training from scratch).
-    config : the fine-tuning configuration (``TrainConfig.to_dict()``).
-    seed : the run's seed.
+    base : the fingerprint of the network whose blocks are transferred (A or B; for training
+        from scratch, the architecture's source).
+    target : the target dataset's fingerprint.
+    mode : ``'AnB'``, ``'AnB+'``, ``'BnB'`` or ``'scratch'``.
+    k : transferred blocks (0 for scratch).
+    settings : everything else the run depends on (the training configuration as
+        ``TrainConfig.to_dict()``, learning-rate factor, patience, validation subject, clips
+        per class, seed).
     """
     return {
         "study": "transfer-run",
-        "source": source,
+        "base": base,
         "target": target,
-        "frozen": frozen,
-        "config": dict(config),
-        "seed": int(seed),
-        "version": STUDIES_VERSION,
+        "mode": str(mode),
+        "k": int(k),
+        "settings": dict(settings),
+        "version": TRANSFER_VERSION,
     }

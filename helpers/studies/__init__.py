@@ -11,11 +11,18 @@ from helpers.studies.geometry import (
     layer_geometry_study,
     overall_geometry,
 )
-from helpers.studies.gradcam import gradcam_checks_study, gradcam_maps, gradcam_smoothness_study
+from helpers.studies.gradcam import (
+    GradcamChecks,
+    gradcam_checks_study,
+    gradcam_maps,
+    gradcam_smoothness_study,
+    memorising_control,
+)
 from helpers.studies.models import (
     build_model,
     cached_training,
     get_trained_model,
+    shuffle_labels,
     split_dataset,
     trained_and_untrained,
     untrained_model,
@@ -34,11 +41,7 @@ from helpers.studies.separation import (
     SeparationResult,
     separation_study,
 )
-from helpers.studies.transfer import (
-    transfer_smoothness_study,
-    transfer_source_model,
-    transfer_study,
-)
+from helpers.studies.transfer import TransferResult, first_drop, transfer_study
 from helpers.studies.validation import held_out_validation
 
 __all__ = [
@@ -57,6 +60,8 @@ __all__ = [
     "gradcam_checks_study",
     "gradcam_maps",
     "gradcam_smoothness_study",
+    "GradcamChecks",
+    "memorising_control",
     "held_out_validation",
     "layer_geometry_key",
     "layer_geometry_study",
@@ -65,10 +70,11 @@ __all__ = [
     "overall_geometry",
     "own_model_study",
     "scaling_study",
+    "shuffle_labels",
     "split_dataset",
     "trained_and_untrained",
-    "transfer_smoothness_study",
-    "transfer_source_model",
     "transfer_study",
+    "TransferResult",
+    "first_drop",
     "untrained_model",
 ]

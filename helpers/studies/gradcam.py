@@ -1,39 +1,67 @@
 """The Grad-CAM studies (chapter 6).
 
-The maps of a trained network, their sanity and faithfulness checks, and the smoothness of the
-maps layer by layer.
+The maps of a trained network (:func:`gradcam_maps`), the checks that could show them to be
+wrong (:func:`gradcam_checks_study`) and the label smoothness of the maps beside that of the
+features (:func:`gradcam_smoothness_study`), all on the test subjects' clips:
+
+* **faithfulness**: deletion and insertion over joint x time cells, joints and frames
+  (:mod:`helpers.explain.deletion`), each block's map against random orders and the
+  motion-energy order, with bootstrap intervals over clips;
+* **cascading randomisation** (Adebayo et al. 2018): the classifier, then block 10, 9, ...
+  re-initialised;
+* **label randomisation**, with a control that memorises: a network trained on shuffled labels
+  of a few training clips per class, without augmentation, until it fits them (its fit is
+  reported); its maps' agreement with the real network's beside the agreement of two real
+  networks (another seed), the reference for what "agree" means in each block;
+* **smoothness without the label**: maps of the class-independent mean logit
+  (:func:`helpers.explain.gradcam.mean_logit`), not of the predicted class, so that no label
+  enters the maps through the choice of target; their NNK label variation per block (neighbours
+  from other subjects, as chapter 4) beside the features', with a paired interval.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from helpers.data.dataset import SkeletonDataset
-from helpers.explain.checks import (
-    cascading_randomization,
-    compare_models,
-    curve_areas,
-    deletion_insertion,
-)
+from helpers.explain.checks import cascading_randomization, map_agreement
+from helpers.explain.deletion import deletion_areas, deletion_gains
 from helpers.explain.gradcam import DatasetGradCAM, dataset_gradcam
-from helpers.geometry.layer_tables import layer_geometry
+from helpers.geometry.bootstrap import (
+    BOOTSTRAP_MEASURES,
+    bootstrap_layers,
+    percentile_interval,
+)
+from helpers.geometry.layer_tables import layer_distances, layer_radii
+from helpers.geometry.neighbours import NeighbourSets
 from helpers.runtime.keys import study_key
 from helpers.studies.context import StudyContext
-from helpers.studies.geometry import layer_geometry_study
-from helpers.studies.models import get_trained_model
-from helpers.training.features import model_fingerprint
+from helpers.studies.models import get_trained_model, shuffle_labels
+from helpers.training.features import layer_features, model_fingerprint
 from helpers.training.inputs import model_inputs
+from helpers.training.loop import evaluate
 from helpers.training.profiles import study_settings
+from helpers.training.transfer import few_shot
 
 __all__ = [
+    "GradcamChecks",
     "gradcam_checks_study",
     "gradcam_maps",
     "gradcam_smoothness_study",
+    "memorising_control",
 ]
 
+#: The seed that shuffles the memorising control's labels (any fixed seed will do).
+MEMORISING_LABEL_SEED = 0
+#: The smoothness measure of the map-against-features comparison (as chapter 4's verdicts).
+MEASURE = "nnk_label_variation"
 
-# =========================================================================== Grad-CAM
+
 def _stratified(ds: SkeletonDataset, per_class: int | None, random_state: int = 0) -> np.ndarray:
     """Indices of ``per_class`` clips of every class (all if None or fewer), sorted."""
     if per_class is None:
@@ -54,9 +82,9 @@ def gradcam_maps(
 ) -> tuple[SkeletonDataset, DatasetGradCAM]:
     """Every clip's Grad-CAM maps, every block, for the profile's trained model (cached).
 
-    ``target``: None (each clip's predicted class) or ``'label'`` (its true class). Returns the
-    dataset and its :class:`~helpers.explain.gradcam.DatasetGradCAM` (maps at each block's
-    resolution).
+    ``target``: None (each clip's predicted class), ``'label'`` (its true class) or
+    ``'mean logit'`` (the class-independent score). Returns the dataset and its
+    :class:`~helpers.explain.gradcam.DatasetGradCAM` (maps at each block's resolution).
     """
     ds = ctx.dataset
     model, _ = get_trained_model(ctx, seed)
@@ -69,90 +97,165 @@ def gradcam_maps(
     return ds, ctx.cache.pickle("studies", key, compute)
 
 
-def gradcam_checks_study(
+def memorising_control(
     ctx: StudyContext,
     *,
     seed: int = 0,
-    control_seed: int = 1,
-    label_seed: int = 0,
-) -> dict[str, pd.DataFrame]:
-    """The sanity and faithfulness checks of the trained model's Grad-CAM, per layer (cached).
+    clips_per_class: int | None | str = "profile",
+    epochs: int | None = None,
+) -> tuple[Any, dict[str, float]]:
+    """The label-randomisation control of Adebayo et al. (2018), made to memorise (cached).
 
-    On a stratified sample of test clips (:func:`helpers.training.profiles.study_settings`):
+    The profile's network trained on shuffled labels (:data:`MEMORISING_LABEL_SEED`) of
+    ``clips_per_class`` training clips per class (None: all), without augmentation, for
+    ``epochs`` epochs (by default the profile's ``'gradcam'`` settings
+    ``memorise_clips_per_class`` and ``memorise_epochs``).
 
-    ``cascading``
-        :func:`helpers.explain.checks.cascading_randomization`;
-    ``labels``
-        rank correlation of the maps of the model (``seed``) with those of a model trained on
-        shuffled labels (``label_seed``; for the settings' ``permuted_epochs``, with the
-        ``permuted_augment`` augmentation, none by default, so that it can memorise) and, as the
-        yardstick, with another real model (``control_seed``); column ``other`` names which;
-    ``deletion``, ``areas``
-        :func:`~helpers.explain.checks.deletion_insertion` and
-        :func:`~helpers.explain.checks.curve_areas`;
-    ``models``
-        one row per model: training accuracy of its last epoch and test accuracy.
+    Returns
+    -------
+    ``(model, info)``: ``info`` holds ``fit`` (top-1 on its training clips against the shuffled
+    labels it was trained on), ``clips`` and ``epochs``.
     """
-    prof, ds = ctx.profile, ctx.dataset
-    sets = study_settings(prof, "gradcam")
+    sets = study_settings(ctx.profile, "gradcam")
+    if clips_per_class == "profile":
+        clips_per_class = sets["memorise_clips_per_class"]
+    epochs = int(sets["memorise_epochs"] if epochs is None else epochs)
+    prof = ctx.profile.replace(train_epochs=epochs, train_augment={}, name=ctx.profile.name)
+    subset = few_shot(ctx.dataset, clips_per_class, random_state=seed)
+    mctx = ctx.with_profile(prof).on(subset)
+    model, result = get_trained_model(mctx, seed, label_seed=MEMORISING_LABEL_SEED)
+    fitted = shuffle_labels(subset.train(), MEMORISING_LABEL_SEED)
+    fit = evaluate(model, fitted, model.train_config, device=ctx.device).accuracy
+    return model, {"fit": float(fit), "clips": len(fitted), "epochs": int(result.epochs_done)}
+
+
+@dataclass(frozen=True)
+class GradcamChecks:
+    """What :func:`gradcam_checks_study` measured, as tidy tables.
+
+    Attributes
+    ----------
+    cascading : :func:`~helpers.explain.checks.cascading_randomization`.
+    agreement : per clip the rank correlation of the real network's maps with another
+        network's: ``other`` (``'another seed'``, ``'shuffled labels'``), ``layer``, ``clip``,
+        ``spearman``.
+    agreement_intervals : per ``other`` (and ``'another seed - shuffled labels'``, the paired
+        difference) and ``layer``: ``estimate`` (mean over clips), ``low``, ``high``.
+    deletion_curves, deletion_areas : :class:`~helpers.explain.deletion.DeletionResult`'s
+        tables with a ``unit`` column.
+    gains : :func:`~helpers.explain.deletion.deletion_gains` per unit.
+    models : one row per network (``'real'``, ``'another seed'``, ``'memorising'``):
+        ``fit`` (top-1 on its own training clips, with the labels it was trained on),
+        ``test_accuracy``, ``train_clips``, ``epochs``.
+    settings : what the study ran with (clips, units, steps, resamples).
+    """
+
+    cascading: pd.DataFrame
+    agreement: pd.DataFrame
+    agreement_intervals: pd.DataFrame
+    deletion_curves: pd.DataFrame
+    deletion_areas: pd.DataFrame
+    gains: pd.DataFrame
+    models: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _agreement_intervals(table: pd.DataFrame, n_boot: int, random_state: int) -> pd.DataFrame:
+    """Mean agreement per (other, layer) with a bootstrap over clips, and the paired difference."""
+    wide = table.pivot_table(index="clip", columns=["other", "layer"], values="spearman",
+                             dropna=False)  # fmt: skip
+    n = len(wide)
+    idx = np.random.default_rng(random_state).integers(0, n, size=(int(n_boot), n))
+    rows = []
+    layers = sorted({layer for _, layer in wide.columns})
+    for layer in layers:
+        series = {}
+        for other in ("another seed", "shuffled labels"):
+            if (other, layer) in wide.columns:
+                series[other] = wide[(other, layer)].to_numpy()
+        if len(series) == 2:
+            series["another seed - shuffled labels"] = (
+                series["another seed"] - series["shuffled labels"]
+            )
+        for other, r in series.items():
+            with np.errstate(all="ignore"):
+                samples = np.nanmean(r[idx], axis=1)
+            iv = percentile_interval(samples, estimate=float(np.nanmean(r)))
+            rows.append({"other": other, "layer": int(layer), **iv.as_dict()})
+    return pd.DataFrame(rows)
+
+
+def gradcam_checks_study(ctx: StudyContext, *, seed: int = 0) -> GradcamChecks:
+    """The checks that could show the trained model's Grad-CAM maps to be wrong (cached).
+
+    On the test clips (``clips_per_class`` of every class, None: all; the profile's
+    ``'gradcam'`` settings give every size): deletion and insertion per unit of
+    ``deletion_units``; cascading randomisation; the agreement of the maps with those of
+    another real network (``control_seed``) and of the memorising control
+    (:func:`memorising_control`), per clip and with intervals.
+
+    Returns
+    -------
+    :class:`GradcamChecks`.
+    """
+    ds = ctx.dataset
+    sets = study_settings(ctx.profile, "gradcam")
+    control_seed = int(sets["control_seed"])
+    if control_seed == int(seed):
+        raise ValueError(f"seed={seed}: the control network needs another seed than {control_seed}")
     key = ctx.study_key(
-        "gradcam-checks", settings=sets, seeds=[int(seed), int(control_seed), int(label_seed)]
+        "gradcam-checks", settings=sets, seed=int(seed), label_seed=MEMORISING_LABEL_SEED
     )
 
-    def compute() -> dict[str, pd.DataFrame]:
+    def compute() -> GradcamChecks:
         model, res = get_trained_model(ctx, seed)
         control, res_c = get_trained_model(ctx, control_seed)
-        permuted_prof = prof
-        if sets["permuted_epochs"] is not None:
-            permuted_prof = permuted_prof.replace(train_epochs=int(sets["permuted_epochs"]))
-        if sets.get("permuted_augment") is not None:
-            permuted_prof = permuted_prof.replace(train_augment=dict(sets["permuted_augment"]))
-        permuted, res_p = get_trained_model(
-            ctx.with_profile(permuted_prof), seed, label_seed=label_seed
-        )
+        memorising, info = memorising_control(ctx, seed=seed)
         test = ds.subset(ds.split == "test")
         idx = _stratified(test, sets["clips_per_class"], random_state=seed)
         x, lengths = model_inputs(test, model.train_config, index=idx)
         cascading = cascading_randomization(
             model, x, lengths=lengths, random_state=seed, progress=ctx.progress
         )
-        labels = pd.concat(
+        agreement = pd.concat(
             [
-                compare_models(model, permuted, x, lengths=lengths).assign(other="shuffled labels"),
-                compare_models(model, control, x, lengths=lengths).assign(
-                    other=f"another seed ({control_seed})"
-                ),
+                map_agreement(model, other, x, lengths=lengths).assign(other=name)
+                for name, other in (("another seed", control), ("shuffled labels", memorising))
             ],
             ignore_index=True,
         )
-        curves = deletion_insertion(
-            model,
-            x,
-            lengths=lengths,
-            steps=sets["deletion_steps"],
-            random_orders=sets["random_orders"],
-            random_state=seed,
-            progress=ctx.progress,
-        )
+        curves, areas = [], []
+        for unit in tqdm(sets["deletion_units"], desc="deletion units", disable=not ctx.progress):
+            out = deletion_areas(
+                model, x, lengths=lengths, unit=unit, steps=int(sets["deletion_steps"]),
+                random_orders=int(sets["random_orders"]), random_state=seed,
+            )  # fmt: skip
+            curves.append(out.curves.assign(unit=unit))
+            areas.append(out.areas.assign(unit=unit))
+        areas_table = pd.concat(areas, ignore_index=True)
+        train = ds.train()
         models = pd.DataFrame(
             [
-                {
-                    "model": name,
-                    "epochs": r.epochs_done,
-                    "train_accuracy": r.history["train_acc"][-1],
-                    "test_accuracy": r.test.accuracy,
-                }
-                for name, r in (("real", res), ("control", res_c), ("shuffled labels", res_p))
+                {"model": "real", "fit": res.history["train_acc"][-1],
+                 "test_accuracy": res.test.accuracy, "train_clips": len(train),
+                 "epochs": res.epochs_done},
+                {"model": "another seed", "fit": res_c.history["train_acc"][-1],
+                 "test_accuracy": res_c.test.accuracy, "train_clips": len(train),
+                 "epochs": res_c.epochs_done},
+                {"model": "memorising", "fit": info["fit"], "test_accuracy": np.nan,
+                 "train_clips": info["clips"], "epochs": info["epochs"]},
             ]
+        )  # fmt: skip
+        return GradcamChecks(
+            cascading=cascading,
+            agreement=agreement[["other", "layer", "clip", "spearman"]],
+            agreement_intervals=_agreement_intervals(agreement, int(sets["n_boot"]), seed),
+            deletion_curves=pd.concat(curves, ignore_index=True),
+            deletion_areas=areas_table,
+            gains=deletion_gains(areas_table, int(sets["n_boot"]), random_state=seed),
+            models=models,
+            settings={**sets, "seed": int(seed), "clips": len(idx)},
         )
-        return {
-            "cascading": cascading,
-            "labels": labels,
-            "deletion": curves,
-            "areas": curve_areas(curves),
-            "models": models,
-            "clips": pd.DataFrame({"clip": idx, "label": test.labels[idx]}),
-        }
 
     return ctx.cache.pickle("studies", key, compute)
 
@@ -161,40 +264,64 @@ def gradcam_smoothness_study(
     ctx: StudyContext,
     *,
     seed: int = 0,
-    window: int | float | None = 0.1,
+    window: float = 0.1,
     k: int = 10,
 ) -> pd.DataFrame:
-    """Label smoothness of every block's Grad-CAM maps beside that of its features (cached).
+    """NNK label variation of every block's class-independent maps beside its features' (cached).
 
-    Each clip's map of block ``l`` (T_l x V at the block's resolution, cropped to the clip) is
-    a sequence; windowed DTW between them, the kNN and NNK graphs and the smoothness measures
-    are those of :func:`~helpers.geometry.layer_tables.layer_geometry`, as for the features of
-    chapter 4. Returns its overall rows (``layer`` = block, ``graph``, ``metric``, ``value``) with a
-    column ``representation``: ``'Grad-CAM map'`` or ``'features'``.
+    The maps of the mean logit (no class chosen for the clip) and the block's features, on the
+    test clips, neighbours from other subjects only (as chapter 4): each clip's map of block
+    ``l`` (T_l x V, cropped to the clip) is a sequence compared by windowed DTW (``window``:
+    the band as a share of the block's median length, at least one step).
+
+    Returns
+    -------
+    One row per block ``layer``: ``map``, ``features`` (NNK label variation), ``estimate``
+    (map minus features), ``low``, ``high`` (its 95% interval, the same resamples of the clips
+    for both), ``map_low``, ``map_high``, ``features_low``, ``features_high``.
     """
     ds = ctx.dataset
-    key = ctx.study_key("gradcam-smoothness", seed=int(seed), window=window, k=int(k))
+    n_boot = int(study_settings(ctx.profile, "gradcam")["n_boot"])
+    key = ctx.study_key(
+        "gradcam-smoothness", seed=int(seed), window=float(window), k=int(k), n_boot=n_boot,
+        target="mean logit", measure=MEASURE,
+    )  # fmt: skip
 
     def compute() -> pd.DataFrame:
-        _, maps = gradcam_maps(ctx, seed=seed)
-        layers = sorted(maps.maps)
-        table = layer_geometry(
-            [maps.flattened(layer) for layer in layers],
-            ds.labels,
-            window=window,
-            k=k,
-            class_names=ds.class_names,
-            cache_dir=ctx.cache_dir,
-            progress=ctx.progress,
+        test = ds.split == "test"
+        y, subjects = ds.labels[test], np.asarray(ds.subjects)[test]
+        _, maps = gradcam_maps(ctx, seed=seed, target="mean logit")
+        blocks = sorted(maps.maps)
+        model, _ = get_trained_model(ctx, seed)
+        feats = layer_features(
+            model, ds, device=ctx.device, cache_dir=ctx.cache_dir, progress=False
         )
-        table["layer"] = np.asarray(layers)[table["layer"].to_numpy()]
-        feats = layer_geometry_study(ctx, seeds=(seed,), untrained_seeds=(), window=window, k=k)
-        feats = feats[feats.layer >= 1].drop(columns=["model", "seed"])
-        out = pd.concat(
-            [table.assign(representation="Grad-CAM map"), feats.assign(representation="features")],
-            ignore_index=True,
-        )
-        out = out[out["class"] == ""].drop(columns="class")
-        return out[["representation", "layer", "graph", "metric", "value"]].reset_index(drop=True)
+        measured = {}
+        for name, seqs in (
+            ("map", [maps.flattened(block) for block in blocks]),
+            ("features", [feats[block] for block in blocks]),
+        ):
+            radii = layer_radii(seqs, float(window), subset=test)
+            dist = layer_distances(seqs, radii, subset=test, cache_dir=ctx.cache_dir)
+            value = [
+                BOOTSTRAP_MEASURES[MEASURE](NeighbourSets.from_matrix(D, k, exclude=subjects), y, k)
+                for D in dist
+            ]
+            boot = bootstrap_layers(dist, y, k=k, exclude=subjects, n_boot=n_boot, random_state=0)
+            measured[name] = (np.asarray(value), boot)
+        rows = []
+        for i, block in enumerate(blocks):
+            (m, mb), (f, fb) = measured["map"], measured["features"]
+            diff = percentile_interval(mb[:, i] - fb[:, i], estimate=m[i] - f[i])
+            mi, fi = (
+                percentile_interval(mb[:, i], estimate=m[i]),
+                percentile_interval(fb[:, i], estimate=f[i]),
+            )
+            rows.append(
+                {"layer": int(block), "map": m[i], "features": f[i], **diff.as_dict(),
+                 "map_low": mi.low, "map_high": mi.high, "features_low": fi.low,
+                 "features_high": fi.high}
+            )  # fmt: skip
+        return pd.DataFrame(rows)
 
     return ctx.cache.pickle("studies", key, compute)

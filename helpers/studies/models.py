@@ -28,6 +28,7 @@ __all__ = [
     "build_model",
     "cached_training",
     "get_trained_model",
+    "shuffle_labels",
     "split_dataset",
     "trained_and_untrained",
     "untrained_model",
@@ -54,16 +55,17 @@ def split_dataset(ds: SkeletonDataset, split: str) -> tuple[SkeletonDataset, Ske
     if split == "cross-subject":
         return ds.train(), ds.test()
     if split.startswith("validation:"):
-        actor = split.split(":", 1)[1]
-        tr = ds.train()
-        held = np.asarray([str(s) == actor for s in tr.subjects])
-        if not held.any():
-            raise ValueError(
-                f"validation actor {actor!r} is not among the training subjects "
-                f"{sorted(set(map(str, tr.subjects)))}"
-            )
-        return tr.subset(~held), tr.subset(held)
+        return ds.hold_out(split.split(":", 1)[1])
     raise ValueError(f"unknown split {split!r}; use 'cross-subject' or 'validation:<actor>'")
+
+
+def shuffle_labels(ds: SkeletonDataset, label_seed: int) -> SkeletonDataset:
+    """``ds`` with its labels permuted by ``label_seed``: what a label-randomised network fits.
+
+    The permutation :func:`get_trained_model` applies to the training clips with ``label_seed``,
+    so that a caller can score such a network on the labels it was trained on.
+    """
+    return replace(ds, labels=np.random.default_rng(int(label_seed)).permutation(ds.labels))
 
 
 def build_model(profile: str | Profile, dataset: SkeletonDataset, seed: int = 0) -> STGCN:
@@ -199,8 +201,7 @@ def get_trained_model(
     prof, ds = ctx.profile, ctx.dataset
     train_ds, test_ds = split_dataset(ds, prof.data.get("split", "cross-subject"))
     if label_seed is not None:
-        shuffled = np.random.default_rng(int(label_seed)).permutation(train_ds.labels)
-        train_ds = replace(train_ds, labels=shuffled)
+        train_ds = shuffle_labels(train_ds, label_seed)
 
     def build() -> nn.Module:
         # the same seed gives the same initial weights

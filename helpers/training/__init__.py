@@ -13,6 +13,7 @@ from helpers.training.checkpoints import (
     save_checkpoint,
 )
 from helpers.training.config import EvalResult, TrainConfig, TrainResult
+from helpers.training.early_stopping import EarlyStopping, best_epoch
 from helpers.training.features import layer_features, model_fingerprint, valid_lengths
 from helpers.training.inputs import dataset_fingerprint, model_inputs, prepare_dataset
 from helpers.training.loop import WarmupSchedule, evaluate, fit
@@ -26,13 +27,20 @@ from helpers.training.profiles import (
     study_settings,
 )
 from helpers.training.transfer import (
+    HDM05_PAIRS,
     HDM05_TASKS,
+    TRANSFER_MODES,
+    UTD_MHAD_PAIRS,
     UTD_MHAD_TASKS,
+    class_splits,
     default_tasks,
     few_shot,
-    fine_tune,
+    fitting_clips,
     split_tasks,
+    train_transfer,
     transfer_model,
+    transferred_parameters,
+    validation_subject_of,
 )
 
 __all__ = [
@@ -41,7 +49,11 @@ __all__ = [
     "CheckpointError",
     "CheckpointMismatchError",
     "EvalResult",
+    "EarlyStopping",
+    "HDM05_PAIRS",
     "HDM05_TASKS",
+    "TRANSFER_MODES",
+    "UTD_MHAD_PAIRS",
     "UTD_MHAD_TASKS",
     "PROFILES",
     "Profile",
@@ -49,12 +61,14 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "WarmupSchedule",
+    "best_epoch",
+    "class_splits",
     "dataset_fingerprint",
     "default_tasks",
     "evaluate",
     "few_shot",
-    "fine_tune",
     "fit",
+    "fitting_clips",
     "get_profile",
     "layer_features",
     "load_checkpoint",
@@ -64,6 +78,9 @@ __all__ = [
     "save_checkpoint",
     "split_tasks",
     "study_settings",
+    "train_transfer",
     "transfer_model",
+    "transferred_parameters",
     "valid_lengths",
+    "validation_subject_of",
 ]

@@ -63,6 +63,7 @@ from helpers.training.checkpoints import (
     save_checkpoint,
 )
 from helpers.training.config import EvalResult, TrainConfig, TrainResult
+from helpers.training.early_stopping import EarlyStopping
 from helpers.training.inputs import dataset_fingerprint, eval_batch, prepare_dataset
 
 __all__ = [
@@ -258,6 +259,31 @@ def _scores(logits: np.ndarray, labels: np.ndarray, class_names: Sequence[str]) 
 
 
 # =========================================================================== training
+def _checked_lr_factors(model: nn.Module, lr_factors: Mapping[str, float] | None) -> dict:
+    """``lr_factors`` checked against the model's parameter names: ``{name: factor >= 0}``."""
+    if lr_factors is None:
+        return {}
+    if not isinstance(lr_factors, Mapping):
+        raise TypeError(
+            f"lr_factors must map parameter names to factors, got {type(lr_factors).__name__}"
+        )
+    names = {name for name, _ in model.named_parameters()}
+    unknown = sorted(set(lr_factors) - names)
+    if unknown:
+        raise ValueError(
+            f"lr_factors names {len(unknown)} parameters the model does not have, e.g. "
+            f"{unknown[0]!r} (names as in model.named_parameters())"
+        )
+    out = {}
+    for name, factor in lr_factors.items():
+        if isinstance(factor, bool) or not isinstance(factor, (int, float, np.floating)):
+            raise TypeError(f"lr_factors[{name!r}] must be a number, got {factor!r}")
+        if not (math.isfinite(factor) and factor >= 0):
+            raise ValueError(f"lr_factors[{name!r}] must be finite and >= 0, got {factor}")
+        out[name] = float(factor)
+    return out
+
+
 def fit(
     model: nn.Module,
     train_ds: SkeletonDataset,
@@ -273,6 +299,8 @@ def fit(
     num_threads: int | None = None,
     eval_every: int = 1,
     checkpoint_seconds: float = 0.0,
+    patience: int | None = None,
+    lr_factors: Mapping[str, float] | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``train_ds``; report accuracy on ``val_ds`` every ``eval_every`` epochs.
 
@@ -298,17 +326,38 @@ def fit(
     checkpoint_seconds : write the checkpoint after an epoch only when at least this many
         seconds have passed since the last one (and always after the last epoch); 0 writes it
         after every epoch. An interruption then loses at most that much work.
+    patience : early stopping (:class:`~helpers.training.early_stopping.EarlyStopping`): score
+        ``val_ds`` after every epoch, stop once ``patience`` epochs in a row have not beaten the
+        best one, and end with the best epoch's weights (``result.extra['best_epoch']``).
+        Needs ``val_ds``; not with ``checkpoint`` (the best weights are kept in memory only).
+        None: train all ``config.epochs`` epochs and keep the last weights.
+    lr_factors : ``{parameter name: factor}`` (names as in ``model.named_parameters()``): those
+        parameters learn at ``factor`` times the learning rate (e.g. 0.1 for transferred
+        blocks under a new classifier); the others at 1. Unknown names raise.
 
     Returns
     -------
     TrainResult
-        The model keeps the final epoch's weights (in eval mode).
+        The model keeps the final epoch's weights, or the best epoch's with ``patience`` (in
+        eval mode).
     """
     cfg = TrainConfig.from_dict(config)
     if isinstance(eval_every, bool) or int(eval_every) < 1:
         raise ValueError(f"eval_every must be an integer >= 1, got {eval_every!r}")
     if not checkpoint_seconds >= 0:
         raise ValueError(f"checkpoint_seconds must be >= 0, got {checkpoint_seconds!r}")
+    stopper = None
+    if patience is not None:
+        if val_ds is None:
+            raise ValueError("patience (early stopping) needs val_ds, the clips it scores")
+        if checkpoint is not None:
+            raise ValueError(
+                "patience (early stopping) and checkpoint cannot be combined: the best epoch's "
+                "weights are kept in memory only"
+            )
+        stopper = EarlyStopping(patience)
+        eval_every = 1
+    factors = _checked_lr_factors(model, lr_factors)
     dev = resolve_device(device)
     k = train_ds.num_classes
     if val_ds is not None and list(val_ds.class_names) != list(train_ds.class_names):
@@ -323,14 +372,25 @@ def fit(
     model.to(dev)
 
     steps_per_epoch = len(_batches(np.arange(len(train)), cfg.batch_size))
-    decay, no_decay = [], []
-    for p in model.parameters():
-        # biases and normalisation parameters are not weight-decayed (they set offsets and scales)
-        (no_decay if p.ndim <= 1 else decay).append(p)
+    groups: dict[tuple[bool, float], list[nn.Parameter]] = {}
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError("the model has no trainable parameter (every one is frozen)")
+    for name, p in model.named_parameters():
+        # biases and normalisation parameters are not weight-decayed (they set offsets and
+        # scales); frozen parameters are left out (they would only carry momentum buffers)
+        if p.requires_grad:
+            groups.setdefault((p.ndim > 1, factors.get(name, 1.0)), []).append(p)
     optimizer = torch.optim.SGD(
         [
-            {"params": decay, "weight_decay": cfg.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
+            {
+                "params": params,
+                "weight_decay": cfg.weight_decay if decayed else 0.0,
+                "lr": cfg.lr * factor,
+            }
+            # decayed weights first, as before learning-rate factors existed (resumable runs)
+            for (decayed, factor), params in sorted(
+                groups.items(), key=lambda item: (not item[0][0], item[0][1])
+            )
         ],
         lr=cfg.lr,
         momentum=cfg.momentum,
@@ -483,6 +543,11 @@ def fit(
                 )
             if on_epoch_end is not None:
                 on_epoch_end(epoch + 1, history)
+            if stopper is not None and stopper.update(epoch + 1, val_acc, val_loss, model):
+                break
+    if stopper is not None:
+        stopper.restore(model)
+        extra["best_epoch"] = stopper.best_epoch
     model.eval()
     model.train_config = cfg  # how its inputs are made: layer features and evaluation need it
     return TrainResult(
