@@ -113,3 +113,22 @@ def test_bad_inputs_are_named():
         bootstrap_layers([D, D[:3, :3]], np.zeros(6))
     with pytest.raises(ValueError, match="n_boot=0"):
         bootstrap_layers([D], np.zeros(6), n_boot=0)
+
+
+def test_layer_values_are_the_measure_on_the_clips_themselves():
+    from helpers.geometry.bootstrap import BOOTSTRAP_MEASURES, layer_values
+    from helpers.geometry.neighbours import NeighbourSets
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 3))
+    D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    y = np.repeat([0, 1, 2], 4)
+    groups = np.tile([0, 1], 6)
+    got = layer_values([D, 2 * D], y, k=3, exclude=groups)
+    want = [
+        BOOTSTRAP_MEASURES["nnk_label_variation"](
+            NeighbourSets.from_matrix(M, 3, exclude=groups), y, 3
+        )
+        for M in (D, 2 * D)
+    ]
+    np.testing.assert_allclose(got, want)

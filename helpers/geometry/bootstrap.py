@@ -32,6 +32,7 @@ __all__ = [
     "BOOTSTRAP_MEASURES",
     "Interval",
     "bootstrap_layers",
+    "layer_values",
     "paired_contrast",
     "percentile_interval",
     "slope_over_depth",
@@ -77,6 +78,37 @@ def stratified_resample(strata, rng: np.random.Generator) -> np.ndarray:
         members = np.flatnonzero(s == value)
         out.append(rng.choice(members, size=members.size, replace=True))
     return np.concatenate(out).astype(np.int64)
+
+
+def layer_values(
+    distances: Sequence[np.ndarray],
+    labels,
+    *,
+    k: int = 10,
+    exclude=None,
+    measure: str = "nnk_label_variation",
+) -> np.ndarray:
+    """A measure of every layer on the clips themselves.
+
+    The point estimates of :func:`bootstrap_layers`, on the same graphs (candidates from
+    other groups of ``exclude``).
+
+    Parameters
+    ----------
+    distances : one (S, S) distance matrix per layer; labels (S,); exclude None or (S,).
+    k, measure : as in :func:`bootstrap_layers`.
+
+    Returns
+    -------
+    (L,) float64.
+    """
+    if measure not in BOOTSTRAP_MEASURES:
+        raise ValueError(f"measure={measure!r}; expected one of {sorted(BOOTSTRAP_MEASURES)}")
+    y = np.asarray(labels).reshape(-1)
+    fn = BOOTSTRAP_MEASURES[measure]
+    return np.asarray(
+        [fn(NeighbourSets.from_matrix(D, k, exclude=exclude), y, k) for D in distances], float
+    )
 
 
 def bootstrap_layers(

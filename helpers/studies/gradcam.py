@@ -33,12 +33,11 @@ from helpers.explain.checks import cascading_randomization, map_agreement
 from helpers.explain.deletion import deletion_areas, deletion_gains
 from helpers.explain.gradcam import DatasetGradCAM, dataset_gradcam
 from helpers.geometry.bootstrap import (
-    BOOTSTRAP_MEASURES,
     bootstrap_layers,
+    layer_values,
     percentile_interval,
 )
 from helpers.geometry.layer_tables import layer_distances, layer_radii
-from helpers.geometry.neighbours import NeighbourSets
 from helpers.runtime.keys import study_key
 from helpers.studies.context import StudyContext
 from helpers.studies.models import get_trained_model, shuffle_labels
@@ -303,12 +302,9 @@ def gradcam_smoothness_study(
         ):
             radii = layer_radii(seqs, float(window), subset=test)
             dist = layer_distances(seqs, radii, subset=test, cache_dir=ctx.cache_dir)
-            value = [
-                BOOTSTRAP_MEASURES[MEASURE](NeighbourSets.from_matrix(D, k, exclude=subjects), y, k)
-                for D in dist
-            ]
+            value = layer_values(dist, y, k=k, exclude=subjects, measure=MEASURE)
             boot = bootstrap_layers(dist, y, k=k, exclude=subjects, n_boot=n_boot, random_state=0)
-            measured[name] = (np.asarray(value), boot)
+            measured[name] = (value, boot)
         rows = []
         for i, block in enumerate(blocks):
             (m, mb), (f, fb) = measured["map"], measured["features"]

@@ -36,14 +36,13 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.geometry.bootstrap import (
-    BOOTSTRAP_MEASURES,
     bootstrap_layers,
+    layer_values,
     paired_contrast,
     percentile_interval,
     slope_over_depth,
 )
 from helpers.geometry.layer_tables import layer_distances, layer_geometry, layer_radii
-from helpers.geometry.neighbours import NeighbourSets
 from helpers.geometry.readouts import cka_table, probe_table
 from helpers.geometry.smoothness import reference_levels
 from helpers.studies.context import StudyContext
@@ -428,8 +427,7 @@ def _heading_contrast(
         progress=False,
     )  # fmt: skip
     (D_camera,) = layer_distances(feats, radii[:1], subset=test, cache_dir=ctx.cache_dir)
-    sets = NeighbourSets.from_matrix(D_camera, k, exclude=subjects)
-    camera_value = BOOTSTRAP_MEASURES[MEASURE](sets, y, k)
+    (camera_value,) = layer_values([D_camera], y, k=k, exclude=subjects, measure=MEASURE)
     camera = bootstrap_layers([D_camera], y, k=k, exclude=subjects, n_boot=n_boot, random_state=0)
     one_value, one_samples, D_one = canonical
     rows = []

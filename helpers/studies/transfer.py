@@ -35,13 +35,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.geometry.bootstrap import (
-    BOOTSTRAP_MEASURES,
     bootstrap_layers,
+    layer_values,
     percentile_interval,
     stratified_resample,
 )
 from helpers.geometry.layer_tables import layer_distances, layer_radii
-from helpers.geometry.neighbours import NeighbourSets
 from helpers.runtime.disk_cache import config_key
 from helpers.runtime.keys import transfer_run_key
 from helpers.studies.context import StudyContext
@@ -286,16 +285,11 @@ def _compute(ctx: StudyContext, sets: dict, k: int, fraction: float) -> Transfer
                     parts = geometry_parts.setdefault(split, {})
                     for name, f in feats.items():
                         dist = layer_distances(f, radii, subset=test, cache_dir=ctx.cache_dir)
-                        value = [
-                            BOOTSTRAP_MEASURES[MEASURE](
-                                NeighbourSets.from_matrix(D, k, exclude=subjects), y, k
-                            )
-                            for D in dist
-                        ]
+                        value = layer_values(dist, y, k=k, exclude=subjects, measure=MEASURE)
                         boot = bootstrap_layers(
                             dist, y, k=k, exclude=subjects, n_boot=n_boot, random_state=split
                         )
-                        parts.setdefault(name, []).append(np.asarray(value))
+                        parts.setdefault(name, []).append(value)
                         parts.setdefault(name + "_boot", []).append(boot)
                 bar.update()
     bar.close()
