@@ -41,10 +41,24 @@ def test_checks_tables_fit_together(ctx):
         checks = gradcam_checks_study(ctx, seed=0)
     n = checks.settings["clips"]
     assert n == int((ctx.dataset.split == "test").sum())
-    assert set(checks.agreement["other"]) == {"another seed", "shuffled labels"}
-    assert len(checks.agreement) == 2 * 2 * n  # two others, two blocks, every clip
+    others = {"another seed", "shuffled labels", "every block random"}
+    assert set(checks.agreement["other"]) == others
+    assert len(checks.agreement) == 3 * 2 * n  # three others, two blocks, every clip
+    # the every-block-random agreement is cascading randomisation's last step, clip by clip
+    casc = checks.cascading
+    last = casc[casc["step"] == casc["step"].max()].set_index("layer")["spearman"]
+    agree = checks.agreement[checks.agreement["other"] == "every block random"]
+    np.testing.assert_allclose(
+        agree.groupby("layer")["spearman"].mean().reindex(last.index), last, atol=1e-6
+    )
     iv = checks.agreement_intervals
-    assert set(iv["other"]) == {"another seed", "shuffled labels", "another seed - shuffled labels"}
+    assert set(iv["other"]) == {
+        "another seed",
+        "shuffled labels",
+        "every block random",
+        "another seed - shuffled labels",
+        "another seed - every block random",
+    }
     assert set(checks.gains["unit"]) == {"cell", "joint", "frame"}
     assert set(checks.gains["against"]) == {"random", "motion"}
     assert (checks.gains["low"] <= checks.gains["high"]).all()

@@ -89,3 +89,25 @@ def test_first_drop_is_the_first_interval_below_zero():
     assert np.isnan(first_drop([-0.1, 0.0], [0.1, 0.2], [2, 5]))
     with pytest.raises(ValueError, match="equal lengths"):
         first_drop([0.0], [0.1, 0.2], [1, 2])
+
+
+def test_few_shot_sizes_train_on_that_many_clips_per_class(result):
+    _, ctx = result
+    res = transfer_study(ctx, splits=1, seeds=(0,), ks=(1,), shots=(2, None), k=2)
+    assert set(res.runs["shots"]) == {0, 2}
+    classes = len(res.tasks[0]["target"])
+    few = res.runs[res.runs["shots"] == 2]
+    assert (few["train_clips"] == 2 * classes).all()
+    everything = int(res.runs.loc[res.runs["shots"] == 0, "train_clips"].iloc[0])
+    assert set(res.networks["B_train_clips"]) == {2 * classes, everything}
+    # the geometry link uses the networks trained on all clips only
+    assert set(res.accuracy["shots"]) == {0, 2}
+
+
+@pytest.mark.parametrize(
+    "shots, message",
+    [((0,), "shots"), ((2.5,), "shots"), ((), "at least one"), ((True,), "shots")],
+)
+def test_bad_few_shot_sizes_are_refused(result, shots, message):
+    with pytest.raises(ValueError, match=message):
+        transfer_study(result[1], shots=shots)

@@ -81,12 +81,37 @@ def test_faithfulness_verdict(random, motion, outcome):
     assert "cells" in verdict.claim
 
 
+def _cascading(differences):
+    """Cascading intervals of some blocks: seed-to-seed 0.5, the difference as given."""
+    rows = []
+    for layer, (low, high) in enumerate(differences, start=1):
+        mid = (low + high) / 2
+        rows += [
+            {"other": "another seed", "layer": layer, "estimate": 0.5, "low": 0.4, "high": 0.6},
+            {"other": "every block random", "layer": layer, "estimate": 0.5 - mid,
+             "low": 0.4 - mid, "high": 0.6 - mid},
+            {"other": "another seed - every block random", "layer": layer, "estimate": mid,
+             "low": low, "high": high},
+        ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 @pytest.mark.parametrize(
-    "random, control, outcome",
-    [(0.1, 0.5, "supports"), (0.6, 0.5, "contradicts"), (0.45, 0.5, "inconclusive")],
+    "differences, outcome",
+    [
+        ([(0.1, 0.3)] * 3 + [(-0.1, 0.1)], "supports"),  # 3 of 4 blocks above 0
+        ([(0.1, 0.3)] * 2 + [(-0.1, 0.1)] * 2, "inconclusive"),  # half is not a majority
+        ([(-0.3, -0.1)] * 3 + [(0.1, 0.3)], "contradicts"),  # random weights closer
+        ([], "inconclusive"),
+    ],
 )
-def test_cascading_verdict_against_the_seed_to_seed_control(random, control, outcome):
-    assert v.cascading_verdict(random, control).outcome == outcome
+def test_cascading_verdict_on_paired_intervals(differences, outcome):
+    table = _cascading(differences)
+    if table.empty:
+        table = pd.DataFrame(columns=["other", "layer", "estimate", "low", "high"])
+    verdict = v.cascading_verdict(table)
+    assert verdict.outcome == outcome
+    assert verdict.numbers["blocks"] == len(differences)
 
 
 def _agreement(differences):

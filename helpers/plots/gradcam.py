@@ -253,20 +253,27 @@ def plot_deletion_gains(gains: pd.DataFrame, curve: str = "deletion"):
 
 
 def plot_agreement(intervals: pd.DataFrame, ax=None):
-    """Per block, the maps' agreement with another real network's and the control's.
+    """Per block, the maps' agreement with another real network's and the controls'.
 
     The rank correlation with the real network's maps, with 95% intervals, of a second real
-    network (seed to seed) and of the memorising shuffled-label control.
+    network (seed to seed), of the memorising shuffled-label control and, where measured, of
+    the real network with every block re-initialised (cascading randomisation's last step).
     ``intervals``: :attr:`helpers.studies.gradcam.GradcamChecks.agreement_intervals`.
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(min(BOOK_WIDTH, 6.0), 3.2))
-    for other, color, marker in (("another seed", "C0", "o"), ("shuffled labels", "C1", "^")):
+    lines = (
+        ("another seed", "C0", "o", "another real network"),
+        ("shuffled labels", "C1", "^", "shuffled-label control"),
+        ("every block random", "C2", "s", "every block re-initialised"),
+    )
+    for other, color, marker, label in lines:
         p = intervals[intervals["other"] == other].sort_values("layer")
+        if not len(p):
+            continue
         ax.fill_between(p["layer"], p["low"], p["high"], color=color, alpha=0.25, lw=0)
-        label = "another real network" if other == "another seed" else "shuffled-label control"
         ax.plot(p["layer"], p["estimate"], color=color, marker=marker, ms=3, label=label)
     ax.axhline(0, color="k", lw=1)
     ax.set_xlabel("block")

@@ -35,7 +35,6 @@ from helpers.report.numbers import (
 )
 from helpers.report.verdicts import (
     AGREEMENT_LAYERS,
-    CORRELATION_MARGIN,
     EARLY_BLOCKS,
     LATE_BLOCKS,
     LV_RESOLUTION,
@@ -78,7 +77,6 @@ __all__ = [
     "CHAPTER_DEFAULTS",
     "CHAPTER_TITLES",
     "COMMON_DEFAULTS",
-    "CORRELATION_MARGIN",
     "ChapterResults",
     "EARLY_BLOCKS",
     "LATE_BLOCKS",

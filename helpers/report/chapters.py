@@ -708,9 +708,7 @@ def gradcam_results(
         verdicts[f"faithfulness: {unit}"] = faithfulness_verdict(
             checks.gains[checks.gains["unit"] == unit], unit
         )
-    verdicts["cascading"] = cascading_verdict(
-        float(every.mean()), float(agree["another seed"].mean())
-    )
+    verdicts["cascading"] = cascading_verdict(checks.agreement_intervals)
     verdicts["labels"] = label_randomisation_verdict(checks.agreement_intervals, fit)
     verdicts["smoothness"] = map_smoothness_verdict(smooth)
     spread = map_summary(cams.maps, ds.labels, ds.num_classes)

@@ -17,7 +17,6 @@ import pandas as pd
 
 __all__ = [
     "AGREEMENT_LAYERS",
-    "CORRELATION_MARGIN",
     "EARLY_BLOCKS",
     "LATE_BLOCKS",
     "LV_RESOLUTION",
@@ -56,10 +55,6 @@ OUTCOMES: tuple[str, ...] = ("supports", "contradicts", "inconclusive")
 EARLY_BLOCKS: tuple[int, int] = (1, 4)
 LATE_BLOCKS: tuple[int, int] = (8, 10)
 
-#: Chapter 6: a rank correlation counts as lower than the seed-to-seed control only by more than
-#: this fixed margin (a tenth of the correlation scale; the Grad-CAM issue replaces it with
-#: intervals over clips).
-CORRELATION_MARGIN = 0.1
 #: Chapter 6: the shuffled-label network "memorised" its random labels when it fits at least
 #: 95% of its training clips (Adebayo et al.'s networks fit nearly all; a network that fits
 #: less learnt too little to be a control).
@@ -258,28 +253,57 @@ def faithfulness_verdict(gains: pd.DataFrame, unit: str) -> Verdict:
     return Verdict(claim, "inconclusive", numbers, said + ".")
 
 
-def cascading_verdict(all_random: float, other_seed: float) -> Verdict:
+def cascading_verdict(intervals: pd.DataFrame) -> Verdict:
     """Chapter 6: whether the maps depend on the weights (cascading randomisation).
 
-    ``all_random`` is the mean rank correlation of the maps with every block re-initialised with
-    the trained maps, ``other_seed`` that of a second trained network (the seed-to-seed
-    control). ``'supports'`` when ``all_random`` is below the control by more than
-    :data:`CORRELATION_MARGIN`; ``'contradicts'`` when it is at least the control (random
-    weights' maps are as close as another trained network's); ``'inconclusive'`` in between.
+    Parameters
+    ----------
+    intervals : per ``other`` and ``layer`` the mean rank correlation with the trained
+        network's maps and its interval (``estimate``, ``low``, ``high``), with the rows
+        ``'another seed'`` (a second trained network, the reference), ``'every block random'``
+        (the trained network with every block re-initialised) and
+        ``'another seed - every block random'`` (their paired difference), as
+        :attr:`helpers.studies.gradcam.GradcamChecks.agreement_intervals`.
+
+    Returns
+    -------
+    Over every block: ``'supports'`` when in more than half of them the difference's interval
+    lies above 0 (a second trained network's maps are closer to the trained ones than random
+    weights' maps are); ``'contradicts'`` when in more than half it lies below 0 (random
+    weights' maps are the closer); ``'inconclusive'`` otherwise.
     """
     claim = "the maps depend on the trained weights"
-    numbers = {"all_random": all_random, "other_seed": other_seed, "margin": CORRELATION_MARGIN}
-    if not _finite(all_random, other_seed):
-        return Verdict(claim, "inconclusive", numbers, "a correlation is undefined.")
+    table = intervals.set_index(["other", "layer"])
+    diff = "another seed - every block random"
+    layers = sorted({int(layer) for other, layer in table.index if other == diff})
+    sides = [_side(table.loc[(diff, b)]) for b in layers]
+    above, below = sum(s > 0 for s in sides), sum(s < 0 for s in sides)
+
+    def mean(other: str) -> float:
+        rows = [table.loc[(other, b), "estimate"] for b in layers if (other, b) in table.index]
+        return float(np.mean(rows)) if rows else np.nan
+
+    numbers = {
+        "blocks": len(sides),
+        "above": above,
+        "below": below,
+        "every_block_random": mean("every block random"),
+        "another_seed": mean("another seed"),
+    }
+    if not sides:
+        return Verdict(claim, "inconclusive", numbers, "no block was compared.")
     said = (
-        f"with every block re-initialised the maps keep a rank correlation of {all_random:+.2f} "
-        f"with the trained ones, a second trained network's maps {other_seed:+.2f}"
+        f"with every block re-initialised the maps keep a rank correlation of "
+        f"{numbers['every_block_random']:+.2f} with the trained ones, a second trained "
+        f"network's maps {numbers['another_seed']:+.2f} (means over blocks); the second "
+        f"network is the closer in {above} of {len(sides)} blocks, random weights in {below} "
+        f"(95% intervals of the paired difference)"
     )
-    if all_random < other_seed - CORRELATION_MARGIN:
-        return Verdict(claim, "supports", numbers, f"{said}.")
-    if all_random >= other_seed:
-        return Verdict(claim, "contradicts", numbers, f"{said}: random weights do as well.")
-    return Verdict(claim, "inconclusive", numbers, f"{said}: not clearly less.")
+    if above > len(sides) / 2:
+        return Verdict(claim, "supports", numbers, said + ".")
+    if below > len(sides) / 2:
+        return Verdict(claim, "contradicts", numbers, said + ": random weights do as well.")
+    return Verdict(claim, "inconclusive", numbers, said + ".")
 
 
 def shuffled_memorised(train_accuracy: float) -> bool:

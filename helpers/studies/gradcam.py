@@ -8,7 +8,8 @@ features (:func:`gradcam_smoothness_study`), all on the test subjects' clips:
   (:mod:`helpers.explain.deletion`), each block's map against random orders and the
   motion-energy order, with bootstrap intervals over clips;
 * **cascading randomisation** (Adebayo et al. 2018): the classifier, then block 10, 9, ...
-  re-initialised;
+  re-initialised; with every block re-initialised, the maps' agreement with the trained ones,
+  clip by clip, against that of a second real network;
 * **label randomisation**, with a control that memorises: a network trained on shuffled labels
   of a few training clips per class, without augmentation, until it fits them (its fit is
   reported); its maps' agreement with the real network's beside the agreement of two real
@@ -29,7 +30,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from helpers.data.dataset import SkeletonDataset
-from helpers.explain.checks import cascading_randomization, map_agreement
+from helpers.explain.checks import cascading_randomization, map_agreement, randomize_from
 from helpers.explain.deletion import deletion_areas, deletion_gains
 from helpers.explain.gradcam import DatasetGradCAM, dataset_gradcam
 from helpers.geometry.bootstrap import (
@@ -59,6 +60,13 @@ __all__ = [
 MEMORISING_LABEL_SEED = 0
 #: The smoothness measure of the map-against-features comparison (as chapter 4's verdicts).
 MEASURE = "nnk_label_variation"
+#: The networks whose maps are compared with the real network's, clip by clip: a second real
+#: network (the reference), the memorising control (label randomisation) and the real network
+#: with every block re-initialised (the last step of cascading randomisation).
+AGREEMENT_OTHERS = ("another seed", "shuffled labels", "every block random")
+#: Bumped when what the checks study computes changes (2: the every-block-random agreement
+#: per clip, for the cascading verdict's intervals).
+CHECKS_VERSION = 2
 
 
 def _stratified(ds: SkeletonDataset, per_class: int | None, random_state: int = 0) -> np.ndarray:
@@ -136,10 +144,12 @@ class GradcamChecks:
     ----------
     cascading : :func:`~helpers.explain.checks.cascading_randomization`.
     agreement : per clip the rank correlation of the real network's maps with another
-        network's: ``other`` (``'another seed'``, ``'shuffled labels'``), ``layer``, ``clip``,
+        network's: ``other`` (one of :data:`AGREEMENT_OTHERS`), ``layer``, ``clip``,
         ``spearman``.
-    agreement_intervals : per ``other`` (and ``'another seed - shuffled labels'``, the paired
-        difference) and ``layer``: ``estimate`` (mean over clips), ``low``, ``high``.
+    agreement_intervals : per ``other`` and ``layer``: ``estimate`` (mean over clips),
+        ``low``, ``high``; beside every ``other`` the paired differences
+        ``'another seed - shuffled labels'`` (label randomisation) and
+        ``'another seed - every block random'`` (cascading randomisation).
     deletion_curves, deletion_areas : :class:`~helpers.explain.deletion.DeletionResult`'s
         tables with a ``unit`` column.
     gains : :func:`~helpers.explain.deletion.deletion_gains` per unit.
@@ -160,7 +170,10 @@ class GradcamChecks:
 
 
 def _agreement_intervals(table: pd.DataFrame, n_boot: int, random_state: int) -> pd.DataFrame:
-    """Mean agreement per (other, layer) with a bootstrap over clips, and the paired difference."""
+    """Mean agreement per (other, layer) with a bootstrap over clips, and the paired differences.
+
+    Every row resamples the same clips, so that a difference between two others is paired.
+    """
     wide = table.pivot_table(index="clip", columns=["other", "layer"], values="spearman",
                              dropna=False)  # fmt: skip
     n = len(wide)
@@ -168,14 +181,15 @@ def _agreement_intervals(table: pd.DataFrame, n_boot: int, random_state: int) ->
     rows = []
     layers = sorted({layer for _, layer in wide.columns})
     for layer in layers:
-        series = {}
-        for other in ("another seed", "shuffled labels"):
-            if (other, layer) in wide.columns:
-                series[other] = wide[(other, layer)].to_numpy()
-        if len(series) == 2:
-            series["another seed - shuffled labels"] = (
-                series["another seed"] - series["shuffled labels"]
-            )
+        series = {
+            other: wide[(other, layer)].to_numpy()
+            for other in AGREEMENT_OTHERS
+            if (other, layer) in wide.columns
+        }
+        if "another seed" in series:
+            for other in AGREEMENT_OTHERS[1:]:
+                if other in series:
+                    series[f"another seed - {other}"] = series["another seed"] - series[other]
         for other, r in series.items():
             with np.errstate(all="ignore"):
                 samples = np.nanmean(r[idx], axis=1)
@@ -203,7 +217,11 @@ def gradcam_checks_study(ctx: StudyContext, *, seed: int = 0) -> GradcamChecks:
     if control_seed == int(seed):
         raise ValueError(f"seed={seed}: the control network needs another seed than {control_seed}")
     key = ctx.study_key(
-        "gradcam-checks", settings=sets, seed=int(seed), label_seed=MEMORISING_LABEL_SEED
+        "gradcam-checks",
+        settings=sets,
+        seed=int(seed),
+        label_seed=MEMORISING_LABEL_SEED,
+        version=CHECKS_VERSION,
     )
 
     def compute() -> GradcamChecks:
@@ -216,10 +234,13 @@ def gradcam_checks_study(ctx: StudyContext, *, seed: int = 0) -> GradcamChecks:
         cascading = cascading_randomization(
             model, x, lengths=lengths, random_state=seed, progress=ctx.progress
         )
+        # the last cascading step again (the same re-initialisation), clip by clip
+        every_random = randomize_from(model, 1, random_state=seed + model.num_blocks + 1)
+        others = dict(zip(AGREEMENT_OTHERS, (control, memorising, every_random)))
         agreement = pd.concat(
             [
                 map_agreement(model, other, x, lengths=lengths).assign(other=name)
-                for name, other in (("another seed", control), ("shuffled labels", memorising))
+                for name, other in others.items()
             ],
             ignore_index=True,
         )

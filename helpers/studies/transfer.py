@@ -168,6 +168,7 @@ def transfer_study(
     splits: int | None = None,
     seeds: Sequence[int] | None = None,
     ks: Sequence[int] | None = None,
+    shots: Sequence[int | None] | None = None,
     k: int = 10,
     fraction: float = 0.1,
 ) -> TransferResult:
@@ -181,6 +182,8 @@ def transfer_study(
         transferred depths), ``shots``, ``lr_factors``, ``max_epochs``, ``patience``,
         ``n_boot``).
     seeds, ks : override the profile's.
+    shots : override the profile's training clips per target class (None in it: all of
+        them), e.g. ``(2, 5, None)`` for the few-shot sizes.
     k : candidates per clip of the geometry link's NNK graphs.
     fraction : the DTW band, a share of each layer's median length (at least one step).
 
@@ -195,6 +198,8 @@ def transfer_study(
         sets["seeds"] = tuple(seeds)
     if ks is not None:
         sets["ks"] = tuple(ks)
+    if shots is not None:
+        sets["shots"] = tuple(shots)
     for name in ("splits", "max_epochs", "patience", "n_boot"):
         value = sets[name]
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -202,6 +207,14 @@ def transfer_study(
     sets["seeds"] = tuple(int(s) for s in sets["seeds"])
     if not sets["seeds"]:
         raise ValueError("seeds: expected at least one seed")
+    for value in sets["shots"]:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1
+        ):
+            raise ValueError(f"shots: expected integers >= 1 or None, got {value!r}")
+    if not sets["shots"]:
+        raise ValueError("shots: expected at least one size (None: all training clips)")
+    sets["shots"] = tuple(None if v is None else int(v) for v in sets["shots"])
     key = ctx.study_key("transfer", settings=sets, k=int(k), fraction=float(fraction))
 
     def compute() -> TransferResult:
@@ -387,40 +400,33 @@ def _specificity_table(runs, correct, boot_index) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _gap_rows(split: str, source, target, gap_boot) -> list[dict]:
+    """Per layer: A's and B's label variation and the gap's interval, (B, L) resamples."""
+    return [
+        {
+            "split": split,
+            "layer": layer,
+            "source": source[layer],
+            "target": target[layer],
+            **percentile_interval(
+                gap_boot[:, layer], estimate=source[layer] - target[layer]
+            ).as_dict(),
+        }
+        for layer in range(len(source))
+    ]
+
+
 def _geometry_table(parts: dict[int, dict[str, list[np.ndarray]]]) -> pd.DataFrame:
-    out = []
-    pooled: dict[str, list[np.ndarray]] = {"source": [], "target": [], "gap": [], "est": []}
+    """Per split (mean over seeds) and pooled over splits: A's and B's values and their gap."""
+    out, per_split = [], []
     for split, p in parts.items():
         source, target = np.mean(p["source"], axis=0), np.mean(p["target"], axis=0)
         gap_boot = np.mean(p["source_boot"], axis=0) - np.mean(p["target_boot"], axis=0)
-        pooled["source"].append(source)
-        pooled["target"].append(target)
-        pooled["gap"].append(gap_boot)
-        for layer in range(len(source)):
-            iv = percentile_interval(gap_boot[:, layer], estimate=source[layer] - target[layer])
-            out.append(
-                {
-                    "split": str(split),
-                    "layer": layer,
-                    "source": source[layer],
-                    "target": target[layer],
-                    **iv.as_dict(),
-                }
-            )
-    if parts:
-        source, target = np.mean(pooled["source"], axis=0), np.mean(pooled["target"], axis=0)
-        gap_boot = np.mean(pooled["gap"], axis=0)
-        for layer in range(len(source)):
-            iv = percentile_interval(gap_boot[:, layer], estimate=source[layer] - target[layer])
-            out.append(
-                {
-                    "split": "all",
-                    "layer": layer,
-                    "source": source[layer],
-                    "target": target[layer],
-                    **iv.as_dict(),
-                }
-            )
+        per_split.append((source, target, gap_boot))
+        out += _gap_rows(str(split), source, target, gap_boot)
+    if per_split:
+        source, target, gap_boot = (np.mean(x, axis=0) for x in zip(*per_split))
+        out += _gap_rows("all", source, target, gap_boot)
     return pd.DataFrame(out)
 
 
