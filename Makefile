@@ -3,7 +3,8 @@
 # create .venv and install the project from its own files first.
 #
 # Settings (environment or `make VAR=value`):
-#   PROFILE          quick (default; CI and laptops) or paper (the full study, meant for a GPU)
+#   PROFILE          quick (default; CI and laptops), paper (the full study, meant for a GPU) or
+#                    smoke (a check that every chapter runs on your DATASET; no results)
 #   DEVICE           auto (default), cpu or cuda
 #   DATASET          hdm05 (default) or the path of a .npz saved with SkeletonDataset.save
 #   FRESH            FRESH=1 executes every chapter, even those unchanged since they last ran

@@ -44,6 +44,7 @@ import nbformat
 
 __all__ = [
     "chapter_parameters",
+    "check_overrides",
     "execution_key",
     "execute_chapter",
     "execute_chapters",
@@ -105,6 +106,82 @@ def parse_parameter(text: str) -> tuple[str, object]:
         return name, ast.literal_eval(value.strip())
     except (ValueError, SyntaxError):
         return name, value.strip()
+
+
+def _literal(source: str) -> tuple[bool, object]:
+    """``(True, value)`` for a Python literal, ``(False, None)`` for any other expression."""
+    try:
+        return True, ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return False, None
+
+
+def _kind_of(value: object) -> str:
+    """What a value is, in words, for a usage error."""
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def _fits(value: object, default: object) -> bool:
+    """Whether an override has the kind of its chapter's literal default.
+
+    A default of None takes anything (it means "the profile's" or "not given"); a string
+    default also takes None (no second dataset, say); an integer default takes integers only
+    (``k=ten`` or ``k=2.5`` would fail deep inside the chapter, or be floored); a number takes
+    integers and numbers; a list takes lists whose items fit its first item.
+    """
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return value is None or isinstance(value, str)
+    if isinstance(default, (list, tuple)):
+        if not isinstance(value, (list, tuple)):
+            return False
+        return not default or all(_fits(item, default[0]) for item in value)
+    return True
+
+
+def check_overrides(overrides: dict, defined: dict[Path, dict[str, str]]) -> None:
+    """Refuse an override whose value has not the kind of a chapter's default for it.
+
+    Parameters
+    ----------
+    overrides : ``{name: value}`` as :func:`parse_parameter` read them.
+    defined : per chapter, :func:`chapter_parameters`.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, the value, the chapter and the default, e.g. for ``k=ten``
+        where a chapter has ``k = 10``.
+    """
+    for name, value in overrides.items():
+        for chapter, names in defined.items():
+            if name not in names:
+                continue
+            is_literal, default = _literal(names[name])
+            if is_literal and not _fits(value, default):
+                raise ValueError(
+                    f"--param {name}={value!r}: {Path(chapter).name} expects "
+                    f"{_kind_of(default)} like its default {names[name]}, got {_kind_of(value)}"
+                )
 
 
 def _hide_injected(nb: nbformat.NotebookNode) -> None:
@@ -219,10 +296,11 @@ def execute_chapters(
     """Execute every chapter into ``out_dir``; return 0, or 1 when any of them failed.
 
     ``parameters`` go to every chapter; each of ``overrides`` only to the chapters whose
-    ``parameters`` cell defines it (a name that no chapter defines is an error, raised before
-    anything runs), so that ``k=12`` changes the chapters that have a ``k`` and no others.
-    With ``reuse_dir``, a chapter whose :func:`execution_key` matches the one stored there is
-    copied from there instead of executed, and every chapter executed is stored there.
+    ``parameters`` cell defines it (a name that no chapter defines, or a value of another kind
+    than a chapter's default, is an error raised before anything runs), so that ``k=12``
+    changes the chapters that have a ``k`` and no others. With ``reuse_dir``, a chapter whose
+    :func:`execution_key` matches the one stored there is copied from there instead of
+    executed, and every chapter executed is stored there.
     """
     import papermill as pm
 
@@ -234,6 +312,7 @@ def execute_chapters(
             f"parameter(s) {unknown} are defined by none of the chapters' parameters cells "
             f"({', '.join(sorted({n for names in defined.values() for n in names}))})"
         )
+    check_overrides(overrides, defined)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     # A global MPLBACKEND (e.g. Agg on a headless CI) would replace the kernels' inline backend
@@ -285,13 +364,15 @@ def execute_chapters(
 def main(argv: list[str] | None = None) -> int:
     """The command line: ``python -m helpers.bookrun [options] --out DIR book/*.md``.
 
-    Options: ``--profile`` (quick or paper), ``--device``, ``--dataset`` (hdm05, utd-mhad or a
-    .npz),
-    ``--param NAME=VALUE`` (repeatable: a parameter of the chapters that define it).
+    Options: ``--profile`` (quick, paper, or smoke: a check that the chapters run),
+    ``--device``, ``--dataset`` (hdm05, utd-mhad or a .npz), ``--param NAME=VALUE``
+    (repeatable: a parameter of the chapters that define it). A mistake in any of them (an
+    unknown or wrongly typed parameter, a missing chapter, a file that is not a saved dataset)
+    is a usage error, exit status 2, before any chapter runs.
     """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("chapters", nargs="+", type=Path)
-    ap.add_argument("--profile", default="quick", choices=["quick", "paper"])
+    ap.add_argument("--profile", default="quick", choices=["quick", "paper", "smoke"])
     ap.add_argument("--device", default="auto")
     ap.add_argument("--out", type=Path, default=Path("_build/book-src/book"))
     ap.add_argument(
@@ -317,6 +398,11 @@ def main(argv: list[str] | None = None) -> int:
         "--fresh", action="store_true", help="execute every chapter, even unchanged ones"
     )
     args = ap.parse_args(argv)
+    for path in args.chapters:
+        if path.is_dir():
+            ap.error(f"{path} is a folder; name the chapter files (for example book/*.md)")
+        if not path.is_file():
+            ap.error(f"{path}: no such chapter (a book/NN_name.md file)")
     try:
         overrides = dict(parse_parameter(p) for p in args.param)
     except ValueError as err:
@@ -330,7 +416,18 @@ def main(argv: list[str] | None = None) -> int:
     elif args.dataset.lower() != "hdm05":
         path = Path(args.dataset).expanduser()
         if not path.is_file():
-            ap.error(f"--dataset {args.dataset}: no such file (a .npz from SkeletonDataset.save)")
+            ap.error(
+                f"--dataset {args.dataset}: no such file; expected 'hdm05', 'utd-mhad' or a "
+                ".npz written by SkeletonDataset.save"
+            )
+        # read it once now, so that a file that is not a saved dataset fails here, before any
+        # chapter runs, and not in every chapter's first cell
+        from helpers.data.dataset import SkeletonDataset
+
+        try:
+            SkeletonDataset.load(path)
+        except (ValueError, OSError) as err:
+            ap.error(f"--dataset {args.dataset}: {err}")
         # chapters run in their own folder: a relative path must not change meaning there
         parameters["dataset"] = str(path.resolve())
     try:

@@ -165,3 +165,28 @@ _HOOK_DICTS = (
 def no_hooks(model: nn.Module) -> bool:
     """Whether no module of ``model`` holds a hook of any kind (forward, pre, backward)."""
     return all(not getattr(mod, name, {}) for mod in model.modules() for name in _HOOK_DICTS)
+
+
+def minimal_dataset(n_per_subject: int = 6, seed: int = 0) -> SkeletonDataset:
+    """Only what ``from_arrays`` requires, plus who moved and the split a held-out test needs.
+
+    4 classes of a 6-joint figure with no bones, no joint or class names and no frame rate;
+    subjects 0-4, ``n_per_subject`` clips of every class each, subjects 3 and 4 in the test
+    split. Each class moves another joint along another axis.
+    """
+    rng = np.random.default_rng(seed)
+    seqs, labels, subjects = [], [], []
+    for c in range(4):
+        for subject in range(5):
+            for _ in range(n_per_subject):
+                t = int(rng.integers(14, 26))
+                phase = np.linspace(0, 2 * np.pi * rng.uniform(0.8, 1.2), t)
+                seq = rng.normal(0, 0.01, (t, 6, 3)) + np.arange(6)[None, :, None] * 0.1
+                seq[:, 1 + c, c % 3] += 0.3 * np.sin(phase)
+                seqs.append(seq)
+                labels.append(c)
+                subjects.append(subject)
+    subjects = np.asarray(subjects)
+    return SkeletonDataset.from_arrays(
+        seqs, labels, subjects=subjects, split=np.where(subjects >= 3, "test", "train")
+    )

@@ -248,3 +248,76 @@ def test_long_output_lines_wrap_in_the_built_pages():
     assert "div.cell_output pre" in css and "pre-wrap" in css
     # the style sheet travels into the staged book that Jupyter Book builds
     assert "_static _ext $(STAGE)" in (ROOT / "Makefile").read_text()
+
+
+# ------------------------------------------------------------------ usage errors (exit 2)
+#: A parameters cell with a default of every kind the runner checks an override against.
+TYPED_PARAMETERS = (
+    "profile = 'quick'\nk = 10\nwindow = 0.1\nkinds = ['gaussian']\n"
+    "second_dataset = 'utd-mhad'\nseeds = None"
+)
+
+
+def _usage_error(capsys, argv) -> str:
+    """Run the command line, expect argparse's usage error (exit 2); return what it said."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "param, said",
+    [
+        ("k=ten", r"--param k='ten': 01_one.md expects an integer like its default 10"),
+        ("k=2.5", r"k=2.5.*expects an integer"),
+        ("k=True", r"k=True.*expects an integer.*got a boolean"),
+        ("window=fast", r"window='fast'.*expects a number like its default 0.1"),
+        ("kinds=gaussian", r"kinds='gaussian'.*expects a list"),
+        ("kinds=[1, 2]", r"kinds=\[1, 2\].*expects a list"),
+        ("second_dataset=3", r"second_dataset=3.*expects a string"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_a_usage_error_before_anything_runs(
+    tmp_path, capsys, param, said
+):
+    one = chapter(tmp_path, "01_one", ("parameters", TYPED_PARAMETERS))
+    err = _usage_error(capsys, [str(one), "--out", str(tmp_path / "out"), "--param", param])
+    assert re.search(said, err), err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(
+    "param",
+    ["k=12", "window=1", "window=0.2", "kinds=['dropout', 'gaussian']", "second_dataset=None",
+     "seeds=[0, 1]", "seeds=None"],
+)  # fmt: skip
+def test_values_of_the_defaults_kind_pass_the_check(tmp_path, param):
+    from helpers.bookrun import check_overrides
+
+    one = chapter(tmp_path, "01_one", ("parameters", TYPED_PARAMETERS))
+    check_overrides(dict([parse_parameter(param)]), {one: chapter_parameters(read_chapter(one))})
+
+
+def test_a_missing_chapter_or_a_folder_is_a_usage_error(tmp_path, capsys):
+    err = _usage_error(capsys, [str(tmp_path / "99_nothing.md"), "--out", str(tmp_path / "o")])
+    assert "99_nothing.md: no such chapter" in err
+    err = _usage_error(capsys, [str(tmp_path), "--out", str(tmp_path / "o")])
+    assert "is a folder" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_dataset_that_is_not_a_saved_dataset_is_a_usage_error(tmp_path, capsys):
+    import numpy as np
+
+    one = chapter(tmp_path, "01_one", ("parameters", "profile = 'quick'"))
+    out = str(tmp_path / "out")
+    err = _usage_error(capsys, [str(one), "--out", out, "--dataset", str(tmp_path / "no.npz")])
+    assert "no such file" in err and "SkeletonDataset.save" in err
+    np.save(tmp_path / "frames.npy", np.zeros((3, 4)))
+    err = _usage_error(capsys, [str(one), "--out", out, "--dataset", str(tmp_path / "frames.npy")])
+    assert "frames.npy" in err and "saved SkeletonDataset" in err
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    err = _usage_error(capsys, [str(one), "--out", out, "--dataset", str(tmp_path / "other.npz")])
+    assert "other.npz" in err and "not a saved SkeletonDataset" in err
+    assert not (tmp_path / "out").exists()

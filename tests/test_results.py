@@ -117,7 +117,22 @@ NAMES = {
 
 
 def test_the_results_page_has_the_common_parameters():
-    assert parameters_cell(BOOK / "10_results.md") == report.COMMON_DEFAULTS
+    # and the second dataset of chapters 4 to 7, to measure it beside the page's or not
+    second = {"second_dataset": report.CHAPTER_DEFAULTS["04_embedding_geometry"]["second_dataset"]}
+    assert parameters_cell(BOOK / "10_results.md") == {**report.COMMON_DEFAULTS, **second}
+
+
+def test_noise_models_that_need_a_frame_rate_are_left_out_with_a_warning(monkeypatch):
+    calls = recorder(monkeypatch, "noise_robustness_study", lambda c, **kw: fake_noise_result())
+    ds = make_dataset(n_per_class=8, classes=3, joints=8, edges=[(j, j + 1) for j in range(7)])
+    ds.split = np.where(ds.subjects >= 2, "test", "train")
+    ds.fps = float("nan")
+    ctx = StudyContext.create(tiny_profile(), ds, "cpu", progress=False)
+    with pytest.warns(UserWarning, match=r"frame rate is unknown.*\['dropout'\]"):
+        res = report.noise_results(ctx, kinds=["gaussian", "dropout"], k=3)
+    assert calls[0][1]["kinds"] == ["gaussian"] and res.data["left_out"] == ["dropout"]
+    with pytest.raises(ValueError, match=r"kinds=\['correlated'\]: every one needs"):
+        report.noise_results(ctx, kinds=["correlated"], k=3)
 
 
 def test_nothing_in_the_package_imports_results():
@@ -378,6 +393,7 @@ def test_noise_results_judge_every_noise_model(monkeypatch, two_seeds):
     calls = recorder(monkeypatch, "noise_robustness_study", lambda c, **kw: fake_noise_result())
     ds = make_dataset(n_per_class=8, classes=3, joints=8, edges=[(j, j + 1) for j in range(7)])
     ds.split = np.where(ds.subjects >= 2, "test", "train")  # two test subjects, 12 clips
+    ds.fps = 10.0  # dropout lasts a time: without a frame rate it would be left out
     ctx = StudyContext.create(tiny_profile(), ds, "cpu", progress=False)
     res = report.noise_results(ctx, kinds=["gaussian", "dropout"], k=3)
     ((_, kw),) = calls

@@ -317,13 +317,21 @@ def test_bad_configs_are_named():
 @pytest.mark.parametrize(
     "field, value, match",
     [
-        ("grad_clip", -1.0, "grad_clip must be None or > 0"),
-        ("grad_clip", 0.0, "grad_clip must be None or > 0"),
-        ("momentum", 1.0, r"momentum must be in \[0, 1\)"),
-        ("weight_decay", -1e-4, "weight_decay must be >= 0"),
-        ("label_smoothing", 1.0, "label_smoothing must be in"),
-        ("gamma", 0.0, "gamma must be > 0"),
-        ("min_lr", 1.0, r"min_lr must be in \[0, lr\]"),
+        ("grad_clip", -1.0, r"grad_clip=-1.0: expected a finite number > 0"),
+        ("grad_clip", 0.0, r"grad_clip=0.0: expected a finite number > 0"),
+        ("momentum", 1.0, r"momentum=1.0: expected a finite number in \[0, 1\)"),
+        ("weight_decay", -1e-4, "weight_decay=-0.0001: expected a finite number >= 0"),
+        ("label_smoothing", 1.0, r"label_smoothing=1.0: expected a finite number in \[0, 1\)"),
+        ("gamma", 0.0, "gamma=0.0: expected a finite number > 0"),
+        ("min_lr", 1.0, "min_lr=1.0: expected at most lr=0.05"),
+        ("epochs", 2.5, "epochs=2.5: expected an integer >= 1"),
+        ("epochs", 0, "epochs=0: expected an integer >= 1"),
+        ("batch_size", True, "batch_size=True: expected an integer >= 1"),
+        ("lr", "0.1", "lr='0.1': expected a finite number > 0"),
+        ("lr", float("nan"), "lr=nan: expected a finite number > 0"),
+        ("nesterov", "yes", "nesterov='yes': expected True or False"),
+        ("milestones", [10, 2.5], r"milestones=2.5: expected an integer >= 1 \(each\)"),
+        ("augment", "crop", "augment='crop': expected a dict"),
     ],
 )
 def test_out_of_range_options_are_named(field, value, match):

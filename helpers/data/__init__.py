@@ -1,7 +1,7 @@
 """Skeleton data.
 
 One dataset type, skeleton layouts, the HDM05, UTD-MHAD and NTU RGB+D loaders, resampling and
-augmentation.
+augmentation, and the argument checks they share (:mod:`helpers.data.validation`).
 
 The package map is in the README (Modules).
 """
@@ -84,6 +84,7 @@ from helpers.data.perturb import (
     DROPOUT_SECONDS,
     JITTER_SECONDS,
     NOISE_KINDS,
+    TIMED_NOISE_KINDS,
     add_correlated_noise,
     drop_joints,
     with_noise,
@@ -127,11 +128,21 @@ from helpers.data.utd_mhad import (
     read_utd_clip,
     require_utd_mhad_dir,
 )
+from helpers.data.validation import (
+    check_axis,
+    check_fps,
+    check_pair,
+    check_rng,
+    check_sequence,
+    check_strings,
+    describe,
+)
 
 __all__ = [
     "DROPOUT_SECONDS",
     "JITTER_SECONDS",
     "NOISE_KINDS",
+    "TIMED_NOISE_KINDS",
     "add_correlated_noise",
     "drop_joints",
     "with_noise",
@@ -230,4 +241,11 @@ __all__ = [
     "parse_utd_name",
     "read_utd_clip",
     "require_utd_mhad_dir",
+    "check_axis",
+    "check_fps",
+    "check_pair",
+    "check_rng",
+    "check_sequence",
+    "check_strings",
+    "describe",
 ]

@@ -551,8 +551,10 @@ def parse_amc(path: str | os.PathLike, skeleton: AsfSkeleton | None = None) -> A
 
     With ``skeleton``, every bone must exist in it and carry as many values as it has dof (the
     root: one per ``order`` channel), and every frame must list every bone that has dof. Without
-    it, the first frame defines the bones and their value counts. Raises
-    :class:`SkeletonFormatError` naming the file and line.
+    it, the first frame defines the bones and their value counts. Frame numbers must count up
+    by one from the first (which may be any number): the frames are read as a regular grid at
+    the file's frame rate, so a skipped or repeated number is an error, not a gap to paper
+    over. Raises :class:`SkeletonFormatError` (a :class:`ValueError`) naming the file and line.
     """
     path = Path(path)
     lines = _read_lines(path)
@@ -612,6 +614,17 @@ def parse_amc(path: str | os.PathLike, skeleton: AsfSkeleton | None = None) -> A
         head = toks[0]
         if len(toks) == 1 and head.isdigit():
             close_frame(lineno)
+            if frame_numbers and int(head) != int(frame_numbers[-1]) + 1:
+                # frames are placed on a regular grid by their order (HDM05: 1/120 s apart),
+                # so a skipped or repeated number would shift every later frame in time
+                kind = "repeats or goes back" if int(head) <= int(frame_numbers[-1]) else "skips"
+                raise SkeletonFormatError(
+                    path,
+                    lineno,
+                    f"frame number {head} {kind}: after frame {frame_numbers[-1]} (line "
+                    f"{frame_lines[-1]}) expected frame {int(frame_numbers[-1]) + 1}; frames "
+                    "must be numbered consecutively to be read at the file's frame rate",
+                )
             frame_numbers.append(head)
             frame_lines.append(lineno)
             current = set()

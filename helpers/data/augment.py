@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from helpers.data.canonical import skeleton_height
+from helpers.data.dataset import SkeletonDataset
 from helpers.data.resampling import crop_resample
+from helpers.data.validation import check_axis, check_pair, check_rng, check_sequence
+from helpers.runtime.arguments import check_int, check_number
 
 __all__ = [
     "Augment",
@@ -33,15 +36,6 @@ __all__ = [
     "rotation_about_axis",
     "with_joint_noise",
 ]
-
-
-def _check_sequence(seq: np.ndarray, what: str = "sequence") -> np.ndarray:
-    seq = np.asarray(seq)
-    if seq.ndim not in (3, 4):
-        raise ValueError(f"{what} has shape {seq.shape}; expected (T, V, C) or (T, M, V, C)")
-    if seq.shape[0] == 0:
-        raise ValueError(f"{what} has zero frames")
-    return seq
 
 
 # --------------------------------------------------------------------------- time
@@ -64,15 +58,17 @@ def random_crop_resample(
         ``s`` times as fast, i.e. resampled to ``round(fraction * T / s)`` frames, with ``s`` drawn
         log-uniformly (so 0.8 and 1.25 are equally likely). ``None``: the recorded speed.
     """
-    seq = _check_sequence(seq)
-    lo_f, hi_f = (float(f) for f in fraction)
-    if not (0.0 < lo_f <= hi_f <= 1.0):
-        raise ValueError(f"crop fraction must satisfy 0 < low <= high <= 1, got {fraction}")
+    seq = check_sequence("seq", seq)
+    check_rng("rng", rng)
+    lo_f, hi_f = check_pair("fraction", fraction, positive=True, maximum=1.0)
+    lengths = _check_length("length", length)
+    if speed is not None:
+        speed = check_pair("speed", speed, positive=True)
     t = seq.shape[0]
     f = lo_f if lo_f == hi_f else float(rng.uniform(lo_f, hi_f))
     span = f * (t - 1)
     start = float(rng.uniform(0.0, (t - 1) - span)) if span < t - 1 else 0.0
-    if length is None:
+    if lengths is None:
         s = 1.0
         if speed is not None and speed[0] != speed[1]:
             s = float(np.exp(rng.uniform(np.log(speed[0]), np.log(speed[1]))))
@@ -80,17 +76,32 @@ def random_crop_resample(
             s = float(speed[0])
         n = max(1, int(round(f * t / s)))
     elif isinstance(length, (tuple, list)):
-        n = int(rng.integers(int(length[0]), int(length[1]) + 1))
+        n = int(rng.integers(lengths[0], lengths[1] + 1))
     else:
-        n = int(length)
+        n = lengths[0]
     return crop_resample(seq.astype(np.float32, copy=False), start, start + span, n)
+
+
+def _check_length(name: str, length: Any) -> tuple[int, int] | None:
+    """An output length: None, an int >= 1, or an inclusive (low, high) range of them."""
+    if length is None:
+        return None
+    if isinstance(length, (tuple, list)):
+        if len(length) != 2:
+            raise TypeError(f"{name} must be an int or a (low, high) pair of ints, got {length!r}")
+        low, high = (check_int(f"{name}[{k}]", v, low=1) for k, v in enumerate(length))
+        if low > high:
+            raise ValueError(f"{name}={tuple(length)} has low > high; expected low <= high")
+        return low, high
+    n = check_int(name, length, low=1)
+    return n, n
 
 
 # --------------------------------------------------------------------------- space
 def rotation_about_axis(axis: int, degrees: float) -> np.ndarray:
     """(3, 3) right-handed rotation matrix by ``degrees`` about coordinate ``axis`` (0, 1 or 2)."""
-    if axis not in (0, 1, 2):
-        raise ValueError(f"axis must be 0, 1 or 2, got {axis}")
+    axis = check_axis("axis", axis)
+    degrees = check_number("degrees", degrees)
     a, b = (axis + 1) % 3, (axis + 2) % 3  # the plane it turns, in cyclic order
     c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
     r = np.eye(3)
@@ -106,6 +117,10 @@ def random_rotation_matrix(
     Angles are drawn uniformly from ``[-up_degrees, up_degrees]`` and
     ``[-tilt_degrees, tilt_degrees]``.
     """
+    check_rng("rng", rng)
+    up_degrees = check_number("up_degrees", up_degrees, low=0.0)
+    tilt_degrees = check_number("tilt_degrees", tilt_degrees, low=0.0)
+    up_axis = check_axis("up_axis", up_axis)
     r = np.eye(3)
     for axis in ((up_axis + 1) % 3, (up_axis + 2) % 3):
         if tilt_degrees:
@@ -117,7 +132,7 @@ def random_rotation_matrix(
 
 def rotate(seq: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Apply a (3, 3) rotation to every joint position (about the origin); float32, same shape."""
-    seq = _check_sequence(seq)
+    seq = check_sequence("seq", seq)
     if seq.shape[-1] != 3:
         raise ValueError(f"rotation needs 3-D coordinates (C = 3), got C = {seq.shape[-1]}")
     m = np.asarray(matrix, dtype=np.float64)
@@ -134,21 +149,27 @@ def with_joint_noise(dataset, fraction: float, random_state: int = 0):
     so the same ``fraction`` perturbs a child and an adult alike. ``random_state`` seeds the
     noise: clip ``i`` of ``dataset`` draws from ``(random_state, i)``, so results are repeatable.
     """
-    if not np.isfinite(fraction) or fraction < 0:
-        raise ValueError(f"noise fraction must be a number >= 0, got {fraction!r}")
+    if not isinstance(dataset, SkeletonDataset):
+        raise TypeError(f"dataset must be a SkeletonDataset, got {type(dataset).__name__}")
+    try:
+        fraction = check_number("fraction", fraction, low=0.0)
+    except ValueError as err:
+        raise ValueError(f"noise {err}") from None
+    # numpy seeds are non-negative integers; a float seed would be truncated silently
+    random_state = check_int("random_state", random_state, low=0)
 
     seqs = []
     for i, seq in enumerate(dataset.sequences):
-        rng = np.random.default_rng((int(random_state), i))
+        rng = np.random.default_rng((random_state, i))
         seqs.append(add_joint_noise(seq, fraction * skeleton_height(seq, dataset.up_axis), rng))
     return replace(dataset, sequences=seqs)
 
 
 def add_joint_noise(seq: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Add i.i.d. Gaussian noise of standard deviation ``sigma`` (data units) to each coordinate."""
-    seq = _check_sequence(seq)
-    if sigma < 0:
-        raise ValueError(f"noise sigma must be >= 0, got {sigma}")
+    seq = check_sequence("seq", seq)
+    sigma = check_number("sigma", sigma, low=0.0)
+    check_rng("rng", rng)
     out = seq.astype(np.float32, copy=True)
     if sigma > 0:
         out += rng.normal(0.0, sigma, size=out.shape).astype(np.float32)
@@ -156,6 +177,16 @@ def add_joint_noise(seq: np.ndarray, sigma: float, rng: np.random.Generator) -> 
 
 
 # --------------------------------------------------------------------------- pipeline
+def _setting(check: Callable[[], Any], hint: str = "") -> Any:
+    """Run one check of an :class:`Augment` setting; its error starts with ``Augment:``."""
+    try:
+        return check()
+    except (TypeError, ValueError) as err:
+        # the hint spells out the allowed range; a wrong type is plain from the message itself
+        also = f" ({hint})" if hint and isinstance(err, ValueError) else ""
+        raise type(err)(f"Augment: {err}{also}") from None
+
+
 @dataclass
 class Augment:
     """A random augmentation pipeline: crop/resample in time, then rotate, scale and add noise.
@@ -188,47 +219,37 @@ class Augment:
     up_axis: int = 1
 
     def __post_init__(self) -> None:
-        self.crop = tuple(float(c) for c in self.crop)
-        if len(self.crop) != 2 or not (0.0 < self.crop[0] <= self.crop[1] <= 1.0):
-            raise ValueError(
-                f"Augment: crop must be (low, high) with 0 < low <= high <= 1, got {self.crop}"
-            )
+        crop_hint = "crop must be (low, high) with 0 < low <= high <= 1"
+        range_hint = "{} must be None or (low, high) with 0 < low <= high"
+        self.crop = _setting(
+            lambda: check_pair("crop", self.crop, positive=True, maximum=1.0), crop_hint
+        )
         if isinstance(self.length, (list, tuple)):
-            self.length = tuple(int(v) for v in self.length)
-            if len(self.length) != 2 or not 1 <= self.length[0] <= self.length[1]:
-                raise ValueError(
-                    "Augment: length range must be (low, high) with 1 <= low <= high, got "
-                    f"{self.length}"
-                )
-        elif self.length is not None and int(self.length) < 1:
-            raise ValueError(f"Augment: length must be >= 1 or None, got {self.length}")
+            self.length = _setting(lambda: _check_length("length", self.length))
+        elif self.length is not None:
+            self.length = _setting(lambda: check_int("length", self.length, low=1))
         if self.speed is not None:
-            self.speed = tuple(float(v) for v in self.speed)
-            if len(self.speed) != 2 or not 0.0 < self.speed[0] <= self.speed[1]:
-                raise ValueError(
-                    "Augment: speed must be None or (low, high) with 0 < low <= high, got "
-                    f"{self.speed}"
-                )
-            if self.length is not None:
-                raise ValueError(
-                    "Augment: speed applies only with length=None (a fixed length already sets "
-                    "the speed of every clip)"
-                )
+            self.speed = _setting(
+                lambda: check_pair("speed", self.speed, positive=True), range_hint.format("speed")
+            )
         if self.scale is not None:
-            self.scale = tuple(float(s) for s in self.scale)
-            if len(self.scale) != 2 or not 0.0 < self.scale[0] <= self.scale[1]:
-                raise ValueError(
-                    "Augment: scale must be None or (low, high) with 0 < low <= high, got "
-                    f"{self.scale}"
-                )
-        if self.rotate_up < 0 or self.tilt < 0 or self.noise < 0:
-            raise ValueError("Augment: rotate_up, tilt and noise must be >= 0")
-        if self.up_axis not in (0, 1, 2):
-            raise ValueError(f"Augment: up_axis must be 0, 1 or 2, got {self.up_axis}")
+            self.scale = _setting(
+                lambda: check_pair("scale", self.scale, positive=True), range_hint.format("scale")
+            )
+        self.rotate_up = _setting(lambda: check_number("rotate_up", self.rotate_up, low=0.0))
+        self.tilt = _setting(lambda: check_number("tilt", self.tilt, low=0.0))
+        self.noise = _setting(lambda: check_number("noise", self.noise, low=0.0))
+        self.up_axis = _setting(lambda: check_axis("up_axis", self.up_axis))
+        if self.speed is not None and self.length is not None:
+            raise ValueError(
+                "Augment: speed applies only with length=None (a fixed length already sets "
+                "the speed of every clip)"
+            )
 
     def __call__(self, seq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """A new float32 augmented copy of a (T, V, C) or (T, M, V, C) ``seq``, drawn by ``rng``."""
-        seq = _check_sequence(seq)
+        seq = check_sequence("seq", seq)
+        check_rng("rng", rng)
         out = seq.astype(np.float32, copy=True)
         if self.crop != (1.0, 1.0) or self.length is not None or self.speed is not None:
             out = random_crop_resample(out, rng, self.crop, self.length, self.speed)

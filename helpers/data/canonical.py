@@ -32,6 +32,8 @@ from typing import Sequence
 import numpy as np
 
 from helpers.data.skeletons import LAYOUTS
+from helpers.data.validation import check_axis, check_sequence
+from helpers.runtime.arguments import check_int, check_number
 
 __all__ = [
     "HEADING_SECONDS",
@@ -60,6 +62,8 @@ def skeleton_height(seq: np.ndarray, up_axis: int = 1) -> float:
     For a standing actor, their height: the scale of ``canonical_clip(scale='height')`` and of
     height-relative joint noise (:func:`helpers.data.augment.with_joint_noise`).
     """
+    seq = check_sequence("seq", seq)
+    up_axis = check_axis("up_axis", up_axis, seq.shape[-1])
     body0 = seq if seq.ndim == 3 else seq[:, 0]
     return float(np.ptp(body0[0, :, up_axis]))
 
@@ -120,7 +124,7 @@ def heading_angle(
     """
     a, b = _horizontal(up_axis)
     body0 = seq if seq.ndim == 3 else seq[:, 0]
-    first = np.asarray(body0[: max(1, int(frames))], dtype=np.float64)
+    first = np.asarray(body0[: check_int("frames", frames, low=1)], dtype=np.float64)
     for pair in (hips, shoulders):
         if pair is None:
             continue
@@ -150,12 +154,31 @@ def check_normalisation(center, scale) -> None:
     """Check the centring and scaling options of :func:`canonical_clip`.
 
     Raises :class:`ValueError` naming ``center`` unless it is None, ``'first'`` or ``'frame'``,
-    or ``scale`` when it is text other than ``'height'``.
+    or ``scale`` when it is text other than ``'height'`` or a number that is not positive and
+    finite; :class:`TypeError` when either has another type.
     """
+    if not (center is None or isinstance(center, str)):
+        raise TypeError(
+            f"center must be None, 'first' or 'frame', got {center!r} ({type(center).__name__})"
+        )
     if center not in (None, "first", "frame"):
         raise ValueError(f"center must be None, 'first' or 'frame', got {center!r}")
-    if isinstance(scale, str) and scale != "height":
-        raise ValueError(f"scale must be None, a number or 'height', got {scale!r}")
+    if isinstance(scale, str):
+        if scale != "height":
+            raise ValueError(f"scale must be None, a number or 'height', got {scale!r}")
+    elif scale is not None:
+        # dividing by zero, a negative or a non-finite scale gives no clip worth having
+        check_number("scale", scale, low=0.0, low_open=True)
+
+
+def _check_joint_pair(name: str, pair: Sequence[int], num_joints: int) -> tuple[int, int]:
+    """A ``(left, right)`` pair of joint indices ``0 .. num_joints - 1``."""
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise TypeError(f"{name} must be a (left, right) pair of joint indices, got {pair!r}")
+    left, right = (
+        check_int(f"{name}[{k}]", j, low=0, high=num_joints - 1) for k, j in enumerate(pair)
+    )
+    return left, right
 
 
 def canonical_clip(
@@ -193,6 +216,14 @@ def canonical_clip(
     :class:`UserWarning` naming it.
     """
     check_normalisation(center, scale)
+    seq = check_sequence(f"seq ({name})" if name != "clip" else "seq", seq)
+    num_joints, channels = seq.shape[-2], seq.shape[-1]
+    root = check_int("root", root, low=0, high=num_joints - 1)
+    up_axis = check_axis("up_axis", up_axis, channels)
+    for what, pair in (("hips", hips), ("shoulders", shoulders)):
+        if pair is not None:
+            _check_joint_pair(what, pair, num_joints)
+    heading_frames = check_int("heading_frames", heading_frames, low=1)
     # float32 arithmetic for centring and scaling, as the pipeline has always done: a dataset
     # normalised without a heading is bit for bit what it was
     s = np.asarray(seq, dtype=np.float32)

@@ -38,6 +38,8 @@ from tqdm.auto import tqdm
 
 from helpers.data.dataset import SkeletonDataset
 from helpers.data.skeletons import NTU_EDGES, NTU_JOINT_NAMES, NTU_RGBD
+from helpers.data.validation import check_strings
+from helpers.runtime.arguments import check_int
 
 __all__ = [
     "NTU_BENCHMARKS",
@@ -469,10 +471,9 @@ class NtuSkeletonFile:
         id, not by their order within a frame); frames where that body is absent, and unused
         slots, are zeros. Bodies beyond ``max_bodies`` are dropped.
         """
-        if int(max_bodies) < 1:
-            raise ValueError(f"max_bodies must be >= 1, got {max_bodies}")
-        out = np.zeros((self.num_frames, int(max_bodies), NTU_NUM_JOINTS, 3), dtype=np.float32)
-        for m, body in enumerate(self.ranked_bodies()[: int(max_bodies)]):
+        max_bodies = check_int("max_bodies", max_bodies, low=1)
+        out = np.zeros((self.num_frames, max_bodies, NTU_NUM_JOINTS, 3), dtype=np.float32)
+        for m, body in enumerate(self.ranked_bodies()[:max_bodies]):
             out[body.frames, m] = body.positions
         return out
 
@@ -731,8 +732,11 @@ def load_ntu_skeletons(
         raise ValueError(f"missing must be 'skip' or 'error', got {missing!r}")
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
-    if int(max_bodies) < 1:
-        raise ValueError(f"max_bodies must be >= 1, got {max_bodies}")
+    max_bodies = check_int("max_bodies", max_bodies, low=1)
+    if class_names is not None:
+        class_names = check_strings("class_names", class_names)
+    if isinstance(files, (str, bytes)):
+        raise TypeError(f"files must be a list of file names, got the single string {files!r}")
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise _ntu_folder_error(folder, "NTU RGB+D skeleton folder not found:")
@@ -979,6 +983,13 @@ def load_ntu_preprocessed(
 
     Subjects are the performer ids parsed from the sample names; ``files`` are the names.
     """
+    # the arguments first: a wrong one fails before any file is opened
+    if split is not None and split not in ("train", "test"):
+        raise ValueError(f"split must be 'train', 'test' or None, got {split!r}")
+    if benchmark is not None:
+        _check_benchmark(benchmark)
+    if class_names is not None:
+        class_names = check_strings("class_names", class_names)
     data_path = Path(data_path).expanduser()
     if label_path is None:
         label_path = data_path.with_name(
@@ -992,10 +1003,6 @@ def load_ntu_preprocessed(
             f"NTU array not found: {data_path} (expected an .npy array shaped (N, 3, T, 25, M), "
             f"e.g. xsub/train_data_joint.npy). {NTU_HINT}"
         )
-    if split is not None and split not in ("train", "test"):
-        raise ValueError(f"split must be 'train', 'test' or None, got {split!r}")
-    if benchmark is not None:
-        _check_benchmark(benchmark)
     try:
         data = np.load(data_path, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, OSError) as exc:

@@ -27,11 +27,14 @@ import numpy as np
 from helpers.data.augment import add_joint_noise
 from helpers.data.canonical import skeleton_height
 from helpers.data.dataset import SkeletonDataset
+from helpers.data.validation import check_fps, check_rng, check_sequence
+from helpers.runtime.arguments import check_int, check_number
 
 __all__ = [
     "DROPOUT_SECONDS",
     "JITTER_SECONDS",
     "NOISE_KINDS",
+    "TIMED_NOISE_KINDS",
     "add_correlated_noise",
     "drop_joints",
     "with_noise",
@@ -47,12 +50,16 @@ DROPOUT_SECONDS = 0.5
 
 #: The noise models of :func:`with_noise`.
 NOISE_KINDS = ("gaussian", "correlated", "dropout")
+#: The noise models that act over time (a correlation time, a loss that lasts), and so need the
+#: dataset's frame rate.
+TIMED_NOISE_KINDS = ("correlated", "dropout")
 
 
 def _frames_of(seconds: float, fps: float) -> int:
-    if not (np.isfinite(fps) and fps > 0):
-        raise ValueError(f"fps must be a positive number, got {fps!r}")
-    return max(1, int(round(float(seconds) * float(fps))))
+    """The frames ``seconds`` span at ``fps`` (at least one); both must be positive numbers."""
+    fps = check_fps("fps", fps)
+    seconds = check_number("seconds", seconds, low=0.0, low_open=True)
+    return max(1, int(round(seconds * fps)))
 
 
 def add_correlated_noise(
@@ -78,15 +85,13 @@ def add_correlated_noise(
     white samples scaled by ``sqrt(w)`` (``w`` the window in frames), so its standard
     deviation is ``sigma`` at every frame and neighbouring frames within ``w`` are correlated.
     """
-    seq = np.asarray(seq)
-    if seq.ndim not in (3, 4) or seq.shape[0] == 0:
-        raise ValueError(f"sequence has shape {seq.shape}; expected (T, V, C) or (T, M, V, C)")
-    if not sigma >= 0:
-        raise ValueError(f"noise sigma must be >= 0, got {sigma}")
+    seq = check_sequence("seq", seq)
+    sigma = check_number("sigma", sigma, low=0.0)
+    check_rng("rng", rng)
+    w = _frames_of(seconds, fps)  # checked even when sigma is 0: a wrong call is wrong anyway
     out = seq.astype(np.float32, copy=True)
     if sigma == 0:
         return out
-    w = _frames_of(seconds, fps)
     white = rng.normal(0.0, 1.0, size=(seq.shape[0] + w - 1, *seq.shape[1:]))
     csum = np.cumsum(np.concatenate([np.zeros((1, *seq.shape[1:])), white]), axis=0)
     smooth = (csum[w:] - csum[:-w]) / np.sqrt(w)  # (T, ...): sums of w samples, std 1
@@ -118,11 +123,9 @@ def drop_joints(
     -------
     float32 array of ``seq``'s shape.
     """
-    seq = np.asarray(seq)
-    if seq.ndim not in (3, 4) or seq.shape[0] == 0:
-        raise ValueError(f"sequence has shape {seq.shape}; expected (T, V, C) or (T, M, V, C)")
-    if not 0 <= share <= 1:
-        raise ValueError(f"dropout share must be in [0, 1], got {share}")
+    seq = check_sequence("seq", seq)
+    share = check_number("share", share, low=0.0, high=1.0)
+    check_rng("rng", rng)
     if mode not in ("freeze", "zero"):
         raise ValueError(f"mode must be 'freeze' or 'zero', got {mode!r}")
     out = seq.astype(np.float32, copy=True)
@@ -152,22 +155,26 @@ def with_noise(
     from ``(random_state, i)``, so the same call gives the same clips. Needs the dataset's
     frame rate for the two kinds that act over time.
     """
+    if not isinstance(dataset, SkeletonDataset):
+        raise TypeError(f"dataset must be a SkeletonDataset, got {type(dataset).__name__}")
     if kind not in NOISE_KINDS:
         raise ValueError(f"kind={kind!r}; expected one of {NOISE_KINDS}")
-    if not (np.isfinite(level) and level >= 0):
-        raise ValueError(f"noise level must be a number >= 0, got {level!r}")
-    if kind != "gaussian" and not (np.isfinite(dataset.fps) and dataset.fps > 0):
+    # a share of joints for dropout (at most all of them), a share of the height otherwise
+    level = check_number("level", level, low=0.0, high=1.0 if kind == "dropout" else None)
+    # numpy seeds are non-negative integers; a float seed would be truncated silently
+    random_state = check_int("random_state", random_state, low=0)
+    if kind in TIMED_NOISE_KINDS and not (np.isfinite(dataset.fps) and dataset.fps > 0):
         raise ValueError(
             f"{kind} noise acts over time: dataset {dataset.name!r} needs its frame rate (fps), "
             f"got {dataset.fps!r}"
         )
     seqs = []
     for i, seq in enumerate(dataset.sequences):
-        rng = np.random.default_rng((int(random_state), i))
+        rng = np.random.default_rng((random_state, i))
         if kind == "dropout":
-            seqs.append(drop_joints(seq, float(level), rng, dataset.fps))
+            seqs.append(drop_joints(seq, level, rng, dataset.fps))
             continue
-        sigma = float(level) * skeleton_height(seq, dataset.up_axis)
+        sigma = level * skeleton_height(seq, dataset.up_axis)
         if kind == "gaussian":
             seqs.append(add_joint_noise(seq, sigma, rng))
         else:

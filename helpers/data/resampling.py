@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.data.validation import check_fps
+from helpers.runtime.arguments import check_int, check_number
+
 __all__ = [
     "crop_resample",
     "fps_positions",
@@ -52,12 +55,6 @@ def _as_frames(seq, what: str = "sequence") -> np.ndarray:
     return arr
 
 
-def _check_length(length) -> int:
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
-        raise ValueError(f"length={length!r}; expected a positive int number of frames")
-    return int(length)
-
-
 def interpolation_plan(
     positions: np.ndarray, num_frames: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -72,6 +69,7 @@ def interpolation_plan(
     -------
     lo, hi : (P,) int64 frame indices; w : (P,) float64 weight of ``hi`` (``1 - w`` of ``lo``).
     """
+    num_frames = check_int("num_frames", num_frames, low=1)
     q = np.asarray(positions, dtype=np.float64)
     lo = np.clip(np.floor(q).astype(np.int64), 0, num_frames - 1)
     hi = np.minimum(lo + 1, num_frames - 1)
@@ -94,10 +92,11 @@ def interpolate_frames(seq: np.ndarray, positions: np.ndarray) -> np.ndarray:
 
 def frame_positions(start: float, stop: float, length: int) -> np.ndarray:
     """(length,) float64 positions evenly from ``start`` to ``stop``; one frame: the middle."""
-    length = _check_length(length)
+    length = check_int("length", length, low=1)
+    start, stop = check_number("start", start), check_number("stop", stop)
     if length == 1:
-        return np.array([(float(start) + float(stop)) / 2.0])
-    return np.linspace(float(start), float(stop), length)
+        return np.array([(start + stop) / 2.0])
+    return np.linspace(start, stop, length)
 
 
 def crop_resample(seq: np.ndarray, start: float, stop: float, length: int) -> np.ndarray:
@@ -109,6 +108,8 @@ def crop_resample(seq: np.ndarray, start: float, stop: float, length: int) -> np
     """
     seq = _as_frames(seq)
     t = seq.shape[0]
+    length = check_int("length", length, low=1)
+    start, stop = check_number("start", start), check_number("stop", stop)
     if not (0.0 <= start <= stop <= t - 1 + 1e-9):
         raise ValueError(f"crop window [{start}, {stop}] must lie inside frames [0, {t - 1}]")
     return interpolate_frames(seq, frame_positions(start, stop, length))
@@ -132,15 +133,8 @@ def fps_positions(num_frames: int, src_fps: float, dst_fps: float) -> np.ndarray
     stops at or before the last. For an integer ratio ``src / dst`` the positions are exact
     integers (plain decimation).
     """
-    if isinstance(num_frames, bool) or not isinstance(num_frames, (int, np.integer)):
-        raise ValueError(f"num_frames={num_frames!r}; expected an int")
-    if num_frames < 1:
-        raise ValueError(f"cannot resample a sequence of {num_frames} frames")
-    if not (np.isfinite(src_fps) and np.isfinite(dst_fps) and src_fps > 0 and dst_fps > 0):
-        raise ValueError(
-            f"frame rates must be positive numbers, got src_fps={src_fps}, dst_fps={dst_fps}"
-        )
-    ratio = src_fps / dst_fps
+    num_frames = check_int("num_frames", num_frames, low=1)
+    ratio = check_fps("src_fps", src_fps) / check_fps("dst_fps", dst_fps)
     n_out = int(np.floor((num_frames - 1) / ratio + 1e-9)) + 1
     q = np.arange(n_out) * ratio
     snapped = np.round(q)

@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from helpers.data.dataset import SkeletonDataset
 from helpers.data.resampling import resample_fps
 from helpers.data.skeletons import UTD_MHAD, UTD_MHAD_EDGES, UTD_MHAD_JOINT_NAMES
+from helpers.data.validation import check_fps
 from helpers.runtime.folders import DATASET_FOLDERS, require_data_dir
 
 __all__ = [
@@ -206,8 +207,7 @@ def load_utd_mhad(
         split ``'train'`` for subjects 1, 3, 5, 7, ``files`` the ``.mat`` names, the 19 Kinect
         v1 bones and ``center`` = the hip centre (joint 3), ``name = 'UTD-MHAD'``.
     """
-    if fps is not None and not (np.isfinite(fps) and fps > 0):
-        raise ValueError(f"fps must be a positive number or None, got {fps!r}")
+    fps = check_fps("fps", fps, allow_none=True)
     base = require_utd_mhad_dir(root)
     paths = sorted((base / "skeleton").glob("*.mat"), key=lambda p: tuple(parse_utd_name(p.name)))
     if not paths:
@@ -218,8 +218,8 @@ def load_utd_mhad(
     seqs = []
     for p in tqdm(paths, desc="UTD-MHAD clips", unit="clip", disable=not progress):
         seq = read_utd_clip(p)
-        if fps is not None and float(fps) != UTD_MHAD_FPS:
-            seq = resample_fps(seq, UTD_MHAD_FPS, float(fps)).astype(np.float32)
+        if fps is not None and fps != UTD_MHAD_FPS:
+            seq = resample_fps(seq, UTD_MHAD_FPS, fps).astype(np.float32)
         seqs.append(seq)
     return SkeletonDataset.from_arrays(
         seqs,
@@ -231,7 +231,7 @@ def load_utd_mhad(
         center=UTD_MHAD.root,
         files=[p.name for p in paths],
         joint_names=list(UTD_MHAD_JOINT_NAMES),
-        fps=UTD_MHAD_FPS if fps is None else float(fps),
+        fps=UTD_MHAD_FPS if fps is None else fps,
         up_axis=1,
         name="UTD-MHAD",
         units="m",

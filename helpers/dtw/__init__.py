@@ -9,6 +9,7 @@ The package map is in the README (Modules).
 
 from helpers.dtw.core import (
     FLOOR_EPS,
+    SCALE_EXPONENT,
     Band,
     Window,
     as_collection,
@@ -19,6 +20,7 @@ from helpers.dtw.core import (
     check_block_frames,
     check_lengths,
     fill_bounds,
+    integer_argument,
     mask_from_bounds,
     offsets,
     pair_list,
@@ -26,6 +28,8 @@ from helpers.dtw.core import (
     parse_window,
     radii,
     radius,
+    rescale,
+    unscale,
 )
 from helpers.dtw.cpu import (
     GRAM_MIN_BAND,
@@ -60,6 +64,7 @@ __all__ = [
     "FLOOR_EPS",
     "GRAM_MIN_BAND",
     "GRAM_MIN_DIM",
+    "SCALE_EXPONENT",
     "Window",
     "as_collection",
     "as_collections",
@@ -68,6 +73,7 @@ __all__ = [
     "band_mask",
     "blocks",
     "check_block_frames",
+    "integer_argument",
     "check_lengths",
     "cluster_client",
     "dtw_cost_matrix",
@@ -85,6 +91,8 @@ __all__ = [
     "parse_window",
     "radii",
     "radius",
+    "rescale",
     "run_blocks",
+    "unscale",
     "window_radius",
 ]

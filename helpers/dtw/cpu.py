@@ -65,6 +65,7 @@ from helpers.dtw.core import (
     blocks,
     check_block_frames,
     fill_bounds,
+    integer_argument,
     mask_from_bounds,
     offsets,
     pair_list,
@@ -72,8 +73,11 @@ from helpers.dtw.core import (
     parse_window,
     radii,
     radius,
+    rescale,
+    unscale,
     window_radius,
 )
+from helpers.runtime.arguments import check_flag
 
 __all__ = [
     "dtw_distance",
@@ -800,7 +804,12 @@ def _finish(cost: float, length: int, normalize: bool) -> float:
     return math.sqrt(cost / length) if normalize else math.sqrt(cost)
 
 
-def _as_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
+def _as_pair(a, b) -> tuple[np.ndarray, np.ndarray, int, list[np.ndarray]]:
+    """Validated ``a`` and ``b`` as float64 (T, D), rescaled; the exponent; the inputs.
+
+    See :func:`helpers.dtw.core.rescale`: results on the returned sequences times ``2**e``
+    (:func:`helpers.dtw.core.unscale`) are those of the given ones.
+    """
     a = as_sequence(a, "a")
     b = as_sequence(b, "b")
     if a.shape[1] != b.shape[1]:
@@ -808,7 +817,8 @@ def _as_pair(a, b) -> tuple[np.ndarray, np.ndarray]:
             f"a has D={a.shape[1]} features but b has D={b.shape[1]}; "
             "both sequences must have the same number of features"
         )
-    return np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
+    (sa, sb), e = rescale([a, b])
+    return np.ascontiguousarray(sa, np.float64), np.ascontiguousarray(sb, np.float64), e, [a, b]
 
 
 def dtw_distance(
@@ -818,15 +828,18 @@ def dtw_distance(
 
     ``sqrt(min over paths of sum ||a_i - b_j||^2)`` within the band of ``window`` (see the
     module docstring); with ``normalize`` the sum is divided by the path length first.
+    Values of any size are compared (rescaled by a power of two, :func:`helpers.dtw.core.rescale`);
+    ValueError, naming ``a and b``, when the distance itself exceeds float64's range.
     """
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
-    a, b = _as_pair(a, b)
+    normalize = check_flag("normalize", normalize)
+    a, b, e, given = _as_pair(a, b)
     n, m = a.shape[0], b.shape[0]
     r = radius(n, m, r_int, frac)
     lo, hi, R2, L2, C4 = work_buffers(n, m)
-    cost, length = _dtw_direct(a, 0, n, b, 0, m, r, slanted, bool(normalize), lo, hi, R2, L2, C4)
-    return _finish(cost, length, normalize)
+    cost, length = _dtw_direct(a, 0, n, b, 0, m, r, slanted, normalize, lo, hi, R2, L2, C4)
+    return unscale(_finish(cost, length, normalize), e, squared=False, name="a and b", seqs=given)
 
 
 def dtw_cost_matrix(
@@ -837,12 +850,15 @@ def dtw_cost_matrix(
     Returns ``(acc, mask)``, both shaped (T_a, T_b): ``acc[i, j]`` is the least sum of squared
     frame distances over paths from (0, 0) to (i, j) (``inf`` outside the band), so
     ``sqrt(acc[-1, -1]) == dtw_distance(a, b, window)``; ``mask`` is True inside the band.
+    ``acc`` holds squares: ValueError, naming ``a and b`` and the values that work, when they
+    leave float64's normal range (|values| beyond ~1e153 or below ~1e-154).
     """
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
-    a, b = _as_pair(a, b)
+    a, b, e, given = _as_pair(a, b)
     r = radius(a.shape[0], b.shape[0], r_int, frac)
     acc, _, lo, hi = _acc_matrix(a, b, r, slanted)
+    acc = unscale(acc, e, squared=True, name="a and b", seqs=given)
     return acc, mask_from_bounds(lo, hi, b.shape[0])
 
 
@@ -857,11 +873,13 @@ def dtw_path(
     """
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
-    a, b = _as_pair(a, b)
+    normalize = check_flag("normalize", normalize)
+    a, b, e, given = _as_pair(a, b)
     r = radius(a.shape[0], b.shape[0], r_int, frac)
     acc, lengths, _, _ = _acc_matrix(a, b, r, slanted)
     path = _backtrack(acc, lengths)
-    return path, _finish(acc[-1, -1], int(lengths[-1, -1]), normalize)
+    dist = _finish(acc[-1, -1], int(lengths[-1, -1]), normalize)
+    return path, unscale(dist, e, squared=False, name="a and b", seqs=given)
 
 
 # --------------------------------------------------------------------------------------------
@@ -869,13 +887,11 @@ def dtw_path(
 # --------------------------------------------------------------------------------------------
 def _n_threads(n_jobs: int | None) -> int:
     """Threads to use: ``None`` or -1 mean all cores available to this process."""
-    if n_jobs is not None and (
-        isinstance(n_jobs, bool)
-        or not isinstance(n_jobs, (int, np.integer))
-        or n_jobs == 0
-        or n_jobs < -1
-    ):
-        raise ValueError(f"n_jobs={n_jobs!r}; expected a positive int, -1 (all cores) or None")
+    if n_jobs is not None:
+        expected = "a positive int, -1 (all cores) or None"
+        integer_argument("n_jobs", n_jobs, expected=expected)
+        if n_jobs == 0 or n_jobs < -1:
+            raise ValueError(f"n_jobs={n_jobs!r}; expected {expected}")
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -981,14 +997,23 @@ def pairwise_dtw(
     Returns
     -------
     (N, M) float64 array; with ``Y=None`` it is (N, N), symmetric, with a zero diagonal.
+
+    Values of any size are compared: outside ``2**-SCALE_EXPONENT .. 2**SCALE_EXPONENT`` the
+    sequences are divided by a power of two first (:func:`helpers.dtw.core.rescale`, exact),
+    so no frame cost overflows, float32 ones included. ValueError, naming ``X`` (or
+    ``X and Y``), when a distance itself exceeds float64's range.
     """
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
+    normalize = check_flag("normalize", normalize)
     if method not in ("auto", "direct", "gram"):
         raise ValueError(f"method={method!r}; expected 'auto', 'direct' or 'gram'")
     xs, ys = as_collections(X, Y)
     symmetric = ys is None
-    ys = xs if symmetric else ys
+    given = xs if symmetric else xs + ys
+    scaled, e = rescale(given)
+    xs = scaled[: len(xs)]
+    ys = xs if symmetric else scaled[len(xs) :]
     check_block_frames(block_frames)
     n_threads = _n_threads(n_jobs)
     try:
@@ -1033,7 +1058,7 @@ def pairwise_dtw(
         iu = np.triu_indices(lena.size, 1)
         out[(iu[1], iu[0])] = out[iu]
         np.fill_diagonal(out, 0.0)
-    return out
+    return unscale(out, e, squared=False, name="X" if symmetric else "X and Y", seqs=given)
 
 
 def _progress_bar(total: int, progress: bool, desc: str):

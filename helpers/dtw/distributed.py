@@ -34,8 +34,18 @@ from contextlib import contextmanager
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.dtw.core import Band, Window, as_collections, parse_band, parse_window
+from helpers.dtw.core import (
+    Band,
+    Window,
+    as_collections,
+    integer_argument,
+    parse_band,
+    parse_window,
+    rescale,
+    unscale,
+)
 from helpers.dtw.cpu import pairwise_dtw
+from helpers.runtime.arguments import check_flag
 
 __all__ = ["cluster_client", "pairwise_dtw_distributed", "run_blocks"]
 
@@ -72,6 +82,10 @@ def cluster_client(client, n_workers: int | None = None) -> Iterator:
     if multiprocessing.parent_process() is not None and _main_is_a_script():
         # a spawned worker re-imports the user's script, which reached this call again
         raise RuntimeError(_GUARD_MESSAGE)
+    if n_workers is not None:
+        integer_argument(
+            "n_workers", n_workers, low=1, expected="a positive int or None (one per core)"
+        )
     workers = n_workers or os.cpu_count() or 1
     try:
         cluster = distributed.LocalCluster(
@@ -191,15 +205,18 @@ def pairwise_dtw_distributed(
     Returns
     -------
     (N, M) float64 distances (N, N, symmetric, zero diagonal without Y), equal to
-    :func:`helpers.dtw.cpu.pairwise_dtw` on the same input.
+    :func:`helpers.dtw.cpu.pairwise_dtw` on the same input (the same power-of-two rescaling of
+    values outside its range, done here once for all tiles).
     """
     parse_window(window)
     parse_band(band)
-    xs, ys = as_collections(X, Y)
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)):
-        raise ValueError(f"block_size={block_size!r}; expected a positive int")
-    if block_size < 1:
-        raise ValueError(f"block_size={block_size!r}; expected a positive int")
+    normalize = check_flag("normalize", normalize)
+    given_x, given_y = as_collections(X, Y)
+    block_size = integer_argument("block_size", block_size, low=1, expected="a positive int")
+    given = given_x if given_y is None else given_x + given_y
+    scaled, e = rescale(given)
+    xs = scaled[: len(given_x)]
+    ys = None if given_y is None else scaled[len(given_x) :]
     n = len(xs)
     m = n if ys is None else len(ys)
     row_edges = list(range(0, n, block_size)) + [n]
@@ -213,7 +230,7 @@ def pairwise_dtw_distributed(
     out = np.zeros((n, m))
     sizes = [(r1 - r0) * (c1 - c0) for (r0, r1), (c0, c1) in tiles]
     with cluster_client(client) as cl:
-        shared = (xs, ys, window, band, bool(normalize))
+        shared = (xs, ys, window, band, normalize)
         for i, block in run_blocks(
             cl,
             _tile_task,
@@ -228,4 +245,4 @@ def pairwise_dtw_distributed(
             out[r0:r1, c0:c1] = block
             if ys is None and r0 != c0:
                 out[c0:c1, r0:r1] = block.T
-    return out
+    return unscale(out, e, squared=False, name="X" if ys is None else "X and Y", seqs=given)

@@ -26,11 +26,15 @@ from helpers.dtw.core import (
     band_bounds,
     blocks,
     check_block_frames,
+    integer_argument,
     offsets,
     parse_band,
     parse_window,
     radii,
+    rescale,
+    unscale,
 )
+from helpers.runtime.arguments import check_flag
 from helpers.runtime.device import resolve_device
 
 __all__ = ["knn_dtw_torch", "pairwise_dtw_torch"]
@@ -98,30 +102,32 @@ def pairwise_dtw_torch(
     the dtype of the frame inner products (float32 is faster on most GPUs, ~1e-6 relative
     error); costs are accumulated in float64. ``block_frames`` frames are multiplied at once
     (default 4096); a batch holds at most ``batch_cells`` DP cells (memory ~ 20 bytes each).
+    Values of any size are compared, as in :func:`helpers.dtw.cpu.pairwise_dtw` (the same
+    power-of-two rescaling; ValueError naming ``X`` or ``X and Y`` when a distance exceeds
+    float64's range).
     """
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
+    normalize = check_flag("normalize", normalize)
     xs, ys = as_collections(X, Y)
     check_block_frames(block_frames)
-    if (
-        isinstance(batch_cells, bool)
-        or not isinstance(batch_cells, (int, np.integer))
-        or batch_cells < 1
-    ):
-        raise ValueError(f"batch_cells={batch_cells!r}; expected a positive int")
-    return _pairwise_torch(
-        xs,
-        ys,
+    integer_argument("batch_cells", batch_cells, low=1, expected="a positive int")
+    given = xs if ys is None else xs + ys
+    scaled, e = rescale(given)
+    out = _pairwise_torch(
+        scaled[: len(xs)],
+        None if ys is None else scaled[len(xs) :],
         r_int,
         frac,
         slanted,
-        bool(normalize),
+        normalize,
         device,
         gram_dtype,
         block_frames,
         batch_cells,
         progress,
     )
+    return unscale(out, e, squared=False, name="X" if ys is None else "X and Y", seqs=given)
 
 
 def _pairwise_torch(
@@ -278,14 +284,12 @@ def knn_dtw_torch(
 
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
-    xs, _ = as_collections(X, None)
-    n = len(xs)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n - 1:
-        raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n - 1}")
-    if isinstance(query_block, bool) or not isinstance(query_block, (int, np.integer)):
-        raise ValueError(f"query_block={query_block!r}; expected a positive int")
-    if query_block < 1:
-        raise ValueError(f"query_block={query_block!r}; expected a positive int")
+    given, _ = as_collections(X, None)
+    n = len(given)
+    k = integer_argument("k", k, low=1, high=n - 1, expected=f"an int in 1..N-1 = 1..{n - 1}")
+    query_block = integer_argument("query_block", query_block, low=1, expected="a positive int")
+    # the same power-of-two rescaling as pairwise_dtw_torch: no frame cost overflows
+    xs, e = rescale(given)
     idx = np.empty((n, int(k)), np.int64)
     dist = np.empty((n, int(k)))
     columns = np.arange(n)
@@ -309,4 +313,4 @@ def knn_dtw_torch(
         order = np.lexsort((np.broadcast_to(columns, D.shape), D), axis=1)[:, : int(k)]
         idx[q0:q1] = order
         dist[q0:q1] = np.take_along_axis(D, order, axis=1)
-    return idx, dist
+    return idx, unscale(dist, e, squared=False, name="X", seqs=given)

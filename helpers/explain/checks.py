@@ -23,8 +23,10 @@ from scipy.stats import rankdata
 from torch import nn
 from tqdm.auto import tqdm
 
-from helpers.explain.gradcam import Target, gradcam_pass, resolve_layers
+from helpers.explain.gradcam import Target, gradcam_pass, layer_strides, resolve_layers
 from helpers.nets.block_model import require_block_model
+from helpers.nets.validation import check_input, check_lengths
+from helpers.runtime.arguments import check_int
 from helpers.training.features import valid_lengths
 
 __all__ = [
@@ -39,7 +41,7 @@ __all__ = [
 # --------------------------------------------------------------------------- similarity
 def _valid_flat(maps: np.ndarray, lengths: np.ndarray | None) -> list[np.ndarray]:
     n, m, t, v = maps.shape
-    L = np.full(n, t) if lengths is None else np.asarray(lengths).reshape(-1)
+    L = np.full(n, t) if lengths is None else check_lengths("lengths", lengths, n, t)
     return [maps[i, :, : int(L[i])].reshape(-1) for i in range(n)]
 
 
@@ -90,12 +92,17 @@ def _valid_per_layer(model: nn.Module, lengths: np.ndarray, layers: Sequence[int
     return {layer: valid[layer] for layer in layers}
 
 
-def _lengths_of(x, lengths) -> np.ndarray:
+def _checked_batch(x, lengths) -> tuple[torch.Tensor, np.ndarray]:
+    """``x`` as a checked (N, C, T, V, M) tensor and its (N,) valid lengths (all T if None).
+
+    Checked before the first Grad-CAM pass, so that a bad batch gets its error before any
+    model is copied or re-initialised.
+    """
+    x = check_input("x", torch.from_numpy(x) if isinstance(x, np.ndarray) else x)
+    n, _, t, _, _ = x.shape
     if lengths is None:
-        return np.full(x.shape[0], x.shape[2], np.int64)
-    if isinstance(lengths, torch.Tensor):
-        lengths = lengths.detach().cpu().numpy()
-    return np.asarray(lengths, np.int64).reshape(-1)
+        return x, np.full(n, t, np.int64)
+    return x, check_lengths("lengths", lengths, n, t)
 
 
 # --------------------------------------------------------------------------- randomisation
@@ -122,14 +129,14 @@ def randomize_from(model: nn.Module, block: int, random_state: int = 0) -> nn.Mo
     """
     require_block_model(model, "randomize_from")
     count = model.num_blocks
-    if not 1 <= int(block) <= count + 1:
-        raise ValueError(f"block must be in 1..{count + 1}, got {block}")
+    block = check_int("block", block, low=1, high=count + 1)
+    random_state = check_int("random_state", random_state)
     out = copy.deepcopy(model)
     gen_state = torch.random.get_rng_state()
     try:
-        torch.manual_seed(int(random_state))
+        torch.manual_seed(random_state)
         targets: list[nn.Module] = [_classifier(out)] + [
-            out.st_gcn_networks[i] for i in range(int(block) - 1, count)
+            out.st_gcn_networks[i] for i in range(block - 1, count)
         ]
         for mod in targets:
             for sub in mod.modules():
@@ -139,7 +146,7 @@ def randomize_from(model: nn.Module, block: int, random_state: int = 0) -> nn.Mo
                     sub.reset_running_stats()
         if getattr(out, "edge_importance", None) is not None:
             with torch.no_grad():
-                for i in range(int(block) - 1, count):
+                for i in range(block - 1, count):
                     out.edge_importance[i].fill_(1.0)
     finally:
         torch.random.set_rng_state(gen_state)
@@ -179,8 +186,10 @@ def cascading_randomization(
     ``constant_maps`` (share of clips whose map is constant in either model, left out of the
     mean).
     """
+    require_block_model(model, "cascading_randomization")
+    random_state = check_int("random_state", random_state)
     layers = resolve_layers(model, layer)
-    L = _lengths_of(x, lengths)
+    x, L = _checked_batch(x, lengths)
     valid = _valid_per_layer(model, L, layers)
     ref, _, classes = gradcam_pass(model, x, layers, target, lengths=lengths)
     tgt = classes if classes is not None else target
@@ -213,10 +222,31 @@ def map_agreement(
 
     The target classes are ``model``'s (its predictions by default); ``other`` explains the same
     classes. Returns the columns ``layer``, ``clip`` (0..N-1) and ``spearman``
-    (:func:`map_rank_correlation`; NaN where a map is constant over the clip).
+    (:func:`map_rank_correlation`; NaN where a map is constant over the clip). ``other`` must
+    have every requested block, at the same temporal resolution as ``model``'s (a ValueError
+    naming ``other`` otherwise).
     """
+    return _agreement(model, other, x, lengths, layer, target, "map_agreement")
+
+
+def _agreement(model, other, x, lengths, layer, target, caller: str) -> pd.DataFrame:
+    """:func:`map_agreement`, its errors naming ``caller``."""
+    require_block_model(model, caller)
+    require_block_model(other, caller, name="other")
     layers = resolve_layers(model, layer)
-    L = _lengths_of(x, lengths)
+    if max(layers) > other.num_blocks:
+        raise ValueError(
+            f"{caller}: other has {other.num_blocks} block(s), but layer {max(layers)} of model "
+            "is to be compared; ask for layers both networks have (layer=...)"
+        )
+    own, theirs = layer_strides(model), layer_strides(other)
+    apart = [layer for layer in layers if own[layer] != theirs[layer]]
+    if apart:
+        raise ValueError(
+            f"{caller}: other's block {apart[0]} has total temporal stride {theirs[apart[0]]} "
+            f"and model's {own[apart[0]]}: their maps have different time resolutions"
+        )
+    x, L = _checked_batch(x, lengths)
     ref, _, classes = gradcam_pass(model, x, layers, target, lengths=lengths)
     maps, _, _ = gradcam_pass(
         other, x, layers, classes if classes is not None else target, lengths=lengths
@@ -250,7 +280,7 @@ def compare_models(
     clips), ``spearman_std``, ``constant_maps`` (the share of clips where a map is constant;
     see :func:`cascading_randomization`).
     """
-    per_clip = map_agreement(model, other, x, lengths=lengths, layer=layer, target=target)
+    per_clip = _agreement(model, other, x, lengths, layer, target, "compare_models")
     rows = []
     for layer, part in per_clip.groupby("layer", sort=True):
         r = part["spearman"].to_numpy()

@@ -50,6 +50,7 @@ from helpers.explain.gradcam import (
     upsample_time,
 )
 from helpers.geometry.bootstrap import percentile_interval
+from helpers.nets.validation import check_lengths
 from helpers.training.features import valid_lengths
 
 __all__ = [
@@ -70,19 +71,11 @@ BASELINES: tuple[str, ...] = ("random", "motion")
 
 
 def _checked_lengths(x: np.ndarray, lengths) -> np.ndarray:
+    """(N,) valid frames of the batch ``x`` (N, C, T, V, M): ``lengths`` checked, or all T."""
     n, _, t, _, _ = x.shape
     if lengths is None:
         return np.full(n, t, np.int64)
-    if isinstance(lengths, torch.Tensor):
-        lengths = lengths.detach().cpu().numpy()
-    L = np.asarray(lengths).reshape(-1)
-    if L.shape != (n,) or not np.issubdtype(L.dtype, np.integer):
-        raise ValueError(f"lengths must be ({n},) integer frame counts, got {L.dtype} {L.shape}")
-    if L.min(initial=1) < 1 or L.max(initial=1) > t:
-        raise ValueError(
-            f"lengths must lie in 1..{t} (the input's frames), got {L.min()}..{L.max()}"
-        )
-    return L.astype(np.int64)
+    return check_lengths("lengths", lengths, n, t)
 
 
 def _as_inputs(x) -> np.ndarray:

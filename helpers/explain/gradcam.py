@@ -24,7 +24,11 @@ The pieces, in the manner of pytorch-grad-cam:
 Natural-length batches. Clips of different lengths are zero-padded into one batch and the model
 is given their ``lengths``. The mean over time in ``alpha`` runs over each clip's *valid* frames
 of the layer (its gradient is zero on padded frames), so a clip gets the same map alone and in a
-padded batch; the map is zero beyond the valid frames.
+padded batch; the map is zero beyond the valid frames. That needs a model whose forward takes
+``lengths``: one that does not (a :class:`~helpers.nets.block_model.BlockwiseModel` around such
+a network) would take the padding for frames of the clip, and its map of a clip of L frames
+padded to T would come out scaled (by L / T, for a mean over time), so padded clips are refused
+for it with a ValueError; :func:`dataset_gradcam` gives it batches of clips of one length.
 
 Where this differs from the authors' code (github.com/pratikdas/stg-gradcam). Their scripts
 average the gradients over the bodies of a clip and weight the channels by their mean. Here each
@@ -62,7 +66,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from helpers.data.dataset import SkeletonDataset
-from helpers.nets.block_model import BlockModel, require_block_model
+from helpers.nets.block_model import BlockModel, forward_takes_lengths, require_block_model
+from helpers.nets.validation import check_input, check_lengths
+from helpers.runtime.arguments import check_flag, check_int
 from helpers.runtime.device import resolve_device
 from helpers.training.config import TrainConfig
 from helpers.training.features import valid_lengths
@@ -160,23 +166,34 @@ def _blocks(model: BlockModel, caller: str) -> Sequence[nn.Module]:
     return model.st_gcn_networks
 
 
-def resolve_layers(model: BlockModel, layer: int | str | Sequence[int]) -> list[int]:
-    """The 1-based block numbers ``layer`` names: an int, a list of ints or ``'all'``."""
+def resolve_layers(
+    model: BlockModel, layer: int | str | Sequence[int], name: str = "layer"
+) -> list[int]:
+    """The 1-based block numbers ``layer`` names: an int, a list of ints or ``'all'``.
+
+    ``name`` is the caller's name for the argument, for the ValueError that a block number
+    outside 1..num_blocks (or anything else) gets.
+    """
     count = len(_blocks(model, "resolve_layers"))
     if isinstance(layer, str):
         if layer != "all":
-            raise ValueError(f"layer must be 1..{count}, a list of them or 'all', got {layer!r}")
+            raise ValueError(f"{name} must be 1..{count}, a list of them or 'all', got {layer!r}")
         return list(range(1, count + 1))
-    layers = [layer] if np.ndim(layer) == 0 else list(np.asarray(layer).reshape(-1))
+    if np.ndim(layer) == 0:
+        layers = [layer]
+    elif isinstance(layer, (list, tuple)) and np.ndim(layer) == 1:
+        layers = list(layer)  # as given: NumPy would make [1, 2.0] all floats
+    else:
+        layers = list(np.asarray(layer).reshape(-1))
     out = []
     for v in layers:
-        if isinstance(v, np.ndarray) and v.ndim == 0:
-            v = v.item()
+        if isinstance(v, (np.ndarray, np.generic)) and np.ndim(v) == 0:
+            v = v.item()  # a NumPy scalar from the array above: shown as the number it is
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= count:
-            raise ValueError(f"layer must be a block number in 1..{count} or 'all', got {v!r}")
+            raise ValueError(f"{name} must be a block number in 1..{count} or 'all', got {v!r}")
         out.append(int(v))
     if not out:
-        raise ValueError("layer names no block (an empty list)")
+        raise ValueError(f"{name} names no block (an empty list)")
     return out
 
 
@@ -316,7 +333,7 @@ def upsample_time(
 def gradcam_pass(
     model: BlockModel,
     x: torch.Tensor | np.ndarray,
-    layers: Sequence[int],
+    layers: int | str | Sequence[int],
     target: Target = None,
     *,
     lengths: Sequence[int] | np.ndarray | torch.Tensor | None = None,
@@ -327,10 +344,14 @@ def gradcam_pass(
     ----------
     model : a :class:`~helpers.nets.block_model.BlockModel` such as an
         :class:`~helpers.nets.stgcn.STGCN` (any mode; it is used in eval mode and restored).
-    x : (N, C, T, V, M) model inputs (already centred and scaled as the model expects).
-    layers : 1-based block numbers.
+    x : (N, C, T, V, M) model inputs (already centred and scaled as the model expects), a
+        floating-point tensor or array without NaN or infinite values.
+    layers : 1-based block numbers (as :func:`resolve_layers` reads them).
     target : see the module docstring.
-    lengths : (N,) valid frames of natural-length clips (None: all T).
+    lengths : (N,) valid frames of natural-length clips (None: all T). Clips shorter than T
+        need a model whose forward takes ``lengths``
+        (:func:`~helpers.nets.block_model.forward_takes_lengths`); for any other a ValueError
+        says so, since the padding would enter its forward pass as frames of the clip.
 
     Returns
     -------
@@ -338,24 +359,32 @@ def gradcam_pass(
     valid frames of that block; ``logits`` (N, K) float32; ``classes`` (N,) the target class of
     each clip (None for a callable target).
     """
-    require_block_model(model, "gradcam_pass")
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a tensor or array (N, C, T, V, M), got {type(x).__name__}")
-    if x.dim() != 5:
-        raise ValueError(f"x must be shaped (N, C, T, V, M), got {tuple(x.shape)}")
+    maps, logits, classes, _ = _gradcam(model, x, layers, target, lengths, "gradcam_pass")
+    return maps, logits, classes
+
+
+def _gradcam(
+    model: BlockModel,
+    x: torch.Tensor | np.ndarray,
+    layers: int | str | Sequence[int],
+    target: Target,
+    lengths: Sequence[int] | np.ndarray | torch.Tensor | None,
+    caller: str,
+) -> tuple[dict[int, np.ndarray], np.ndarray, np.ndarray | None, np.ndarray]:
+    """:func:`gradcam_pass` for ``caller``, also returning the checked (N,) input lengths."""
+    require_block_model(model, caller)
+    layers = resolve_layers(model, layers, name="layers")
+    x = check_input("x", torch.from_numpy(x) if isinstance(x, np.ndarray) else x)
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     n, _, t, v, m = x.shape
     in_lengths = (
-        np.full(n, t, np.int64)
-        if lengths is None
-        else np.asarray(
-            lengths.detach().cpu().numpy() if isinstance(lengths, torch.Tensor) else lengths
-        )
+        np.full(n, t, np.int64) if lengths is None else check_lengths("lengths", lengths, n, t)
     )
+    takes_lengths = forward_takes_lengths(model)
+    if lengths is not None and not takes_lengths and bool((in_lengths < t).any()):
+        raise ValueError(_untakeable_lengths(model, in_lengths, t))
     # inference_mode(False): callers inside torch.inference_mode() get maps too (gradients and
     # version counters need ordinary tensors)
     with (
@@ -366,7 +395,7 @@ def gradcam_pass(
     ):
         # a leaf that needs its gradient: the graph exists even if every parameter is frozen
         xb = x.detach().to(device=device, dtype=dtype).clone().requires_grad_(True)
-        if lengths is None:
+        if lengths is None or not takes_lengths:  # no clip is padded (refused above otherwise)
             logits = model(xb)
         else:
             logits = model(xb, lengths=torch.as_tensor(in_lengths))
@@ -389,7 +418,26 @@ def gradcam_pass(
         keep = torch.arange(heat.shape[1], device=a.device)[None, :] < vl[:, None]
         heat = (heat * keep[:, :, None]).cpu().numpy()
         out[layer] = heat.reshape(n, m, heat.shape[1], v).astype(np.float32)
-    return out, logits.detach().float().cpu().numpy(), classes
+    return out, logits.detach().float().cpu().numpy(), classes, in_lengths
+
+
+def _untakeable_lengths(model: nn.Module, lengths: np.ndarray, frames: int) -> str:
+    """The refusal of padded clips for a model whose forward takes no ``lengths``."""
+    inner = getattr(model, "model", None)
+    which = (
+        f"{type(model).__name__} around {type(inner).__name__} (takes_lengths=False)"
+        if isinstance(inner, nn.Module)
+        else type(model).__name__
+    )
+    short = int((lengths < frames).sum())
+    return (
+        f"the model's forward takes no lengths ({which}), so the {short} clip(s) padded beyond "
+        f"their lengths (down to {int(lengths.min())} of T = {frames} frames) cannot be "
+        "explained correctly: the padded frames would enter the model as frames of the clip "
+        "(a mean over time, say, would divide by T instead of the clip's length, scaling its "
+        "map). Pass each clip unpadded (x[i:i+1, :, :lengths[i]], without lengths), or a model "
+        "whose forward accepts lengths="
+    )
 
 
 def layer_gradcam(
@@ -413,7 +461,8 @@ def layer_gradcam(
         pass).
     target : the class whose logit is explained: None (each clip's predicted class), an int, (N,)
         ints, or a callable ``logits (N, K) -> (N,)``.
-    lengths : (N,) valid frames of zero-padded natural-length clips (None: all T frames).
+    lengths : (N,) valid frames of zero-padded natural-length clips (None: all T frames). Clips
+        shorter than T need a model whose forward takes ``lengths`` (see :func:`gradcam_pass`).
     upsample : bring the maps to the input's T frames (along time only).
 
     Returns
@@ -421,12 +470,12 @@ def layer_gradcam(
     For one layer, a float32 array (N, M, T, V) (``upsample=True``) or (N, M, T_l, V), zero
     beyond each clip's valid frames. For a list or ``'all'``, a dict ``{layer: array}``.
     """
+    upsample = check_flag("upsample", upsample)
     require_block_model(model, "layer_gradcam")
     layers = resolve_layers(model, layer)
-    maps, _, _ = gradcam_pass(model, x, layers, target, lengths=lengths)
+    maps, _, _, in_lengths = _gradcam(model, x, layers, target, lengths, "layer_gradcam")
     if upsample:
-        n, _, t, _, _ = tuple(x.shape)
-        in_lengths = np.full(n, t, np.int64) if lengths is None else _as_numpy(lengths)
+        t = int(x.shape[2])
         valid = valid_lengths(model, in_lengths)
         strides = layer_strides(model)
         maps = {
@@ -435,12 +484,6 @@ def layer_gradcam(
         }
     single = np.ndim(layer) == 0 and not isinstance(layer, str)
     return maps[layers[0]] if single else maps
-
-
-def _as_numpy(lengths) -> np.ndarray:
-    if isinstance(lengths, torch.Tensor):
-        lengths = lengths.detach().cpu().numpy()
-    return np.asarray(lengths, dtype=np.int64).reshape(-1)
 
 
 # --------------------------------------------------------------------------- a dataset
@@ -523,7 +566,9 @@ def dataset_gradcam(
     target : None (predicted class), ``'label'`` (each clip's true class), ``'mean logit'``
         (the class-independent :func:`mean_logit`), a class index or (N,) indices.
     upsample : maps at the input's frames instead of each block's own.
-    batch_size : clips per pass (clips of similar length share a batch).
+    batch_size : clips per pass (clips of similar length share a batch; for a model whose
+        forward takes no ``lengths``, natural-length clips share a batch only with clips of the
+        same length, so that none is padded).
     device : where to run (default: where the model is; it is moved there and left there).
     progress : a progress bar over batches.
 
@@ -532,6 +577,7 @@ def dataset_gradcam(
     A :class:`DatasetGradCAM`.
     """
     require_block_model(model, "dataset_gradcam")
+    batch_size = check_int("batch_size", batch_size, low=1)
     cfg = config if config is not None else getattr(model, "train_config", None)
     if cfg is None:
         raise ValueError(
@@ -564,8 +610,11 @@ def dataset_gradcam(
     logits = targets = None
     lengths_all = np.zeros(n, np.int64)
     strides = layer_strides(model)
-    for i in tqdm(range(0, n, batch_size), desc="Grad-CAM", unit="batch", disable=not progress):
-        idx = order[i : i + batch_size]
+    # a model without lengths would take a padded clip's zeros for frames of it: batches of
+    # one length then (natural clips are padded to the longest of their batch, nothing more)
+    same_length = natural and not forward_takes_lengths(model)
+    batches = _batches(order, np.asarray(dataset.lengths) if same_length else None, batch_size)
+    for idx in tqdm(batches, desc="Grad-CAM", unit="batch", disable=not progress):
         x, lengths = model_inputs(prepared, batch_cfg, index=idx)
         if not natural:
             lengths = np.full(len(idx), x.shape[2], np.int64)
@@ -599,6 +648,17 @@ def dataset_gradcam(
         class_names=list(dataset.class_names),
         strides=strides,
     )
+
+
+def _batches(order: np.ndarray, lengths: np.ndarray | None, size: int) -> list[np.ndarray]:
+    """``order`` cut into batches of at most ``size`` clips; of equal ``lengths`` if given."""
+    if lengths is None:
+        return [order[i : i + size] for i in range(0, len(order), size)]
+    out = []
+    for length in dict.fromkeys(lengths[order].tolist()):  # in order of first appearance
+        run = order[lengths[order] == length]
+        out += [run[i : i + size] for i in range(0, len(run), size)]
+    return out
 
 
 # --------------------------------------------------------------------------- summaries

@@ -96,6 +96,13 @@ from helpers.geometry.smoothness import (
     label_variation,
     reference_levels,
 )
+from helpers.geometry.validation import (
+    check_index_array,
+    check_layer_matrices,
+    check_layers,
+    real_argument,
+    unit_exponent,
+)
 
 __all__ = [
     "MIN_RADIUS",
@@ -176,4 +183,9 @@ __all__ = [
     "sensitivity_grid",
     "sequence_matrix",
     "within_between_ratio",
+    "check_index_array",
+    "check_layer_matrices",
+    "check_layers",
+    "real_argument",
+    "unit_exponent",
 ]

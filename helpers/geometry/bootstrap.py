@@ -23,10 +23,11 @@ from typing import Callable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from helpers.geometry.distances import dense_distances
+from helpers.dtw.core import integer_argument
 from helpers.geometry.layer_tables import neighbourhood_graphs
 from helpers.geometry.neighbours import NeighbourSets
 from helpers.geometry.smoothness import knn_label_error
+from helpers.geometry.validation import check_index_array, check_layer_matrices, real_argument
 
 __all__ = [
     "BOOTSTRAP_MEASURES",
@@ -104,10 +105,11 @@ def layer_values(
     """
     if measure not in BOOTSTRAP_MEASURES:
         raise ValueError(f"measure={measure!r}; expected one of {sorted(BOOTSTRAP_MEASURES)}")
+    mats = check_layer_matrices(distances)
     y = np.asarray(labels).reshape(-1)
     fn = BOOTSTRAP_MEASURES[measure]
     return np.asarray(
-        [fn(NeighbourSets.from_matrix(D, k, exclude=exclude), y, k) for D in distances], float
+        [fn(NeighbourSets.from_matrix(D, k, exclude=exclude), y, k) for D in mats], float
     )
 
 
@@ -143,15 +145,11 @@ def bootstrap_layers(
     """
     if measure not in BOOTSTRAP_MEASURES:
         raise ValueError(f"measure={measure!r}; expected one of {sorted(BOOTSTRAP_MEASURES)}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot={n_boot!r}; expected a positive int")
-    mats = [dense_distances(D, f"distances[{i}]") for i, D in enumerate(distances)]
-    if not mats:
-        raise ValueError("distances: expected one matrix per layer, got none")
+    n_boot = integer_argument("n_boot", n_boot, low=1, expected="a positive int")
+    mats = check_layer_matrices(distances)
     s = mats[0].shape[0]
-    bad = [i for i, D in enumerate(mats) if D.shape != (s, s)]
-    if bad:
-        raise ValueError(f"distances[{bad[0]}] has shape {mats[bad[0]].shape}; expected ({s}, {s})")
+    # k is checked here, not at the first resample's first graph
+    integer_argument("k", k, low=1, high=s - 1, expected=f"an int in 1..N-1 = 1..{s - 1}")
     y = np.asarray(labels).reshape(-1)
     if y.shape != (s,):
         raise ValueError(f"labels must have shape ({s},), got {y.shape}")
@@ -206,7 +204,7 @@ def percentile_interval(samples, level: float = 0.95, estimate: float | None = N
     samples (a resample where the measure is undefined) are left out; all NaN gives NaN ends.
     """
     x = np.asarray(samples, dtype=np.float64).reshape(-1)
-    if not 0 < level < 1:
+    if not 0 < real_argument("level", level) < 1:
         raise ValueError(f"level={level!r}; expected a number in (0, 1)")
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -226,7 +224,8 @@ def _samples(samples) -> np.ndarray:
 
 
 def _columns(cols: Sequence[int], name: str, n_layers: int, least: int = 1) -> np.ndarray:
-    c = np.asarray(list(cols), dtype=np.int64)
+    # refused rather than floored: first=[0.5] would silently be layer 0
+    c = check_index_array(list(cols), name).reshape(-1)
     if c.size < least or c.min() < 0 or c.max() >= n_layers:
         raise ValueError(
             f"{name}={c.tolist()}: expected {'two or more' if least > 1 else 'some'} layer "

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 
 from helpers.data.dataset import SkeletonDataset, sequences_fingerprint
 from helpers.data.resampling import resample
+from helpers.dtw.core import integer_argument, rescale, unscale
 from helpers.dtw.cpu import pairwise_dtw  # looked up at call time, so tests can replace it
 from helpers.runtime.disk_cache import DiskCache
 from helpers.runtime.keys import dtw_key
@@ -257,20 +258,22 @@ def padded_euclidean(
     frames, the same unit as :func:`dataset_dtw`.
 
     Returns (N, N) float64, symmetric, zero diagonal (computed exactly, pair by pair, with
-    :func:`scipy.spatial.distance.pdist`).
+    :func:`scipy.spatial.distance.pdist`). Values of any size: as for DTW, sequences outside
+    :func:`helpers.dtw.core.rescale`'s range are divided by a power of two first (the squares
+    would overflow), and ValueError names ``data`` when a distance exceeds float64's range.
     """
     from scipy.spatial.distance import pdist, squareform
 
-    seqs = as_sequence_list(data)
+    given = as_sequence_list(data)
     if mode not in ("zero-pad", "resample"):
         raise ValueError(f"mode={mode!r}; expected 'zero-pad' or 'resample'")
-    lengths = [s.shape[0] for s in seqs]
-    L = max(lengths) if length is None else length
-    if isinstance(L, bool) or not isinstance(L, (int, np.integer)) or L < 1:
-        raise ValueError(
-            f"length={length!r}; expected a positive int or None (the longest sequence)"
+    if length is None:
+        L = max(s.shape[0] for s in given)
+    else:
+        L = integer_argument(
+            "length", length, low=1, expected="a positive int or None (the longest sequence)"
         )
-    L = int(L)
+    seqs, e = rescale(given)
     n, d = len(seqs), seqs[0].shape[1]
     flat = np.zeros((n, L, d), dtype=np.float64)
     for i, s in enumerate(seqs):
@@ -281,7 +284,8 @@ def padded_euclidean(
             flat[i] = resample(np.asarray(s, dtype=np.float64), L)  # interpolate in float64
     if n == 1:
         return np.zeros((1, 1))
-    return squareform(pdist(flat.reshape(n, L * d), metric="euclidean"))
+    out = squareform(pdist(flat.reshape(n, L * d), metric="euclidean"))
+    return unscale(out, e, squared=False, name="data", seqs=given)
 
 
 # --------------------------------------------------------------------------------------------

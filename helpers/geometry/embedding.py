@@ -27,7 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.dtw.core import integer_argument
 from helpers.geometry.distances import dense_distances
+from helpers.geometry.validation import unit_exponent
+from helpers.runtime.arguments import check_flag
 
 __all__ = ["MDSResult", "classical_mds", "double_center"]
 
@@ -104,21 +107,28 @@ def classical_mds(
     (N, n_components) float64 embedding, columns ordered by decreasing eigenvalue and signed by the
     module's convention. A component whose eigenvalue is not positive (fewer than
     ``n_components`` positive directions) is all zeros, with a warning.
+
+    Notes
+    -----
+    The embedding of ``c D`` is ``c`` times that of ``D``: it is computed on ``D`` divided by a
+    power of two (exact), so that ``D * D`` neither overflows (distances above ~1e154) nor
+    underflows (below ~1e-154), and multiplied back. ``explained`` and ``negative_share`` are
+    ratios; ``eigenvalues`` are in squared units of ``D`` and, for such distances, outside
+    float64's range: they come back as ``inf`` (or 0, or a few digits, below 2.2e-308).
     """
     D = _check_distances(D)
     n = D.shape[0]
-    if (
-        isinstance(n_components, bool)
-        or not isinstance(n_components, (int, np.integer))
-        or not 1 <= n_components <= max(n, 1)
-    ):
-        raise ValueError(f"n_components={n_components!r}; expected an int in 1..N = {n}")
+    return_result = check_flag("return_result", return_result)
+    k = integer_argument(
+        "n_components", n_components, low=1, high=max(n, 1), expected=f"an int in 1..N = {n}"
+    )
     if n == 0:
         raise ValueError("D is empty; classical MDS needs at least one point")
+    e = unit_exponent(D)
+    D = np.ldexp(D, -e)
     B = double_center(D * D)
     vals, vecs = np.linalg.eigh(B)  # ascending
     vals, vecs = vals[::-1], vecs[:, ::-1]  # largest first
-    k = int(n_components)
     top = vals[:k]
     # eigenvalues at rounding level of the spectrum count as zero
     tol = max(abs(vals[0]), abs(vals[-1]), np.finfo(np.float64).tiny) * n * np.finfo(np.float64).eps
@@ -131,11 +141,13 @@ def classical_mds(
             RuntimeWarning,
             stacklevel=2,
         )
-    Y = _fix_signs(vecs[:, :k]) * np.sqrt(np.where(keep, top, 0.0))
+    Y = np.ldexp(_fix_signs(vecs[:, :k]) * np.sqrt(np.where(keep, top, 0.0)), e)
     if not return_result:
         return Y
     pos = vals[vals > tol].sum()
     total = np.abs(vals).sum()
     explained = np.where(keep, top, 0.0) / pos if pos > 0 else np.zeros(k)
     neg = float(-vals[vals < -tol].sum() / total) if total > 0 else 0.0
-    return MDSResult(embedding=Y, eigenvalues=vals.copy(), explained=explained, negative_share=neg)
+    return MDSResult(
+        embedding=Y, eigenvalues=np.ldexp(vals, 2 * e), explained=explained, negative_share=neg
+    )

@@ -44,14 +44,18 @@ from helpers.dtw.core import (
     Window,
     as_collection,
     fill_bounds,
+    integer_argument,
     offsets,
     parse_band,
     parse_window,
     radius,
+    rescale,
+    unscale,
 )
 from helpers.dtw.cpu import cost_rows4, dp_group, reset_rows, work_buffers
 from helpers.dtw.distributed import cluster_client, run_blocks
 from helpers.geometry.neighbours import NeighbourSets
+from helpers.runtime.arguments import ArgumentTypeError, check_flag
 
 __all__ = [
     "ENVELOPE_MIN_WIDTH",
@@ -394,23 +398,39 @@ class KnnStats:
 
 
 def lb_endpoints(a, b) -> float:
-    """The endpoint lower bound (squared): ``||a_0 - b_0||^2 + ||a_-1 - b_-1||^2``."""
-    a, b = _pair(a, b)
-    return float(_lb_endpoints(a, b))
+    """The endpoint lower bound (squared): ``||a_0 - b_0||^2 + ||a_-1 - b_-1||^2``.
+
+    A squared cost: ValueError, naming ``a and b``, when it leaves float64's normal range
+    (see :func:`helpers.dtw.core.unscale`).
+    """
+    given = as_collection([a, b], "(a, b)")
+    (a, b), e = rescale(given)
+    cost = float(_lb_endpoints(*_float64(a, b)))
+    return unscale(cost, e, squared=True, name="a and b", seqs=given)
 
 
 def lb_envelope(a, b, window: Window = None, *, band: Band = "sakoe") -> float:
-    """The envelope lower bound (squared) of the DTW cost of ``a`` against ``b``'s band."""
-    a, b = _pair(a, b)
+    """The envelope lower bound (squared) of the DTW cost of ``a`` against ``b``'s band.
+
+    A squared cost, as :func:`lb_endpoints`.
+    """
     r_int, frac = parse_window(window)
+    slanted = parse_band(band)
+    given = as_collection([a, b], "(a, b)")
+    (a, b), e = rescale(given)
+    cost = _envelope_cost(*_float64(a, b), r_int, frac, slanted)
+    return unscale(cost, e, squared=True, name="a and b", seqs=given)
+
+
+def _envelope_cost(a: np.ndarray, b: np.ndarray, r_int: int, frac: float, slanted: bool) -> float:
+    """The envelope bound of float64 (T, D) ``a`` against ``b`` for a parsed window and band."""
     n, m = len(a), len(b)
     lo, hi = np.empty(n, np.int64), np.empty(n, np.int64)
-    fill_bounds(n, m, radius(n, m, r_int, frac), parse_band(band), lo, hi)
+    fill_bounds(n, m, radius(n, m, r_int, frac), slanted, lo, hi)
     return float(_lb_envelope(a, b, lo, hi, np.empty((2, m + 1), np.int64)))
 
 
-def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
-    a, b = as_collection([a, b], "(a, b)")
+def _float64(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64)
 
 
@@ -430,10 +450,8 @@ def _frames(seqs: list[np.ndarray]) -> np.ndarray:
 
 
 def _check_dims(dims, name: str) -> None:
-    if dims is not None and (
-        isinstance(dims, bool) or not isinstance(dims, (int, np.integer)) or dims < 1
-    ):
-        raise ValueError(f"{name}={dims!r}; expected a positive int or None")
+    if dims is not None:
+        integer_argument(name, dims, low=1, expected="a positive int or None")
 
 
 def _principal_basis(flat: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
@@ -568,6 +586,9 @@ def segment_embedding(X, segments: int = 4, dims: int | None = 16) -> np.ndarray
     Returns
     -------
     (N, dims * (segments + 1)) float32 (``D`` in place of ``dims`` when all are kept).
+    Computed on the sequences divided by a power of two where their values are out of
+    :func:`helpers.dtw.core.rescale`'s range (the principal directions square them), and
+    multiplied back; ValueError, naming ``X``, when the summary exceeds float32's range.
 
     Notes
     -----
@@ -575,17 +596,27 @@ def segment_embedding(X, segments: int = 4, dims: int | None = 16) -> np.ndarray
     directions, 4 segments) hold 99.8% of each clip's 10 nearest under DTW; the mean frame
     alone, 98.8%.
     """
-    seqs = as_collection(X, "X")
+    given = as_collection(X, "X")
     _check_segments(segments)
     _check_dims(dims, "dims")
+    seqs, e = rescale(given)
     flat, lengths, _ = _stacked(seqs)
     proj = _projection(flat, dims)
-    return _embed(proj if proj.shape[0] == flat.shape[0] else flat, lengths, int(segments))
+    out = _embed(proj if proj.shape[0] == flat.shape[0] else flat, lengths, int(segments))
+    if e == 0:
+        return out
+    big = np.ldexp(np.abs(out).max(initial=0.0), e)
+    if big > np.finfo(np.float32).max:
+        raise ValueError(
+            f"X: the float32 summary of values this large does not fit (largest |entry| "
+            f"{big:.3g}); |values| up to {np.finfo(np.float32).max:.3g} work"
+        )
+    # float32 has powers of two down to 2**-149 (subnormal): small values lose digits there
+    return np.ldexp(out.astype(np.float64), e).astype(np.float32)
 
 
 def _check_segments(segments) -> None:
-    if isinstance(segments, bool) or not isinstance(segments, (int, np.integer)) or segments < 0:
-        raise ValueError(f"segments={segments!r}; expected an int >= 0")
+    integer_argument("segments", segments, low=0)
 
 
 def _embed(frames: np.ndarray, lengths: np.ndarray, segments: int) -> np.ndarray:
@@ -635,11 +666,20 @@ def embedding_candidates(
     -------
     (N, n_candidates) int64 indices, nearest first.
     """
-    faiss = _import_faiss()
+    E = np.asarray(E)
+    if E.ndim != 2 or not np.issubdtype(E.dtype, np.number) or np.iscomplexobj(E):
+        raise ValueError(f"E: shape {E.shape}, dtype {E.dtype}; expected an (N, d) real array")
+    if not np.isfinite(E).all():
+        row = int(np.argwhere(~np.isfinite(E))[0, 0])
+        raise ValueError(f"E holds NaN or inf (first at row {row}); expected finite values")
     E = np.ascontiguousarray(E, np.float32)
     n = len(E)
-    if not 1 <= n_candidates <= n - 1:
-        raise ValueError(f"n_candidates={n_candidates!r}; expected 1..N-1 = 1..{n - 1}")
+    n_candidates = integer_argument(
+        "n_candidates", n_candidates, low=1, high=n - 1, expected=f"1..N-1 = 1..{n - 1}"
+    )
+    if threads is not None:
+        integer_argument("threads", threads, low=1, expected="a positive int or None")
+    faiss = _import_faiss()
     if threads is not None:
         faiss.omp_set_num_threads(int(threads))
     if index == "flat":
@@ -725,9 +765,16 @@ def knn_dtw(
     index), the sequence itself excluded; distances are DTW distances (square roots of the
     costs), equal to :func:`helpers.dtw.cpu.pairwise_dtw` to rounding. With ``return_stats``,
     ``(indices, distances, stats)``.
+
+    Values of any size are searched: as :func:`helpers.dtw.cpu.pairwise_dtw`, the sequences
+    are divided by a power of two where needed (:func:`helpers.dtw.core.rescale`); ValueError,
+    naming ``X``, when a neighbour's distance exceeds float64's range.
     """
-    return _knn_dtw(
-        as_collection(X, "X"),
+    given = as_collection(X, "X")
+    return_stats = check_flag("return_stats", return_stats)
+    seqs, e = rescale(given)
+    out = _knn_dtw(
+        seqs,
         None,
         k,
         window,
@@ -745,6 +792,8 @@ def knn_dtw(
         progress=progress,
         return_stats=return_stats,
     )
+    dist = unscale(out[1], e, squared=False, name="X", seqs=given)
+    return (out[0], dist, *out[2:])
 
 
 def _knn_dtw(
@@ -771,16 +820,20 @@ def _knn_dtw(
     if mode not in ("exact", "approximate"):
         raise ValueError(f"mode={mode!r}; expected 'exact' or 'approximate'")
     n_seq = len(seqs)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_seq - 1:
-        raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n_seq - 1}")
-    k = int(k)
+    k = integer_argument(
+        "k", k, low=1, high=n_seq - 1, expected=f"an int in 1..N-1 = 1..{n_seq - 1}"
+    )
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
     if envelope not in (True, False, None):
         raise ValueError(f"envelope={envelope!r}; expected True, False or None")
     width = {True: 0.0, False: np.inf, None: float(ENVELOPE_MIN_WIDTH)}[envelope]
-    if n_jobs is not None and (isinstance(n_jobs, bool) or int(n_jobs) < 1):
-        raise ValueError(f"n_jobs={n_jobs!r}; expected a positive int or None (all cores)")
+    if n_jobs is not None:
+        integer_argument("n_jobs", n_jobs, low=1, expected="a positive int or None (all cores)")
+    if block_rows is not None:
+        integer_argument("block_rows", block_rows, low=1, expected="a positive int or None")
+    if candidates is not None and np.ndim(candidates) == 0:
+        integer_argument("candidates", candidates, expected="an int or an (N, C) array of indices")
     threads = max(1, min(os.cpu_count() or 1, n_seq) if n_jobs is None else int(n_jobs))
     flat, lengths, starts = _stacked(seqs) if stacked is None else stacked
     _check_dims(projection_dims, "projection_dims")
@@ -853,10 +906,12 @@ def _candidate_array(
 
     ``frames`` (F, d): the frames to embed (projected on the embedding's directions).
     """
-    if candidates is None or isinstance(candidates, (int, np.integer)):
-        if isinstance(candidates, bool):
-            raise ValueError(f"candidates={candidates!r}; expected an int or an (N, C) array")
-        c = min(5 * k, n_seq - 1) if candidates is None else int(candidates)
+    if candidates is None or np.ndim(candidates) == 0:
+        c = (
+            min(5 * k, n_seq - 1)
+            if candidates is None
+            else integer_argument("candidates", candidates)
+        )
         if not k <= c <= n_seq - 1:
             raise ValueError(f"candidates={candidates!r}; expected k..N-1 = {k}..{n_seq - 1}")
         return embedding_candidates(_embed(frames, lengths, int(segments)), c, index, threads)
@@ -882,12 +937,8 @@ def _candidate_array(
 def _distributed(problem: _Problem, cand, client, block_rows, progress):
     """The query blocks on a Dask cluster; (N, k) indices and costs, and (3,) counts."""
     n_seq, k = len(problem.lengths), problem.k
-    if block_rows is None:
+    if block_rows is None:  # else checked by _knn_dtw
         block_rows = int(np.clip(np.ceil(n_seq / 64), 1, 256))
-    if isinstance(block_rows, bool) or not isinstance(block_rows, (int, np.integer)):
-        raise ValueError(f"block_rows={block_rows!r}; expected a positive int")
-    if block_rows < 1:
-        raise ValueError(f"block_rows={block_rows!r}; expected a positive int")
     edges = list(range(0, n_seq, int(block_rows))) + [n_seq]
     blocks = [(a, b, None if cand is None else cand[a:b]) for a, b in zip(edges[:-1], edges[1:])]
     idx = np.full((n_seq, k), -1, np.int64)
@@ -984,7 +1035,9 @@ def neighbour_sets(
     :class:`~helpers.geometry.neighbours.NeighbourSets`: (N, k) indices and distances, (N, k, k)
     distances among neighbours (None without ``among``).
     """
-    seqs = as_collection(X, "X")
+    given = as_collection(X, "X")
+    among = check_flag("among", among)
+    seqs, e = rescale(given)  # values of any size, as knn_dtw
     # the frames are stacked once, for the search and for the distances among neighbours
     stacked = _stacked(seqs) if among else None
     idx, dist = _knn_dtw(
@@ -998,6 +1051,7 @@ def neighbour_sets(
         progress=progress,
         **knn_options,
     )
+    dist = unscale(dist, e, squared=False, name="X", seqs=given)
     if not among:
         return NeighbourSets(idx, dist)
     n_seq, k = idx.shape
@@ -1025,7 +1079,7 @@ def neighbour_sets(
         for done in pool.map(run, range(len(edges) - 1)):
             bar.update(done)
     block = np.zeros((n_seq, k, k))
-    vals = np.sqrt(costs)[where].reshape(n_seq, -1)
+    vals = unscale(np.sqrt(costs), e, squared=False, name="X", seqs=given)[where].reshape(n_seq, -1)
     block[:, r, c] = vals
     block[:, c, r] = vals
     return NeighbourSets(idx, dist, block)
@@ -1055,16 +1109,21 @@ def lower_bounds(
 
     Returns
     -------
-    ``{'endpoints', 'envelope', 'projected', 'dtw'}``, each (P,) float64.
+    ``{'endpoints', 'envelope', 'projected', 'dtw'}``, each (P,) float64. Squared costs:
+    ValueError, naming ``X``, when they leave float64's normal range
+    (:func:`helpers.dtw.core.unscale`).
     """
-    seqs = as_collection(X, "X")
+    given = as_collection(X, "X")
     pairs = np.asarray(pairs)
-    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
+    if pairs.ndim != 2 or pairs.shape[1] != 2:
         raise ValueError(f"pairs: shape {pairs.shape}; expected (P, 2) integer indices")
-    if pairs.size and (pairs.min() < 0 or pairs.max() >= len(seqs)):
-        raise ValueError(f"pairs: indices must lie in 0..{len(seqs) - 1}")
+    if pairs.size and not np.issubdtype(pairs.dtype, np.integer):
+        raise ArgumentTypeError(f"pairs: dtype {pairs.dtype}; expected (P, 2) integer indices")
+    if pairs.size and (pairs.min() < 0 or pairs.max() >= len(given)):
+        raise ValueError(f"pairs: indices must lie in 0..{len(given) - 1}")
     r_int, frac = parse_window(window)
     slanted = parse_band(band)
+    seqs, e = rescale(given)
     flat, lengths, starts = _stacked(seqs)
     proj = _projection(flat, projection_dims)
     pa, pb = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
@@ -1076,7 +1135,8 @@ def lower_bounds(
             proj, starts, lengths, pa, pb, 0, len(pairs), r_int, frac, slanted, out["projected"]
         )
     for t, (a, b) in enumerate(zip(pa, pb)):
-        out["endpoints"][t] = lb_endpoints(seqs[a], seqs[b])
-        out["envelope"][t] = lb_envelope(seqs[a], seqs[b], window, band=band)
+        sa, sb = _float64(seqs[a], seqs[b])
+        out["endpoints"][t] = _lb_endpoints(sa, sb)
+        out["envelope"][t] = _envelope_cost(sa, sb, r_int, frac, slanted)
     out["dtw"] = dtw
-    return out
+    return {name: unscale(v, e, squared=True, name="X", seqs=given) for name, v in out.items()}

@@ -28,11 +28,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from helpers.dtw.core import integer_argument
 from helpers.geometry.distances import dataset_dtw, dense_distances, nearest_neighbor_accuracy
 from helpers.geometry.knn_search import neighbour_sets
 from helpers.geometry.neighbours import NeighbourSets
 from helpers.geometry.nnk import KNNGraph, NNKGraph
 from helpers.geometry.smoothness import GraphSmoothness, graph_smoothness, knn_label_error
+from helpers.geometry.validation import check_index_array, check_layers, real_argument
 
 __all__ = [
     "GRAPH_KINDS",
@@ -204,7 +206,10 @@ def graph_table(
     ``graph``, ``k``, ``edges``, ``neighbours`` (chosen per node), ``label_variation`` and
     ``interpolation_error``.
     """
-    ks = [int(k)] if np.isscalar(k) else [int(v) for v in k]
+    if np.isscalar(k):
+        ks = [integer_argument("k", k, low=1)]
+    else:
+        ks = [integer_argument(f"k[{i}]", v, low=1) for i, v in enumerate(k)]
     rows = []
     for name, D in distances.items():
         for kk in ks:
@@ -263,10 +268,8 @@ def _subset_index(subset, n: int) -> np.ndarray:
         if idx.shape != (n,):
             raise ValueError(f"a boolean subset must have shape ({n},), got {idx.shape}")
         return np.flatnonzero(idx)
-    idx = idx.astype(np.int64).reshape(-1)
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise ValueError(f"subset indices must lie in 0..{n - 1}")
-    return idx
+    # float indices are refused, not floored: subset=[0.5, 1.5] would select clips 0 and 1
+    return check_index_array(idx, "subset (indices or a boolean mask)", n).reshape(-1)
 
 
 #: The smallest DTW radius, in steps, a layer gets from :func:`layer_radii`: with radius 0 DTW is
@@ -285,7 +288,8 @@ def layer_radii(
 
     Parameters
     ----------
-    features : a list over layers of lists over sequences of (T_i, D_l) arrays.
+    features : a list over layers of lists over sequences of (T_i, D_l) arrays, every layer
+        over the same N sequences (ValueError naming the layer otherwise).
     fraction : the band as a share of the median number of steps of the layer.
     minimum : the smallest radius (:data:`MIN_RADIUS`).
     subset : the sequences whose lengths count (indices or boolean mask); default all.
@@ -294,13 +298,14 @@ def layer_radii(
     -------
     A list of ints, one per layer, to pass as ``window`` of :func:`layer_distances`.
     """
-    if not 0 < fraction <= 1:
+    if not 0 < real_argument("fraction", fraction) <= 1:
         raise ValueError(f"fraction={fraction!r}; expected a share in (0, 1]")
+    minimum = integer_argument("minimum", minimum, low=0)
+    idx = _subset_index(subset, check_layers(features))
     radii = []
     for layer in features:
-        idx = _subset_index(subset, len(layer))
         median = float(np.median([len(layer[i]) for i in idx]))
-        radii.append(max(int(minimum), int(np.floor(fraction * median))))
+        radii.append(max(minimum, int(np.floor(fraction * median))))
     return radii
 
 
@@ -318,7 +323,8 @@ def layer_distances(
     Parameters
     ----------
     features : a list over layers of lists over sequences of (T_i, D_l) arrays, as
-        :func:`helpers.training.features.layer_features` returns.
+        :func:`helpers.training.features.layer_features` returns; every layer over the same N
+        sequences (ValueError naming the layer otherwise).
     window : the Sakoe-Chiba band (see :mod:`helpers.dtw.cpu`), the same for every layer (a float
         is a share of the longer sequence, so it scales with each layer's time resolution), or
         a list with one band per layer (e.g. :func:`layer_radii`).
@@ -329,12 +335,12 @@ def layer_distances(
     -------
     One (S, S) float64 matrix per layer, S the number of sequences in ``subset``.
     """
+    idx = _subset_index(subset, check_layers(features))
     windows = list(window) if isinstance(window, (list, tuple)) else [window] * len(features)
     if len(windows) != len(features):
         raise ValueError(f"{len(windows)} windows given for {len(features)} layers")
     out = []
     for layer, w in zip(features, windows):
-        idx = _subset_index(subset, len(layer))
         out.append(
             dataset_dtw(
                 [layer[i] for i in idx], w, cache=cache, cache_dir=cache_dir, progress=progress
@@ -386,7 +392,8 @@ def layer_geometry(
     Parameters
     ----------
     features : a list over layers (layer 0 = input) of lists over sequences of (T_i, D_l)
-        arrays (:func:`helpers.training.features.layer_features`).
+        arrays (:func:`helpers.training.features.layer_features`), every layer over the same
+        N sequences (ValueError naming the layer otherwise).
     labels : (N,) integer classes of the sequences.
     window : the DTW band (see :mod:`helpers.dtw.cpu`), or one per layer (:func:`layer_radii`).
     k : candidates per node of both graphs and neighbours of the authors' measure.
@@ -417,7 +424,8 @@ def layer_geometry(
     name) and ``value``: one row per layer x graph x metric overall, and one per class.
     """
     y_all = np.asarray(labels)
-    n = len(features[0]) if len(features) else 0
+    n = check_layers(features)
+    k = integer_argument("k", k, low=1)  # before the DTW of every layer, not after
     if y_all.shape != (n,):
         raise ValueError(
             f"labels must have shape ({n},) to match the {n} sequences, got {y_all.shape}"
@@ -569,7 +577,7 @@ def halving_layer(values: pd.Series, share: float = 0.5) -> int | None:
     The layer index, or ``None`` when no later layer gets there (or the input's value is
     already 0: nothing is left to remove).
     """
-    if not 0 < share <= 1:
+    if not 0 < real_argument("share", share) <= 1:
         raise ValueError(f"share={share!r}: must be in (0, 1]")
     v = pd.Series(values, dtype=float).sort_index()
     if v.empty:
@@ -618,6 +626,11 @@ def sensitivity_grid(
     """
     if layers is None:
         layers = {"input": 0, "block 5": 5, "last block": -1}
+    ks = [integer_argument(f"ks[{i}]", kk, low=1) for i, kk in enumerate(ks)]
+    for name, feats in features.items():
+        check_layers(feats, f"features[{name!r}]")
+    for col, i in layers.items():
+        integer_argument(f"layers[{col!r}]", i)
     rows = []
     for w in windows:
         for kk in ks:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.dtw.core import integer_argument
 from helpers.geometry.distances import dense_distances
+from helpers.runtime.arguments import check_flag
 
 __all__ = ["NeighbourSets", "k_smallest", "same_group"]
 
@@ -27,7 +29,10 @@ def k_smallest(key: np.ndarray, k: int) -> np.ndarray:
     The same as ``np.argsort(key, axis=1, kind="stable")[:, :k]``, without sorting whole rows:
     a partition finds each row's k-th value, and only rows with a tie across it are sorted in
     full (so the lower index still wins every tie).
+
+    ``key`` : (N, M) values; ``k`` : an int >= 1 (``k >= M`` gives every column).
     """
+    k = integer_argument("k", k, low=1)
     n = key.shape[1]
     if k >= n:
         return np.argsort(key, axis=1, kind="stable")[:, :k]
@@ -61,8 +66,8 @@ class NeighbourSets:
 
     Parameters
     ----------
-    indices : (N, k) int64, row i the neighbours of node i, nearest first (ties by index),
-        node i itself excluded.
+    indices : (N, k) int64, row i the k distinct neighbours of node i, nearest first (ties by
+        index), node i itself excluded.
     distances : (N, k) float64, ``d(i, indices[i, r])``, non-decreasing along each row.
     among : (N, k, k) float64 or None, ``among[i, r, c] = d(indices[i, r], indices[i, c])``
         (symmetric, zero diagonal); needed by NNK only.
@@ -89,6 +94,16 @@ class NeighbourSets:
         if (idx == np.arange(n)[:, None]).any():
             i = int(np.argwhere(idx == np.arange(n)[:, None])[0, 0])
             raise ValueError(f"indices row {i} holds node {i} itself; neighbours exclude it")
+        # a node listed twice would be two edges to one neighbour, whose weights the graphs add
+        # up (a kNN weight near 2 where a Gaussian weight is at most 1)
+        ordered = np.sort(idx, axis=1)
+        twice = ordered[:, 1:] == ordered[:, :-1]
+        if twice.any():
+            i, c = (int(v) for v in np.argwhere(twice)[0])
+            raise ValueError(
+                f"indices row {i} lists node {int(ordered[i, c])} twice ({idx[i].tolist()}); a "
+                "node's neighbours must be distinct"
+            )
         if not np.isfinite(dist).all() or (dist < 0).any():
             raise ValueError("distances must be finite and non-negative")
         if (np.diff(dist, axis=1) < 0).any():
@@ -118,8 +133,9 @@ class NeighbourSets:
 
     def truncate(self, k: int) -> NeighbourSets:
         """The first ``k`` neighbours of every node (the k nearest, since rows are sorted)."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= self.k:
-            raise ValueError(f"k={k!r}; these neighbour sets hold 1..{self.k} per node")
+        k = integer_argument(
+            "k", k, low=1, high=self.k, expected=f"1..{self.k} (the sets' k per node)"
+        )
         if k == self.k:
             return self
         among = None if self.among is None else self.among[:, :k, :k]
@@ -161,8 +177,8 @@ class NeighbourSets:
         """
         D = dense_distances(D, "D")
         n = D.shape[0]
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n - 1:
-            raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n - 1}")
+        k = integer_argument("k", k, low=1, high=n - 1, expected=f"an int in 1..N-1 = 1..{n - 1}")
+        among = check_flag("among", among)
         key = D.copy()
         np.fill_diagonal(key, np.inf)
         if exclude is not None:

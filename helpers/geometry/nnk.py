@@ -30,6 +30,10 @@ Gaussian kernel from distances
     ``i`` to its k-th neighbour. A positive float is used as is. A bandwidth of 0
     (every node has ``k`` exact duplicates) is replaced by 1, and zero local
     ``sigma_i`` by the mean of the positive ones. Self-distances are taken as 0.
+    The kernel is computed from the ratios ``d_ij / sigma``, never from ``d_ij^2``: the
+    bandwidth rules are proportional to the distances, so distances multiplied by any
+    factor (and a float ``sigma`` with them) give the same kernel and the same graphs, to
+    rounding, from float64's smallest distances (~1e-308) to its largest (~1e308).
 Indefinite kernels
     DTW is not a metric, so a Gaussian kernel of DTW distances need not be
     positive semi-definite and a block ``K_SS`` may have negative eigenvalues,
@@ -110,8 +114,10 @@ import scipy.sparse as sp
 from numba import njit
 from tqdm.auto import tqdm
 
+from helpers.dtw.core import integer_argument
 from helpers.geometry.distances import dense_distances
 from helpers.geometry.neighbours import NeighbourSets, k_smallest
+from helpers.geometry.validation import real_argument, unit_exponent
 
 __all__ = [
     "gaussian_kernel",
@@ -165,7 +171,9 @@ def _as_square(M, name: str) -> np.ndarray:
             f"{name} must be symmetric, max |M - M'| = {asym:.3g} (max |M| = {scale:.3g})"
         )
     # Remove rounding-level asymmetry (e.g. float32 DTW) so K_SS blocks are exactly symmetric.
-    return np.ascontiguousarray(0.5 * (M + M.T))
+    # Halves first: the same numbers as 0.5 * (M + M') (halving is exact), without M + M'
+    # overflowing for entries above half the largest float.
+    return np.ascontiguousarray(0.5 * M + 0.5 * M.T)
 
 
 def _check_distances(D) -> np.ndarray:
@@ -189,9 +197,7 @@ def _check_kernel(K) -> np.ndarray:
 
 
 def _check_k(k, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise ValueError(f"k must be an integer, got {k!r}")
-    k = int(k)
+    k = integer_argument("k", k, expected=f"an int in 1..N-1 = 1..{n - 1}")
     if not 1 <= k <= n - 1:
         raise ValueError(
             f"k must satisfy 1 <= k <= N - 1 = {n - 1} (candidates are other nodes), got k={k}"
@@ -212,10 +218,7 @@ def _check_edge_rule(edge_rule: str) -> str:
 
 
 def _check_positive_float(value, name: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}") from None
+    value = real_argument(name, value)
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return value
@@ -260,14 +263,24 @@ def kernel_bandwidth(distances, k: int, rule: SigmaRule = "mean_kth") -> float |
     return _bandwidth(D, _candidates(D, k, "distance"), rule)
 
 
+def _mean(values: np.ndarray) -> float:
+    """The mean of non-negative ``values``, also where their sum would overflow.
+
+    Taken on the values divided by a power of two (exact) and multiplied back: for values
+    near float64's largest (1.8e308) the plain sum is inf.
+    """
+    e = unit_exponent(values)
+    return float(np.ldexp(np.mean(np.ldexp(values, -e)), e))
+
+
 def _bandwidth(D: np.ndarray, cand: np.ndarray, rule: str) -> float | np.ndarray:
     kth = D[np.arange(D.shape[0]), cand[:, -1]]
     if rule == "mean_kth":
-        s = float(kth.mean())
+        s = _mean(kth)
         return s if s > 0 else 1.0
     if rule == "local":
         pos = kth[kth > 0]
-        fill = float(pos.mean()) if pos.size else 1.0
+        fill = _mean(pos) if pos.size else 1.0
         return np.where(kth > 0, kth, fill)
     raise ValueError(f"sigma must be a positive number, 'mean_kth' or 'local', got {rule!r}")
 
@@ -277,27 +290,40 @@ def gaussian_kernel(distances, sigma: float | np.ndarray) -> np.ndarray:
 
     ``sigma`` a float: ``exp(-d_ij^2 / (2 sigma^2))``. ``sigma`` an (N,) array
     (local scaling): ``exp(-d_ij^2 / (2 sigma_i sigma_j))``. The diagonal is 1.
+    Computed from the ratios ``d_ij / sigma``, so distances and bandwidths multiplied by one
+    factor give the same kernel, whatever their size (no ``d^2`` to overflow or underflow).
     """
     D = _check_distances(distances)
-    s = np.asarray(sigma, dtype=np.float64)
-    if s.ndim == 0:
-        _check_positive_float(s, "sigma")
-        denom = 2.0 * float(s) ** 2
-    else:
+    if isinstance(sigma, np.ndarray) and sigma.ndim > 0:
+        s = np.asarray(sigma, dtype=np.float64)
         if s.shape != (D.shape[0],):
             raise ValueError(
                 f"an array sigma must have shape (N,) = ({D.shape[0]},), got {s.shape}"
             )
         if not np.all(np.isfinite(s)) or np.any(s <= 0):
             raise ValueError("an array sigma must be positive and finite")
-        denom = 2.0 * np.outer(s, s)
-    return np.exp(-(D * D) / denom)
+        return _gaussian(D, s[:, None], s[None, :])
+    if np.ndim(sigma) > 0:  # a list: the (N,) rule above, as an array
+        return gaussian_kernel(D, np.asarray(sigma, dtype=np.float64))
+    s = _check_positive_float(sigma.item() if isinstance(sigma, np.ndarray) else sigma, "sigma")
+    return _gaussian(D, s, s)
+
+
+def _gaussian(d: np.ndarray, s_row, s_col) -> np.ndarray:
+    """``exp(-d^2 / (2 s_row s_col))`` as ``exp(-(d / s_row) (d / s_col) / 2)``.
+
+    In ratios: ``d^2`` and ``s^2`` overflow for distances above ~1e154 and underflow (to 0,
+    or to a few digits) below ~1e-154, where the ratios are exact to rounding; a ratio too
+    large to square gives ``exp(-inf) = 0``, the kernel's limit.
+    """
+    with np.errstate(over="ignore"):  # inf is the intended limit here, not an accident
+        return np.exp(-0.5 * ((d / s_row) * (d / s_col)))
 
 
 def _check_k_sets(k, sets: NeighbourSets) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= sets.k:
-        raise ValueError(f"k={k!r}; the neighbour sets hold 1..{sets.k} neighbours per node")
-    return int(k)
+    return integer_argument(
+        "k", k, low=1, high=sets.k, expected=f"1..{sets.k} (the neighbour sets' k per node)"
+    )
 
 
 def _sets_sigma(sets: NeighbourSets, sigma) -> float | np.ndarray:
@@ -313,19 +339,17 @@ def _sets_sigma(sets: NeighbourSets, sigma) -> float | np.ndarray:
 def _local_kernel(sets: NeighbourSets, sigma, local: bool):
     """Gaussian kernel blocks of neighbour sets: K_iS (N, k) and K_SS (N, k, k) or None."""
     s = np.asarray(sigma, dtype=np.float64)
-    d2 = sets.distances**2
     if s.ndim == 0:
-        kb = np.exp(-d2 / (2.0 * float(s) ** 2))
+        kb = _gaussian(sets.distances, float(s), float(s))
     else:
-        kb = np.exp(-d2 / (2.0 * s[:, None] * s[sets.indices]))
+        kb = _gaussian(sets.distances, s[:, None], s[sets.indices])
     if not local:
         return kb, None
-    a2 = sets.among**2
     if s.ndim == 0:
-        kss = np.exp(-a2 / (2.0 * float(s) ** 2))
+        kss = _gaussian(sets.among, float(s), float(s))
     else:
         sj = s[sets.indices]
-        kss = np.exp(-a2 / (2.0 * sj[:, :, None] * sj[:, None, :]))
+        kss = _gaussian(sets.among, sj[:, :, None], sj[:, None, :])
     return kb, kss
 
 
@@ -592,8 +616,8 @@ def _symmetrized(W: sp.csr_matrix, how: str) -> sp.csr_matrix:
 
 
 def _check_solver_params(eig_floor, edge_tol) -> tuple[float, float]:
-    eig_floor = float(eig_floor)
-    edge_tol = float(edge_tol)
+    eig_floor = real_argument("eig_floor", eig_floor)
+    edge_tol = real_argument("edge_tol", edge_tol)
     if not (0 < eig_floor < 1):
         raise ValueError(f"eig_floor must be in (0, 1), got {eig_floor!r}")
     if not (0 <= edge_tol < 1):

@@ -27,6 +27,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from helpers.geometry.validation import check_index_array, check_layers, real_argument
+
 __all__ = [
     "PROBE_C",
     "cka_table",
@@ -79,6 +81,9 @@ def linear_probe(
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    C = real_argument("C", C)
+    if C <= 0:
+        raise ValueError(f"C={C!r}; expected a positive inverse regularisation strength")
     X = np.asarray(pooled, dtype=np.float64)
     y = np.asarray(labels).reshape(-1)
     tr, te = np.asarray(train, dtype=bool), np.asarray(test, dtype=bool)
@@ -108,8 +113,9 @@ def probe_table(
     """:func:`linear_probe` of every layer, indexed by layer (0 = input).
 
     ``features`` is a list over layers of lists over clips (as
-    :func:`helpers.training.features.layer_features` returns).
+    :func:`helpers.training.features.layer_features` returns), every layer over the same clips.
     """
+    check_layers(features)
     return pd.Series(
         [linear_probe(time_pooled(layer), labels, train, test, C=C) for layer in features],
         index=pd.Index(range(len(features)), name="layer"),
@@ -145,9 +151,17 @@ def cka_table(features: Sequence[Sequence[np.ndarray]], index=None) -> pd.DataFr
     -------
     A DataFrame indexed by ``layer`` with columns ``cka_input`` and ``cka_last``.
     """
+    n = check_layers(features)
+    if index is not None:
+        index = np.asarray(index)
+        if index.dtype == np.bool_:
+            if index.shape != (n,):
+                raise ValueError(f"a boolean index must have shape ({n},), got {index.shape}")
+        else:
+            index = check_index_array(index, "index (indices or a boolean mask)", n)
     pooled = [time_pooled(layer) for layer in features]
     if index is not None:
-        pooled = [p[np.asarray(index)] for p in pooled]
+        pooled = [p[index] for p in pooled]
     first, last = pooled[0], pooled[-1]
     return pd.DataFrame(
         {

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from helpers.data.dataset import SkeletonDataset
 from helpers.data.resampling import resample
+from helpers.dtw.core import integer_argument
 from helpers.dtw.cpu import pairwise_dtw
 from helpers.geometry.knn_search import knn_dtw, recall_at_k
 
@@ -72,8 +73,8 @@ def augmented_clips(
     up_axis : the vertical axis of the coordinates.
     random_state : seed.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n={n!r}; expected a positive int")
+    n = integer_argument("n", n, low=1, expected="a positive int")
+    up_axis = integer_argument("up_axis", up_axis, low=0, high=2)
     if not 0 < speed[0] <= speed[1]:
         raise ValueError(f"speed={speed!r}; expected 0 < low <= high")
     rng = np.random.default_rng(random_state)
@@ -104,8 +105,7 @@ def hidden_width(X: Sequence[np.ndarray], width: int, random_state: int = 0) -> 
     sequences, so distances stay meaningful; like an ST-GCN block's features, the result is
     wide, non-negative and correlated across its dimensions.
     """
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-        raise ValueError(f"width={width!r}; expected a positive int")
+    width = integer_argument("width", width, low=1, expected="a positive int")
     D = X[0].shape[1]
     W = np.random.default_rng(random_state).normal(0.0, np.sqrt(2.0 / D), (D, int(width)))
     return [np.maximum(np.asarray(x) @ W, 0.0).astype(np.float32) for x in X]
@@ -118,8 +118,11 @@ def all_pairs_knn(X, k: int, window, rows: int = 1024) -> tuple[np.ndarray, np.n
     excluded. The top k runs over blocks of ``rows`` rows, so that beyond the (N, N) matrix
     it needs little memory.
     """
+    rows = integer_argument("rows", rows, low=1)
+    k = integer_argument("k", k, low=1)  # its type before the DTW of all pairs, its range after
     D = pairwise_dtw(X, window=window)
     n = len(D)
+    integer_argument("k", k, high=n - 1, expected=f"an int in 1..N-1 = 1..{n - 1}")
     idx = np.empty((n, k), np.int64)
     dist = np.empty((n, k))
     cols = np.arange(n)
@@ -228,7 +231,12 @@ def scaling_table(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"methods {unknown}; expected a subset of {METHODS}")
-    sizes = [int(s) for s in sizes]
+    k = integer_argument("k", k, low=1)
+    sizes = [integer_argument(f"sizes[{i}]", s, low=1) for i, s in enumerate(sizes)]
+    if all_pairs_max is not None:
+        integer_argument("all_pairs_max", all_pairs_max, low=1, expected="a positive int or None")
+    if candidates is not None:
+        integer_argument("candidates", candidates, low=k, expected=f"an int >= k = {k}, or None")
     if not sizes or max(sizes) > len(X) or min(sizes) <= k:
         raise ValueError(f"sizes={sizes}; expected values in k+1..len(X) = {k + 1}..{len(X)}")
     # numba compilation (or loading it from its cache) and faiss's first call, untimed

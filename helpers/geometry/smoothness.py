@@ -62,6 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from helpers.dtw.core import integer_argument
 from helpers.geometry.distances import dense_distances
 from helpers.geometry.neighbours import NeighbourSets, same_group
 from helpers.geometry.nnk import neighbor_candidates
@@ -230,8 +231,12 @@ def knn_label_error(distances, labels, k: int = 10) -> ClassScores:
         d = np.take_along_axis(D, nbr, axis=1)
     zero = d == 0
     has_zero = zero.any(axis=1, keepdims=True)
-    with np.errstate(divide="ignore"):
-        inv = np.where(has_zero, zero.astype(np.float64), 1.0 / np.where(zero, 1.0, d))
+    # 1/d weights as (smallest d of the row) / d: the same weights once normalised, in (0, 1]
+    # whatever the distances' size (1/d overflows to inf for d below ~5.6e-309, and inf / inf
+    # is NaN); a rounding change only
+    nearest = np.where(zero, np.inf, d).min(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(has_zero, zero.astype(np.float64), nearest / np.where(zero, 1.0, d))
     w = inv / inv.sum(axis=1, keepdims=True)  # (N, k), rows sum to 1
     own = (w * (cls_idx[nbr] == cls_idx[:, None])).sum(axis=1)
     err = 1.0 - own
@@ -275,8 +280,7 @@ def reference_levels(labels, k: int, exclude=None) -> ReferenceLevels:
     """
     y = np.asarray(labels).reshape(-1)
     n = y.size
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n - 1:
-        raise ValueError(f"k={k!r}; expected an int in 1..N-1 = 1..{n - 1}")
+    k = integer_argument("k", k, low=1, high=n - 1, expected=f"an int in 1..N-1 = 1..{n - 1}")
     allowed = ~np.eye(n, dtype=bool)
     if exclude is not None:
         allowed &= ~same_group(exclude, n)

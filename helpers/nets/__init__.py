@@ -6,19 +6,30 @@ block-structured network the interface the tools need.
 The package map is in the README (Modules).
 """
 
-from helpers.nets.block_model import BlockModel, BlockwiseModel, require_block_model
+from helpers.nets.block_model import (
+    BlockModel,
+    BlockwiseModel,
+    forward_takes_lengths,
+    require_block_model,
+)
 from helpers.nets.compact_gcn import CompactBlock, CompactGCN
 from helpers.nets.frame_packing import QUANTUM, FrameLayout, pack_layouts
 from helpers.nets.skeleton_graph import CENTER_DISTANCES, STRATEGIES, SkeletonGraph
 from helpers.nets.stgcn import (
+    INITS,
     REFERENCE_DROPOUT,
     REFERENCE_SCHEDULE,
     STGCN,
     SpatialGraphConv,
     STGCNBlock,
-    checked_lengths,
     masked_batch_norm,
     time_mask,
+)
+from helpers.nets.validation import (
+    check_input,
+    check_lengths,
+    check_option,
+    check_state_dict,
 )
 
 __all__ = [
@@ -28,6 +39,7 @@ __all__ = [
     "CompactBlock",
     "CompactGCN",
     "FrameLayout",
+    "INITS",
     "QUANTUM",
     "REFERENCE_DROPOUT",
     "REFERENCE_SCHEDULE",
@@ -36,7 +48,11 @@ __all__ = [
     "STRATEGIES",
     "SkeletonGraph",
     "SpatialGraphConv",
-    "checked_lengths",
+    "check_input",
+    "check_lengths",
+    "check_option",
+    "check_state_dict",
+    "forward_takes_lengths",
     "masked_batch_norm",
     "pack_layouts",
     "require_block_model",

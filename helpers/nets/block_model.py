@@ -41,7 +41,8 @@ rule predicts for the padded input, so a model that crops or pads differently ra
 giving misaligned features. For clips of different lengths batched with zero padding to be
 treated exactly as on their own, the wrapped model must take a ``lengths=`` argument and keep
 padded frames out of valid ones (as :class:`helpers.nets.compact_gcn.CompactGCN` does); otherwise
-the features near a clip's end see the padding.
+the features near a clip's end see the padding (the Grad-CAM tools refuse padded clips for such a
+model, :func:`forward_takes_lengths`).
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["BlockModel", "BlockwiseModel", "require_block_model"]
+from helpers.nets.validation import check_input, check_lengths
+from helpers.runtime.arguments import check_flag, check_int
+
+__all__ = ["BlockModel", "BlockwiseModel", "forward_takes_lengths", "require_block_model"]
 
 
 @runtime_checkable
@@ -116,18 +120,20 @@ class BlockModel(Protocol):
 BLOCK_MODEL_MEMBERS = ("forward", "st_gcn_networks", "num_blocks", "schedule", "temporal_lengths")
 
 
-def require_block_model(model: Any, caller: str) -> None:
+def require_block_model(model: Any, caller: str, name: str = "model") -> None:
     """Raise one ``TypeError`` unless ``model`` has the :class:`BlockModel` interface.
 
     Parameters
     ----------
     model : the network a tool was given.
     caller : the tool's name, for the message (e.g. ``'layer_features'``).
+    name : the tool's name for the argument (``'model'``, or e.g. ``'other'`` for a second
+        network).
 
     Raises
     ------
     TypeError
-        Naming the argument ``model``, the members it lacks and :class:`BlockwiseModel`, which
+        Naming the argument ``name``, the members it lacks and :class:`BlockwiseModel`, which
         gives any block-structured network the interface.
     """
     # hasattr, not isinstance alone: the message lists what is missing, and hasattr sees
@@ -140,30 +146,40 @@ def require_block_model(model: Any, caller: str) -> None:
     ]
     if missing:
         raise TypeError(
-            f"{caller}: model must be a block model (helpers.nets.block_model.BlockModel), but "
+            f"{caller}: {name} must be a block model (helpers.nets.block_model.BlockModel), but "
             f"the {type(model).__name__} given lacks {', '.join(missing)}. Wrap a network made "
             "of blocks in helpers.nets.block_model.BlockwiseModel(net, net.blocks, "
             "example_input=...) to give it the interface."
         )
 
 
-def _as_lengths(lengths: Any) -> np.ndarray:
-    """(N,) int64 valid lengths from a sequence, array or tensor."""
-    if isinstance(lengths, torch.Tensor):
-        lengths = lengths.detach().cpu().numpy()
-    return np.asarray(lengths, dtype=np.int64).reshape(-1)
+def forward_takes_lengths(model: nn.Module) -> bool:
+    """Whether ``model(x, lengths=...)`` hands the valid frames of a padded batch to the network.
+
+    A :class:`BlockwiseModel` says so itself (``takes_lengths``: whether the wrapped network's
+    forward accepts them); for any other module, whether its ``forward`` has a parameter called
+    ``lengths`` (by keyword). A model that does not take them sees a padded clip's zero frames
+    as frames of the clip, so its outputs (and their gradients) are not those of the clip alone.
+    """
+    flag = getattr(model, "takes_lengths", None)
+    if isinstance(flag, bool):
+        return flag
+    try:
+        params = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    p = params.get("lengths")
+    return p is not None and p.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
 
 
 def _positive_ints(values: Sequence[int], name: str, count: int) -> list[int]:
     vals = list(values)
     if len(vals) != count:
         raise ValueError(f"{name} must give one value per block ({count}), got {len(vals)}")
-    out = []
-    for i, v in enumerate(vals):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or int(v) < 1:
-            raise ValueError(f"{name}[{i}] must be an integer >= 1, got {v!r}")
-        out.append(int(v))
-    return out
+    return [check_int(f"{name}[{i}]", v, low=1) for i, v in enumerate(vals)]
 
 
 class BlockwiseModel(nn.Module):
@@ -235,8 +251,8 @@ class BlockwiseModel(nn.Module):
                 raise ValueError("classifier must not be one of the blocks or inside one")
             self._classifier = (head,)
         if takes_lengths is None:
-            takes_lengths = self._signature_takes_lengths(model)
-        self.takes_lengths = bool(takes_lengths)
+            takes_lengths = forward_takes_lengths(model)
+        self.takes_lengths = check_flag("takes_lengths", takes_lengths)
         self._warned_lengths = False
         self._train_config: Any = None
 
@@ -331,18 +347,6 @@ class BlockwiseModel(nn.Module):
             names.append(name)
             modules.append(mod)
         return names, modules
-
-    @staticmethod
-    def _signature_takes_lengths(model: nn.Module) -> bool:
-        try:
-            params = inspect.signature(model.forward).parameters
-        except (TypeError, ValueError):  # builtins without a signature
-            return False
-        p = params.get("lengths")
-        return p is not None and p.kind in (
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            inspect.Parameter.KEYWORD_ONLY,
-        )
 
     def _device_dtype(self) -> tuple[torch.device, torch.dtype]:
         for p in self.model.parameters():
@@ -476,9 +480,7 @@ class BlockwiseModel(nn.Module):
         -------
         One (N,) int64 array per block.
         """
-        arr = _as_lengths(lengths)
-        if arr.size and arr.min() < 1:
-            raise ValueError(f"valid lengths must be >= 1, got minimum {arr.min()}")
+        arr = check_lengths("lengths", lengths)
         out = []
         for s in self._strides:
             arr = (arr - 1) // s + 1
@@ -492,7 +494,7 @@ class BlockwiseModel(nn.Module):
 
         ``num_joints`` is V (omitted from the tuples when None).
         """
-        lengths = self.temporal_lengths([int(T)])
+        lengths = self.temporal_lengths([check_int("T", T, low=1)])
         rows = []
         for c, t in zip(self._channels, lengths):
             shape = (batch * num_bodies, c, int(t[0]))
@@ -571,17 +573,22 @@ class BlockwiseModel(nn.Module):
         ----------
         x : (N, C, T, V, M) batch (coordinates, frames, joints, bodies).
         return_features : also return the blocks' outputs.
-        lengths : (N,) valid frames of zero-padded clips, passed on as ``lengths=`` when the
-            wrapped model takes it (a warning, once, when it does not).
+        lengths : (N,) valid frames of zero-padded clips (integers in 1..T), passed on as
+            ``lengths=`` when the wrapped model takes it (a warning, once, when it does not).
 
         Returns
         -------
         ``logits``, or ``(logits, features)`` with ``features`` a list over blocks of tensors
         (N*M, C_l, T_l, V), sample-major (row ``n*M + m`` is body m of clip n).
+
+        ``x`` is checked as :class:`~helpers.nets.stgcn.STGCN` checks it
+        (:func:`~helpers.nets.validation.check_input`: a floating-point tensor with no empty
+        axis and no NaN or infinite value; one of another precision is converted to the wrapped
+        model's dtype), and ``lengths`` by :func:`~helpers.nets.validation.check_lengths`.
         """
-        if not isinstance(x, torch.Tensor) or x.dim() != 5:
-            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"x must be a tensor shaped (N, C, T, V, M), got {shape}")
+        x = check_input("x", x, dtype=self._device_dtype()[1])
+        if lengths is not None:  # checked here, passed on as given (the model's own type)
+            check_lengths("lengths", lengths, int(x.shape[0]), int(x.shape[2]))
         if lengths is not None and not self.takes_lengths and not self._warned_lengths:
             self._warned_lengths = True
             warnings.warn(

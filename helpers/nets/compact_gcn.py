@@ -27,7 +27,9 @@ import torch
 from torch import nn
 
 from helpers.nets.skeleton_graph import SkeletonGraph
-from helpers.nets.stgcn import checked_lengths, masked_batch_norm, time_mask
+from helpers.nets.stgcn import masked_batch_norm, time_mask
+from helpers.nets.validation import check_input, check_lengths
+from helpers.runtime.arguments import check_int, check_number
 
 __all__ = ["CompactBlock", "CompactGCN"]
 
@@ -137,47 +139,47 @@ class CompactGCN(nn.Module):
         random_state: int | None = None,
     ):
         super().__init__()
-        channels = [int(c) for c in channels]
+        channels = [check_int(f"channels[{i}]", c, low=1) for i, c in enumerate(channels)]
+        if not channels:
+            raise ValueError("channels must be a non-empty list of integers >= 1, got []")
         if strides is None:  # stride 2 in the third block (if there is one)
             strides = [2 if i == 2 else 1 for i in range(len(channels))]
-        strides = [int(s) for s in strides]
-        if not channels or any(c < 1 for c in channels):
-            raise ValueError(f"channels must be a non-empty list of integers >= 1, got {channels}")
-        if len(strides) != len(channels) or any(s < 1 for s in strides):
+        strides = [check_int(f"strides[{i}]", s, low=1) for i, s in enumerate(strides)]
+        if len(strides) != len(channels):
             raise ValueError(
                 f"strides must give one integer >= 1 per block ({len(channels)}), got {strides}"
             )
-        if int(in_channels) < 1 or int(num_classes) < 1:
-            raise ValueError(
-                f"in_channels and num_classes must be >= 1, got {in_channels}, {num_classes}"
-            )
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        graph = SkeletonGraph(int(num_joints), edges, int(center), strategy="uniform")
-        self.in_channels = int(in_channels)
-        self.num_classes = int(num_classes)
-        self.num_joints = int(num_joints)
+        in_channels = check_int("in_channels", in_channels, low=1)
+        num_classes = check_int("num_classes", num_classes, low=1)
+        temporal_kernel = check_int("temporal_kernel", temporal_kernel, low=1)
+        dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+        if random_state is not None:
+            random_state = check_int("random_state", random_state)
+        graph = SkeletonGraph(num_joints, edges, center, strategy="uniform")
+        self.in_channels = in_channels
+        self.num_classes = num_classes
+        self.num_joints = graph.num_nodes
         self.strides = strides
         self.config: dict[str, Any] = {
             "in_channels": self.in_channels,
             "num_classes": self.num_classes,
             "num_joints": self.num_joints,
             "edges": graph.edges.tolist(),
-            "center": int(center),
+            "center": graph.center,
             "channels": channels,
             "strides": strides,
-            "temporal_kernel": int(temporal_kernel),
+            "temporal_kernel": temporal_kernel,
             "dropout": float(dropout),
             "random_state": random_state,
         }
         seeded = torch.random.fork_rng(devices=[]) if random_state is not None else nullcontext()
         with seeded:
             if random_state is not None:
-                torch.manual_seed(int(random_state))
+                torch.manual_seed(random_state)
             self.data_bn = nn.BatchNorm1d(self.in_channels * self.num_joints)
             blocks, c_in = [], self.in_channels
             for c_out, s in zip(channels, strides):
-                blocks.append(CompactBlock(c_in, c_out, graph.A[0], int(temporal_kernel), s))
+                blocks.append(CompactBlock(c_in, c_out, graph.A[0], temporal_kernel, s))
                 c_in = c_out
             self.blocks = nn.ModuleList(blocks)
             self.dropout = nn.Dropout(float(dropout))
@@ -185,12 +187,17 @@ class CompactGCN(nn.Module):
 
     @classmethod
     def from_dataset(cls, dataset, **kwargs: Any) -> "CompactGCN":
-        """A CompactGCN for the skeleton and classes of a SkeletonDataset."""
+        """A CompactGCN for the skeleton and classes of a SkeletonDataset.
+
+        The bones are :meth:`SkeletonGraph.from_dataset`'s: the dataset's own, or for a dataset
+        saved without bones every joint linked to its centre joint (with a warning).
+        """
+        graph = SkeletonGraph.from_dataset(dataset, strategy="uniform")
         return cls(
             dataset.num_channels,
             dataset.num_classes,
             dataset.num_joints,
-            np.asarray(dataset.edges).reshape(-1, 2),
+            graph.edges,
             center=int(dataset.center),
             **kwargs,
         )
@@ -209,7 +216,7 @@ class CompactGCN(nn.Module):
 
     def _valid(self, lengths: Any, n: int, t: int) -> list[np.ndarray]:
         """Valid steps of the input and after each block, (N,) each."""
-        out = [checked_lengths(lengths, n, t)]
+        out = [check_lengths("lengths", lengths, n, t)]
         for s in self.strides:
             out.append((out[-1] - 1) // s + 1)
         return out
@@ -217,15 +224,20 @@ class CompactGCN(nn.Module):
     def forward(
         self, x: torch.Tensor, lengths: Sequence[int] | np.ndarray | torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Logits (N, K) for x (N, C, T, V, M); ``lengths`` (N,) valid frames of padded clips."""
-        if not isinstance(x, torch.Tensor) or x.dim() != 5:
-            raise ValueError("CompactGCN expects a tensor shaped (N, C, T, V, M)")
+        """Logits (N, K) for x (N, C, T, V, M); ``lengths`` (N,) valid frames of padded clips.
+
+        The inputs are checked as :meth:`helpers.nets.stgcn.STGCN.forward` checks them
+        (:func:`~helpers.nets.validation.check_input`; a float64 ``x`` is converted to the
+        model's dtype).
+        """
+        x = check_input(
+            "x",
+            x,
+            channels=self.in_channels,
+            joints=self.num_joints,
+            dtype=self.data_bn.weight.dtype,
+        )
         n, c, t, v, m = x.shape
-        if c != self.in_channels or v != self.num_joints:
-            raise ValueError(
-                f"input has C={c}, V={v}; the model expects C={self.in_channels}, "
-                f"V={self.num_joints}"
-            )
         masks = None
         if lengths is not None:
             sizes = [t]

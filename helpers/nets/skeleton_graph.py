@@ -36,12 +36,15 @@ the original code's matrices bit for bit, which is what checkpoints trained with
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from helpers.data.skeletons import get_layout
+from helpers.nets.validation import check_option
+from helpers.runtime.arguments import check_int
 
 __all__ = ["CENTER_DISTANCES", "STRATEGIES", "SkeletonGraph"]
 
@@ -87,22 +90,15 @@ class SkeletonGraph:
         joint_names: Sequence[str] | None = None,
         layout: str | None = None,
     ):
-        self.num_nodes = _check_int(num_nodes, "num_nodes", minimum=1)
+        self.num_nodes = check_int("num_nodes", num_nodes, low=1)
         self.edges = _check_edges(edges, self.num_nodes)
-        self.center = _check_int(center, "center")
+        self.center = check_int("center", center)
         if not 0 <= self.center < self.num_nodes:
             raise ValueError(f"center joint {center} is outside 0..{self.num_nodes - 1}")
-        if strategy not in STRATEGIES:
-            raise ValueError(
-                f"unknown partition strategy {strategy!r}; expected one of {STRATEGIES}"
-            )
-        if center_distance not in CENTER_DISTANCES:
-            raise ValueError(
-                f"center_distance must be one of {CENTER_DISTANCES}, got {center_distance!r}"
-            )
-        self.strategy = strategy
-        self.max_hop = _check_int(max_hop, "max_hop", minimum=1)
-        self.dilation = _check_int(dilation, "dilation", minimum=1)
+        self.strategy = check_option("strategy", strategy, STRATEGIES)
+        center_distance = check_option("center_distance", center_distance, CENTER_DISTANCES)
+        self.max_hop = check_int("max_hop", max_hop, low=1)
+        self.dilation = check_int("dilation", dilation, low=1)
         if self.dilation > self.max_hop:
             raise ValueError(
                 f"dilation={dilation} exceeds max_hop={max_hop}: no neighbour hop would be kept"
@@ -179,9 +175,22 @@ class SkeletonGraph:
         """
         v = int(dataset.num_joints)
         names = list(getattr(dataset, "joint_names", []) or []) or None
+        edges = np.asarray(dataset.edges).reshape(-1, 2)
+        root = int(dataset.center if center is None else center)
+        if len(edges) == 0 and v > 1:
+            # A dataset saved without bones (from_arrays' default) still gets a network: every
+            # joint linked to the centre joint, the one graph that assumes nothing about which
+            # joints are neighbours beyond "all belong to one body".
+            warnings.warn(
+                f"{getattr(dataset, 'name', 'the dataset')!r} names no bones: the graph links "
+                f"every joint to the centre joint {root} (a star); give edges= to "
+                "SkeletonDataset.from_arrays for the real skeleton",
+                stacklevel=2,
+            )
+            edges = np.asarray([(root, j) for j in range(v) if j != root], np.int64)
         return cls(
             v,
-            np.asarray(dataset.edges).reshape(-1, 2),
+            edges,
             dataset.center if center is None else center,
             strategy,
             max_hop,
@@ -241,7 +250,7 @@ class SkeletonGraph:
 
     def neighbor_subsets(self, node: int) -> dict[int, list[int]]:
         """For output joint ``node``: ``{subset k: [input joints v with A[k, v, node] > 0]}``."""
-        node = _check_int(node, "node")
+        node = check_int("node", node)
         if not 0 <= node < self.num_nodes:
             raise ValueError(f"node {node} is outside 0..{self.num_nodes - 1}")
         return {k: np.flatnonzero(self.A[k, :, node] > 0).tolist() for k in range(self.num_subsets)}
@@ -275,15 +284,6 @@ class SkeletonGraph:
 
 
 # --------------------------------------------------------------------------- building blocks
-def _check_int(value: Any, name: str, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
 def _check_edges(edges: Iterable[Sequence[int]], num_nodes: int) -> np.ndarray:
     """Validate bones; return (E, 2) int64 with i < j, unique and sorted, self-loops dropped."""
     raw = edges if isinstance(edges, np.ndarray) else list(edges)

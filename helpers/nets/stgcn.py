@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -43,14 +43,21 @@ import torch.nn.functional as F
 
 from helpers.nets.frame_packing import FrameLayout, pack_layouts
 from helpers.nets.skeleton_graph import SkeletonGraph
+from helpers.nets.validation import (
+    check_input,
+    check_lengths,
+    check_option,
+    check_state_dict,
+)
+from helpers.runtime.arguments import check_flag, check_int, check_number
 
 __all__ = [
+    "INITS",
     "REFERENCE_DROPOUT",
     "REFERENCE_SCHEDULE",
     "STGCN",
     "STGCNBlock",
     "SpatialGraphConv",
-    "checked_lengths",
     "masked_batch_norm",
     "time_mask",
 ]
@@ -72,6 +79,8 @@ REFERENCE_SCHEDULE: tuple[tuple[int, int], ...] = (
 REFERENCE_DROPOUT = 0.5
 
 _WRAPPER_KEYS = ("state_dict", "model", "model_state_dict", "net", "network")
+#: The weight initialisations :class:`STGCN` offers (its ``init`` argument).
+INITS = ("reference", "pytorch")
 
 
 # --------------------------------------------------------------------------- layers
@@ -123,26 +132,6 @@ class SpatialGraphConv(nn.Module):
             bias = self.conv.bias.view(k, c).t().to(A.dtype) @ A.sum(dim=1)  # (c, w)
             y = y + bias.to(y.dtype)[None, :, None, :]
         return y
-
-
-def checked_lengths(lengths, n: int, t: int) -> np.ndarray:
-    """``lengths`` as (N,) int64 valid frame counts of a padded batch of n clips of t frames.
-
-    Accepts a sequence, array or tensor; raises ValueError naming the expected shape and range.
-    """
-    arr = np.asarray(
-        lengths.detach().cpu().numpy() if isinstance(lengths, torch.Tensor) else lengths
-    )
-    if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(
-            f"lengths must be (N,) = ({n},) integer frame counts, got {arr.dtype} {arr.shape}"
-        )
-    if arr.min() < 1 or arr.max() > t:
-        raise ValueError(
-            f"lengths must lie in 1..T = 1..{t} (the padded input's frames), got "
-            f"{int(arr.min())}..{int(arr.max())}"
-        )
-    return arr.astype(np.int64)
 
 
 def time_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
@@ -372,35 +361,45 @@ class STGCN(nn.Module):
         random_state: int | None = None,
     ):
         super().__init__()
+        # every argument is checked before anything is built: one error, naming the argument
+        num_classes = check_int("num_classes", num_classes, low=1)
+        in_channels = check_int("in_channels", in_channels, low=1)
+        temporal_kernel = check_int("temporal_kernel", temporal_kernel, low=1)
+        if temporal_kernel % 2 != 1:
+            raise ValueError(
+                f"temporal_kernel must be odd (for symmetric padding), got {temporal_kernel}"
+            )
+        dropout = check_number("dropout", dropout, low=0.0, high=1.0, high_open=True)
+        edge_importance = check_flag("edge_importance", edge_importance)
+        init = check_option("init", init, INITS)
+        if random_state is not None:
+            random_state = check_int("random_state", random_state)
+        blocks = self._resolve_schedule(schedule, width, num_blocks)
         if isinstance(layout, SkeletonGraph) and graph is None:
             graph = layout
         if graph is None:
+            if not isinstance(layout, str):
+                raise TypeError(
+                    f"layout must be a built-in layout name (str) or a SkeletonGraph, got "
+                    f"{layout!r} ({type(layout).__name__})"
+                )
             graph = SkeletonGraph.from_layout(
                 layout, strategy=strategy, max_hop=max_hop, center_distance=center_distance
             )
         elif not isinstance(graph, SkeletonGraph):
             raise TypeError(f"graph must be a SkeletonGraph, got {type(graph).__name__}")
-        if int(num_classes) < 1:
-            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-        if int(in_channels) < 1:
-            raise ValueError(f"in_channels must be >= 1, got {in_channels}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if init not in ("reference", "pytorch"):
-            raise ValueError(f"init must be 'reference' or 'pytorch', got {init!r}")
-        blocks = self._resolve_schedule(schedule, width, num_blocks)
 
         self.graph = graph
-        self.num_classes = int(num_classes)
-        self.in_channels = int(in_channels)
-        self.temporal_kernel = int(temporal_kernel)
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.temporal_kernel = temporal_kernel
         self.schedule = blocks
         self.config: dict[str, Any] = {
             "num_classes": self.num_classes,
             "in_channels": self.in_channels,
             "graph": graph.to_config(),
-            "edge_importance": bool(edge_importance),
-            "dropout": float(dropout),
+            "edge_importance": edge_importance,
+            "dropout": dropout,
             "width": float(width),
             "num_blocks": len(blocks),
             "temporal_kernel": self.temporal_kernel,
@@ -412,7 +411,7 @@ class STGCN(nn.Module):
         seeded = torch.random.fork_rng(devices=[]) if random_state is not None else nullcontext()
         with seeded:
             if random_state is not None:
-                torch.manual_seed(int(random_state))
+                torch.manual_seed(random_state)
             self.register_buffer("A", torch.tensor(graph.A, dtype=torch.float32))
             k, v = graph.A.shape[0], graph.num_nodes
             self.data_bn = nn.BatchNorm1d(self.in_channels * v)
@@ -426,7 +425,7 @@ class STGCN(nn.Module):
                         k,
                         self.temporal_kernel,
                         stride,
-                        dropout=0.0 if i == 0 else float(dropout),
+                        dropout=0.0 if i == 0 else dropout,
                         residual=i > 0,
                     )
                 )
@@ -444,24 +443,38 @@ class STGCN(nn.Module):
     # ------------------------------------------------------------------ construction helpers
     @staticmethod
     def _resolve_schedule(schedule, width: float, num_blocks: int) -> list[tuple[int, int]]:
+        # width and num_blocks are checked even when schedule overrides them: from_config
+        # passes them back as a record (and num_blocks may then exceed the reference's 10)
+        width = check_number("width", width, low=0.0, low_open=True)
+        num_blocks = check_int("num_blocks", num_blocks, low=1)
         if schedule is not None:
-            blocks = [(int(c), int(s)) for c, s in schedule]
-            if not blocks or any(c < 1 or s < 1 for c, s in blocks):
+            if isinstance(schedule, (str, bytes, Mapping)) or not isinstance(schedule, Iterable):
+                raise TypeError(
+                    "schedule must be a sequence of (out_channels, stride) pairs, got "
+                    f"{schedule!r} ({type(schedule).__name__})"
+                )
+            blocks = []
+            for i, entry in enumerate(schedule):
+                if (
+                    isinstance(entry, (str, bytes))
+                    or not hasattr(entry, "__len__")
+                    or len(entry) != 2
+                ):
+                    raise ValueError(
+                        f"schedule[{i}] must be a pair (out_channels, stride), got {entry!r}"
+                    )
+                out_channels = check_int(f"schedule[{i}][0] (out_channels)", entry[0], low=1)
+                blocks.append(
+                    (out_channels, check_int(f"schedule[{i}][1] (stride)", entry[1], low=1))
+                )
+            if not blocks:
                 raise ValueError(
-                    "schedule must be a non-empty list of (channels >= 1, stride >= 1), got "
-                    f"{schedule}"
+                    "schedule must be a non-empty sequence of (out_channels, stride) pairs, got "
+                    f"{schedule!r}"
                 )
             return blocks
-        if not 1 <= int(num_blocks) <= len(REFERENCE_SCHEDULE):
-            raise ValueError(
-                f"num_blocks must be in 1..{len(REFERENCE_SCHEDULE)}, got {num_blocks}"
-            )
-        if not float(width) > 0:
-            raise ValueError(f"width must be > 0, got {width}")
-        return [
-            (max(1, int(round(c * float(width)))), s)
-            for c, s in REFERENCE_SCHEDULE[: int(num_blocks)]
-        ]
+        check_int("num_blocks", num_blocks, low=1, high=len(REFERENCE_SCHEDULE))
+        return [(max(1, int(round(c * width))), s) for c, s in REFERENCE_SCHEDULE[:num_blocks]]
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "STGCN":
@@ -486,9 +499,7 @@ class STGCN(nn.Module):
         ``count = 0`` unfreezes everything; ``count = num_blocks`` leaves only the classifier to
         train.
         """
-        if isinstance(count, bool) or not 0 <= int(count) <= self.num_blocks:
-            raise ValueError(f"count must be in 0..{self.num_blocks}, got {count}")
-        self.frozen_blocks = int(count)
+        self.frozen_blocks = check_int("count", count, low=0, high=self.num_blocks)
         frozen = set(map(id, self._frozen_parameters()))
         for p in self.parameters():
             p.requires_grad_(id(p) not in frozen)
@@ -518,17 +529,18 @@ class STGCN(nn.Module):
         The classifier is initialised as the reference code does (weights N(0, 0.02), bias 0),
         seeded by ``random_state``; ``num_classes`` and :attr:`config` follow.
         """
-        if int(num_classes) < 1:
-            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        num_classes = check_int("num_classes", num_classes, low=1)
+        if random_state is not None:
+            random_state = check_int("random_state", random_state)
         old = self.fcn
         seeded = torch.random.fork_rng(devices=[]) if random_state is not None else nullcontext()
         with seeded:
             if random_state is not None:
-                torch.manual_seed(int(random_state))
-            fcn = nn.Conv2d(old.in_channels, int(num_classes), kernel_size=1)
+                torch.manual_seed(random_state)
+            fcn = nn.Conv2d(old.in_channels, num_classes, kernel_size=1)
             _reference_init(fcn)
         self.fcn = fcn.to(device=old.weight.device, dtype=old.weight.dtype)
-        self.num_classes = int(num_classes)
+        self.num_classes = num_classes
         self.config["num_classes"] = self.num_classes
         return self
 
@@ -568,12 +580,32 @@ class STGCN(nn.Module):
         logits, gradients and running statistics are those of the padded batch (tested to
         1e-10 in float64); float32 sums come in another order. In evaluation mode the blocks'
         outputs keep the padded layout that hooks (Grad-CAM, features) expect.
+
+        Inputs are checked first (:func:`~helpers.nets.validation.check_input`,
+        :func:`~helpers.nets.validation.check_lengths`). A
+        floating-point ``x`` of another precision than the model's (float64 from NumPy, say) is
+        converted to the model's dtype (that of its parameters), so a float32 model gives the
+        float32 logits of ``x.float()``; integer and bool tensors are refused (TypeError). So
+        are (ValueError) an empty batch (N = 0) or no bodies (M = 0), other C or V than the
+        model's, NaN or infinite values (see :attr:`check_finite`), and ``lengths`` that are
+        not (N,) integers in 1..T. In training mode, a batch whose BatchNorm statistics would
+        rest on one value per channel (one clip of one frame) is refused with a ValueError:
+        one clip of several frames is a valid batch, since the statistics run over frames too.
         """
-        self._check_input(x)
-        if lengths is not None and self.pack_frames and self.training and not return_features:
-            return self._forward_packed(x, lengths)
+        x = check_input(
+            "x",
+            x,
+            channels=self.in_channels,
+            joints=self.graph.num_nodes,
+            dtype=self.data_bn.weight.dtype,
+            finite=self.check_finite,
+        )
         n, c, t, v, m = x.shape
-        masks = self._masks(lengths, n, m, t, x.device)
+        valid = None if lengths is None else check_lengths("lengths", lengths, n, t)
+        self._check_batch_statistics(n, m, t, v, valid)
+        if valid is not None and self.pack_frames and self.training and not return_features:
+            return self._forward_packed(x, valid)
+        masks = self._masks(valid, n, m, t, x.device)
         # per-body BN over (joint, coordinate) pairs, in the original's (N*M, V*C, T) layout
         x = x.permute(0, 4, 3, 1, 2).reshape(n * m, v * c, t)
         x = masked_batch_norm(self.data_bn, x, masks[0] if masks else None)
@@ -601,11 +633,48 @@ class STGCN(nn.Module):
     #: the same logits with only the valid frames' work. Evaluation, features
     #: (``return_features``) and hooked block outputs always come padded.
     pack_frames: bool = True
+    #: Whether :meth:`forward` refuses NaN and infinite inputs. The check is one reduction over
+    #: ``x``: on a GPU, one synchronisation with the host per batch, which a training loop
+    #: whose data are known to be clean may save by setting this to False.
+    check_finite: bool = True
 
-    def _forward_packed(self, x: torch.Tensor, lengths) -> torch.Tensor:
-        """Logits (N, num_classes) of a padded batch, computed on its clips packed end to end."""
+    def _check_batch_statistics(
+        self, n: int, m: int, t: int, v: int, valid: np.ndarray | None
+    ) -> None:
+        """Refuse a training batch on which some BatchNorm would see one value per channel.
+
+        BatchNorm's own error for it ("Expected more than 1 value per channel") names neither
+        the batch nor the remedy. Per channel, the input BN sees M x (valid frames, summed over
+        the clips) values and a block's BNs M x V x (its valid steps, summed), so only N*M = 1
+        can come to a single value; blocks frozen by :meth:`freeze_blocks` stay in eval mode
+        and use their running statistics.
+        """
+        if not self.training or n * m > 1:
+            return
+        frames = np.full(n, t, np.int64) if valid is None else valid
+        single = []
+        if self.data_bn.training and m * int(frames.sum()) == 1:
+            single.append("the input BatchNorm (data_bn)")
+        for i, (block, steps) in enumerate(
+            zip(self.st_gcn_networks, self.temporal_lengths(frames))
+        ):
+            if block.training and m * v * int(steps.sum()) == 1:
+                single.append(f"block {i + 1}")
+        if single:
+            raise ValueError(
+                f"a batch of one (N*M = 1 body, {int(frames.sum())} valid frame(s)) cannot be "
+                f"trained with batch statistics: {single[0]} would normalise a single value per "
+                "channel. Train on batches of at least two clips (or on clips of two or more "
+                "frames), or call model.eval() to use the running statistics."
+            )
+
+    def _forward_packed(self, x: torch.Tensor, valid: np.ndarray) -> torch.Tensor:
+        """Logits (N, num_classes) of a padded batch, computed on its clips packed end to end.
+
+        ``valid`` are the (N,) checked lengths (:func:`~helpers.nets.validation.check_lengths`).
+        """
         n, c, t, v, m = x.shape
-        arr = np.repeat(checked_lengths(lengths, n, t), m)  # sample-major, as the padded path
+        arr = np.repeat(valid, m)  # sample-major, as the padded path
         # the input normalisation runs on the padded layout (it is cheap: C x V channels)
         mask0 = time_mask(torch.as_tensor(arr, device=x.device), t)
         h = x.permute(0, 4, 3, 1, 2).reshape(n * m, v * c, t)
@@ -627,38 +696,23 @@ class STGCN(nn.Module):
         pooled = pooled.view(n, m, -1).mean(dim=1)
         return self.fcn(pooled[:, :, None, None]).view(n, self.num_classes)
 
-    def _masks(self, lengths, n: int, m: int, t: int, device) -> list[torch.Tensor] | None:
-        """Valid-frame masks (N*M, T_l) of the input and of every block's output, or None."""
-        if lengths is None:
+    def _masks(
+        self, valid: np.ndarray | None, n: int, m: int, t: int, device
+    ) -> list[torch.Tensor] | None:
+        """Valid-frame masks (N*M, T_l) of the input and of every block's output, or None.
+
+        ``valid`` are the (N,) checked lengths
+        (:func:`~helpers.nets.validation.check_lengths`), or None.
+        """
+        if valid is None:
             return None
-        arr = checked_lengths(lengths, n, t)
-        per_block = [arr] + self.temporal_lengths(arr)
+        per_block = [valid] + self.temporal_lengths(valid)
         # the padded tensor's own length after each block follows the same rule
         sizes = [t] + [int(v[0]) for v in self.temporal_lengths([t])]
         return [
             time_mask(torch.as_tensor(np.repeat(L, m), device=device), T)
             for L, T in zip(per_block, sizes)
         ]
-
-    def _check_input(self, x: torch.Tensor) -> None:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(
-                f"STGCN expects a torch.Tensor shaped (N, C, T, V, M), got {type(x).__name__}"
-            )
-        if x.dim() != 5:
-            raise ValueError(
-                f"STGCN expects input shaped (N, C, T, V, M), got {tuple(x.shape)}"
-                + ("; add a bodies axis with x[..., None]" if x.dim() == 4 else "")
-            )
-        _, c, t, v, _ = x.shape
-        if c != self.in_channels or v != self.graph.num_nodes:
-            raise ValueError(
-                f"input has C={c} coordinates and V={v} joints, but the model expects "
-                f"C={self.in_channels} and V={self.graph.num_nodes} (input shape (N, C, T, V, M) = "
-                f"{tuple(x.shape)})"
-            )
-        if t < 1:
-            raise ValueError("input has no frames (T=0)")
 
     # ------------------------------------------------------------------ shapes and lengths
     def temporal_lengths(self, lengths) -> list[np.ndarray]:
@@ -669,14 +723,7 @@ class STGCN(nn.Module):
         output frames whose kernel centre lies on a valid input frame. Returns one (N,) int64 array
         per block.
         """
-        arr = (
-            lengths.detach().cpu().numpy()
-            if isinstance(lengths, torch.Tensor)
-            else np.asarray(lengths)
-        )
-        arr = np.asarray(arr, dtype=np.int64).reshape(-1)
-        if arr.size and arr.min() < 1:
-            raise ValueError(f"valid lengths must be >= 1, got minimum {arr.min()}")
+        arr = check_lengths("lengths", lengths)
         out = []
         pad = (self.temporal_kernel - 1) // 2
         for _, stride in self.schedule:
@@ -688,6 +735,9 @@ class STGCN(nn.Module):
         self, T: int, num_bodies: int = 1, batch: int = 1
     ) -> list[tuple[int, int, int, int]]:
         """Shape (N*M, C_l, T_l, V) of every block's output for an input with T frames."""
+        T = check_int("T", T, low=1)
+        num_bodies = check_int("num_bodies", num_bodies, low=1)
+        batch = check_int("batch", batch, low=1)
         v = self.graph.num_nodes
         lengths = self.temporal_lengths([T])
         return [(batch * num_bodies, c, int(t[0]), v) for (c, _), t in zip(self.schedule, lengths)]
@@ -721,6 +771,20 @@ class STGCN(nn.Module):
         """Number of parameter values (only those with ``requires_grad`` if ``trainable_only``)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
+    # ------------------------------------------------------------------ weights
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ):
+        """:meth:`torch.nn.Module.load_state_dict`, after checking ``state_dict``.
+
+        Raises a TypeError unless ``state_dict`` is a mapping (of names to tensors, as
+        :meth:`state_dict` gives), and a ValueError naming every floating-point entry that holds
+        NaN or infinite values: such weights (or BatchNorm statistics) make every logit NaN, so
+        they are refused where they come in rather than noticed in the outputs.
+        """
+        check_state_dict("state_dict", state_dict)
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
     # ------------------------------------------------------------------ reference checkpoints
     @classmethod
     def from_reference_checkpoint(
@@ -744,14 +808,20 @@ class STGCN(nn.Module):
         the original ("truncated") centre distance. Raises ValueError listing missing, unexpected
         and mis-shaped keys.
         """
-        state = _unwrap_state_dict(_load_checkpoint(path_or_state_dict, map_location))
+        if num_classes is not None:
+            num_classes = check_int("num_classes", num_classes, low=1)
         origin = (
             str(path_or_state_dict)
             if isinstance(path_or_state_dict, (str, os.PathLike))
             else "state dict"
         )
+        loaded = _load_checkpoint(path_or_state_dict, map_location)
+        state = _unwrap_state_dict(
+            loaded,
+            "path_or_state_dict" if loaded is path_or_state_dict else f"the checkpoint {origin}",
+        )
         arch = _infer_architecture(state, origin)
-        if num_classes is not None and arch["num_classes"] != int(num_classes):
+        if num_classes is not None and arch["num_classes"] != num_classes:
             raise ValueError(
                 f"{origin}: the classifier fcn.weight has {arch['num_classes']} outputs, "
                 f"but num_classes={num_classes} was asked for"
@@ -780,7 +850,7 @@ class STGCN(nn.Module):
         Raises a ValueError naming every missing, unexpected and mis-shaped key. BN
         ``num_batches_tracked`` counters may be absent (checkpoints from PyTorch < 0.4.1).
         """
-        state = _unwrap_state_dict(state)
+        state = _unwrap_state_dict(state, "state")
         own = self.state_dict()
         missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
         unexpected = [k for k in state if k not in own]
@@ -819,6 +889,11 @@ def _reference_init(module: nn.Module) -> None:
 def _load_checkpoint(source, map_location) -> Mapping[str, Any]:
     if isinstance(source, Mapping):
         return source
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            "path_or_state_dict must be a path or a state dict (a mapping of names to tensors), "
+            f"got {type(source).__name__}"
+        )
     path = os.fspath(source)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no checkpoint file at {path}")
@@ -834,11 +909,14 @@ def _load_checkpoint(source, map_location) -> Mapping[str, Any]:
         ) from err
 
 
-def _unwrap_state_dict(obj: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """Strip ``{'state_dict': ...}``-style wrappers and DataParallel ``module.`` prefixes."""
+def _unwrap_state_dict(obj: Mapping[str, Any], name: str) -> dict[str, torch.Tensor]:
+    """Strip ``{'state_dict': ...}``-style wrappers and DataParallel ``module.`` prefixes.
+
+    ``name`` is what the caller calls ``obj``, for the TypeError when it is not a mapping.
+    """
     if not isinstance(obj, Mapping):
         raise TypeError(
-            f"expected a state dict (mapping of names to tensors), got {type(obj).__name__}"
+            f"{name} must be a state dict (a mapping of names to tensors), got {type(obj).__name__}"
         )
     for _ in range(3):  # nested wrappers, e.g. {'model': {'state_dict': ...}}
         inner = next(

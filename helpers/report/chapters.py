@@ -26,6 +26,7 @@ This module sits above :mod:`helpers.studies`; nothing in the package imports it
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -33,7 +34,7 @@ import pandas as pd
 
 from helpers import studies
 from helpers.data.dataset import SkeletonDataset
-from helpers.data.perturb import NOISE_KINDS
+from helpers.data.perturb import NOISE_KINDS, TIMED_NOISE_KINDS
 from helpers.explain.summaries import TOP_JOINTS, map_summary
 from helpers.geometry.distances import dataset_dtw, padded_euclidean
 from helpers.geometry.layer_tables import distance_table, graph_table
@@ -558,12 +559,29 @@ def noise_results(
     ``stability_last_<kind>`` (share of neighbours kept), and ``chance``. ``data``:
     ``attenuation``, ``summary``, ``accuracy`` (the study's tables), ``verdicts`` (per kind,
     :func:`~helpers.report.verdicts.noise_attenuation_verdict`),
-    ``verdict`` (:func:`~helpers.report.verdicts.noise_claim_verdict` of them), ``result`` and
-    ``dataset``.
+    ``verdict`` (:func:`~helpers.report.verdicts.noise_claim_verdict` of them), ``result``,
+    ``dataset`` and ``left_out`` (the noise models left out, with a warning, because they act
+    over time and the dataset has no frame rate).
     """
     chapter = "05_noise"
     _check_context(ctx)
     kinds = [str(v) for v in kinds]
+    left_out = []
+    if not np.isfinite(ctx.dataset.fps):
+        # a correlation time or a lasting loss of joints means nothing without a frame rate
+        left_out = [v for v in kinds if v in TIMED_NOISE_KINDS]
+        kinds = [v for v in kinds if v not in TIMED_NOISE_KINDS]
+        if left_out:
+            warnings.warn(
+                f"{ctx.dataset_name}: the frame rate is unknown, so the noise models "
+                f"{left_out}, which act over time, are left out",
+                stacklevel=2,
+            )
+        if not kinds:
+            raise ValueError(
+                f"kinds={left_out}: every one needs the dataset's frame rate, which "
+                f"{ctx.dataset_name} does not give; add 'gaussian' or save the data with fps="
+            )
     noise_seeds = [int(s) for s in noise_seeds]
     params = {"kinds": kinds, "noise_seeds": noise_seeds, "seeds": seeds, "window": window, "k": k}
     prof = ctx.profile
@@ -638,6 +656,7 @@ def noise_results(
         "verdict": noise_claim_verdict(verdicts),
         "result": result,
         "dataset": name,
+        "left_out": left_out,
     }
     return ChapterResults(
         chapter,

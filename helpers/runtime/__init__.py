@@ -6,6 +6,13 @@ The data and cache folders, the content-addressed cache, every cache key
 The package map is in the README (Modules).
 """
 
+from helpers.runtime.arguments import (
+    ArgumentTypeError,
+    check_choice,
+    check_flag,
+    check_int,
+    check_number,
+)
 from helpers.runtime.disk_cache import (
     CACHE_VERSION,
     STALE_SECONDS,
@@ -60,6 +67,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "ArgumentTypeError",
     "CACHE_ENV",
     "CACHE_VERSION",
     "CacheWarning",
@@ -77,6 +85,10 @@ __all__ = [
     "atomic_path",
     "atomic_write_bytes",
     "cache_dir",
+    "check_choice",
+    "check_flag",
+    "check_int",
+    "check_number",
     "config_key",
     "data_dir",
     "default_data_dir",

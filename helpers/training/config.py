@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from helpers.data.augment import Augment
+from helpers.runtime.arguments import check_int, check_number
 
 __all__ = [
     "EvalResult",
@@ -66,15 +67,46 @@ class TrainConfig:
     clip_mode: str = "resample"
 
     def __post_init__(self) -> None:
-        self.milestones = tuple(int(m) for m in self.milestones)
-        self.augment = dict(self.augment)
         problems = []
-        if int(self.epochs) < 1:
-            problems.append(f"epochs must be >= 1 (got {self.epochs})")
-        if int(self.batch_size) < 1:
-            problems.append(f"batch_size must be >= 1 (got {self.batch_size})")
-        if not self.lr > 0:
-            problems.append(f"lr must be > 0 (got {self.lr})")
+
+        def check(fn, name: str, **bounds) -> None:
+            # every problem is collected, so that one error lists all of them
+            try:
+                fn(name, getattr(self, name), **bounds)
+            except (TypeError, ValueError) as err:
+                problems.append(str(err))
+
+        for name in ("epochs", "batch_size", "length"):
+            check(check_int, name, low=1)
+        for name in ("lr", "gamma"):
+            check(check_number, name, low=0, low_open=True)
+        for name in ("weight_decay", "warmup_epochs", "min_lr"):
+            check(check_number, name, low=0)
+        for name in ("momentum", "label_smoothing"):
+            check(check_number, name, low=0, high=1, high_open=True)
+        if self.grad_clip is not None:
+            # a negative norm would turn the gradients around
+            check(check_number, "grad_clip", low=0, low_open=True)
+        for name in ("nesterov", "amp"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name}={getattr(self, name)!r}: expected True or False")
+        if isinstance(self.milestones, (str, bytes)) or not hasattr(self.milestones, "__iter__"):
+            problems.append(f"milestones={self.milestones!r}: expected a list of epochs")
+        else:
+            for m in self.milestones:
+                try:
+                    check_int("milestones", m, low=1)
+                except (TypeError, ValueError) as err:
+                    problems.append(f"{err} (each)")
+            if not problems:
+                self.milestones = tuple(int(m) for m in self.milestones)
+        if not isinstance(self.augment, Mapping):
+            problems.append(f"augment={self.augment!r}: expected a dict of Augment settings")
+            self.augment = {}
+        self.augment = dict(self.augment)
+        if problems:
+            # the comparisons below need numbers
+            raise ValueError("TrainConfig: " + "; ".join(problems))
         if self.schedule not in ("cosine", "step"):
             problems.append(f"schedule must be 'cosine' or 'step' (got {self.schedule!r})")
         if self.balance not in ("none", "weights", "sampler"):
@@ -94,25 +126,8 @@ class TrainConfig:
             )
         if self.heading not in (None, "first"):
             problems.append(f"heading must be None or 'first' (got {self.heading!r})")
-        if int(self.length) < 1:
-            problems.append(f"length must be >= 1 (got {self.length})")
-        if self.warmup_epochs < 0:
-            problems.append(f"warmup_epochs must be >= 0 (got {self.warmup_epochs})")
-        if not 0 <= self.momentum < 1:
-            problems.append(f"momentum must be in [0, 1) (got {self.momentum})")
-        if self.weight_decay < 0:
-            problems.append(f"weight_decay must be >= 0 (got {self.weight_decay})")
-        if not 0 <= self.label_smoothing < 1:
-            problems.append(f"label_smoothing must be in [0, 1) (got {self.label_smoothing})")
-        if not self.gamma > 0:
-            problems.append(f"gamma must be > 0 (got {self.gamma})")
-        if not 0 <= self.min_lr <= self.lr:
-            problems.append(f"min_lr must be in [0, lr] = [0, {self.lr}] (got {self.min_lr})")
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            problems.append(
-                f"grad_clip must be None or > 0 (got {self.grad_clip}); a negative "
-                "norm would turn the gradients around"
-            )
+        if not self.min_lr <= self.lr:
+            problems.append(f"min_lr={self.min_lr}: expected at most lr={self.lr}")
         bad = sorted({"length", "up_axis"} & set(self.augment))
         if bad:
             problems.append(

@@ -55,6 +55,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from helpers.data.dataset import SkeletonDataset, pad_sequences
+from helpers.runtime.arguments import check_int, check_number
 from helpers.runtime.device import resolve_device
 from helpers.training.checkpoints import (
     check_matches,
@@ -222,6 +223,11 @@ def evaluate(
     The model is put in eval mode and left there.
     """
     cfg = TrainConfig.from_dict(config)
+    check_int("batch_size", batch_size, low=1)
+    if not isinstance(dataset, SkeletonDataset):
+        raise TypeError(f"dataset: expected a SkeletonDataset, got {type(dataset).__name__}")
+    if len(dataset) == 0:
+        raise ValueError("dataset holds no clips: there is nothing to evaluate")
     dev = _model_device(model) if device is None else resolve_device(device)
     model.to(dev).eval()
     ds = prepare_dataset(dataset, cfg)
@@ -342,10 +348,23 @@ def fit(
         eval mode).
     """
     cfg = TrainConfig.from_dict(config)
-    if isinstance(eval_every, bool) or int(eval_every) < 1:
-        raise ValueError(f"eval_every must be an integer >= 1, got {eval_every!r}")
-    if not checkpoint_seconds >= 0:
-        raise ValueError(f"checkpoint_seconds must be >= 0, got {checkpoint_seconds!r}")
+    check_int("eval_every", eval_every, low=1)
+    check_int("random_state", random_state)
+    check_number("checkpoint_seconds", checkpoint_seconds, low=0)
+    if patience is not None:
+        check_int("patience", patience, low=1)
+    if num_threads is not None:
+        check_int("num_threads", num_threads, low=1)
+    for name, ds in (("train_ds", train_ds), ("val_ds", val_ds)):
+        if ds is not None and not isinstance(ds, SkeletonDataset):
+            raise TypeError(f"{name}: expected a SkeletonDataset, got {type(ds).__name__}")
+    if len(train_ds) == 0:
+        raise ValueError(
+            "train_ds holds no clips: nothing to train on (a task or split with no training "
+            "clips? check ds.split and the classes selected)"
+        )
+    if val_ds is not None and len(val_ds) == 0:
+        raise ValueError("val_ds holds no clips: pass None to train without monitoring")
     stopper = None
     if patience is not None:
         if val_ds is None:

@@ -19,6 +19,10 @@
     one chosen for ``quick`` on the held-out validation actor (cosine from lr 0.05 after one
     warm-up epoch, +-180 degree rotation about the vertical axis). Mixed precision on CUDA.
     Meant for a GPU.
+``smoke``
+    A check that every chapter runs on a dataset (``make book PROFILE=smoke DATASET=...``): the
+    quick network at 1/16 of its width, 3 epochs, the studies' smallest sizes. Its numbers are
+    no result.
 ``quick-resampled``, ``paper-resampled``
     The same networks trained the earlier way, for comparison: every clip resampled to 32 (64)
     frames from 30 fps, whatever its duration (``clip_mode='resample'``).
@@ -189,6 +193,17 @@ PROFILES: dict[str, Profile] = {
         train={**copy.deepcopy(_NATURAL_TRAIN), **_PAPER_CHANGES},
         data=dict(_NATURAL_DATA),
     ),
+    # A check that every chapter runs on a dataset, not a result: the quick network at a
+    # sixteenth of its width (10 blocks still, so that every block-wise summary has its early
+    # and late blocks) trained for 3 epochs, with the studies' smallest sizes (STUDY_SETTINGS).
+    "smoke": Profile(
+        name="smoke",
+        description="a check that the chapters run on your data: a 1/16-width ST-GCN trained "
+        "for 3 epochs (its numbers are no result)",
+        model={**_QUICK_MODEL, "width": 0.0625},
+        train={**copy.deepcopy(_NATURAL_TRAIN), "epochs": 3},
+        data=dict(_NATURAL_DATA),
+    ),
     "quick-resampled": Profile(
         name="quick-resampled",
         description="quarter-width ST-GCN, 50 epochs on clips resampled to 32 frames (30 fps "
@@ -329,6 +344,38 @@ STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "bound_pairs": 2000,
         },
     },
+    # the smallest sizes at which every study still computes every table (two seeds for the
+    # seed-to-seed spreads, 20 resamples for the intervals' code paths): see the "smoke" profile
+    "smoke": {
+        "geometry": {"seeds": (0, 1), "n_boot": 20, "control_seeds": 1},
+        "gradcam": {
+            "clips_per_class": 2,
+            "deletion_units": ("cell", "joint", "frame"),
+            "deletion_steps": 2,
+            "random_orders": 1,
+            "memorise_clips_per_class": 2,
+            "memorise_epochs": 5,
+            "control_seed": 1,
+            "n_boot": 20,
+        },
+        "transfer": {
+            "splits": 1,
+            "seeds": (0,),
+            "shots": (None,),
+            "ks": (3,),
+            "lr_factors": (1.0,),
+            "max_epochs": 3,
+            "patience": 2,
+            "n_boot": 20,
+        },
+        "scaling": {
+            "sizes": (40, 80),
+            "hidden_sizes": (40,),
+            "hidden_channels": 8,
+            "all_pairs_max": 80,
+            "bound_pairs": 80,
+        },
+    },
     "paper": {
         "geometry": {"seeds": (0, 1, 2), "n_boot": 1000, "control_seeds": 3},
         "gradcam": {
@@ -365,8 +412,9 @@ STUDY_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
 def study_settings(profile: str | Profile, study: str) -> dict[str, Any]:
     """Sizes of ``study`` (``'geometry'``, ``'gradcam'``, ``'transfer'``, ``'scaling'``).
 
-    Profiles without their own entry use ``quick``'s when their name starts with ``quick``
-    and ``paper``'s otherwise. ``None`` epochs mean the profile's own.
+    ``quick``, ``smoke`` and ``paper`` have their own. Profiles without their own entry use
+    ``quick``'s when their name starts with ``quick`` and ``paper``'s otherwise. ``None``
+    epochs mean the profile's own.
     """
     name = profile.name if isinstance(profile, Profile) else str(profile)
     base = name if name in STUDY_SETTINGS else ("quick" if name.startswith("quick") else "paper")

@@ -49,6 +49,7 @@ from torch import nn
 
 from helpers.data.dataset import SkeletonDataset
 from helpers.nets.stgcn import STGCN
+from helpers.runtime.arguments import check_int, check_number
 from helpers.training.config import TrainConfig, TrainResult
 from helpers.training.loop import evaluate, fit
 
@@ -141,10 +142,9 @@ def class_splits(
     -------
     A list of ``{'source': class names, 'target': class names}``.
     """
-    if isinstance(count, bool) or int(count) < 1:
-        raise ValueError(f"count must be an integer >= 1, got {count!r}")
+    count = check_int("count", count, low=1)
     names = list(ds.class_names)
-    rng = np.random.default_rng(int(random_state))
+    rng = np.random.default_rng(check_int("random_state", random_state))
     for pairs, unpaired in _KNOWN_PAIRS:
         if {c for pair in pairs for c in pair} | set(unpaired) <= set(names):
             if int(count) > 2 ** len(pairs):
@@ -193,10 +193,19 @@ def split_tasks(
     target: Sequence[str | int] = HDM05_TASKS["target"],
 ) -> tuple[SkeletonDataset, SkeletonDataset]:
     """The source and the target task: two datasets with disjoint classes, each relabelled."""
+    for name, names in (("source", source), ("target", target)):
+        if isinstance(names, (str, bytes)) or len(names) == 0:
+            raise ValueError(f"{name}={names!r}: expected a list of one or more class names")
     src, tgt = ds.select_classes(source), ds.select_classes(target)
     shared = set(src.class_names) & set(tgt.class_names)
     if shared:
         raise ValueError(f"source and target tasks share the classes {sorted(shared)}")
+    for name, task in (("source", src), ("target", tgt)):
+        if not (task.split == "train").any():
+            raise ValueError(
+                f"{name} task {list(task.class_names)}: no training clips (its clips are all "
+                "in the test split); a task needs training clips to train on"
+            )
     return src, tgt
 
 
@@ -215,13 +224,7 @@ def _few_shot_mask(ds: SkeletonDataset, per_class: int, among: np.ndarray, rng) 
 
 
 def _checked_per_class(per_class) -> int | None:
-    if per_class is None:
-        return None
-    if isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer)):
-        raise TypeError(f"per_class must be an integer or None, got {per_class!r}")
-    if int(per_class) < 1:
-        raise ValueError(f"per_class must be >= 1 or None, got {per_class}")
-    return int(per_class)
+    return None if per_class is None else check_int("per_class", per_class, low=1)
 
 
 def few_shot(ds: SkeletonDataset, per_class: int | None, random_state: int = 0) -> SkeletonDataset:
@@ -374,8 +377,11 @@ def train_transfer(
     """
     if not isinstance(base, STGCN):
         raise TypeError(f"base must be an STGCN, got {type(base).__name__}")
-    if not (np.isfinite(lr_factor) and lr_factor >= 0):
-        raise ValueError(f"lr_factor must be finite and >= 0, got {lr_factor}")
+    check_number("lr_factor", lr_factor, low=0)
+    check_int("patience", patience, low=1)
+    check_int("random_state", random_state)
+    if not isinstance(freeze, bool):
+        raise TypeError(f"freeze={freeze!r}: expected True (AnB, BnB) or False (AnB+)")
     if validation_subject is None:
         validation_subject = validation_subject_of(target)
     mask = fitting_clips(target, validation_subject, per_class, random_state)
@@ -410,7 +416,6 @@ def train_transfer(
         validation_subject=str(validation_subject),
         train_clips=len(fit_ds),
     )
-    test = target.test()
-    if len(test):
-        result.test = evaluate(model, test, cfg)
+    if (target.split == "test").any():  # a target without test clips is scored on none
+        result.test = evaluate(model, target.test(), cfg)
     return model, result
