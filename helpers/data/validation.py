@@ -11,10 +11,9 @@ needed is refused, never floored), bad values and shapes :class:`ValueError`.
 
 >>> check_axis("up_axis", 1)
 1
->>> check_axis("up_axis", 1.0)
-Traceback (most recent call last):
-    ...
-TypeError: up_axis=1.0: expected an integer in [0, 2]
+
+``check_axis("up_axis", 1.0)`` raises a TypeError (a float is refused, not floored):
+``up_axis=1.0: expected an integer in [0, 2]``.
 """
 
 from __future__ import annotations

@@ -64,12 +64,12 @@ Window = int | float | None
 # products that are integers on paper (0.29 * 100 = 28.999999999999996) round as expected.
 FLOOR_EPS = 1e-9
 
-#: Sequences whose largest |value| lies in ``[2**-SCALE_EXPONENT, 2**SCALE_EXPONENT]`` go to the
+#: Sequences whose largest ``|value|`` lies in ``[2**-SCALE_EXPONENT, 2**SCALE_EXPONENT]`` go to the
 #: DTW kernels as they are; others are first divided by a power of two (:func:`rescale`). 32
 #: because the narrowest arithmetic in play is float32 (float32 frames keep float32 frame
-#: costs, Gram tiles may be float32): with |values| <= 2**32 a frame cost is at most
+#: costs, Gram tiles may be float32): with ``|values|`` <= 2**32 a frame cost is at most
 #: 4 D 2**64, below float32's largest number 2**128 for any D < 2**62, and the float64 sums
-#: along a path stay far below 2**1024; with |values| >= 2**-32 the smallest difference float32
+#: along a path stay far below 2**1024; with ``|values|`` >= 2**-32 the smallest difference float32
 #: resolves (2**-56) still squares to a normal number (>= 2**-126). Dividing by a power of two
 #: is exact, so within the range nothing changes and outside it the result is the same.
 SCALE_EXPONENT = 32
@@ -229,7 +229,7 @@ def check_block_frames(block_frames) -> None:
 
 
 def _largest(seqs: list[np.ndarray]) -> float:
-    """The largest |value| of all sequences (max and -min: no |x| copy of each)."""
+    """The largest ``|value|`` of all sequences (max and -min: no ``|x|`` copy of each)."""
     return max((max(float(s.max()), -float(s.min())) for s in seqs), default=0.0)
 
 
@@ -242,9 +242,9 @@ def rescale(seqs: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
 
     Returns
     -------
-    ``(scaled, e)``: when the largest |value| lies in
+    ``(scaled, e)``: when the largest ``|value|`` lies in
     ``[2**-SCALE_EXPONENT, 2**SCALE_EXPONENT]`` (or is 0), ``seqs`` themselves and ``e = 0``;
-    otherwise float64 copies divided by ``2**e``, whose largest |value| is in [0.5, 1), and
+    otherwise float64 copies divided by ``2**e``, whose largest ``|value|`` is in [0.5, 1), and
     that ``e``.
 
     Notes
@@ -305,7 +305,7 @@ def unscale(values, e: int, *, squared: bool, name: str, seqs: list[np.ndarray])
 
 
 def _range_message(name: str, seqs: list[np.ndarray], squared: bool, over: bool) -> str:
-    """Why the results of ``seqs`` do not fit in float64, and which |values| would."""
+    """Why the results of ``seqs`` do not fit in float64, and which ``|values|`` would."""
     fmax, tiny = np.finfo(np.float64).max, np.finfo(np.float64).tiny
     big = _largest(seqs)
     d = seqs[0].shape[1]

@@ -851,7 +851,7 @@ def dtw_cost_matrix(
     frame distances over paths from (0, 0) to (i, j) (``inf`` outside the band), so
     ``sqrt(acc[-1, -1]) == dtw_distance(a, b, window)``; ``mask`` is True inside the band.
     ``acc`` holds squares: ValueError, naming ``a and b`` and the values that work, when they
-    leave float64's normal range (|values| beyond ~1e153 or below ~1e-154).
+    leave float64's normal range (``|values|`` beyond ~1e153 or below ~1e-154).
     """
     r_int, frac = parse_window(window)
     slanted = parse_band(band)

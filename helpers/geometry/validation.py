@@ -140,7 +140,7 @@ def check_layer_matrices(distances: Sequence, name: str = "distances") -> list[n
 
 
 def unit_exponent(values: np.ndarray) -> int:
-    """The ``e`` for which the largest |value| divided by ``2**e`` lies in [0.5, 1) (0 for none).
+    """The ``e`` for which the largest ``|value|`` divided by ``2**e`` is in [0.5, 1) (0 for none).
 
     Distances divided by ``2**e`` are exact (a power of two), and results that depend only on
     ratios of distances (a Gaussian kernel with a bandwidth from the data, 1/d weights, the

@@ -14,10 +14,9 @@ Used by :class:`~helpers.nets.stgcn.STGCN`, :class:`~helpers.nets.compact_gcn.Co
 
 >>> check_lengths("lengths", [3, 5], n=2, t=5)
 array([3, 5])
->>> check_lengths("lengths", [3, 6], n=2, t=5)
-Traceback (most recent call last):
-    ...
-ValueError: lengths must lie in 1..T = 1..5 (the padded input's frames), got 3..6
+
+``check_lengths("lengths", [3, 6], n=2, t=5)`` raises a ValueError, whose message says that
+lengths must lie in 1..T = 1..5 (the padded input's frames) and that they were 3..6.
 """
 
 from __future__ import annotations

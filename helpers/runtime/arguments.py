@@ -6,10 +6,9 @@ deep inside numpy or torch, and never a silently floored or clipped value.
 
 >>> check_int("k", 3, low=1)
 3
->>> check_int("k", 2.5, low=1)
-Traceback (most recent call last):
-...
-helpers.runtime.arguments.ArgumentTypeError: k=2.5: expected an integer >= 1
+
+``check_int("k", 2.5, low=1)`` raises :class:`ArgumentTypeError` with the message
+``k=2.5: expected an integer >= 1``.
 """
 
 from __future__ import annotations
