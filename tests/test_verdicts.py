@@ -83,17 +83,7 @@ def test_faithfulness_verdict(random, motion, outcome):
 
 def _cascading(differences):
     """Cascading intervals of some blocks: seed-to-seed 0.5, the difference as given."""
-    rows = []
-    for layer, (low, high) in enumerate(differences, start=1):
-        mid = (low + high) / 2
-        rows += [
-            {"other": "another seed", "layer": layer, "estimate": 0.5, "low": 0.4, "high": 0.6},
-            {"other": "every block random", "layer": layer, "estimate": 0.5 - mid,
-             "low": 0.4 - mid, "high": 0.6 - mid},
-            {"other": "another seed - every block random", "layer": layer, "estimate": mid,
-             "low": low, "high": high},
-        ]  # fmt: skip
-    return pd.DataFrame(rows)
+    return _agreement(differences, other="every block random")
 
 
 @pytest.mark.parametrize(
@@ -114,16 +104,16 @@ def test_cascading_verdict_on_paired_intervals(differences, outcome):
     assert verdict.numbers["blocks"] == len(differences)
 
 
-def _agreement(differences):
-    """Agreement intervals of four blocks: seed-to-seed 0.5, the difference as given."""
+def _agreement(differences, other="shuffled labels"):
+    """Agreement intervals of some blocks: seed-to-seed 0.5, the difference as given."""
     rows = []
     for layer, (low, high) in enumerate(differences, start=1):
         mid = (low + high) / 2
         rows += [
             {"other": "another seed", "layer": layer, "estimate": 0.5, "low": 0.4, "high": 0.6},
-            {"other": "shuffled labels", "layer": layer, "estimate": 0.5 - mid,
+            {"other": other, "layer": layer, "estimate": 0.5 - mid,
              "low": 0.4 - mid, "high": 0.6 - mid},
-            {"other": "another seed - shuffled labels", "layer": layer, "estimate": mid,
+            {"other": f"another seed - {other}", "layer": layer, "estimate": mid,
              "low": low, "high": high},
         ]  # fmt: skip
     return pd.DataFrame(rows)

@@ -201,6 +201,28 @@ def separation_layer(values: pd.Series, share: float = 0.5) -> int | None:
 
 
 # ----------------------------------------------------------------------------- chapter 6
+def _majority(
+    claim: str,
+    numbers: dict,
+    said: str,
+    agree: int,
+    disagree: int,
+    n: int,
+    against: str = "",
+) -> Verdict:
+    """The block-count rule of chapter 6's verdicts: a majority of ``n`` blocks decides.
+
+    ``'supports'`` when more than half of the blocks have their interval on the claim's side
+    (``agree``), ``'contradicts'`` when more than half have it on the other (``disagree``;
+    ``against`` is added to the sentence then), ``'inconclusive'`` otherwise.
+    """
+    if agree > n / 2:
+        return Verdict(claim, "supports", numbers, said + ".")
+    if disagree > n / 2:
+        return Verdict(claim, "contradicts", numbers, said + against + ".")
+    return Verdict(claim, "inconclusive", numbers, said + ".")
+
+
 def faithfulness_verdict(gains: pd.DataFrame, unit: str) -> Verdict:
     """Chapter 6: whether the maps rank the units that carry the decision first.
 
@@ -246,11 +268,7 @@ def faithfulness_verdict(gains: pd.DataFrame, unit: str) -> Verdict:
         f"orders in {beat_random} of {n} blocks and sooner than the motion-energy order in "
         f"{beat_motion} (95% intervals above 0); later than one of them in {lose}"
     )
-    if beat_both > n / 2:
-        return Verdict(claim, "supports", numbers, said + ".")
-    if lose > n / 2:
-        return Verdict(claim, "contradicts", numbers, said + ".")
-    return Verdict(claim, "inconclusive", numbers, said + ".")
+    return _majority(claim, numbers, said, beat_both, lose, n)
 
 
 def cascading_verdict(intervals: pd.DataFrame) -> Verdict:
@@ -299,11 +317,7 @@ def cascading_verdict(intervals: pd.DataFrame) -> Verdict:
         f"network is the closer in {above} of {len(sides)} blocks, random weights in {below} "
         f"(95% intervals of the paired difference)"
     )
-    if above > len(sides) / 2:
-        return Verdict(claim, "supports", numbers, said + ".")
-    if below > len(sides) / 2:
-        return Verdict(claim, "contradicts", numbers, said + ": random weights do as well.")
-    return Verdict(claim, "inconclusive", numbers, said + ".")
+    return _majority(claim, numbers, said, above, below, len(sides), ": random weights do as well")
 
 
 def shuffled_memorised(train_accuracy: float) -> bool:
@@ -366,11 +380,7 @@ def label_randomisation_verdict(intervals: pd.DataFrame, fit: float) -> Verdict:
         f"in {above} of {len(sides)} blocks (95% intervals); in blocks {early[0]}-{early[-1]} two "
         f"real networks correlate {numbers['seed_early']:+.2f}"
     )
-    if above > len(sides) / 2:
-        return Verdict(claim, "supports", numbers, said + ".")
-    if below > len(sides) / 2:
-        return Verdict(claim, "contradicts", numbers, said + ".")
-    return Verdict(claim, "inconclusive", numbers, said + ".")
+    return _majority(claim, numbers, said, above, below, len(sides))
 
 
 def map_smoothness_verdict(table: pd.DataFrame) -> Verdict:
@@ -399,11 +409,7 @@ def map_smoothness_verdict(table: pd.DataFrame) -> Verdict:
         f"{rougher} of {n} blocks and smoother in {smoother} (NNK label variation, neighbours "
         "from other subjects, 95% intervals)"
     )
-    if rougher > n / 2:
-        return Verdict(claim, "supports", numbers, said + ".")
-    if smoother > n / 2:
-        return Verdict(claim, "contradicts", numbers, said + ".")
-    return Verdict(claim, "inconclusive", numbers, said + ".")
+    return _majority(claim, numbers, said, rougher, smoother, n)
 
 
 # ----------------------------------------------------------------------------- chapter 7
