@@ -81,6 +81,13 @@ def stratified_resample(strata, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(out).astype(np.int64)
 
 
+def _measure(measure: str) -> Callable[[NeighbourSets, np.ndarray, int], float]:
+    """The function of :data:`BOOTSTRAP_MEASURES` called ``measure``; ValueError otherwise."""
+    if measure not in BOOTSTRAP_MEASURES:
+        raise ValueError(f"measure={measure!r}; expected one of {sorted(BOOTSTRAP_MEASURES)}")
+    return BOOTSTRAP_MEASURES[measure]
+
+
 def layer_values(
     distances: Sequence[np.ndarray],
     labels,
@@ -103,11 +110,9 @@ def layer_values(
     -------
     (L,) float64.
     """
-    if measure not in BOOTSTRAP_MEASURES:
-        raise ValueError(f"measure={measure!r}; expected one of {sorted(BOOTSTRAP_MEASURES)}")
+    fn = _measure(measure)
     mats = check_layer_matrices(distances)
     y = np.asarray(labels).reshape(-1)
-    fn = BOOTSTRAP_MEASURES[measure]
     return np.asarray(
         [fn(NeighbourSets.from_matrix(D, k, exclude=exclude), y, k) for D in mats], float
     )
@@ -143,8 +148,7 @@ def bootstrap_layers(
     -------
     (n_boot, L) float64: row ``b``, column ``l`` is the measure of layer ``l`` on resample ``b``.
     """
-    if measure not in BOOTSTRAP_MEASURES:
-        raise ValueError(f"measure={measure!r}; expected one of {sorted(BOOTSTRAP_MEASURES)}")
+    fn = _measure(measure)
     n_boot = integer_argument("n_boot", n_boot, low=1, expected="a positive int")
     mats = check_layer_matrices(distances)
     s = mats[0].shape[0]
@@ -156,7 +160,6 @@ def bootstrap_layers(
     groups = None if exclude is None else np.asarray(exclude)
     if groups is not None and groups.shape != (s,):
         raise ValueError(f"exclude must have shape ({s},), got {groups.shape}")
-    fn = BOOTSTRAP_MEASURES[measure]
     rng = np.random.default_rng(random_state)
     out = np.empty((int(n_boot), len(mats)))
     for b in tqdm(range(int(n_boot)), desc="bootstrap", unit="resample", disable=not progress):

@@ -41,6 +41,7 @@ from helpers.geometry.bootstrap import (
     stratified_resample,
 )
 from helpers.geometry.layer_tables import layer_distances, layer_radii
+from helpers.runtime.arguments import check_int
 from helpers.runtime.disk_cache import config_key
 from helpers.runtime.keys import transfer_run_key
 from helpers.studies.context import StudyContext
@@ -201,20 +202,16 @@ def transfer_study(
     if shots is not None:
         sets["shots"] = tuple(shots)
     for name in ("splits", "max_epochs", "patience", "n_boot"):
-        value = sets[name]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name}={value!r}: expected an integer >= 1")
-    sets["seeds"] = tuple(int(s) for s in sets["seeds"])
+        sets[name] = check_int(name, sets[name], low=1)
+    sets["seeds"] = tuple(check_int(f"seeds[{i}]", v) for i, v in enumerate(sets["seeds"]))
     if not sets["seeds"]:
         raise ValueError("seeds: expected at least one seed")
-    for value in sets["shots"]:
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1
-        ):
-            raise ValueError(f"shots: expected integers >= 1 or None, got {value!r}")
     if not sets["shots"]:
         raise ValueError("shots: expected at least one size (None: all training clips)")
-    sets["shots"] = tuple(None if v is None else int(v) for v in sets["shots"])
+    sets["shots"] = tuple(
+        None if v is None else check_int(f"shots[{i}]", v, low=1)
+        for i, v in enumerate(sets["shots"])
+    )
     key = ctx.study_key("transfer", settings=sets, k=int(k), fraction=float(fraction))
 
     def compute() -> TransferResult:

@@ -17,6 +17,8 @@ from typing import Sequence
 import numpy as np
 from torch import nn
 
+from helpers.runtime.arguments import check_int
+
 __all__ = ["EarlyStopping", "best_epoch"]
 
 
@@ -68,11 +70,7 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int):
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)):
-            raise TypeError(f"patience must be an integer >= 1, got {patience!r}")
-        if int(patience) < 1:
-            raise ValueError(f"patience must be >= 1, got {patience}")
-        self.patience = int(patience)
+        self.patience = check_int("patience", patience, low=1)
         self.best_epoch = 0
         self.best_acc = -math.inf
         self.best_loss = math.inf

@@ -351,8 +351,6 @@ def fit(
     check_int("eval_every", eval_every, low=1)
     check_int("random_state", random_state)
     check_number("checkpoint_seconds", checkpoint_seconds, low=0)
-    if patience is not None:
-        check_int("patience", patience, low=1)
     if num_threads is not None:
         check_int("num_threads", num_threads, low=1)
     for name, ds in (("train_ds", train_ds), ("val_ds", val_ds)):

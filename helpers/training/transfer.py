@@ -362,8 +362,8 @@ def train_transfer(
     validation_subject : the training subject held out for early stopping (None: the last of
         the target's training subjects in sorted order); never trained on.
     patience : stop after this many epochs without a better validation epoch
-        (:class:`~helpers.training.early_stopping.EarlyStopping`); the best epoch's weights
-        are kept.
+        (:class:`~helpers.training.early_stopping.EarlyStopping`, which checks it); the best
+        epoch's weights are kept.
     per_class : training clips per class (:func:`fitting_clips`, drawn after the validation subject
         is held out; None: all).
     random_state : seeds the new layers, the few-shot draw and the training.
@@ -378,7 +378,6 @@ def train_transfer(
     if not isinstance(base, STGCN):
         raise TypeError(f"base must be an STGCN, got {type(base).__name__}")
     check_number("lr_factor", lr_factor, low=0)
-    check_int("patience", patience, low=1)
     check_int("random_state", random_state)
     if not isinstance(freeze, bool):
         raise TypeError(f"freeze={freeze!r}: expected True (AnB, BnB) or False (AnB+)")
